@@ -1,0 +1,52 @@
+# Helpers that register tests with ctest, so every folder does it the same way.
+#
+#   tunnel_unit_test(NAME test_replay SOURCES tests/unit/test_replay.c LIBS crypto)
+#     a cmocka program, label "unit". Paths are relative to the repository root.
+#   tunnel_script_test(NAME lab_natcheck COMMAND tests/lab/test_natcheck LABELS lab
+#                      [TIMEOUT 600] [DEPENDS_TARGETS tunnelctl ...])
+#     a script; exit 77 means skipped (no root, no namespaces). Tests labelled
+#     "lab" or "interop" build namespaces and run serially.
+#
+# Every test gets these environment variables:
+#   TUNNEL_SOURCE_DIR   the repository root
+#   TUNNEL_BUILD_DIR    this build's directory (binaries live in its subfolders)
+#   TUNNEL_VECTORS_DIR  ../shared/vectors
+set(TUNNEL_SANITIZER_ENV
+    "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
+function(tunnel_test_env name)
+  set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT
+    "TUNNEL_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+    "TUNNEL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    "TUNNEL_VECTORS_DIR=${TUNNEL_VECTORS_DIR}"
+    ${TUNNEL_SANITIZER_ENV})
+  set_property(TEST ${name} PROPERTY SKIP_RETURN_CODE 77)
+endfunction()
+
+function(tunnel_unit_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS" ${ARGN})
+  list(TRANSFORM T_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} cmocka)
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  set_property(TEST ${T_NAME} PROPERTY LABELS unit)
+  set_property(TEST ${T_NAME} PROPERTY TIMEOUT 300)
+  tunnel_test_env(${T_NAME})
+endfunction()
+
+function(tunnel_script_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "COMMAND;LABELS;DEPENDS_TARGETS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  list(GET T_COMMAND 0 script)
+  list(REMOVE_AT T_COMMAND 0)
+  add_test(NAME ${T_NAME} COMMAND ${CMAKE_SOURCE_DIR}/${script} ${T_COMMAND})
+  set_property(TEST ${T_NAME} PROPERTY LABELS ${T_LABELS})
+  set_property(TEST ${T_NAME} PROPERTY TIMEOUT ${T_TIMEOUT})
+  if("lab" IN_LIST T_LABELS OR "interop" IN_LIST T_LABELS)
+    set_property(TEST ${T_NAME} PROPERTY RUN_SERIAL TRUE)
+  endif()
+  tunnel_test_env(${T_NAME})
+endfunction()
