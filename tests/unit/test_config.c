@@ -1,0 +1,300 @@
+/* The config parser: a valid file in full, then a table of broken files,
+ * each with the exact "file:line: message" a user sees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tunnel/config.h"
+
+#define PRIV "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+#define PEER "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+#define RDVK "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0="
+
+#define GOOD_INTERFACE \
+	"[Interface]\n" \
+	"PrivateKey = " PRIV "\n"
+#define GOOD_PEER \
+	"[Peer]\n" \
+	"PublicKey = " PEER "\n" \
+	"Endpoint = 192.0.2.7:51820\n"
+
+static void test_full_config(void **state)
+{
+	static const char text[] =
+		"# home link\n"
+		"[Interface]\n"
+		"PrivateKey = " PRIV "   # inline comment, as wg-quick allows\n"
+		"Address = 10.77.0.2/24, fd77::2/64\n"
+		"  ListenPort = 51820\n"
+		"MTU = 1380\n"
+		"Rendezvous = 203.0.113.10:3478, [2001:db8::10]:3478\n"
+		"RendezvousKey = " RDVK "\n"
+		"\n"
+		"[Peer]\n"
+		"PublicKey = " PEER "\n"
+		"PresharedKey = " RDVK "\n"
+		"AllowedIPs = 10.77.0.1/32, 10.2.0.77/24\n"
+		"AllowedIPs = fd77::/64\n"
+		"Endpoint = [2001:db8::7]:51820\n"
+		"PersistentKeepalive = 10\n";
+	struct config cfg;
+	char err[CONFIG_ERR_LEN];
+	uint8_t expect_v4[4], expect_v6[16];
+	struct sockaddr_in6 *ep;
+
+	(void)state;
+	assert_int_equal(config_parse_string("home.conf", "home", text, CONFIG_NUMERIC_ONLY,
+					     &cfg, err), 0);
+	assert_string_equal(cfg.name, "home");
+	assert_int_equal(cfg.n_addresses, 2);
+	inet_pton(AF_INET, "10.77.0.2", expect_v4);
+	assert_int_equal(cfg.addresses[0].family, AF_INET);
+	assert_memory_equal(cfg.addresses[0].addr, expect_v4, 4);
+	assert_int_equal(cfg.addresses[0].len, 24);
+	inet_pton(AF_INET6, "fd77::2", expect_v6);
+	assert_int_equal(cfg.addresses[1].family, AF_INET6);
+	assert_memory_equal(cfg.addresses[1].addr, expect_v6, 16);
+	assert_int_equal(cfg.addresses[1].len, 64);
+	assert_int_equal(cfg.listen_port, 51820);
+	assert_int_equal(cfg.mtu, 1380);
+	assert_int_equal(cfg.n_rendezvous, 2);
+	assert_int_equal(cfg.rendezvous[0].addr.ss_family, AF_INET);
+	assert_int_equal(cfg.rendezvous[1].addr.ss_family, AF_INET6);
+	assert_true(cfg.has_rendezvous_key);
+	assert_true(cfg.has_preshared_key);
+	/* host bits of AllowedIPs are cleared, as wg does */
+	assert_int_equal(cfg.n_allowed_ips, 3);
+	inet_pton(AF_INET, "10.2.0.0", expect_v4);
+	assert_memory_equal(cfg.allowed_ips[1].addr, expect_v4, 4);
+	assert_int_equal(cfg.allowed_ips[1].len, 24);
+	assert_int_equal(cfg.allowed_ips[2].family, AF_INET6);
+	assert_true(cfg.has_endpoint);
+	ep = (struct sockaddr_in6 *)&cfg.endpoint.addr;
+	assert_int_equal(ep->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(ep->sin6_port), 51820);
+	assert_int_equal(cfg.persistent_keepalive_s, 10);
+	config_clear(&cfg);
+}
+
+static void test_defaults(void **state)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(config_parse_string("x.conf", "x", GOOD_INTERFACE GOOD_PEER,
+					     CONFIG_NUMERIC_ONLY, &cfg, err), 0);
+	assert_int_equal(cfg.mtu, CONFIG_DEFAULT_MTU);
+	assert_int_equal(cfg.persistent_keepalive_s, CONFIG_DEFAULT_KEEPALIVE_S);
+	assert_int_equal(cfg.listen_port, 0);
+	assert_false(cfg.has_preshared_key);
+	assert_int_equal(cfg.n_rendezvous, 0);
+}
+
+struct bad_case {
+	const char *text;
+	const char *error; /* the whole message the user sees */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "[Interface]\nPrivateKey = nope\n" GOOD_PEER,
+	  "t.conf:2: PrivateKey is not a base64 key (as 'tunnelctl genkey' prints)" },
+	{ GOOD_INTERFACE "Colour = blue\n" GOOD_PEER,
+	  "t.conf:3: unknown key 'Colour' in [Interface]" },
+	{ GOOD_INTERFACE GOOD_PEER "Table = off\n",
+	  "t.conf:6: unknown key 'Table' in [Peer]" },
+	{ GOOD_INTERFACE "Address = 10.0.0.300/24\n" GOOD_PEER,
+	  "t.conf:3: Address '10.0.0.300/24' is not an IP address with an optional /prefix" },
+	{ GOOD_INTERFACE "Address = 10.0.0.1/33\n" GOOD_PEER,
+	  "t.conf:3: Address '10.0.0.1/33' is not an IP address with an optional /prefix" },
+	{ GOOD_INTERFACE "Address = fd::1/-1\n" GOOD_PEER,
+	  "t.conf:3: Address 'fd::1/-1' is not an IP address with an optional /prefix" },
+	{ GOOD_INTERFACE "ListenPort = 65536\n" GOOD_PEER,
+	  "t.conf:3: ListenPort '65536' is not a port (0-65535)" },
+	{ GOOD_INTERFACE "MTU = 100\n" GOOD_PEER,
+	  "t.conf:3: MTU '100' is out of range (576-9000)" },
+	{ GOOD_INTERFACE "MTU = 1000\nAddress = fd::1/64\n" GOOD_PEER,
+	  "t.conf:3: MTU 1000 is below 1280, which IPv6 address needs" },
+	{ GOOD_INTERFACE "Rendezvous = 203.0.113.10\n" GOOD_PEER,
+	  "t.conf:3: Rendezvous '203.0.113.10': expected host:port (IPv6 in brackets)" },
+	{ GOOD_INTERFACE "Rendezvous = 203.0.113.10:0\n" GOOD_PEER,
+	  "t.conf:3: Rendezvous '203.0.113.10:0': bad port" },
+	{ GOOD_INTERFACE "Rendezvous = 203.0.113.10:3478\n" GOOD_PEER,
+	  "t.conf:1: Rendezvous needs RendezvousKey (the server's public key)" },
+	{ GOOD_INTERFACE "RendezvousKey = " RDVK "\n" GOOD_PEER,
+	  "t.conf:3: RendezvousKey without Rendezvous" },
+	{ GOOD_INTERFACE "PrivateKey = " PRIV "\n" GOOD_PEER,
+	  "t.conf:3: PrivateKey/PrivateKeyFile given twice (first on line 2)" },
+	{ GOOD_INTERFACE "[Peer]\nPublicKey = " PEER "\n",
+	  "t.conf:3: [Peer] has no Endpoint and [Interface] no Rendezvous: no way to reach the peer" },
+	{ GOOD_INTERFACE "[Peer]\nEndpoint = 192.0.2.1:1\n",
+	  "t.conf:3: [Peer] needs PublicKey" },
+	{ GOOD_INTERFACE GOOD_PEER "Endpoint = 192.0.2.1:1\n",
+	  "t.conf:6: Endpoint given twice (first on line 5)" },
+	{ GOOD_INTERFACE GOOD_PEER "Endpoint2 = [::1:1\n",
+	  "t.conf:6: unknown key 'Endpoint2' in [Peer]" },
+	{ GOOD_INTERFACE "[Peer]\nPublicKey = " PEER "\nEndpoint = [::1:1\n",
+	  "t.conf:5: Endpoint '[::1:1': expected [IPv6]:port" },
+	{ GOOD_INTERFACE "[Peer]\nPublicKey = " PEER "\nEndpoint = peer.example:51820\n",
+	  "t.conf:5: Endpoint 'peer.example:51820': cannot resolve 'peer.example': not a numeric address" },
+	{ GOOD_INTERFACE GOOD_PEER "PersistentKeepalive = soon\n",
+	  "t.conf:6: PersistentKeepalive 'soon' is not a number of seconds (0-65535, or off)" },
+	{ GOOD_INTERFACE GOOD_PEER "AllowedIPs = 10.0.0.0/8, nonsense\n",
+	  "t.conf:6: AllowedIPs 'nonsense' is not an IP prefix like 10.0.0.0/24" },
+	{ GOOD_INTERFACE GOOD_PEER "AllowedIPs =\n",
+	  "t.conf:6: AllowedIPs has no value" },
+	{ GOOD_INTERFACE GOOD_PEER GOOD_PEER,
+	  "t.conf:6: second [Peer] section (the first is on line 3): a link joins exactly two machines" },
+	{ GOOD_INTERFACE "[Wireguard]\n" GOOD_PEER,
+	  "t.conf:3: unknown section [Wireguard] (expected [Interface] or [Peer])" },
+	{ "PrivateKey = " PRIV "\n" GOOD_PEER,
+	  "t.conf:1: 'PrivateKey' outside of [Interface] or [Peer]" },
+	{ GOOD_INTERFACE "just some words\n" GOOD_PEER,
+	  "t.conf:3: expected 'Key = value' or a [Section]" },
+	{ GOOD_PEER, "t.conf: no [Interface] section" },
+	{ GOOD_INTERFACE, "t.conf: no [Peer] section" },
+	{ "[Interface]\nAddress = 10.0.0.1/24\n" GOOD_PEER,
+	  "t.conf:1: [Interface] needs PrivateKey or PrivateKeyFile" },
+	/* the peer's key is this machine's own public key */
+	{ GOOD_INTERFACE "[Peer]\nPublicKey = HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\n"
+	  "Endpoint = 192.0.2.7:51820\n",
+	  "t.conf:4: PublicKey is this machine's own key" },
+};
+
+static void test_bad_configs(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct config cfg;
+		char err[CONFIG_ERR_LEN];
+		int r = config_parse_string("t.conf", "t", bad_cases[i].text,
+					    CONFIG_NUMERIC_ONLY, &cfg, err);
+
+		if (r != -EINVAL || strcmp(err, bad_cases[i].error) != 0)
+			fail_msg("case %zu: r=%d\n  got:  %s\n  want: %s", i, r, err,
+				 bad_cases[i].error);
+	}
+}
+
+static void test_long_line(void **state)
+{
+	char text[1024];
+	struct config cfg;
+	char err[CONFIG_ERR_LEN];
+
+	(void)state;
+	snprintf(text, sizeof(text), GOOD_INTERFACE GOOD_PEER "AllowedIPs = %0300d\n", 0);
+	assert_int_equal(config_parse_string("t.conf", "t", text, CONFIG_NUMERIC_ONLY, &cfg,
+					     err), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:6: line is longer than"));
+}
+
+static void test_names(void **state)
+{
+	static const char *const good[] = { "home", "a", "office-b", "x_1.2=+", "fifteen-chars15" };
+	static const char *const bad[] = { "", ".", "..", "a/b", "with space", "sixteen-chars-16",
+					   "tab\tname", "ümlaut" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(config_name_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(config_name_valid(bad[i]));
+}
+
+/* config_load: the file's own checks (permissions, missing file). */
+static void test_load_file(void **state)
+{
+	char dir[] = "/tmp/tnl-config-XXXXXX";
+	char path[256], err[CONFIG_ERR_LEN];
+	struct config cfg;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/home.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(GOOD_INTERFACE GOOD_PEER, f);
+	fclose(f);
+
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(config_load(dir, "home", &cfg, err), -EACCES);
+	assert_non_null(strstr(err, "home.conf: readable by others"));
+
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(config_load(dir, "home", &cfg, err), 0);
+	config_clear(&cfg);
+
+	assert_int_equal(config_load(dir, "away", &cfg, err), -ENOENT);
+	assert_non_null(strstr(err, "away.conf: No such file or directory"));
+
+	assert_int_equal(config_load(dir, "../etc", &cfg, err), -EINVAL);
+
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_private_key_file(void **state)
+{
+	char dir[] = "/tmp/tnl-config-XXXXXX";
+	char keypath[256], text[1024], err[CONFIG_ERR_LEN];
+	struct config cfg;
+	uint8_t expect[32];
+	size_t len;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(keypath, sizeof(keypath), "%s/private.key", dir);
+	fd = open(keypath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, PRIV "\n", 45), 45);
+	close(fd);
+	snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\n" GOOD_PEER, keypath);
+
+	assert_int_equal(config_parse_string("t.conf", "t", text, 0, &cfg, err), 0);
+	assert_int_equal(sodium_base642bin(expect, 32, PRIV, 44, NULL, &len, NULL,
+					   sodium_base64_VARIANT_ORIGINAL), 0);
+	assert_memory_equal(cfg.private_key, expect, 32);
+	config_clear(&cfg);
+
+	assert_int_equal(chmod(keypath, 0640), 0);
+	assert_int_equal(config_parse_string("t.conf", "t", text, 0, &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:2: PrivateKeyFile"));
+	assert_non_null(strstr(err, "is readable by others (chmod 600 it)"));
+
+	unlink(keypath);
+	assert_int_equal(config_parse_string("t.conf", "t", text, 0, &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, "No such file or directory"));
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_private_key_file),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,668 @@
+/* The config file parser: libinih splits lines into sections and key/value
+ * pairs; this file checks every value and builds a struct config.
+ *
+ * libinih is wrapped by our own line reader (read_line) so that
+ *  - every handler call knows its line number (for "FILE:LINE: ..."),
+ *  - '#' starts a comment anywhere on a line, as in wg-quick,
+ *  - an over-long line is an error instead of being split silently,
+ *  - an indented line is an ordinary line, not a continuation of the
+ *    previous value (libinih's multi-line mode would glue it on),
+ *  - section headers are checked (only [Interface] and [Peer], once each). */
+#include "tunnel/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { CONFIG_FILE_MAX = 256 * 1024 };
+
+enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
+
+struct parse_state {
+	const char *path;
+	struct config *cfg;
+	char *err;
+	bool failed;
+	bool resolve; /* host names allowed in endpoints */
+
+	/* the line reader's cursor */
+	const char *text;
+	size_t pos;
+	unsigned line;
+
+	enum section section;
+	unsigned interface_line, peer_line;
+	/* line where each single-valued key was set, 0 when unset */
+	unsigned private_key_line, listen_port_line, mtu_line, rendezvous_key_line;
+	unsigned public_key_line, preshared_key_line, endpoint_line, keepalive_line;
+	unsigned rendezvous_line;
+};
+
+static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct parse_state *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Error lines are cut at CONFIG_ERR_LEN; a cut message is still readable. */
+static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, CONFIG_ERR_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* Records the first error as "PATH:LINE: message"; later ones are dropped
+ * because they are usually consequences of the first. */
+static int fail(struct parse_state *st, const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_LEN];
+	va_list ap;
+
+	if (st->failed)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (st->line)
+		errorf(st->err, "%s:%u: %s", st->path, st->line, msg);
+	else
+		errorf(st->err, "%s: %s", st->path, msg);
+	st->failed = true;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static void check_section_header(struct parse_state *st, const char *line)
+{
+	char name[64];
+	const char *close = strchr(line, ']');
+	size_t len;
+
+	if (!close)
+		return; /* libinih reports the syntax error */
+	len = (size_t)(close - line - 1);
+	if (len >= sizeof(name)) {
+		fail(st, "unknown section '%.40s...'", line + 1);
+		return;
+	}
+	memcpy(name, line + 1, len);
+	name[len] = '\0';
+	if (!strcasecmp(name, "Interface")) {
+		if (st->interface_line)
+			fail(st, "second [Interface] section (the first is on line %u)",
+			     st->interface_line);
+		st->interface_line = st->line;
+		st->section = SECTION_INTERFACE;
+	} else if (!strcasecmp(name, "Peer")) {
+		if (st->peer_line)
+			fail(st, "second [Peer] section (the first is on line %u): "
+				 "a link joins exactly two machines",
+			     st->peer_line);
+		st->peer_line = st->line;
+		st->section = SECTION_PEER;
+	} else {
+		fail(st, "unknown section [%s] (expected [Interface] or [Peer])", name);
+	}
+}
+
+/* libinih's fgets-style reader over st->text (see the file comment). */
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct parse_state *st = stream;
+	const char *start = st->text + st->pos, *nl;
+	size_t len, keep;
+	char *line;
+
+	if (st->failed || *start == '\0')
+		return NULL;
+	nl = strchr(start, '\n');
+	len = nl ? (size_t)(nl - start) : strlen(start);
+	st->pos += len + (nl ? 1 : 0);
+	st->line++;
+
+	keep = len;
+	for (size_t i = 0; i < len; i++) {
+		if (start[i] == '#') {
+			keep = i;
+			break;
+		}
+	}
+	/* libinih needs room for the line, '\n' and '\0'. */
+	if (size < 3 || keep > (size_t)size - 3) {
+		fail(st, "line is longer than %d characters (split a long list over "
+			 "several lines with the same key)", size - 3);
+		return NULL;
+	}
+	memcpy(buf, start, keep);
+	buf[keep] = '\0';
+	line = trim(buf);
+	memmove(buf, line, strlen(line) + 1);
+	if (buf[0] == '[')
+		check_section_header(st, buf);
+	strcat(buf, "\n");
+	return buf;
+}
+
+/* A WireGuard key: 44 characters of standard base64 for 32 bytes. */
+static bool decode_key(const char *value, uint8_t key[static CONFIG_KEY_LEN])
+{
+	size_t bin_len;
+	const char *end;
+
+	if (strlen(value) != 44 || value[43] != '=')
+		return false;
+	if (sodium_base642bin(key, CONFIG_KEY_LEN, value, 44, NULL, &bin_len, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0)
+		return false;
+	return bin_len == CONFIG_KEY_LEN && *end == '\0';
+}
+
+static bool parse_uint(const char *value, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)value[0]))
+		return false;
+	errno = 0;
+	*out = strtoul(value, &end, 10);
+	return errno == 0 && *end == '\0' && *out <= max;
+}
+
+/* "10.0.0.1/24", "fd00::1/64", or an address alone (a /32 or /128). */
+static bool parse_prefix(const char *value, struct config_prefix *out, bool network)
+{
+	char buf[INET6_ADDRSTRLEN + 5];
+	const char *slash = strchr(value, '/');
+	size_t addr_len = slash ? (size_t)(slash - value) : strlen(value);
+	unsigned max_len;
+	unsigned long len;
+
+	if (addr_len == 0 || addr_len >= INET6_ADDRSTRLEN)
+		return false;
+	memcpy(buf, value, addr_len);
+	buf[addr_len] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max_len = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max_len = 128;
+	} else {
+		return false;
+	}
+	if (!slash)
+		len = max_len;
+	else if (!parse_uint(slash + 1, max_len, &len) || strlen(slash + 1) > 3)
+		return false;
+	out->len = (uint8_t)len;
+	if (network) {
+		/* AllowedIPs = 10.1.2.3/24 means the network 10.1.2.0/24, as in wg. */
+		for (unsigned bit = out->len; bit < max_len; bit++)
+			out->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	}
+	return true;
+}
+
+/* "1.2.3.4:51820", "[2001:db8::1]:51820" or "host.example:51820". */
+static int parse_endpoint(const char *value, struct config_endpoint *out, bool resolve,
+			  char *why, size_t why_len)
+{
+	char host[256];
+	const char *port, *colon;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	unsigned long port_num;
+	size_t host_len;
+	int r;
+
+	if (value[0] == '[') {
+		const char *close = strchr(value, ']');
+
+		if (!close || close[1] != ':')
+			return snprintf(why, why_len, "expected [IPv6]:port"), -EINVAL;
+		host_len = (size_t)(close - value - 1);
+		value++;
+		port = close + 2;
+		hints.ai_family = AF_INET6;
+	} else {
+		colon = strrchr(value, ':');
+		if (!colon || strchr(value, ':') != colon)
+			return snprintf(why, why_len, "expected host:port (IPv6 in brackets)"),
+			       -EINVAL;
+		host_len = (size_t)(colon - value);
+		port = colon + 1;
+	}
+	if (host_len == 0 || host_len >= sizeof(host))
+		return snprintf(why, why_len, "bad host"), -EINVAL;
+	if (!parse_uint(port, 65535, &port_num) || port_num == 0 || strlen(port) > 5)
+		return snprintf(why, why_len, "bad port"), -EINVAL;
+	memcpy(host, value, host_len);
+	host[host_len] = '\0';
+
+	hints.ai_flags |= AI_NUMERICHOST;
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r == EAI_NONAME && resolve) {
+		hints.ai_flags &= ~AI_NUMERICHOST;
+		r = getaddrinfo(host, port, &hints, &res);
+	}
+	if (r != 0 || !res)
+		return snprintf(why, why_len, "cannot resolve '%s': %s", host,
+				r == EAI_NONAME && !resolve ? "not a numeric address"
+							   : gai_strerror(r)),
+		       -EINVAL;
+	if (res->ai_addrlen > sizeof(out->addr)) {
+		freeaddrinfo(res);
+		return snprintf(why, why_len, "address too long"), -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(&out->addr, res->ai_addr, res->ai_addrlen);
+	out->addr_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Reads a key file for PrivateKeyFile: mode must keep others out. */
+static int read_key_file(struct parse_state *st, const char *path,
+			 uint8_t key[static CONFIG_KEY_LEN])
+{
+	char buf[128];
+	struct stat sb;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(st, "PrivateKeyFile '%s': %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		r = fail(st, "PrivateKeyFile '%s': not a regular file", path);
+		goto out;
+	}
+	if (sb.st_mode & 077) {
+		r = fail(st, "PrivateKeyFile '%s' is readable by others (chmod 600 it)", path);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		r = fail(st, "PrivateKeyFile '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	if (!decode_key(trim(buf), key))
+		r = fail(st, "PrivateKeyFile '%s' does not hold a base64 key", path);
+	else
+		r = 1;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	close(fd);
+	return r;
+}
+
+static bool set_once(struct parse_state *st, unsigned *line, const char *key)
+{
+	if (*line) {
+		fail(st, "%s given twice (first on line %u)", key, *line);
+		return false;
+	}
+	*line = st->line;
+	return true;
+}
+
+/* Calls `one` for each comma-separated item of `value`. */
+static int for_each_item(struct parse_state *st, const char *key, const char *value,
+			 int (*one)(struct parse_state *, const char *key, const char *item))
+{
+	char buf[CONFIG_LINE_MAX];
+	char *save = NULL, *item;
+
+	if (strlen(value) >= sizeof(buf))
+		return fail(st, "%s is too long", key);
+	strcpy(buf, value);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!one(st, key, trim(item)))
+			return 0;
+	}
+	return 1;
+}
+
+static int add_address(struct parse_state *st, const char *key, const char *item)
+{
+	struct config *cfg = st->cfg;
+
+	if (cfg->n_addresses == CONFIG_MAX_ADDRESSES)
+		return fail(st, "more than %d addresses in %s", CONFIG_MAX_ADDRESSES, key);
+	if (!parse_prefix(item, &cfg->addresses[cfg->n_addresses], false))
+		return fail(st, "%s '%s' is not an IP address with an optional /prefix",
+			    key, item);
+	cfg->n_addresses++;
+	return 1;
+}
+
+static int add_allowed_ip(struct parse_state *st, const char *key, const char *item)
+{
+	struct config *cfg = st->cfg;
+
+	if (cfg->n_allowed_ips == CONFIG_MAX_ALLOWED_IPS)
+		return fail(st, "more than %d prefixes in %s", CONFIG_MAX_ALLOWED_IPS, key);
+	if (!parse_prefix(item, &cfg->allowed_ips[cfg->n_allowed_ips], true))
+		return fail(st, "%s '%s' is not an IP prefix like 10.0.0.0/24", key, item);
+	cfg->n_allowed_ips++;
+	return 1;
+}
+
+static int add_rendezvous(struct parse_state *st, const char *key, const char *item)
+{
+	struct config *cfg = st->cfg;
+	char why[300];
+
+	if (cfg->n_rendezvous == CONFIG_MAX_RENDEZVOUS)
+		return fail(st, "more than %d servers in %s", CONFIG_MAX_RENDEZVOUS, key);
+	if (parse_endpoint(item, &cfg->rendezvous[cfg->n_rendezvous], st->resolve, why,
+			   sizeof(why)) != 0)
+		return fail(st, "%s '%s': %s", key, item, why);
+	cfg->n_rendezvous++;
+	return 1;
+}
+
+static int interface_key(struct parse_state *st, const char *key, const char *value)
+{
+	struct config *cfg = st->cfg;
+	unsigned long num;
+
+	if (!strcasecmp(key, "PrivateKey")) {
+		if (!set_once(st, &st->private_key_line, "PrivateKey/PrivateKeyFile"))
+			return 0;
+		if (!decode_key(value, cfg->private_key))
+			return fail(st, "PrivateKey is not a base64 key (as 'tunnelctl genkey' prints)");
+		return 1;
+	}
+	if (!strcasecmp(key, "PrivateKeyFile")) {
+		if (!set_once(st, &st->private_key_line, "PrivateKey/PrivateKeyFile"))
+			return 0;
+		return read_key_file(st, value, cfg->private_key);
+	}
+	if (!strcasecmp(key, "Address"))
+		return for_each_item(st, key, value, add_address);
+	if (!strcasecmp(key, "ListenPort")) {
+		if (!set_once(st, &st->listen_port_line, key))
+			return 0;
+		if (!parse_uint(value, 65535, &num))
+			return fail(st, "ListenPort '%s' is not a port (0-65535)", value);
+		cfg->listen_port = (uint16_t)num;
+		return 1;
+	}
+	if (!strcasecmp(key, "MTU")) {
+		if (!set_once(st, &st->mtu_line, key))
+			return 0;
+		if (!parse_uint(value, CONFIG_MAX_MTU, &num) || num < CONFIG_MIN_MTU)
+			return fail(st, "MTU '%s' is out of range (%d-%d)", value,
+				    CONFIG_MIN_MTU, CONFIG_MAX_MTU);
+		cfg->mtu = (unsigned)num;
+		return 1;
+	}
+	if (!strcasecmp(key, "Rendezvous")) {
+		if (!st->rendezvous_line)
+			st->rendezvous_line = st->line;
+		return for_each_item(st, key, value, add_rendezvous);
+	}
+	if (!strcasecmp(key, "RendezvousKey")) {
+		if (!set_once(st, &st->rendezvous_key_line, key))
+			return 0;
+		if (!decode_key(value, cfg->rendezvous_key))
+			return fail(st, "RendezvousKey is not a base64 key");
+		cfg->has_rendezvous_key = true;
+		return 1;
+	}
+	return fail(st, "unknown key '%s' in [Interface]", key);
+}
+
+static int peer_key(struct parse_state *st, const char *key, const char *value)
+{
+	struct config *cfg = st->cfg;
+	unsigned long num;
+	char why[300];
+
+	if (!strcasecmp(key, "PublicKey")) {
+		if (!set_once(st, &st->public_key_line, key))
+			return 0;
+		if (!decode_key(value, cfg->peer_public_key))
+			return fail(st, "PublicKey is not a base64 key");
+		return 1;
+	}
+	if (!strcasecmp(key, "PresharedKey")) {
+		if (!set_once(st, &st->preshared_key_line, key))
+			return 0;
+		if (!decode_key(value, cfg->preshared_key))
+			return fail(st, "PresharedKey is not a base64 key");
+		cfg->has_preshared_key = true;
+		return 1;
+	}
+	if (!strcasecmp(key, "AllowedIPs"))
+		return for_each_item(st, key, value, add_allowed_ip);
+	if (!strcasecmp(key, "Endpoint")) {
+		if (!set_once(st, &st->endpoint_line, key))
+			return 0;
+		if (parse_endpoint(value, &cfg->endpoint, st->resolve, why, sizeof(why)) != 0)
+			return fail(st, "Endpoint '%s': %s", value, why);
+		cfg->has_endpoint = true;
+		return 1;
+	}
+	if (!strcasecmp(key, "PersistentKeepalive")) {
+		if (!set_once(st, &st->keepalive_line, key))
+			return 0;
+		if (!strcasecmp(value, "off"))
+			num = 0;
+		else if (!parse_uint(value, 65535, &num))
+			return fail(st, "PersistentKeepalive '%s' is not a number of seconds "
+					"(0-65535, or off)", value);
+		cfg->persistent_keepalive_s = (unsigned)num;
+		return 1;
+	}
+	return fail(st, "unknown key '%s' in [Peer]", key);
+}
+
+static int handle_pair(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_state *st = user;
+
+	(void)section; /* read_line tracks sections, with their line numbers */
+	if (st->failed)
+		return 0;
+	if (value[0] == '\0')
+		return fail(st, "%s has no value", key);
+	switch (st->section) {
+	case SECTION_INTERFACE:
+		return interface_key(st, key, value);
+	case SECTION_PEER:
+		return peer_key(st, key, value);
+	case SECTION_NONE:
+		break;
+	}
+	return fail(st, "'%s' outside of [Interface] or [Peer]", key);
+}
+
+/* Checks that need the whole file: required keys and combinations. */
+static int check_complete(struct parse_state *st)
+{
+	struct config *cfg = st->cfg;
+	uint8_t own_public[CONFIG_KEY_LEN];
+
+	st->line = 0;
+	if (!st->interface_line)
+		return fail(st, "no [Interface] section");
+	if (!st->peer_line)
+		return fail(st, "no [Peer] section");
+	st->line = st->interface_line;
+	if (!st->private_key_line)
+		return fail(st, "[Interface] needs PrivateKey or PrivateKeyFile");
+	if (st->rendezvous_line && !cfg->has_rendezvous_key)
+		return fail(st, "Rendezvous needs RendezvousKey (the server's public key)");
+	if (cfg->has_rendezvous_key && !st->rendezvous_line) {
+		st->line = st->rendezvous_key_line;
+		return fail(st, "RendezvousKey without Rendezvous");
+	}
+	for (size_t i = 0; i < cfg->n_addresses; i++) {
+		if (cfg->addresses[i].family == AF_INET6 && cfg->mtu < CONFIG_MIN_MTU_IPV6) {
+			st->line = st->mtu_line ? st->mtu_line : st->interface_line;
+			return fail(st, "MTU %u is below %d, which IPv6 address needs",
+				    cfg->mtu, CONFIG_MIN_MTU_IPV6);
+		}
+	}
+	st->line = st->peer_line;
+	if (!st->public_key_line)
+		return fail(st, "[Peer] needs PublicKey");
+	if (!cfg->has_endpoint && !st->rendezvous_line)
+		return fail(st, "[Peer] has no Endpoint and [Interface] no Rendezvous: "
+				"no way to reach the peer");
+	crypto_scalarmult_base(own_public, cfg->private_key);
+	if (sodium_memcmp(own_public, cfg->peer_public_key, CONFIG_KEY_LEN) == 0) {
+		st->line = st->public_key_line;
+		return fail(st, "PublicKey is this machine's own key");
+	}
+	return 1;
+}
+
+bool config_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CONFIG_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && !strchr("_=+.-", c))
+			return false;
+	}
+	return true;
+}
+
+int config_parse_string(const char *path, const char *name, const char *text,
+			unsigned flags, struct config *out, char err[static CONFIG_ERR_LEN])
+{
+	struct parse_state st = {
+		.path = path, .cfg = out, .err = err, .text = text,
+		.resolve = !(flags & CONFIG_NUMERIC_ONLY),
+	};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	err[0] = '\0';
+	if (!config_name_valid(name)) {
+		errorf(err, "%s: link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]",
+			 path, name);
+		return -EINVAL;
+	}
+	strcpy(out->name, name);
+	out->mtu = CONFIG_DEFAULT_MTU;
+	out->persistent_keepalive_s = CONFIG_DEFAULT_KEEPALIVE_S;
+
+	r = ini_parse_stream(read_line, &st, handle_pair, &st);
+	if (!st.failed && r > 0) {
+		st.line = (unsigned)r;
+		fail(&st, "expected 'Key = value' or a [Section]");
+	}
+	if (!st.failed)
+		check_complete(&st);
+	if (st.failed) {
+		config_clear(out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_load(const char *dir, const char *name, struct config *out,
+		char err[static CONFIG_ERR_LEN])
+{
+	char path[4096];
+	char *text = NULL;
+	struct stat sb;
+	ssize_t n;
+	int fd, r;
+
+	if (!config_name_valid(name)) {
+		errorf(err, "link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]", name);
+		return -EINVAL;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.conf", dir, name) >= sizeof(path)) {
+		errorf(err, "config directory path is too long");
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		errorf(err, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		errorf(err, "%s: not a regular file", path);
+		r = -EINVAL;
+		goto out;
+	}
+	if (sb.st_mode & 077) {
+		errorf(err, "%s: readable by others, and it holds keys (chmod 600 it)", path);
+		r = -EACCES;
+		goto out;
+	}
+	if (sb.st_size > CONFIG_FILE_MAX) {
+		errorf(err, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+		r = -EFBIG;
+		goto out;
+	}
+	text = malloc((size_t)sb.st_size + 1);
+	if (!text) {
+		r = -ENOMEM;
+		errorf(err, "%s: out of memory", path);
+		goto out;
+	}
+	n = read(fd, text, (size_t)sb.st_size);
+	if (n != sb.st_size) {
+		errorf(err, "%s: short read", path);
+		r = -EIO;
+		goto out;
+	}
+	text[n] = '\0';
+	if (strlen(text) != (size_t)n) {
+		errorf(err, "%s: contains a NUL byte", path);
+		r = -EINVAL;
+		goto out;
+	}
+	r = config_parse_string(path, name, text, 0, out, err);
+out:
+	if (text) {
+		sodium_memzero(text, (size_t)sb.st_size);
+		free(text);
+	}
+	close(fd);
+	return r;
+}
+
+void config_clear(struct config *cfg)
+{
+	sodium_memzero(cfg->private_key, sizeof(cfg->private_key));
+	sodium_memzero(cfg->preshared_key, sizeof(cfg->preshared_key));
+}

@@ -1,0 +1,97 @@
+/* A link's configuration: /etc/tunnel/PEER.conf, wg-quick's format.
+ *
+ *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
+ *                Rendezvous, RendezvousKey
+ *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
+ *                PersistentKeepalive
+ *
+ * Everything in the file is untrusted until config_load() has checked it;
+ * errors read "FILE:LINE: what is wrong" and quote the bad value. */
+#ifndef TUNNEL_CONFIG_H
+#define TUNNEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "common/compiler.h"
+
+enum config_limits {
+	CONFIG_KEY_LEN = 32,
+	CONFIG_MAX_ADDRESSES = 16,
+	CONFIG_MAX_ALLOWED_IPS = 256,
+	CONFIG_MAX_RENDEZVOUS = 8,
+	CONFIG_LINE_MAX = 4096,
+	CONFIG_NAME_MAX = 15,            /* an interface name (IFNAMSIZ - 1) */
+	CONFIG_DEFAULT_MTU = 1420,
+	CONFIG_MIN_MTU = 576,
+	CONFIG_MIN_MTU_IPV6 = 1280,      /* below this Linux turns IPv6 off */
+	CONFIG_MAX_MTU = 9000,
+	CONFIG_DEFAULT_KEEPALIVE_S = 25,
+	CONFIG_ERR_LEN = 512,
+};
+
+/* An address with a prefix length: an interface address (host bits kept)
+ * or an AllowedIPs network (host bits cleared). */
+struct config_prefix {
+	sa_family_t family;   /* AF_INET or AF_INET6 */
+	uint8_t addr[16];     /* network byte order; 4 bytes used for IPv4 */
+	uint8_t len;          /* prefix length */
+};
+
+struct config_endpoint {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
+struct config {
+	char name[CONFIG_NAME_MAX + 1];  /* the link and interface name */
+
+	/* [Interface] */
+	uint8_t private_key[CONFIG_KEY_LEN];
+	struct config_prefix addresses[CONFIG_MAX_ADDRESSES];
+	size_t n_addresses;
+	uint16_t listen_port;            /* 0: any */
+	unsigned mtu;
+	struct config_endpoint rendezvous[CONFIG_MAX_RENDEZVOUS];
+	size_t n_rendezvous;
+	uint8_t rendezvous_key[CONFIG_KEY_LEN];
+	bool has_rendezvous_key;
+
+	/* [Peer] */
+	uint8_t peer_public_key[CONFIG_KEY_LEN];
+	uint8_t preshared_key[CONFIG_KEY_LEN];
+	bool has_preshared_key;
+	struct config_prefix allowed_ips[CONFIG_MAX_ALLOWED_IPS];
+	size_t n_allowed_ips;
+	struct config_endpoint endpoint;
+	bool has_endpoint;
+	unsigned persistent_keepalive_s; /* 0: off */
+};
+
+/* Reads DIR/NAME.conf into `out`. On failure returns a negative errno and
+ * writes one line for the user into err ("DIR/NAME.conf:7: ..."):
+ * -ENOENT no such file, -EACCES readable by others, -EINVAL bad content. */
+must_check int config_load(const char *dir, const char *name, struct config *out,
+			   char err[static CONFIG_ERR_LEN]);
+
+enum config_flags {
+	CONFIG_NUMERIC_ONLY = 1 << 0, /* never resolve host names (fuzzing) */
+};
+
+/* Parses `text` as if it were the file `path` (its permissions are not
+ * checked). The unit tests and the fuzz target call this directly. */
+must_check int config_parse_string(const char *path, const char *name, const char *text,
+				   unsigned flags, struct config *out,
+				   char err[static CONFIG_ERR_LEN]);
+
+/* Wipes the key material in `cfg`. */
+void config_clear(struct config *cfg);
+
+/* True for a usable link name: 1..15 characters from [A-Za-z0-9_=+.-],
+ * not "." or "..". The name becomes the interface and file name. */
+bool config_name_valid(const char *name);
+
+#endif
