@@ -1,0 +1,161 @@
+/* The control protocol: requests, a status round trip, and a table of
+ * malformed responses, as both ends treat each other's bytes as untrusted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tunnel/control.h"
+
+static void test_requests(void **state)
+{
+	static const struct {
+		const char *text;
+		int result;
+		enum control_request req;
+	} cases[] = {
+		{ "get=1\n\n", 0, CONTROL_GET },
+		{ "down=1\n\n", 0, CONTROL_DOWN },
+		{ "get=1\n", -EAGAIN, 0 },
+		{ "", -EAGAIN, 0 },
+		{ "get=2\n\n", -EINVAL, 0 },
+		{ "set=1\n\n", -EINVAL, 0 },
+		{ "get=1\ndown=1\n\n", -EINVAL, 0 },
+		{ "\n\n", -EINVAL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum control_request req = 99;
+		int r = control_parse_request(cases[i].text, strlen(cases[i].text), &req);
+
+		if (r != cases[i].result || (r == 0 && req != cases[i].req))
+			fail_msg("case %zu: got %d", i, r);
+	}
+}
+
+static void test_request_too_long(void **state)
+{
+	char buf[CONTROL_REQUEST_MAX];
+	enum control_request req;
+
+	(void)state;
+	memset(buf, 'a', sizeof(buf));
+	assert_int_equal(control_parse_request(buf, sizeof(buf), &req), -EINVAL);
+}
+
+static struct control_status sample(void)
+{
+	struct control_status st = {
+		.name = "home",
+		.public_key = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=",
+		.peer_public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
+		.state = "established",
+		.path = "direct",
+		.endpoint = "[2001:db8::7]:51820",
+		.reflexive_endpoint = "198.51.100.2:40001",
+		.reason = "",
+		.last_handshake_age_s = 12,
+		.rtt_ms = -1,
+		.rx_bytes = UINT64_MAX,
+		.tx_bytes = 1234,
+		.keepalive_s = 25,
+		.pid = 4242,
+	};
+
+	st.dropped[DROP_REPLAYED] = 7;
+	st.dropped[DROP_TUN_FULL] = 1;
+	return st;
+}
+
+static void test_status_round_trip(void **state)
+{
+	struct control_status in = sample(), out;
+	char buf[CONTROL_RESPONSE_MAX], again[CONTROL_RESPONSE_MAX];
+	int len;
+
+	(void)state;
+	len = control_format_status(&in, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(control_parse_status(buf, (size_t)len, &out), 0);
+	/* compared field by field (struct padding is unspecified) */
+	assert_string_equal(out.name, in.name);
+	assert_string_equal(out.endpoint, in.endpoint);
+	assert_string_equal(out.reason, "");
+	assert_int_equal(out.rtt_ms, -1);
+	assert_true(out.rx_bytes == UINT64_MAX);
+	assert_int_equal(out.dropped[DROP_REPLAYED], 7);
+	assert_int_equal(control_format_status(&out, again, sizeof(again)), len);
+	assert_string_equal(again, buf);
+	assert_non_null(strstr(buf, "dropped_replayed=7\n"));
+	assert_int_equal(strcmp(buf + len - 9, "errno=0\n\n"), 0);
+
+	/* every cut short of the end is incomplete, never an error or a crash */
+	for (int cut = 0; cut < len - 1; cut++)
+		assert_int_equal(control_parse_status(buf, (size_t)cut, &out), -EAGAIN);
+
+	assert_int_equal(control_format_status(&in, buf, 100), -ENOSPC);
+}
+
+/* A reason with a newline must not let the daemon forge extra keys. */
+static void test_status_framing(void **state)
+{
+	struct control_status in = sample(), out;
+	char buf[CONTROL_RESPONSE_MAX];
+	int len;
+
+	(void)state;
+	strcpy(in.reason, "bad\n\nerrno=0\n");
+	len = control_format_status(&in, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(control_parse_status(buf, (size_t)len, &out), 0);
+	assert_string_equal(out.reason, "bad??errno=0?");
+}
+
+static void test_bad_status(void **state)
+{
+	static const struct {
+		const char *text;
+		int result;
+	} cases[] = {
+		{ "errno=0\n\n", -EINVAL },                 /* keys missing */
+		{ "errno=2\n\n", -2 },                      /* the daemon's own error */
+		{ "errno=-1\n\n", -EINVAL },
+		{ "errno=99999\n\n", -EINVAL },
+		{ "name=home\nbogus\nerrno=0\n\n", -EINVAL },
+		{ "=x\nerrno=0\n\n", -EINVAL },
+		{ "colour=blue\nerrno=0\n\n", -EINVAL },
+		{ "rx_bytes=-5\nerrno=0\n\n", -EINVAL },
+		{ "rx_bytes=99999999999999999999999\nerrno=0\n\n", -EINVAL },
+		{ "rtt_ms=12abc\nerrno=0\n\n", -EINVAL },
+		{ "name=waytoolongforalinkname\nerrno=0\n\n", -EINVAL },
+		{ "name=home\n\n", -EINVAL },               /* no errno line */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct control_status st;
+		int r = control_parse_status(cases[i].text, strlen(cases[i].text), &st);
+
+		if (r != cases[i].result)
+			fail_msg("case %zu: got %d, want %d", i, r, cases[i].result);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_request_too_long),
+		cmocka_unit_test(test_status_round_trip),
+		cmocka_unit_test(test_status_framing),
+		cmocka_unit_test(test_bad_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

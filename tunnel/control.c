@@ -1,0 +1,230 @@
+/* Encoding and parsing of the control protocol (see control.h). Both sides
+ * treat the other's bytes as untrusted: every line is bounded and checked. */
+#include "tunnel/control.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const control_drop_names[DROP_KIND_COUNT] = {
+	[DROP_MALFORMED] = "malformed",
+	[DROP_UNAUTHENTICATED] = "unauthenticated",
+	[DROP_REPLAYED] = "replayed",
+	[DROP_NO_SESSION] = "no_session",
+	[DROP_NOT_ALLOWED] = "not_allowed",
+	[DROP_RATE_LIMITED] = "rate_limited",
+	[DROP_TUN_FULL] = "tun_full",
+};
+
+enum field_type { FIELD_STRING, FIELD_INT, FIELD_UINT };
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t offset;
+	size_t size; /* for strings: the buffer size */
+};
+
+#define STRING_FIELD(name) \
+	{ #name, FIELD_STRING, offsetof(struct control_status, name), \
+	  sizeof(((struct control_status *)0)->name) }
+#define INT_FIELD(name) { #name, FIELD_INT, offsetof(struct control_status, name), 0 }
+#define UINT_FIELD(name) { #name, FIELD_UINT, offsetof(struct control_status, name), 0 }
+
+/* The "get" response's keys, in the order they are written. */
+static const struct field fields[] = {
+	STRING_FIELD(name),
+	STRING_FIELD(public_key),
+	STRING_FIELD(peer_public_key),
+	STRING_FIELD(state),
+	STRING_FIELD(path),
+	STRING_FIELD(endpoint),
+	STRING_FIELD(reflexive_endpoint),
+	STRING_FIELD(reason),
+	INT_FIELD(last_handshake_age_s),
+	INT_FIELD(rtt_ms),
+	UINT_FIELD(rx_bytes),
+	UINT_FIELD(tx_bytes),
+	UINT_FIELD(keepalive_s),
+	UINT_FIELD(pid),
+};
+
+int control_parse_request(const char *buf, size_t len, enum control_request *req)
+{
+	const char *end = memmem(buf, len, "\n\n", 2);
+	size_t req_len;
+
+	if (!end)
+		return len >= CONTROL_REQUEST_MAX ? -EINVAL : -EAGAIN;
+	req_len = (size_t)(end - buf) + 2;
+	if (req_len == sizeof("get=1\n\n") - 1 && !memcmp(buf, "get=1\n\n", req_len)) {
+		*req = CONTROL_GET;
+		return 0;
+	}
+	if (req_len == sizeof("down=1\n\n") - 1 && !memcmp(buf, "down=1\n\n", req_len)) {
+		*req = CONTROL_DOWN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Appends to buf; returns false once it no longer fits. */
+static bool append(char *buf, size_t size, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool append(char *buf, size_t size, size_t *pos, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*pos >= size)
+		return false;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *pos, size - *pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *pos)
+		return false;
+	*pos += (size_t)n;
+	return true;
+}
+
+/* Strings go out verbatim, minus anything that would break the framing. */
+static void clean_copy(char *dst, const char *src, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && src[i]; i++)
+		dst[i] = (src[i] < 0x20 || src[i] == 0x7f) ? '?' : src[i];
+	dst[i] = '\0';
+}
+
+int control_format_status(const struct control_status *st, char *buf, size_t size)
+{
+	const char *base = (const char *)st;
+	size_t pos = 0;
+	bool ok = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields) && ok; i++) {
+		const struct field *f = &fields[i];
+		char clean[CONTROL_REASON_MAX];
+
+		switch (f->type) {
+		case FIELD_STRING:
+			clean_copy(clean, base + f->offset, MIN(f->size, sizeof(clean)));
+			ok = append(buf, size, &pos, "%s=%s\n", f->key, clean);
+			break;
+		case FIELD_INT:
+			ok = append(buf, size, &pos, "%s=%" PRId64 "\n", f->key,
+				    *(const int64_t *)(const void *)(base + f->offset));
+			break;
+		case FIELD_UINT:
+			ok = append(buf, size, &pos, "%s=%" PRIu64 "\n", f->key,
+				    *(const uint64_t *)(const void *)(base + f->offset));
+			break;
+		}
+	}
+	for (size_t i = 0; i < DROP_KIND_COUNT && ok; i++)
+		ok = append(buf, size, &pos, "dropped_%s=%" PRIu64 "\n", control_drop_names[i],
+			    st->dropped[i]);
+	if (ok)
+		ok = append(buf, size, &pos, "errno=0\n\n");
+	return ok ? (int)pos : -ENOSPC;
+}
+
+static bool parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0';
+}
+
+static bool parse_uint64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* Stores one key=value line; false if the key is unknown or the value bad. */
+static bool store(struct control_status *st, const char *key, const char *value,
+		  uint64_t *seen)
+{
+	char *base = (char *)st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
+
+		if (strcmp(key, f->key))
+			continue;
+		*seen |= UINT64_C(1) << i;
+		switch (f->type) {
+		case FIELD_STRING:
+			if (strlen(value) >= f->size)
+				return false;
+			strcpy(base + f->offset, value);
+			return true;
+		case FIELD_INT:
+			return parse_int64(value, (int64_t *)(void *)(base + f->offset));
+		case FIELD_UINT:
+			return parse_uint64(value, (uint64_t *)(void *)(base + f->offset));
+		}
+	}
+	if (!strncmp(key, "dropped_", 8)) {
+		for (size_t i = 0; i < DROP_KIND_COUNT; i++) {
+			if (!strcmp(key + 8, control_drop_names[i]))
+				return parse_uint64(value, &st->dropped[i]);
+		}
+		return true; /* a newer daemon's counter: ignore, stay compatible */
+	}
+	return false;
+}
+
+int control_parse_status(const char *buf, size_t len, struct control_status *st)
+{
+	const char *end = memmem(buf, len, "\n\n", 2);
+	const char *line = buf;
+	uint64_t seen = 0;
+
+	if (!end)
+		return len >= CONTROL_RESPONSE_MAX ? -EINVAL : -EAGAIN;
+	memset(st, 0, sizeof(*st));
+	while (line <= end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line) + 1);
+		char text[CONTROL_REASON_MAX + 64];
+		size_t n = (size_t)(nl - line);
+		char *eq;
+
+		if (n >= sizeof(text))
+			return -EINVAL;
+		memcpy(text, line, n);
+		text[n] = '\0';
+		if (memchr(text, '\0', n))
+			return -EINVAL;
+		line = nl + 1;
+		eq = strchr(text, '=');
+		if (!eq || eq == text)
+			return -EINVAL;
+		*eq = '\0';
+		if (!strcmp(text, "errno")) {
+			int64_t e;
+
+			if (!parse_int64(eq + 1, &e) || e < 0 || e > 4095)
+				return -EINVAL;
+			if (e)
+				return (int)-e;
+			return seen == (UINT64_C(1) << ARRAY_SIZE(fields)) - 1 ? 0 : -EINVAL;
+		}
+		if (!store(st, text, eq + 1, &seen))
+			return -EINVAL;
+	}
+	return -EINVAL; /* no errno line */
+}

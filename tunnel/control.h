@@ -1,0 +1,91 @@
+/* The control protocol between `tunnelctl` and a link's daemon, over the
+ * Unix stream socket RUN_DIR/NAME.sock (mode 0600). Modelled on wg's
+ * cross-platform userspace API: text lines, easy to poke with socat.
+ *
+ *   request  := "get=1\n\n"  |  "down=1\n\n"
+ *   response := *( KEY "=" VALUE "\n" ) "errno=" N "\n\n"
+ *
+ * A request is at most CONTROL_REQUEST_MAX bytes. KEY is [a-z0-9_]+; VALUE
+ * has no control characters. "get" answers with the status keys below, in
+ * this order, then errno=0; "down" answers errno=0 and the daemon stops.
+ * Anything else is answered with errno=22 (EINVAL) and the connection closed.
+ *
+ *   name, public_key, peer_public_key   link name and base64 keys
+ *   state        connecting | punching | established | relayed | down
+ *   path         direct | relay | none
+ *   endpoint     peer ip:port in use ("" when none)
+ *   reflexive_endpoint   our ip:port as the rendezvous server saw it ("")
+ *   reason       why the link is not (yet) up, human words ("" when up)
+ *   last_handshake_age_s, rtt_ms   integers, -1 when unknown
+ *   rx_bytes, tx_bytes, keepalive_s, pid   integers
+ *   dropped_KIND  one key per drop counter (see enum control_drop)
+ */
+#ifndef TUNNEL_CONTROL_H
+#define TUNNEL_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/compiler.h"
+
+enum control_limits {
+	CONTROL_REQUEST_MAX = 256,
+	CONTROL_RESPONSE_MAX = 4096,
+	CONTROL_NAME_MAX = 16,
+	CONTROL_KEY_B64_LEN = 45,      /* 44 characters and NUL */
+	CONTROL_ENDPOINT_MAX = 64,     /* "[v6]:port" and NUL */
+	CONTROL_REASON_MAX = 160,
+};
+
+enum control_request {
+	CONTROL_GET,
+	CONTROL_DOWN,
+};
+
+/* Why datagrams were dropped; the counters appear in `status --json`
+ * under "dropped" with these names. */
+enum control_drop {
+	DROP_MALFORMED,     /* too short, unknown type, bad length */
+	DROP_UNAUTHENTICATED, /* MAC, AEAD or probe signature did not verify */
+	DROP_REPLAYED,      /* counter or timestamp seen before */
+	DROP_NO_SESSION,    /* transport data for a session we do not have */
+	DROP_NOT_ALLOWED,   /* inner source address outside AllowedIPs */
+	DROP_RATE_LIMITED,  /* handshake flood, under load */
+	DROP_TUN_FULL,      /* the TUN device would block */
+	DROP_KIND_COUNT,
+};
+
+extern const char *const control_drop_names[DROP_KIND_COUNT];
+
+struct control_status {
+	char name[CONTROL_NAME_MAX];
+	char public_key[CONTROL_KEY_B64_LEN];
+	char peer_public_key[CONTROL_KEY_B64_LEN];
+	char state[16];
+	char path[8];
+	char endpoint[CONTROL_ENDPOINT_MAX];
+	char reflexive_endpoint[CONTROL_ENDPOINT_MAX];
+	char reason[CONTROL_REASON_MAX];
+	int64_t last_handshake_age_s; /* -1: never */
+	int64_t rtt_ms;               /* -1: unknown */
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t keepalive_s;
+	uint64_t pid;
+	uint64_t dropped[DROP_KIND_COUNT];
+};
+
+/* Parses one complete request (up to and including the blank line).
+ * Returns 0 and sets *req, -EAGAIN when more bytes are needed, -EINVAL for
+ * anything else. */
+must_check int control_parse_request(const char *buf, size_t len, enum control_request *req);
+
+/* Writes the "get" response for `st` into buf; returns its length, or
+ * -ENOSPC if it does not fit. */
+must_check int control_format_status(const struct control_status *st, char *buf, size_t size);
+
+/* Parses a "get" response. Returns 0, -EAGAIN when incomplete, -EINVAL when
+ * malformed or missing a key, or the daemon's own errno (negated). */
+must_check int control_parse_status(const char *buf, size_t len, struct control_status *st);
+
+#endif
