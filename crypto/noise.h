@@ -1,0 +1,232 @@
+/* The Noise protocol core and the WireGuard v1 handshake on top of it.
+ *
+ * Layer 1, the Noise SymmetricState (Noise spec §5.2) with BLAKE2s,
+ * HMAC-BLAKE2s/HKDF and ChaCha20-Poly1305: noise_symmetric_*, noise_mix_*.
+ *
+ * Layer 2, the IK / IKpsk2 message patterns with any prologue, payloads and
+ * optional psk (noise_ik_*), used by the published-vector tests:
+ *     <- s
+ *     ...
+ *     -> e, es, s, ss
+ *     <- e, ee, se[, psk]
+ *
+ * Layer 3, WireGuard's handshake (whitepaper §5.4): IKpsk2 with the
+ * construction "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", the identifier
+ * "WireGuard v1 zx2c4 Jason@zx2c4.com" as prologue, a TAI64N timestamp as
+ * the first payload, an empty second payload, a psk of zeros when none is
+ * configured, and sender/receiver indexes around it. It runs the same layer-2
+ * steps as the vectors. MAC1/MAC2 are crypto/cookie.h's job: add them after
+ * create_*, check them before consume_*.
+ *
+ * No I/O and no clock reads: callers pass the TAI64N timestamp and now_ms.
+ * Every function wipes its intermediate secrets on all exit paths. */
+#ifndef CRYPTO_NOISE_H
+#define CRYPTO_NOISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/compiler.h"
+#include "crypto/messages.h"
+#include "crypto/session.h"
+
+#define NOISE_CONSTRUCTION "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
+#define NOISE_IDENTIFIER "WireGuard v1 zx2c4 Jason@zx2c4.com"
+#define NOISE_IK_NAME "Noise_IK_25519_ChaChaPoly_BLAKE2s"
+
+/* ---- Layer 1: symmetric state ---------------------------------------- */
+
+struct noise_symmetric {
+	uint8_t ck[NOISE_HASH_LEN];
+	uint8_t h[NOISE_HASH_LEN];
+	uint8_t k[NOISE_SYMMETRIC_KEY_LEN];
+	uint64_t n;
+	bool has_k;
+};
+
+/* InitializeSymmetric(protocol_name) then MixHash(prologue). */
+void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name,
+			  const uint8_t *prologue, size_t prologue_len);
+void noise_mix_hash(struct noise_symmetric *ss, const uint8_t *data, size_t len);
+void noise_mix_key(struct noise_symmetric *ss, const uint8_t *ikm, size_t len);
+void noise_mix_key_and_hash(struct noise_symmetric *ss, const uint8_t *ikm, size_t len);
+/* MixKey(DH(priv, pub)); -EINVAL for a low-order `pub`. */
+must_check int noise_mix_dh(struct noise_symmetric *ss, const uint8_t priv[static NOISE_PRIVATE_KEY_LEN],
+			    const uint8_t pub[static NOISE_PUBLIC_KEY_LEN]);
+/* Writes len (+16 once a key is set) bytes to `out`. -EOVERFLOW when the
+ * nonce is spent. */
+must_check int noise_encrypt_and_hash(struct noise_symmetric *ss, uint8_t *out,
+				      const uint8_t *plain, size_t len);
+/* `len` includes the tag when a key is set. -EBADMSG on a bad tag. */
+must_check int noise_decrypt_and_hash(struct noise_symmetric *ss, uint8_t *out,
+				      const uint8_t *cipher, size_t len);
+/* Split(): the two CipherState keys (initiator->responder first). */
+void noise_split(const struct noise_symmetric *ss, uint8_t k1[static NOISE_SYMMETRIC_KEY_LEN],
+		 uint8_t k2[static NOISE_SYMMETRIC_KEY_LEN]);
+void noise_symmetric_clear(struct noise_symmetric *ss);
+
+/* ENCRYPT(k, n, ad, plain) of Noise's ChaChaPoly: nonce = 32 zero bits then
+ * n little-endian. `out` gets len + 16 bytes. */
+void noise_cipher_encrypt(const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN], uint64_t n,
+			  const uint8_t *ad, size_t ad_len, const uint8_t *plain, size_t len,
+			  uint8_t *out);
+/* DECRYPT; `len` includes the tag. -EBADMSG on a bad tag. */
+must_check int noise_cipher_decrypt(const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN], uint64_t n,
+				    const uint8_t *ad, size_t ad_len, const uint8_t *cipher,
+				    size_t len, uint8_t *out);
+
+/* ---- Layer 2: the IK / IKpsk2 patterns --------------------------------- */
+
+struct noise_ik {
+	struct noise_symmetric ss;
+	bool initiator;
+	bool has_psk;		/* IKpsk2 instead of IK */
+	bool e_injected;	/* test hook: use e_priv instead of a random one */
+	int step;		/* messages processed: 0, 1, 2 (done) */
+	uint8_t psk[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t s_priv[NOISE_PRIVATE_KEY_LEN];
+	uint8_t s_pub[NOISE_PUBLIC_KEY_LEN];
+	uint8_t e_priv[NOISE_PRIVATE_KEY_LEN];
+	uint8_t e_pub[NOISE_PUBLIC_KEY_LEN];
+	uint8_t rs[NOISE_PUBLIC_KEY_LEN];
+	uint8_t re[NOISE_PUBLIC_KEY_LEN];
+};
+
+/* Starts an IK (psk == NULL) or IKpsk2 handshake. The initiator must know
+ * the responder's static `rs`; the responder passes NULL and learns it from
+ * message 1. */
+must_check int noise_ik_init(struct noise_ik *hs, bool initiator, const uint8_t *prologue,
+			     size_t prologue_len, const uint8_t s_priv[static NOISE_PRIVATE_KEY_LEN],
+			     const uint8_t *rs, const uint8_t *psk);
+
+/* Test-only hook: the next `e` token uses this ephemeral private key instead
+ * of a fresh random one (published vectors fix the ephemerals). */
+void noise_ik_test_set_ephemeral(struct noise_ik *hs, const uint8_t e_priv[static NOISE_PRIVATE_KEY_LEN]);
+
+/* Noise message lengths for a payload of `payload_len` bytes. */
+size_t noise_ik_message_len(unsigned msg_index, size_t payload_len);
+
+/* WriteMessage: message 1 by the initiator, message 2 by the responder.
+ * -EPROTO out of turn, -ENOSPC for a short `out`. */
+must_check int noise_ik_write_message(struct noise_ik *hs, const uint8_t *payload,
+				      size_t payload_len, uint8_t *out, size_t out_size,
+				      size_t *out_len);
+
+/* ReadMessage: the payload goes to `payload` (at least len - 96 for
+ * message 1, len - 48 for message 2). -EBADMSG when it does not
+ * authenticate, -EPROTO out of turn, -EINVAL bad length. */
+must_check int noise_ik_read_message(struct noise_ik *hs, const uint8_t *msg, size_t len,
+				     uint8_t *payload, size_t payload_size, size_t *payload_len);
+
+/* After both messages: our sending and receiving keys. */
+must_check int noise_ik_split(const struct noise_ik *hs, uint8_t send_key[static NOISE_SYMMETRIC_KEY_LEN],
+			      uint8_t recv_key[static NOISE_SYMMETRIC_KEY_LEN]);
+
+void noise_ik_clear(struct noise_ik *hs);
+
+/* ---- Layer 3: WireGuard ----------------------------------------------- */
+
+/* Our static identity. */
+struct noise_local {
+	uint8_t private_key[NOISE_PRIVATE_KEY_LEN];
+	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+};
+
+enum noise_handshake_state {
+	HANDSHAKE_ZEROED,
+	HANDSHAKE_CREATED_INITIATION,
+	HANDSHAKE_CONSUMED_INITIATION,
+	HANDSHAKE_CREATED_RESPONSE,
+	HANDSHAKE_CONSUMED_RESPONSE,
+};
+
+/* One per peer, owned by the engine's peer. The first block is set once by
+ * noise_handshake_init; the rest is the handshake in flight. */
+struct noise_handshake {
+	uint8_t remote_static[NOISE_PUBLIC_KEY_LEN];
+	uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN];
+	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
+
+	/* Newest TAI64N accepted from this peer: older or equal is a replay. */
+	uint8_t latest_timestamp[NOISE_TIMESTAMP_LEN];
+	/* When we last consumed an initiation (for the flood limit of
+	 * INITIATIONS_PER_SECOND); valid when has_consumed_initiation. */
+	uint64_t last_initiation_consumed_ms;
+	bool has_consumed_initiation;
+
+	enum noise_handshake_state state;
+	uint8_t hash[NOISE_HASH_LEN];
+	uint8_t chaining_key[NOISE_HASH_LEN];
+	uint8_t ephemeral_private[NOISE_PRIVATE_KEY_LEN];
+	uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
+	uint32_t local_index;	/* ours, the peer echoes it as receiver */
+	uint32_t remote_index;	/* the peer's sender index */
+};
+
+/* Called by consume_initiation with the initiator's decrypted static key:
+ * the engine returns that peer's handshake, or NULL for an unknown key. */
+typedef struct noise_handshake *(*noise_lookup_fn)(void *ctx,
+						   const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]);
+
+/* Sets our identity from a private key (derives the public one). */
+must_check int noise_local_init(struct noise_local *local,
+				const uint8_t private_key[static NOISE_PRIVATE_KEY_LEN]);
+void noise_local_clear(struct noise_local *local);
+
+/* Prepares a peer: remembers its key and psk (NULL: none, i.e. zeros) and
+ * precomputes DH(our static, its static). -EINVAL for a low-order key or
+ * our own key. */
+must_check int noise_handshake_init(struct noise_handshake *hs, const struct noise_local *local,
+				    const uint8_t remote_static[static NOISE_PUBLIC_KEY_LEN],
+				    const uint8_t *preshared_key);
+
+/* Forgets the handshake in flight (keeps the peer's keys and timestamps). */
+void noise_handshake_clear(struct noise_handshake *hs);
+
+/* Wipes everything, the peer's keys included. */
+void noise_handshake_destroy(struct noise_handshake *hs);
+
+/* A random 32-bit index. The engine keeps the index table: it draws with
+ * this, retries on a collision, and passes the result as sender_index. */
+uint32_t noise_index_random(void);
+
+/* Builds an initiation (MACs zero) into `out` for `hs`'s peer, with our
+ * `sender_index` and the current TAI64N `timestamp`. Any earlier handshake
+ * in flight is replaced. */
+must_check int noise_create_initiation(struct noise_handshake *hs, const struct noise_local *local,
+				       uint32_t sender_index,
+				       const uint8_t timestamp[static NOISE_TIMESTAMP_LEN],
+				       uint8_t out[static MESSAGE_INITIATION_LEN]);
+
+/* Consumes an initiation whose header and MAC1 the caller has validated.
+ * Decrypts the initiator's static key, asks `lookup` for its peer, checks
+ * the timestamp is newer than the last accepted one and the flood limit,
+ * then commits it into that peer's handshake (*out_hs).
+ * -EBADMSG: does not decrypt; -ENOENT: unknown peer; -EALREADY: replayed
+ * timestamp; -EBUSY: more than INITIATIONS_PER_SECOND; -EINVAL: bad length
+ * or low-order key. Nothing changes on error. */
+must_check int noise_consume_initiation(const struct noise_local *local, const uint8_t *msg,
+					size_t len, noise_lookup_fn lookup, void *ctx,
+					uint64_t now_ms, struct noise_handshake **out_hs);
+
+/* Builds the response (MACs zero) to the initiation just consumed.
+ * -EPROTO if none was. */
+must_check int noise_create_response(struct noise_handshake *hs, uint32_t sender_index,
+				     uint8_t out[static MESSAGE_RESPONSE_LEN]);
+
+/* Consumes a response (header and MAC1 validated by the caller) to the
+ * initiation we created; the engine found `hs` by the receiver index.
+ * -EPROTO: no initiation pending; -ENOENT: wrong receiver index;
+ * -EBADMSG: does not authenticate. Nothing changes on error. */
+must_check int noise_consume_response(struct noise_handshake *hs, const struct noise_local *local,
+				      const uint8_t *msg, size_t len);
+
+/* After create_response (responder) or consume_response (initiator):
+ * derives the transport keypair into `kp` (born at now_ms) and clears the
+ * handshake in flight. Hand `kp` to session_keypairs_insert(). -EPROTO in
+ * any other state. */
+must_check int noise_derive_keypair(struct noise_handshake *hs, struct keypair *kp,
+				    uint64_t now_ms);
+
+#endif
