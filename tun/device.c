@@ -1,0 +1,166 @@
+/* Opening /dev/net/tun and moving whole packets through it. No allocation:
+ * callers own every buffer. Errors are turned into the one-line reasons a
+ * user can act on (missing module, missing privilege, name taken). */
+#include "tun/device.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static const char tun_clone_path[] = "/dev/net/tun";
+
+bool tun_name_valid(const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return false;
+	len = strnlen(name, IFNAMSIZ);
+	if (len == 0 || len > TUN_NAME_MAX_LEN)
+		return false;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		/* Whitespace, controls, '/' and ':' the kernel refuses; '%'
+		 * would make it pick a "tun%d"-style name of its own. */
+		if (*c <= ' ' || *c == 0x7f || *c == '/' || *c == ':' || *c == '%')
+			return false;
+	}
+	return true;
+}
+
+static void dev_reset(struct tun_device *dev)
+{
+	memset(dev, 0, sizeof(*dev));
+	for (unsigned q = 0; q < TUN_QUEUES_MAX; q++)
+		dev->fds[q] = -1;
+}
+
+int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
+		    struct tun_error *err)
+{
+	struct ifreq ifr;
+	unsigned ifindex;
+	int fd, r;
+
+	dev_reset(dev);
+	if (!tun_name_valid(name))
+		return tun_error_set(err, -EINVAL,
+				     "invalid interface name \"%.*s\" (1-15 characters, no '/', ':', '%%' or whitespace, not \".\" or \"..\")",
+				     IFNAMSIZ, name ? name : "");
+	if (flags != 0)
+		return tun_error_set(err, -EINVAL, "unsupported TUN flags 0x%x", flags);
+
+	fd = open(tun_clone_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
+			return tun_error_set(err, r, "no %s (load the tun module)",
+					     tun_clone_path);
+		if (r == -EACCES || r == -EPERM)
+			return tun_error_set(err, r, "cannot open %s: needs root or CAP_NET_ADMIN",
+					     tun_clone_path);
+		return tun_error_set(err, r, "cannot open %s: %s", tun_clone_path,
+				     strerror(-r));
+	}
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	/* IFF_TUN_EXCL: never attach to an interface someone else made. */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		r = -errno;
+		close(fd);
+		if (r == -EBUSY || r == -EEXIST)
+			return tun_error_set(err, r, "interface %s already exists", name);
+		if (r == -EPERM || r == -EACCES)
+			return tun_error_set(err, r, "creating interface %s needs root or CAP_NET_ADMIN",
+					     name);
+		return tun_error_set(err, r, "cannot create interface %s: %s", name,
+				     strerror(-r));
+	}
+
+	ifindex = if_nametoindex(name);
+	if (ifindex == 0) {
+		r = -errno;
+		close(fd);
+		return tun_error_set(err, r ? r : -ENODEV,
+				     "interface %s vanished right after creation", name);
+	}
+
+	memcpy(dev->name, name, strlen(name) + 1);
+	dev->ifindex = ifindex;
+	dev->flags = flags;
+	dev->queues = 1;
+	dev->fds[0] = fd;
+	return 0;
+}
+
+void tun_device_close(struct tun_device *dev)
+{
+	for (unsigned q = 0; q < dev->queues && q < TUN_QUEUES_MAX; q++)
+		if (dev->fds[q] >= 0)
+			close(dev->fds[q]);
+	dev_reset(dev);
+}
+
+int tun_device_fd(const struct tun_device *dev, unsigned queue)
+{
+	if (queue >= dev->queues || queue >= TUN_QUEUES_MAX)
+		return -1;
+	return dev->fds[queue];
+}
+
+ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
+			size_t len)
+{
+	int fd = tun_device_fd(dev, queue);
+	ssize_t n;
+
+	if (fd < 0)
+		return -EBADF;
+	if (len == 0)
+		return -EMSGSIZE;
+	do {
+		n = read(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		/* The kernel fails a packet it cannot fit with EFAULT (and
+		 * drops it); say what really happened. */
+		if (errno == EFAULT)
+			return -EMSGSIZE;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	if (n == 0)
+		return -EAGAIN;
+	return n;
+}
+
+int tun_device_write(struct tun_device *dev, unsigned queue, const void *buf,
+		     size_t len)
+{
+	int fd = tun_device_fd(dev, queue);
+	unsigned version;
+	ssize_t n;
+
+	if (fd < 0)
+		return -EBADF;
+	if (len == 0 || len > TUN_PACKET_MAX)
+		return -EINVAL;
+	/* Without packet info the kernel takes the protocol from the version
+	 * nibble; refuse anything else here rather than in the kernel. */
+	version = ((const uint8_t *)buf)[0] >> 4;
+	if (version != 4 && version != 6)
+		return -EINVAL;
+	do {
+		n = write(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* The TUN device: a layer-3 interface (IFF_TUN | IFF_NO_PI) named after the
+ * link, opened non-blocking and close-on-exec. Closing the last descriptor
+ * deletes the interface, so a crashed daemon leaves nothing behind.
+ *
+ * Room for later: `flags` of tun_device_open is where IFF_VNET_HDR offloads
+ * and IFF_MULTI_QUEUE will be requested, and `fds[]` holds one descriptor per
+ * queue; today only flags == 0 and a single queue exist. */
+#ifndef TUN_DEVICE_H
+#define TUN_DEVICE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/compiler.h"
+#include "tun/error.h"
+
+enum tun_device_limits {
+	TUN_NAME_MAX_LEN = IFNAMSIZ - 1,	/* 15 */
+	TUN_QUEUES_MAX = 1,
+	/* A read buffer this large holds any packet the kernel can hand us. */
+	TUN_PACKET_MAX = 65535,
+};
+
+struct tun_device {
+	char name[IFNAMSIZ];
+	unsigned ifindex;
+	unsigned flags;		/* what tun_device_open was asked for */
+	unsigned queues;	/* descriptors in fds[] */
+	int fds[TUN_QUEUES_MAX];
+};
+
+/* True when `name` can name our interface: 1-15 bytes, not "." or "..", no
+ * '/', ':', '%', whitespace or control characters (the kernel rejects some,
+ * and treats '%' as a "tun%d" pattern). */
+bool tun_name_valid(const char *name);
+
+/* Creates the interface `name` (down, no addresses). Fails with -EBUSY if
+ * any interface of that name exists; err says why in one line. flags must
+ * be 0 for now. On failure dev is left closed. */
+must_check int tun_device_open(struct tun_device *dev, const char *name,
+			       unsigned flags, struct tun_error *err);
+
+/* Closes every queue, which removes the interface. Safe on a closed or
+ * zeroed device and safe to call twice. */
+void tun_device_close(struct tun_device *dev);
+
+/* Descriptor of `queue` for epoll, or -1 if there is no such queue. */
+int tun_device_fd(const struct tun_device *dev, unsigned queue);
+
+/* Reads one whole packet into buf. Returns its length, -EAGAIN when none is
+ * waiting, -EMSGSIZE when buf was too short (the kernel then drops the
+ * packet; pass TUN_PACKET_MAX bytes to avoid it), or another -errno. */
+must_check ssize_t tun_device_read(struct tun_device *dev, unsigned queue,
+				   void *buf, size_t len);
+
+/* Writes one whole IPv4 or IPv6 packet. Returns 0, -EAGAIN if the queue is
+ * full, -EINVAL for an empty/oversized/non-IP packet, or another -errno
+ * (-EIO while the link is down). */
+must_check int tun_device_write(struct tun_device *dev, unsigned queue,
+				const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,65 @@
+/* Configuring the TUN interface through rtnetlink (libnl-route-3 only):
+ * MTU, IPv4/IPv6 addresses (point-to-point peers too), link state, and one
+ * route per AllowedIPs prefix through the interface.
+ *
+ * tun_setup applies a struct tun_config and records in struct tun_applied
+ * exactly what it changed; tun_teardown undoes exactly that and nothing
+ * else. A failing tun_setup has already undone its partial work. */
+#ifndef TUN_NETLINK_H
+#define TUN_NETLINK_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/compiler.h"
+#include "tun/error.h"
+#include "tun/prefix.h"
+
+enum tun_mtu_limits {
+	TUN_MTU_MIN = 68,	/* IPv4's minimum, also the kernel's for TUN */
+	TUN_MTU_MIN_IPV6 = 1280,
+	TUN_MTU_MAX = 65535,
+};
+
+/* Filled by the engine from [Interface] Address/MTU and [Peer] AllowedIPs.
+ * The arrays stay owned by the caller and are only read. */
+struct tun_config {
+	unsigned mtu;			/* 0 keeps the kernel's default */
+	const struct tun_prefix *addrs;	/* Address = ..., peers allowed */
+	size_t addrs_len;
+	const struct tun_prefix *routes;/* AllowedIPs; host bits are ignored */
+	size_t routes_len;
+};
+
+/* What tun_setup changed. Owned by the caller; tun_teardown frees the
+ * arrays. A zeroed struct is a valid "nothing applied". */
+struct tun_applied {
+	char name[IFNAMSIZ];
+	unsigned ifindex;
+	bool mtu_changed;
+	unsigned old_mtu;
+	bool brought_up;
+	struct tun_prefix *addrs;	/* addresses we added, in order */
+	size_t addrs_len;
+	struct tun_prefix *routes;	/* routes we added, masked, in order */
+	size_t routes_len;
+	size_t routes_covered;	/* AllowedIPs already covered by a connected
+				 * route of ours, so not added */
+};
+
+/* Configures interface `ifname` (normally just created, still down) in this
+ * order: MTU, addresses, link up, routes. Refuses an address that another
+ * interface already has and a route whose exact prefix another interface or
+ * a blackhole already routes, and says plainly when IPv6 is disabled. On
+ * failure returns -errno, fills err and leaves the interface as it was. */
+must_check int tun_setup(struct tun_applied *applied, const char *ifname,
+			 const struct tun_config *cfg, struct tun_error *err);
+
+/* Removes our routes and addresses, takes the link down if we brought it up
+ * and restores the MTU. Keeps going past errors, frees the record and zeroes
+ * it either way; returns the first error (an interface that has already
+ * vanished is not one). Safe on a zeroed struct and safe to call twice. */
+must_check int tun_teardown(struct tun_applied *applied, struct tun_error *err);
+
+#endif
