@@ -1,0 +1,3 @@
+# The virtual NAT lab's own tests (tests/lab/lab.sh, natcheck, punch).
+# They need root and network namespaces and skip (77) without them.
+tunnel_script_test(NAME lab_natcheck COMMAND tests/lab/test_natcheck LABELS lab TIMEOUT 120)

@@ -1,0 +1,538 @@
+# shellcheck shell=bash
+# tests/lab/lab.sh: the virtual NAT lab. Sourced by lab tests, benchmarks and
+# contrib/demo; owns every namespace, link and nftables ruleset of one lab run.
+#
+#                       +-----------------------------------------+
+#                       | pub  198.51.100.1, 198.51.100.2          |
+#                       |      2001:db8::1, 2001:db8::2            |
+#                       +--------------------+--------------------+
+#                                            |
+#   +----------------------------------------+-----------------------------------+
+#   | inet   bridge; gateway 198.51.100.254, 203.0.113.254, 2001:db8::ffff       |
+#   +------------+---------------------------------------------+-----------------+
+#                |                                             |
+#   +------------+-------------+                 +-------------+------------+
+#   | a-router 203.0.113.10    |                 | b-router 203.0.113.20    |
+#   |  2001:db8::100:1  NAT    |                 |  2001:db8::100:2  NAT    |
+#   |  LAN bridge 10.1.0.1/24  |                 |  LAN bridge 10.2.0.1/24  |
+#   +---+-------------+--------+                 +---+-------------+--------+
+#       |             |                              |             |
+#   a-peer 10.1.0.2  a-host 10.1.0.10            b-peer 10.2.0.2  b-host 10.2.0.10
+#   (a-peer2 10.1.0.3 with --peers 2)            (default route of X-host: X-peer)
+#
+#   Site number i is the order of lab_site calls (a=1, b=2, ...):
+#     router public  203.0.113.(10*i)/24, 2001:db8::100:i/64
+#     LAN            10.i.0.0/24: router .1, peer .2, peer2 .3, host .10
+#     NAT "none"     LAN is public instead: 192.0.2.(16*i)/28 (router +1,
+#                    peer +2, peer2 +3, host +10) and 2001:db8:i::/64 (::1,
+#                    ::2, ::3, ::10); inet routes both to the router.
+#     --cgnat TYPE   a second router "X-cgnat" in series holds the public
+#                    address; X-router sits behind it on 100.64.i.2/24.
+#   LANs behind a NAT are IPv4 only (no NAT66): the IPv6 path is between
+#   public nodes (routers, pub, peers of "none" sites).
+#
+# API (NODE is a stable name such as pub, a-router, a-peer, a-host):
+#   lab_require                     exit 77 with a reason unless root + netns + tools
+#   lab_init                        start a lab: internet bridge + public host "pub"
+#   lab_site NAME NAT [--peers N] [--cgnat NAT]
+#                                   add site NAME (router, peer[, peer2], host)
+#   lab_nat_set ROUTER NAT          change a router's NAT type (flushes its state)
+#   lab_udp_timeout ROUTER SECS     conntrack UDP timeouts (+ cone bindings)
+#   lab_flush ROUTER                forget all NAT state (conntrack -F, bindings)
+#   lab_readdress ROUTER [ADDR]     new public IPv4 (default 203.0.113.(10*i+5))
+#   lab_netem ROUTER ARGS...|off    tc netem on the public link, both directions
+#                                   (loss falls back to nftables without sch_netem)
+#   lab_cut ROUTER [down|up]        cut / restore the router's public link
+#   lab_exec NODE CMD...            run CMD in NODE (printed when LAB_VERBOSE=1)
+#   lab_spawn NODE CMD...           background CMD in NODE; sets LAB_PID, LAB_LOG
+#   lab_stop PID                    TERM, then KILL after 2 s; reaps it
+#   lab_wait_until SECS CMD...      poll CMD every 0.1 s until it succeeds
+#   lab_addr NODE / lab_addr6 NODE  print the node's main IPv4 / IPv6 address
+#   lab_ns NODE                     print the real namespace name
+#   lab_cleanup                     stop processes, delete every namespace
+#   lab_assert_clean                fail if anything of this run is left
+# Globals: LAB_ID (default $$), LAB_VERBOSE (default 1), LAB_DIR (logs),
+#   LAB_PUB1 LAB_PUB2 LAB_PUB6_1 LAB_PUB6_2 (the public host's addresses).
+# NAT types: none full-cone restricted-cone port-restricted symmetric.
+
+LAB_ID=${LAB_ID:-$$}
+LAB_VERBOSE=${LAB_VERBOSE:-1}
+LAB_PREFIX="tnl${LAB_ID}"
+LAB_PUB1=198.51.100.1
+LAB_PUB2=198.51.100.2
+LAB_PUB6_1=2001:db8::1
+LAB_PUB6_2=2001:db8::2
+LAB_NAT_TYPES="none full-cone restricted-cone port-restricted symmetric"
+LAB_DIR=${LAB_DIR:-}
+
+declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
+  LAB_UPNS=() LAB_WANADDR=() LAB_WANGW=() LAB_LANBR=() LAB_NAT=() \
+  LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=()
+declare -ga LAB_PIDS=()
+LAB_NSITES=0
+LAB_IFCOUNT=0
+LAB_INITED=0
+
+_lab_log() { ((LAB_VERBOSE)) && printf '+ %s\n' "$*" >&2; return 0; }
+_lab_die() { printf 'lab: %s\n' "$*" >&2; return 1; }
+
+lab_ns() {
+  [[ -n ${LAB_NS[$1]:-} ]] || { _lab_die "unknown node '$1'"; return 1; }
+  printf '%s\n' "${LAB_NS[$1]}"
+}
+
+lab_exec() {
+  local node=$1; shift
+  local ns; ns=$(lab_ns "$node") || return 1
+  _lab_log "[$node] $*"
+  ip netns exec "$ns" "$@"
+}
+
+# Quiet variant for polling loops and internal plumbing.
+_lab_q() {
+  local node=$1; shift
+  ip netns exec "${LAB_NS[$node]}" "$@"
+}
+
+lab_require() {
+  local t
+  if ((EUID != 0)); then echo "lab: skipped, needs root (network namespaces)" >&2; exit 77; fi
+  for t in ip nft conntrack sysctl /usr/bin/python3; do
+    command -v "$t" >/dev/null || { echo "lab: skipped, $t is missing (contrib/install-deps)" >&2; exit 77; }
+  done
+  if ! ip netns add "${LAB_PREFIX}-probe" 2>/dev/null; then
+    echo "lab: skipped, cannot create network namespaces here" >&2; exit 77
+  fi
+  ip netns del "${LAB_PREFIX}-probe"
+}
+
+# A veth pair from namespace $1 to namespace $2, never visible in the host
+# namespace. Names come back in LAB_IF_A (in $1) and LAB_IF_B (in $2).
+_lab_veth() {
+  LAB_IF_A="${LAB_PREFIX}i$((LAB_IFCOUNT++))"
+  LAB_IF_B="${LAB_PREFIX}i$((LAB_IFCOUNT++))"
+  ((${#LAB_IF_B} <= 15)) || { _lab_die "interface name $LAB_IF_B too long (LAB_ID too long)"; return 1; }
+  _lab_log "ip -n $1 link add $LAB_IF_A type veth peer name $LAB_IF_B netns $2"
+  ip -n "$1" link add "$LAB_IF_A" type veth peer name "$LAB_IF_B" netns "$2" &&
+    ip -n "$1" link set "$LAB_IF_A" up && ip -n "$2" link set "$LAB_IF_B" up
+}
+
+_lab_newns() {
+  local node=$1 ns="${LAB_PREFIX}-$1"
+  [[ -z ${LAB_NS[$node]:-} ]] || { _lab_die "node '$node' exists"; return 1; }
+  _lab_log "ip netns add $ns"
+  ip netns add "$ns" || return 1
+  LAB_NS[$node]=$ns
+  ip -n "$ns" link set lo up
+  # Bridges inside a namespace would hand frames to netfilter (br_netfilter).
+  local k
+  for k in iptables ip6tables arptables; do
+    [[ -e /proc/sys/net/bridge/bridge-nf-call-$k ]] &&
+      ip netns exec "$ns" sysctl -qw "net.bridge.bridge-nf-call-$k=0"
+  done
+  ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
+    net.ipv4.conf.default.send_redirects=0 net.ipv4.conf.all.accept_redirects=0 \
+    net.ipv6.conf.all.accept_redirects=0 net.ipv6.conf.all.accept_dad=0 \
+    net.ipv6.conf.default.accept_dad=0
+}
+
+_lab_bridge() {
+  local ns=$1 name=$2
+  ip -n "$ns" link add "$name" type bridge &&
+    ip -n "$ns" link set "$name" type bridge stp_state 0 forward_delay 0 &&
+    ip -n "$ns" link set "$name" up
+}
+
+lab_init() {
+  ((LAB_INITED == 0)) || { _lab_die "lab_init called twice"; return 1; }
+  ((${#LAB_PREFIX} <= 10)) || { _lab_die "LAB_ID '$LAB_ID' too long"; return 1; }
+  [[ -n $LAB_DIR ]] || LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}.XXXXXX")
+  mkdir -p "$LAB_DIR"
+  LAB_INITED=1
+  _lab_newns inet || return 1
+  local br="${LAB_PREFIX}br" ns=${LAB_NS[inet]}
+  LAB_LANBR[inet]=$br
+  _lab_bridge "$ns" "$br" || return 1
+  lab_exec inet sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+  ip -n "$ns" addr add 198.51.100.254/24 dev "$br"
+  ip -n "$ns" addr add 203.0.113.254/24 dev "$br"
+  ip -n "$ns" addr add 2001:db8::ffff/64 dev "$br" nodad
+  _lab_newns pub || return 1
+  _lab_veth "${LAB_NS[pub]}" "$ns" || return 1
+  ip -n "$ns" link set "$LAB_IF_B" master "$br"
+  local p=${LAB_NS[pub]}
+  lab_exec pub ip addr add "$LAB_PUB1/24" dev "$LAB_IF_A"
+  ip -n "$p" addr add "$LAB_PUB2/24" dev "$LAB_IF_A"
+  ip -n "$p" addr add "$LAB_PUB6_1/64" dev "$LAB_IF_A" nodad
+  ip -n "$p" addr add "$LAB_PUB6_2/64" dev "$LAB_IF_A" nodad
+  ip -n "$p" route add default via 198.51.100.254
+  ip -n "$p" -6 route add default via 2001:db8::ffff
+  LAB_ADDR[pub]=$LAB_PUB1; LAB_ADDR6[pub]=$LAB_PUB6_1
+}
+
+# A router namespace attached upstream (to the inet bridge, or to the LAN
+# bridge of an outer CGN router) with wan address $4/$5 and gateway $6.
+_lab_router() {
+  local node=$1 upnode=$2 nat=$3 addr=$4 plen=$5 gw=$6
+  _lab_newns "$node" || return 1
+  local ns=${LAB_NS[$node]} upns=${LAB_NS[$upnode]}
+  _lab_veth "$ns" "$upns" || return 1
+  ip -n "$upns" link set "$LAB_IF_B" master "${LAB_LANBR[$upnode]}"
+  LAB_WANIF[$node]=$LAB_IF_A; LAB_UPIF[$node]=$LAB_IF_B; LAB_UPNS[$node]=$upns
+  LAB_WANADDR[$node]=$addr; LAB_WANGW[$node]=$gw; LAB_NAT[$node]=$nat
+  LAB_TIMEOUT[$node]=30
+  LAB_ADDR[$node]=$addr
+  lab_exec "$node" ip addr add "$addr/$plen" dev "$LAB_IF_A" || return 1
+  ip -n "$ns" route add default via "$gw"
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+    net.netfilter.nf_conntrack_udp_timeout=30 net.netfilter.nf_conntrack_udp_timeout_stream=30
+  local br="${LAB_PREFIX}b${LAB_IFCOUNT}"
+  ((LAB_IFCOUNT++))
+  LAB_LANBR[$node]=$br
+  _lab_bridge "$ns" "$br"
+}
+
+# A LAN node (peer or host) on router $2's LAN bridge.
+_lab_lannode() {
+  local node=$1 router=$2 addr=$3 gw=$4 addr6=${5:-} gw6=${6:-}
+  _lab_newns "$node" || return 1
+  local ns=${LAB_NS[$node]} rns=${LAB_NS[$router]}
+  _lab_veth "$ns" "$rns" || return 1
+  ip -n "$rns" link set "$LAB_IF_B" master "${LAB_LANBR[$router]}"
+  lab_exec "$node" ip addr add "$addr" dev "$LAB_IF_A" || return 1
+  ip -n "$ns" route add default via "$gw"
+  LAB_ADDR[$node]=${addr%/*}
+  if [[ -n $addr6 ]]; then
+    ip -n "$ns" addr add "$addr6" dev "$LAB_IF_A" nodad
+    ip -n "$ns" -6 route add default via "$gw6"
+    LAB_ADDR6[$node]=${addr6%/*}
+  fi
+}
+
+_lab_check_type() {
+  [[ " $LAB_NAT_TYPES " == *" $1 "* ]] || { _lab_die "unknown NAT type '$1' (one of: $LAB_NAT_TYPES)"; return 1; }
+}
+
+lab_site() {
+  local name=$1 nat=$2 peers=1 cgnat=""
+  shift 2 || { _lab_die "usage: lab_site NAME NAT [--peers N] [--cgnat NAT]"; return 1; }
+  while (($#)); do
+    case $1 in
+      --peers) peers=${2:-}; shift 2 || return 1 ;;
+      --cgnat) cgnat=${2:-}; shift 2 || return 1 ;;
+      *) _lab_die "lab_site: unknown option '$1'"; return 1 ;;
+    esac
+  done
+  ((LAB_INITED)) || { _lab_die "lab_init first"; return 1; }
+  [[ $name =~ ^[a-z][a-z0-9]{0,7}$ ]] || { _lab_die "site name '$name': 1-8 of [a-z0-9]"; return 1; }
+  [[ $peers == 1 || $peers == 2 ]] || { _lab_die "--peers must be 1 or 2"; return 1; }
+  _lab_check_type "$nat" || return 1
+  [[ -z $cgnat ]] || _lab_check_type "$cgnat" || return 1
+  [[ -z $cgnat || ( $nat != none && $cgnat != none ) ]] ||
+    { _lab_die "--cgnat needs NAT types other than none"; return 1; }
+  local i=$((++LAB_NSITES))
+  ((i <= 15)) || { _lab_die "at most 15 sites"; return 1; }
+  local r="$name-router" pubaddr="203.0.113.$((10 * i))" inet=${LAB_NS[inet]}
+  LAB_SITEIDX[$r]=$i
+  if [[ -n $cgnat ]]; then
+    local c="$name-cgnat"
+    LAB_SITEIDX[$c]=$i
+    _lab_router "$c" inet "$cgnat" "$pubaddr" 24 203.0.113.254 || return 1
+    ip -n "${LAB_NS[$c]}" addr add "2001:db8::100:$i/64" dev "${LAB_WANIF[$c]}" nodad
+    LAB_ADDR6[$c]="2001:db8::100:$i"
+    ip -n "${LAB_NS[$c]}" addr add "100.64.$i.1/24" dev "${LAB_LANBR[$c]}"
+    _lab_router "$r" "$c" "$nat" "100.64.$i.2" 24 "100.64.$i.1" || return 1
+    _lab_nat_apply "$c" || return 1
+  else
+    _lab_router "$r" inet "$nat" "$pubaddr" 24 203.0.113.254 || return 1
+    ip -n "${LAB_NS[$r]}" addr add "2001:db8::100:$i/64" dev "${LAB_WANIF[$r]}" nodad
+    ip -n "${LAB_NS[$r]}" -6 route add default via 2001:db8::ffff
+    LAB_ADDR6[$r]="2001:db8::100:$i"
+  fi
+  local rns=${LAB_NS[$r]} br=${LAB_LANBR[$r]}
+  if [[ $nat == none ]]; then
+    local base=$((16 * i))
+    LAB_LANNET[$r]="192.0.2.$base/28"; LAB_LANNET6[$r]="2001:db8:$i::/64"
+    ip -n "$rns" addr add "192.0.2.$((base + 1))/28" dev "$br"
+    ip -n "$rns" addr add "2001:db8:$i::1/64" dev "$br" nodad
+    lab_exec inet ip route add "192.0.2.$base/28" via "$pubaddr" || return 1
+    ip -n "$inet" -6 route add "2001:db8:$i::/64" via "2001:db8::100:$i"
+    _lab_lannode "$name-peer" "$r" "192.0.2.$((base + 2))/28" "192.0.2.$((base + 1))" \
+      "2001:db8:$i::2/64" "2001:db8:$i::1" || return 1
+    ((peers == 1)) || _lab_lannode "$name-peer2" "$r" "192.0.2.$((base + 3))/28" \
+      "192.0.2.$((base + 1))" "2001:db8:$i::3/64" "2001:db8:$i::1" || return 1
+    _lab_lannode "$name-host" "$r" "192.0.2.$((base + 10))/28" "192.0.2.$((base + 2))" \
+      "2001:db8:$i::10/64" "2001:db8:$i::2" || return 1
+  else
+    LAB_LANNET[$r]="10.$i.0.0/24"
+    ip -n "$rns" addr add "10.$i.0.1/24" dev "$br"
+    _lab_lannode "$name-peer" "$r" "10.$i.0.2/24" "10.$i.0.1" || return 1
+    ((peers == 1)) || _lab_lannode "$name-peer2" "$r" "10.$i.0.3/24" "10.$i.0.1" || return 1
+    _lab_lannode "$name-host" "$r" "10.$i.0.10/24" "10.$i.0.2" || return 1
+  fi
+  # The peer routes for its LAN host (site-to-site through the tunnel later).
+  ip netns exec "${LAB_NS[$name-peer]}" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  _lab_nat_apply "$r"
+}
+
+# The nftables ruleset of router $1 for its NAT type, on stdout.
+#   none             plain router: forwards everything, no translation
+#   port-restricted  masquerade keeps the source port (EIM); only conntrack
+#                    replies come back (address-and-port-dependent filtering)
+#   symmetric        masquerade fully-random: a new port per destination
+#   full-cone        EIM; every packet leaving records external port ->
+#                    internal address:port in @bind, and any packet to that
+#                    port is DNATed back (endpoint-independent filtering)
+#   restricted-cone  as full-cone, but only from addresses in @seen, the
+#                    (external port, remote address) pairs sent to (ADF)
+# All types drop unsolicited packets to the router itself: an early punch
+# packet must not leave a conntrack entry that would move a later mapping.
+_lab_nat_rules() {
+  local r=$1 w=${LAB_WANIF[$1]} nat=${LAB_NAT[$1]} to=${LAB_TIMEOUT[$1]}
+  local t="${LAB_PREFIX}nat"
+  echo "table inet $t {"
+  if [[ $nat == full-cone || $nat == restricted-cone ]]; then
+    cat <<EOF
+  map bind { type inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout ${to}s; }
+  set seen { type inet_service . ipv4_addr; flags dynamic,timeout; timeout ${to}s; }
+  chain learn {
+    type filter hook postrouting priority srcnat + 10; policy accept;
+    oifname "$w" meta nfproto ipv4 meta l4proto udp ct direction original update @bind { udp sport : ct original ip saddr . ct original proto-src }
+    oifname "$w" meta nfproto ipv4 meta l4proto udp ct direction reply update @bind { udp sport : ct reply ip saddr . ct reply proto-src }
+    oifname "$w" meta nfproto ipv4 meta l4proto udp update @seen { udp sport . ip daddr }
+  }
+EOF
+    local match=""
+    [[ $nat == restricted-cone ]] && match="udp dport . ip saddr @seen"
+    cat <<EOF
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "$w" meta nfproto ipv4 meta l4proto udp fib daddr type local $match dnat ip to udp dport map @bind
+  }
+EOF
+  fi
+  if [[ $nat != none ]]; then
+    local mode=""
+    [[ $nat == symmetric ]] && mode=" fully-random"
+    cat <<EOF
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$w" meta nfproto ipv4 masquerade$mode
+  }
+EOF
+  fi
+  local fwd_policy=drop
+  [[ $nat == none ]] && fwd_policy=accept
+  cat <<EOF
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "$w" ct state established,related accept
+    iifname "$w" meta l4proto { icmp, ipv6-icmp } accept
+    iifname "$w" counter drop
+  }
+  chain forward {
+    type filter hook forward priority filter; policy $fwd_policy;
+    iifname != "$w" accept
+    ct state established,related accept
+    ct status dnat accept
+  }
+}
+EOF
+}
+
+_lab_nat_apply() {
+  local r=$1 ns=${LAB_NS[$1]} t="${LAB_PREFIX}nat" rules
+  rules=$(_lab_nat_rules "$r") || return 1
+  _lab_log "[$r] nft -f - (table inet $t, NAT ${LAB_NAT[$r]}, UDP timeout ${LAB_TIMEOUT[$r]}s)"
+  ip netns exec "$ns" nft list table inet "$t" >/dev/null 2>&1 &&
+    { ip netns exec "$ns" nft delete table inet "$t" || return 1; }
+  ip netns exec "$ns" nft -f - <<<"$rules" || { _lab_die "nft rejected the $r ruleset"; return 1; }
+}
+
+_lab_is_router() {
+  [[ -n ${LAB_NAT[$1]:-} ]] || { _lab_die "'$1' is not a router"; return 1; }
+}
+
+lab_nat_set() {
+  local r=$1 nat=$2
+  _lab_is_router "$r" && _lab_check_type "$nat" || return 1
+  [[ ${LAB_NAT[$r]} != none && $nat != none ]] ||
+    { _lab_die "lab_nat_set: 'none' changes the addressing; choose it in lab_site"; return 1; }
+  LAB_NAT[$r]=$nat
+  _lab_nat_apply "$r" && lab_flush "$r"
+}
+
+lab_udp_timeout() {
+  local r=$1 secs=$2
+  _lab_is_router "$r" || return 1
+  [[ $secs =~ ^[0-9]+$ ]] && ((secs >= 1 && secs <= 86400)) || { _lab_die "bad timeout '$secs'"; return 1; }
+  LAB_TIMEOUT[$r]=$secs
+  lab_exec "$r" sysctl -qw "net.netfilter.nf_conntrack_udp_timeout=$secs" \
+    "net.netfilter.nf_conntrack_udp_timeout_stream=$secs" || return 1
+  # The cone bindings live as long as a conntrack entry would.
+  [[ ${LAB_NAT[$r]} != *cone ]] || _lab_nat_apply "$r"
+}
+
+lab_flush() {
+  local r=$1 t="${LAB_PREFIX}nat"
+  _lab_is_router "$r" || return 1
+  lab_exec "$r" conntrack -F 2>/dev/null || { _lab_die "conntrack -F failed in $r"; return 1; }
+  if [[ ${LAB_NAT[$r]} == *cone ]]; then
+    _lab_q "$r" nft flush set inet "$t" bind && _lab_q "$r" nft flush set inet "$t" seen || return 1
+  fi
+}
+
+lab_readdress() {
+  local r=$1 new=${2:-}
+  _lab_is_router "$r" || return 1
+  local old=${LAB_WANADDR[$r]} w=${LAB_WANIF[$r]} i=${LAB_SITEIDX[$r]}
+  [[ -n $new ]] || new="${old%.*}.$((10 * i + 5))"
+  [[ $new =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { _lab_die "bad address '$new'"; return 1; }
+  [[ $new != "$old" ]] || new="${old%.*}.$((10 * i + 6))"
+  local plen=24
+  # Deleting the address also drops the masqueraded conntrack entries on it.
+  lab_exec "$r" ip addr del "$old/$plen" dev "$w" || return 1
+  lab_exec "$r" ip addr add "$new/$plen" dev "$w" || return 1
+  _lab_q "$r" ip route replace default via "${LAB_WANGW[$r]}" || return 1
+  if [[ ${LAB_NAT[$r]} == none ]]; then
+    lab_exec inet ip route replace "${LAB_LANNET[$r]}" via "$new" || return 1
+  fi
+  LAB_WANADDR[$r]=$new; LAB_ADDR[$r]=$new
+}
+
+lab_cut() {
+  local r=$1 how=${2:-down}
+  _lab_is_router "$r" || return 1
+  [[ $how == down || $how == up ]] || { _lab_die "lab_cut ROUTER [down|up]"; return 1; }
+  # The far end goes down: the router keeps its address and routes, as when
+  # a cable or an upstream link fails.
+  _lab_log "[upstream of $r] ip link set ${LAB_UPIF[$r]} $how"
+  ip -n "${LAB_UPNS[$r]}" link set "${LAB_UPIF[$r]}" "$how"
+}
+
+# lab_netem ROUTER loss PCT% | delay MS [JITTER] | reorder ... | off
+# Both directions of the public link. Kernels without sch_netem get packet
+# loss from nftables (numgen random); delay and reordering then fail.
+lab_netem() {
+  local r=$1; shift
+  _lab_is_router "$r" || return 1
+  local ns=${LAB_NS[$r]} w=${LAB_WANIF[$r]} upns=${LAB_UPNS[$r]} up=${LAB_UPIF[$r]}
+  local t="${LAB_PREFIX}loss"
+  if [[ ${1:-} == off ]]; then
+    ip -n "$ns" link show "$w" >/dev/null || return 1
+    tc -n "$ns" qdisc del dev "$w" root 2>/dev/null || true
+    tc -n "$upns" qdisc del dev "$up" root 2>/dev/null || true
+    ip netns exec "$ns" nft delete table inet "$t" 2>/dev/null || true
+    LAB_NETEM[$r]=""
+    _lab_log "[$r] netem off"
+    return 0
+  fi
+  (($#)) || { _lab_die "lab_netem ROUTER ARGS...|off"; return 1; }
+  _lab_log "[$r] tc qdisc replace dev $w root netem $* (and upstream end)"
+  if tc -n "$ns" qdisc replace dev "$w" root netem "$@" 2>/dev/null; then
+    tc -n "$upns" qdisc replace dev "$up" root netem "$@" || return 1
+    LAB_NETEM[$r]="netem $*"
+    return 0
+  fi
+  if [[ $# == 2 && $1 == loss && $2 =~ ^([0-9]{1,2})%$ ]]; then
+    local pct=${BASH_REMATCH[1]}
+    _lab_log "[$r] no sch_netem in this kernel: ${pct}% loss with nftables numgen instead"
+    ip netns exec "$ns" nft delete table inet "$t" 2>/dev/null || true
+    ip netns exec "$ns" nft -f - <<EOF || return 1
+table inet $t {
+  chain in { type filter hook prerouting priority raw - 10; policy accept;
+    iifname "$w" numgen random mod 100 < $pct counter drop
+  }
+  chain out { type filter hook postrouting priority 300; policy accept;
+    oifname "$w" numgen random mod 100 < $pct counter drop
+  }
+}
+EOF
+    LAB_NETEM[$r]="nft loss $pct%"
+    return 0
+  fi
+  _lab_die "netem '$*' unavailable: this kernel lacks sch_netem (only 'loss N%' has a fallback)"
+  return 2
+}
+
+lab_addr() {
+  [[ -n ${LAB_ADDR[$1]:-} ]] || { _lab_die "no IPv4 address for '$1'"; return 1; }
+  printf '%s\n' "${LAB_ADDR[$1]}"
+}
+
+lab_addr6() {
+  [[ -n ${LAB_ADDR6[$1]:-} ]] || { _lab_die "no IPv6 address for '$1'"; return 1; }
+  printf '%s\n' "${LAB_ADDR6[$1]}"
+}
+
+# Must not run in a subshell: LAB_PID and LAB_PIDS are how we stop it later.
+lab_spawn() {
+  local node=$1; shift
+  local ns; ns=$(lab_ns "$node") || return 1
+  [[ -n $LAB_DIR ]] || { _lab_die "lab_init first"; return 1; }
+  LAB_LOG="$LAB_DIR/$node.${#LAB_PIDS[@]}.log"
+  _lab_log "[$node] $* &  (log $LAB_LOG)"
+  # ip netns exec execs the command: the PID is the command's own.
+  ip netns exec "$ns" "$@" >"$LAB_LOG" 2>&1 </dev/null &
+  LAB_PID=$!
+  LAB_PIDS+=("$LAB_PID")
+}
+
+lab_stop() {
+  local pid=$1 n
+  [[ $pid =~ ^[0-9]+$ ]] || { _lab_die "lab_stop: bad pid '$pid'"; return 1; }
+  [[ " ${LAB_PIDS[*]} " == *" $pid "* ]] || { _lab_die "lab_stop: $pid was not started by lab_spawn"; return 1; }
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((n = 0; n < 20; n++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null || true
+  return 0
+}
+
+# lab_wait_until SECS CMD...: 0 once CMD succeeds, 1 after SECS seconds.
+lab_wait_until() {
+  local secs=$1; shift
+  [[ $secs =~ ^[0-9]+$ ]] || { _lab_die "lab_wait_until: bad timeout '$secs'"; return 1; }
+  local n max=$((secs * 10))
+  for ((n = 0; n <= max; n++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  _lab_die "timed out after ${secs}s waiting for: $*"
+  return 1
+}
+
+lab_cleanup() {
+  local pid node
+  for pid in "${LAB_PIDS[@]}"; do lab_stop "$pid" 2>/dev/null || true; done
+  for node in "${!LAB_NS[@]}"; do
+    ip netns del "${LAB_NS[$node]}" 2>/dev/null || true
+  done
+  LAB_NS=()
+  if [[ -n $LAB_DIR && -d $LAB_DIR ]]; then rm -rf -- "$LAB_DIR"; fi
+  LAB_DIR=""
+  return 0
+}
+
+# Everything this run made must be gone: namespaces, links, nftables tables
+# (in the host namespace and in any namespace still named after this run) and
+# processes.
+lab_assert_clean() {
+  local left="" ns pid
+  left+=$(ip netns list 2>/dev/null | awk -v p="$LAB_PREFIX-" 'index($1, p) == 1 {print "netns " $1}')
+  left+=$(ip -o link show 2>/dev/null | awk -F': ' -v p="$LAB_PREFIX" 'index($2, p) == 1 {print "link " $2}')
+  left+=$(nft list tables 2>/dev/null | awk -v p="$LAB_PREFIX" 'index($3, p) == 1 {print "nft table " $3}')
+  for ns in /run/netns/"$LAB_PREFIX"-*; do
+    [[ -e $ns ]] && left+=" file $ns"
+  done
+  for pid in "${LAB_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null && left+=" process $pid"
+  done
+  if [[ -n $left ]]; then
+    printf 'lab: left behind by run %s: %s\n' "$LAB_ID" "$left" >&2
+    return 1
+  fi
+  echo "lab: clean (no namespace, link, nftables table or process of $LAB_PREFIX left)"
+}
