@@ -1,3 +1,4 @@
 # The virtual NAT lab's own tests (tests/lab/lab.sh, natcheck, punch).
 # They need root and network namespaces and skip (77) without them.
 tunnel_script_test(NAME lab_natcheck COMMAND tests/lab/test_natcheck LABELS lab TIMEOUT 120)
+tunnel_script_test(NAME lab_punch COMMAND tests/lab/test_punch LABELS lab TIMEOUT 120)
