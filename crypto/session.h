@@ -58,7 +58,8 @@ must_check int session_seal(struct keypair *kp, uint8_t *buf, size_t buf_len,
  * `buf` (offset 16) and *plain_len is the padded plaintext length, and the
  * counter is committed to the replay window. -EBADMSG: forged or corrupt;
  * -EALREADY: replayed or too old; -ESTALE: keypair expired; -EINVAL: wrong
- * receiver index or bad length. The buffer is untouched on -EALREADY/-ESTALE. */
+ * receiver index or bad length. The buffer is untouched on -EALREADY/-ESTALE
+ * and its ciphertext zeroed on -EBADMSG (libsodium's in-place decrypt). */
 must_check int session_open(struct keypair *kp, uint8_t *buf, size_t len, uint64_t now_ms,
 			    uint8_t **plain, size_t *plain_len);
 
