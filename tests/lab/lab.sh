@@ -378,7 +378,7 @@ lab_flush() {
   _lab_is_router "$r" || return 1
   lab_exec "$r" conntrack -F 2>/dev/null || { _lab_die "conntrack -F failed in $r"; return 1; }
   if [[ ${LAB_NAT[$r]} == *cone ]]; then
-    _lab_q "$r" nft flush set inet "$t" bind && _lab_q "$r" nft flush set inet "$t" seen || return 1
+    _lab_q "$r" nft flush map inet "$t" bind && _lab_q "$r" nft flush set inet "$t" seen || return 1
   fi
 }
 
