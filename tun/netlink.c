@@ -18,6 +18,7 @@
 
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -208,34 +209,30 @@ static int link_change(struct nlctx *c, unsigned mtu, int up)
 	return r;
 }
 
+/* RTM_NEWADDR/RTM_DELADDR built by hand: rtnl_addr_set_peer refuses IPv6
+ * peers, and the kernel takes IFA_LOCAL + IFA_ADDRESS (peer) for both. */
 static int addr_op(struct nlctx *c, const struct tun_prefix *p, bool add)
 {
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = NULL, *peer = NULL;
-	int r;
+	struct ifaddrmsg ifa = {
+		.ifa_family = (uint8_t)p->family,
+		.ifa_prefixlen = (uint8_t)p->len,
+		.ifa_index = c->ifindex,
+	};
+	int alen = (int)tun_prefix_addr_len(p->family);
+	struct nl_msg *msg;
 
-	if (!a)
+	msg = nlmsg_alloc_simple(add ? RTM_NEWADDR : RTM_DELADDR,
+				 add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (!msg)
 		return -ENOMEM;
-	r = nl_addr_from_prefix(&local, p, p->addr);
-	if (!r && p->has_peer)
-		r = nl_addr_from_prefix(&peer, p, p->peer);
-	if (r)
-		goto out;
-	rtnl_addr_set_ifindex(a, (int)c->ifindex);
-	rtnl_addr_set_family(a, p->family);
-	r = nl_result(c, rtnl_addr_set_local(a, local));
-	if (!r && peer)
-		r = nl_result(c, rtnl_addr_set_peer(a, peer));
-	if (r)
-		goto out;
-	rtnl_addr_set_prefixlen(a, (int)p->len);
+	if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(msg, IFA_LOCAL, alen, p->addr) < 0 ||
+	    nla_put(msg, IFA_ADDRESS, alen, p->has_peer ? p->peer : p->addr) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
 	c->kerr = 0;
-	r = nl_result(c, add ? rtnl_addr_add(c->sk, a, 0) : rtnl_addr_delete(c->sk, a, 0));
-out:
-	nl_addr_put(local);
-	nl_addr_put(peer);
-	rtnl_addr_put(a);
-	return r;
+	return nl_result(c, nl_send_sync(c->sk, msg));	/* frees msg */
 }
 
 /* Another interface already holding `p`'s address: its ifindex, else 0. */
@@ -571,13 +568,8 @@ int tun_setup(struct tun_applied *applied, const char *ifname,
 		ap->old_mtu = rtnl_link_get_mtu(link);
 	}
 
-	for (size_t i = 0; i < cfg->addrs_len; i++) {
-		r = addr_add(&c, &cfg->addrs[i], err);
-		if (r)
-			goto fail;
-		ap->addrs[ap->addrs_len++] = cfg->addrs[i];
-	}
-
+	/* Up before addresses: an IPv6 peer route is only made when the
+	 * address is added to an up link (not when the link comes up later). */
 	if (!(rtnl_link_get_flags(link) & IFF_UP)) {
 		r = link_change(&c, 0, 1);
 		if (r) {
@@ -585,6 +577,13 @@ int tun_setup(struct tun_applied *applied, const char *ifname,
 			goto fail;
 		}
 		ap->brought_up = true;
+	}
+
+	for (size_t i = 0; i < cfg->addrs_len; i++) {
+		r = addr_add(&c, &cfg->addrs[i], err);
+		if (r)
+			goto fail;
+		ap->addrs[ap->addrs_len++] = cfg->addrs[i];
 	}
 
 	for (size_t i = 0; i < cfg->routes_len; i++) {

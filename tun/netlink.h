@@ -49,7 +49,7 @@ struct tun_applied {
 };
 
 /* Configures interface `ifname` (normally just created, still down) in this
- * order: MTU, addresses, link up, routes. Refuses an address that another
+ * order: MTU, link up, addresses, routes. Refuses an address that another
  * interface already has and a route whose exact prefix another interface or
  * a blackhole already routes, and says plainly when IPv6 is disabled. On
  * failure returns -errno, fills err and leaves the interface as it was. */
