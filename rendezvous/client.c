@@ -1,0 +1,169 @@
+/* Rendezvous client state machine (client.h). Transitions are made only at
+ * the end of a successful step. No I/O; the caller passes now_ms. */
+#include "rendezvous/client.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+int rdv_client_init(struct rdv_client *c, const uint8_t sk[static RDV_KEY_LEN],
+		    const uint8_t server_pk[static RDV_KEY_LEN], int64_t wall_offset_ms,
+		    uint64_t now_ms)
+{
+	memset(c, 0, sizeof(*c));
+	if (sodium_init() < 0)
+		return -EIO;
+	memcpy(c->private_key, sk, RDV_KEY_LEN);
+	crypto_scalarmult_base(c->public_key, sk);
+	memcpy(c->server_key, server_pk, RDV_KEY_LEN);
+	if (rdv_session_derive(&c->sess, sk, server_pk, c->public_key, server_pk) < 0) {
+		rdv_client_wipe(c);
+		return -EINVAL;
+	}
+	c->wall_offset_ms = wall_offset_ms;
+	c->state = RDV_CLIENT_REGISTERING;
+	c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
+	c->next_ms = now_ms;
+	return 0;
+}
+
+void rdv_client_wipe(struct rdv_client *c)
+{
+	sodium_memzero(c, sizeof(*c));
+}
+
+int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[RDV_KEY_LEN], size_t n,
+			 uint64_t now_ms)
+{
+	if (n > RDV_WANT_MAX)
+		return -E2BIG;
+	memcpy(c->reg.want, keys, n * RDV_KEY_LEN);
+	c->reg.n_want = n;
+	c->next_ms = now_ms;
+	return 0;
+}
+
+int rdv_client_set_lan(struct rdv_client *c, const struct rdv_endpoint *lan, size_t n,
+		       uint64_t now_ms)
+{
+	if (n > RDV_LAN_MAX)
+		return -E2BIG;
+	memcpy(c->reg.lan, lan, n * sizeof(*lan));
+	c->reg.n_lan = n;
+	c->next_ms = now_ms;
+	return 0;
+}
+
+uint64_t rdv_client_next_ms(const struct rdv_client *c)
+{
+	return c->next_ms;
+}
+
+/* Wall-clock microseconds, strictly increasing (envelope.h). */
+static uint64_t next_counter(struct rdv_client *c, uint64_t now_ms)
+{
+	uint64_t wall_us = (uint64_t)((int64_t)now_ms + c->wall_offset_ms) * 1000;
+
+	c->last_counter = wall_us > c->last_counter ? wall_us : c->last_counter + 1;
+	return c->last_counter;
+}
+
+static int seal(struct rdv_client *c, const struct rdv_msg *m, uint64_t now_ms, uint8_t *out,
+		size_t cap, size_t *len)
+{
+	uint8_t rnd[RDV_NONCE_RANDOM_LEN];
+
+	randombytes_buf(rnd, sizeof(rnd));
+	return rdv_seal(&c->sess, RDV_DIR_UP, next_counter(c, now_ms), rnd, m, out, cap, len);
+}
+
+/* Up to 10 % jitter so that many clients restarted together spread out. */
+static uint64_t jitter(uint64_t ms)
+{
+	return ms + randombytes_uniform((uint32_t)(ms / 10) + 1);
+}
+
+int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t cap, size_t *len)
+{
+	struct rdv_msg m = { .type = RDV_MSG_REGISTER };
+	int r;
+
+	if (now_ms < c->next_ms)
+		return 0;
+	if (c->state == RDV_CLIENT_REGISTERED &&
+	    now_ms >= c->last_reply_ms + (uint64_t)c->lease_s * 1000) {
+		/* The server has not answered for a whole lease: start over. */
+		c->state = RDV_CLIENT_REGISTERING;
+		c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
+	}
+	m.reg = c->reg;
+	r = seal(c, &m, now_ms, out, cap, len);
+	if (r < 0)
+		return r;
+	if (c->state == RDV_CLIENT_REGISTERING) {
+		c->next_ms = now_ms + jitter(c->retry_ms);
+		c->retry_ms = MIN(c->retry_ms * 2, (uint64_t)RDV_CLIENT_RETRY_MAX_MS);
+	} else {
+		/* Refresh three times per lease; retry faster if unanswered. */
+		c->next_ms = now_ms + jitter((uint64_t)c->lease_s * 1000 / 3);
+	}
+	return 1;
+}
+
+enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, size_t len,
+				   uint64_t now_ms, struct rdv_event *ev)
+{
+	enum rdv_status st;
+	struct rdv_header h;
+	uint64_t counter;
+
+	ev->type = RDV_EVENT_NONE;
+	st = rdv_header_parse(pkt, len, &h);
+	if (st != RDV_OK)
+		return st;
+	st = rdv_replay_check(&c->replay, h.counter);
+	if (st != RDV_OK)
+		return st;
+	st = rdv_open(&c->sess, RDV_DIR_DOWN, pkt, len, &ev->msg, &counter);
+	if (st != RDV_OK)
+		return st;
+	rdv_replay_update(&c->replay, counter);
+	switch (ev->msg.type) {
+	case RDV_MSG_REGISTERED:
+		c->reflexive = ev->msg.registered.reflexive;
+		c->lease_s = ev->msg.registered.lease_s;
+		c->last_reply_ms = now_ms;
+		if (c->state == RDV_CLIENT_REGISTERING)
+			c->next_ms = now_ms + jitter((uint64_t)c->lease_s * 1000 / 3);
+		c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
+		c->state = RDV_CLIENT_REGISTERED;
+		ev->type = RDV_EVENT_REGISTERED;
+		break;
+	case RDV_MSG_INTRODUCE:
+		ev->type = RDV_EVENT_INTRODUCED;
+		break;
+	case RDV_MSG_RELAY:
+		ev->type = RDV_EVENT_RELAY;
+		break;
+	case RDV_MSG_ERROR:
+		ev->type = RDV_EVENT_ERROR;
+		break;
+	case RDV_MSG_REGISTER:
+		return RDV_E_UNKNOWN_TYPE; /* never sent by a server */
+	}
+	return RDV_OK;
+}
+
+int rdv_client_build_relay(struct rdv_client *c, const uint8_t to[static RDV_KEY_LEN],
+			   const uint8_t *data, size_t n, uint64_t now_ms, uint8_t *out, size_t cap,
+			   size_t *len)
+{
+	struct rdv_msg m = { .type = RDV_MSG_RELAY };
+
+	if (n == 0 || n > RDV_RELAY_DATA_MAX)
+		return -EINVAL;
+	memcpy(m.relay.peer, to, RDV_KEY_LEN);
+	memcpy(m.relay.data, data, n);
+	m.relay.len = n;
+	return seal(c, &m, now_ms, out, cap, len);
+}

@@ -1,0 +1,101 @@
+/* The peer side of the rendezvous protocol as a socket-free state machine.
+ * The engine (or rdv-probe, or a unit test) drives it:
+ *   - rdv_client_poll() when rdv_client_next_ms() is due: maybe a REGISTER
+ *     (first registration, retries with backoff, refreshes) to send;
+ *   - rdv_client_consume() for each datagram demux_classify() calls
+ *     DEMUX_RENDEZVOUS: an event (registered, introduced, relay, error);
+ *   - rdv_client_build_relay() to send data through the server.
+ *
+ *   state        on                                  goes to
+ *   REGISTERING  REGISTERED received                 REGISTERED (event)
+ *   REGISTERING  retry timer (1 s doubling to 16 s)  REGISTERING (resend)
+ *   REGISTERED   refresh timer (lease / 3)           REGISTERED (resend)
+ *   REGISTERED   no REGISTERED for a whole lease     REGISTERING
+ *   any          want or LAN list changed            same state, REGISTER due now
+ */
+#ifndef RENDEZVOUS_CLIENT_H
+#define RENDEZVOUS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/compiler.h"
+#include "rendezvous/envelope.h"
+#include "rendezvous/proto.h"
+
+enum rdv_client_timers {
+	RDV_CLIENT_RETRY_MIN_MS = 1000,
+	RDV_CLIENT_RETRY_MAX_MS = 16000,
+};
+
+enum rdv_client_state {
+	RDV_CLIENT_REGISTERING,
+	RDV_CLIENT_REGISTERED,
+};
+
+enum rdv_event_type {
+	RDV_EVENT_NONE,       /* accepted, nothing to report */
+	RDV_EVENT_REGISTERED, /* msg.registered: our reflexive endpoint and lease */
+	RDV_EVENT_INTRODUCED, /* msg.introduce: a peer we asked for, and its candidates */
+	RDV_EVENT_RELAY,      /* msg.relay: data relayed from msg.relay.peer */
+	RDV_EVENT_ERROR,      /* msg.error: the server refused a request */
+};
+
+struct rdv_event {
+	enum rdv_event_type type;
+	struct rdv_msg msg;
+};
+
+struct rdv_client {
+	uint8_t private_key[RDV_KEY_LEN];
+	uint8_t public_key[RDV_KEY_LEN];
+	uint8_t server_key[RDV_KEY_LEN];
+	struct rdv_session sess;
+	struct rdv_replay replay;
+	struct rdv_register reg; /* what we announce: LAN candidates and wants */
+	enum rdv_client_state state;
+	struct rdv_endpoint reflexive;
+	uint32_t lease_s;
+	uint64_t next_ms;        /* when poll has something to send */
+	uint64_t retry_ms;       /* current retry interval while registering */
+	uint64_t last_reply_ms;  /* last REGISTERED */
+	uint64_t last_counter;
+	int64_t wall_offset_ms;  /* wall clock minus monotonic clock */
+};
+
+/* Sets up a client for private key `sk` and the pinned server key. Returns 0
+ * or -EINVAL (bad server key). A REGISTER is due at once. */
+must_check int rdv_client_init(struct rdv_client *c, const uint8_t sk[static RDV_KEY_LEN],
+			       const uint8_t server_pk[static RDV_KEY_LEN], int64_t wall_offset_ms,
+			       uint64_t now_ms);
+
+/* Wipes the keys. */
+void rdv_client_wipe(struct rdv_client *c);
+
+/* Replace what the next REGISTER announces; a REGISTER becomes due now.
+ * -E2BIG past RDV_WANT_MAX / RDV_LAN_MAX. */
+must_check int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[RDV_KEY_LEN],
+				    size_t n, uint64_t now_ms);
+must_check int rdv_client_set_lan(struct rdv_client *c, const struct rdv_endpoint *lan, size_t n,
+				  uint64_t now_ms);
+
+/* When rdv_client_poll() should next be called. */
+uint64_t rdv_client_next_ms(const struct rdv_client *c);
+
+/* If a REGISTER is due, writes it to out and returns 1 (*len set); returns 0
+ * when nothing is due, or a negative errno. Advances the timers. */
+must_check int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t cap,
+			       size_t *len);
+
+/* Authenticates and decodes a datagram from the server. Anything but RDV_OK
+ * is a drop; the caller counts it. */
+enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, size_t len,
+				   uint64_t now_ms, struct rdv_event *ev);
+
+/* Builds a RELAY of data[0..n) to peer `to` (1..RDV_RELAY_DATA_MAX bytes). */
+must_check int rdv_client_build_relay(struct rdv_client *c, const uint8_t to[static RDV_KEY_LEN],
+				      const uint8_t *data, size_t n, uint64_t now_ms,
+				      uint8_t *out, size_t cap, size_t *len);
+
+#endif

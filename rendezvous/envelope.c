@@ -1,0 +1,170 @@
+/* Envelope crypto for rendezvous messages (layout in envelope.h).
+ *
+ * Why this construction: crypto_box cannot authenticate the clear header, so
+ * we use XChaCha20-Poly1305-IETF with the header as associated data; changing
+ * any header byte (direction, key, nonce) fails the tag. The key for each
+ * direction is BLAKE2b-256("tunnel rdv v1" || dir || X25519 || peer_pk ||
+ * server_pk): separate keys per direction mean the server's and the peer's
+ * counters can never collide into a reused nonce, and a message cannot be
+ * reflected back to its sender. Binding both public keys ties the key to
+ * this exact pair. */
+#include "rendezvous/envelope.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "rendezvous/demux.h"
+
+static const char kdf_label[] = "tunnel rdv v1";
+
+static void derive_dir(uint8_t out[static RDV_KEY_LEN], uint8_t dir,
+		       const uint8_t shared[static crypto_scalarmult_BYTES],
+		       const uint8_t peer_pk[static RDV_KEY_LEN],
+		       const uint8_t server_pk[static RDV_KEY_LEN])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, RDV_KEY_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)kdf_label, sizeof(kdf_label) - 1);
+	crypto_generichash_update(&st, &dir, 1);
+	crypto_generichash_update(&st, shared, crypto_scalarmult_BYTES);
+	crypto_generichash_update(&st, peer_pk, RDV_KEY_LEN);
+	crypto_generichash_update(&st, server_pk, RDV_KEY_LEN);
+	crypto_generichash_final(&st, out, RDV_KEY_LEN);
+	sodium_memzero(&st, sizeof(st));
+}
+
+int rdv_session_derive(struct rdv_session *s, const uint8_t own_sk[static RDV_KEY_LEN],
+		       const uint8_t other_pk[static RDV_KEY_LEN],
+		       const uint8_t peer_pk[static RDV_KEY_LEN],
+		       const uint8_t server_pk[static RDV_KEY_LEN])
+{
+	uint8_t shared[crypto_scalarmult_BYTES];
+
+	/* libsodium refuses low-order points (an all-zero result). */
+	if (crypto_scalarmult(shared, own_sk, other_pk) != 0) {
+		sodium_memzero(shared, sizeof(shared));
+		return -EINVAL;
+	}
+	memcpy(s->peer_pk, peer_pk, RDV_KEY_LEN);
+	derive_dir(s->key_up, RDV_DIR_UP, shared, peer_pk, server_pk);
+	derive_dir(s->key_down, RDV_DIR_DOWN, shared, peer_pk, server_pk);
+	sodium_memzero(shared, sizeof(shared));
+	return 0;
+}
+
+void rdv_session_wipe(struct rdv_session *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+enum rdv_status rdv_header_parse(const uint8_t *pkt, size_t len, struct rdv_header *h)
+{
+	if (len < RDV_OVERHEAD)
+		return RDV_E_SHORT;
+	if (pkt[0] != DEMUX_TYPE_RENDEZVOUS || pkt[1] != RDV_VERSION || pkt[2] > RDV_DIR_DOWN ||
+	    pkt[3] != 0)
+		return RDV_E_HEADER;
+	if (len > RDV_DATAGRAM_MAX)
+		return RDV_E_OVERSIZE_BODY;
+	h->dir = (enum rdv_direction)pkt[2];
+	h->peer_pk = pkt + 4;
+	h->counter = get_be64(pkt + 36);
+	return RDV_OK;
+}
+
+int rdv_seal(const struct rdv_session *s, enum rdv_direction dir, uint64_t counter,
+	     const uint8_t random[static RDV_NONCE_RANDOM_LEN], const struct rdv_msg *msg,
+	     uint8_t *out, size_t cap, size_t *out_len)
+{
+	uint8_t body[RDV_BODY_MAX];
+	size_t body_len;
+	unsigned long long clen;
+	int r;
+
+	r = rdv_body_encode(msg, body, sizeof(body), &body_len);
+	if (r < 0)
+		return r;
+	if (cap < RDV_OVERHEAD + body_len)
+		return -ENOBUFS;
+	out[0] = DEMUX_TYPE_RENDEZVOUS;
+	out[1] = RDV_VERSION;
+	out[2] = (uint8_t)dir;
+	out[3] = 0;
+	memcpy(out + 4, s->peer_pk, RDV_KEY_LEN);
+	for (int i = 0; i < 8; i++)
+		out[36 + i] = (uint8_t)(counter >> (56 - 8 * i));
+	memcpy(out + 44, random, RDV_NONCE_RANDOM_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + RDV_HEADER_LEN, &clen, body, body_len,
+						   out, RDV_HEADER_LEN, NULL, out + 36,
+						   dir == RDV_DIR_UP ? s->key_up : s->key_down);
+	*out_len = RDV_HEADER_LEN + (size_t)clen;
+	return 0;
+}
+
+enum rdv_status rdv_open(const struct rdv_session *s, enum rdv_direction dir, const uint8_t *pkt,
+			 size_t len, struct rdv_msg *msg, uint64_t *counter)
+{
+	uint8_t body[RDV_BODY_MAX];
+	unsigned long long blen;
+	struct rdv_header h;
+	enum rdv_status st;
+
+	st = rdv_header_parse(pkt, len, &h);
+	if (st != RDV_OK)
+		return st;
+	if (h.dir != dir)
+		return RDV_E_HEADER;
+	if (sodium_memcmp(h.peer_pk, s->peer_pk, RDV_KEY_LEN) != 0)
+		return RDV_E_WRONG_KEY;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(body, &blen, NULL, pkt + RDV_HEADER_LEN,
+						       len - RDV_HEADER_LEN, pkt, RDV_HEADER_LEN,
+						       pkt + 36,
+						       dir == RDV_DIR_UP ? s->key_up : s->key_down) != 0)
+		return RDV_E_BAD_MAC;
+	st = rdv_body_decode(body, (size_t)blen, msg);
+	sodium_memzero(body, sizeof(body));
+	if (st == RDV_OK)
+		*counter = h.counter;
+	return st;
+}
+
+enum rdv_status rdv_replay_check(const struct rdv_replay *r, uint64_t counter)
+{
+	if (counter > r->top)
+		return RDV_OK;
+	if (r->top - counter >= RDV_REPLAY_WINDOW)
+		return RDV_E_REPLAY;
+	return (r->bitmap >> (r->top - counter)) & 1 ? RDV_E_REPLAY : RDV_OK;
+}
+
+void rdv_replay_update(struct rdv_replay *r, uint64_t counter)
+{
+	if (counter > r->top) {
+		uint64_t shift = counter - r->top;
+
+		r->bitmap = shift >= RDV_REPLAY_WINDOW ? 0 : r->bitmap << shift;
+		r->top = counter;
+		r->bitmap |= 1;
+	} else if (r->top - counter < RDV_REPLAY_WINDOW) {
+		r->bitmap |= 1ull << (r->top - counter);
+	}
+}
+
+enum rdv_status rdv_timestamp_check(uint64_t counter, uint64_t now_unix_ms)
+{
+	uint64_t ts_ms = counter / 1000;
+	uint64_t diff = ts_ms > now_unix_ms ? ts_ms - now_unix_ms : now_unix_ms - ts_ms;
+
+	return diff <= RDV_FRESHNESS_MS ? RDV_OK : RDV_E_STALE;
+}

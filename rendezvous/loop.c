@@ -1,0 +1,197 @@
+/* The socket side of tunnel-rendezvous (loop.h). Sockets are non-blocking;
+ * each wakeup drains a socket up to a bounded batch so one busy socket cannot
+ * starve the signals or the timer. */
+#include "rendezvous/loop.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+enum { RECV_BATCH = 256, RECV_BUF = 2048, TAG_SIGNAL = -1, TAG_TIMER = -2 };
+
+int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
+{
+	for (size_t i = 0; i < cfg->n_listen; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		const struct rdv_endpoint *ep = &cfg->listen[i];
+		struct sockaddr_storage ss;
+		socklen_t sslen;
+		char s[RDV_ENDPOINT_STR];
+		int one = 1, r;
+
+		fds[i] = socket(ep->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0)
+			goto fail;
+		if (ep->family == AF_INET6 &&
+		    setsockopt(fds[i], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+			goto fail;
+		rdv_endpoint_to_sockaddr(ep, &ss, &sslen);
+		if (bind(fds[i], (struct sockaddr *)&ss, sslen) < 0)
+			goto fail;
+		continue;
+fail:
+		r = -errno;
+		log_error("cannot listen on %s: %s", rdv_endpoint_str(ep, s, sizeof(s)),
+			  strerror(errno));
+		for (size_t j = 0; j <= i; j++)
+			if (fds[j] >= 0)
+				close(fds[j]);
+		return r;
+	}
+	return 0;
+}
+
+static void stats_dump(const struct rdv_server *srv, const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!path) {
+		const struct rdv_server_stats *s = rdv_server_stats(srv);
+
+		log_info("stats: rx %lu/%lu B, tx %lu/%lu B, peers %lu, relay %lu B",
+			 (unsigned long)s->rx_packets, (unsigned long)s->rx_bytes,
+			 (unsigned long)s->tx_packets, (unsigned long)s->tx_bytes,
+			 (unsigned long)s->peers, (unsigned long)s->relay_bytes);
+		return;
+	}
+	/* Write then rename, so a reader never sees half a file. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return;
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_warn("cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	rdv_server_stats_print(srv, f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+}
+
+static void send_all(struct rdv_outbox *out)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		struct rdv_datagram *d = &out->d[i];
+
+		/* A full socket buffer drops the datagram, like the network would. */
+		(void)!sendto(d->sock, d->buf, d->len, 0, (struct sockaddr *)&d->to, d->to_len);
+	}
+	out->n = 0;
+}
+
+static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, uint8_t *buf)
+{
+	for (int i = 0; i < RECV_BATCH; i++) {
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		/* One byte more than any message we accept: longer datagrams arrive
+		 * cut to RECV_BUF + 1 bytes and are rejected for their size. */
+		ssize_t n = recvfrom(fd, buf, RECV_BUF + 1, 0, (struct sockaddr *)&src, &slen);
+
+		if (n < 0)
+			return; /* EAGAIN, or an ICMP error reported on the socket */
+		rdv_server_handle(srv, fd, (struct sockaddr *)&src, buf, (size_t)n, clock_now_ms(),
+				  out);
+		send_all(out);
+	}
+}
+
+int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, const int *fds)
+{
+	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct rdv_datagram *slots;
+	struct rdv_outbox out;
+	struct epoll_event ev;
+	uint8_t *buf;
+	sigset_t mask;
+	int ep = -1, sfd = -1, tfd = -1, r = 0;
+	bool running = true;
+
+	slots = calloc(RDV_SERVER_OUTBOX, sizeof(*slots));
+	buf = malloc(RECV_BUF + 1);
+	out = (struct rdv_outbox){ .d = slots, .cap = RDV_SERVER_OUTBOX };
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	if (!slots || !buf || sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) < 0) {
+		r = log_error_errno(-errno, "cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = TAG_SIGNAL };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) < 0)
+		goto fail;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = TAG_TIMER };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) < 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = fds[i] };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			goto fail;
+	}
+
+	while (running) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(ep, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		for (int i = 0; i < n; i++) {
+			int tag = evs[i].data.fd;
+
+			if (tag == TAG_SIGNAL) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGUSR1) {
+						stats_dump(srv, cfg->stats_path);
+					} else {
+						log_info("signal %u: shutting down", si.ssi_signo);
+						running = false;
+					}
+				}
+			} else if (tag == TAG_TIMER) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					rdv_server_expire(srv, clock_now_ms());
+			} else {
+				drain(srv, tag, &out, buf);
+			}
+		}
+	}
+	stats_dump(srv, cfg->stats_path);
+	goto out;
+fail:
+	r = log_error_errno(-errno, "event loop failed: %s", strerror(errno));
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (ep >= 0)
+		close(ep);
+	free(buf);
+	free(slots);
+	return r;
+}

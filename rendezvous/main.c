@@ -1,0 +1,184 @@
+/* tunnel-rendezvous: the public rendezvous server (SPEC.md "Programs").
+ * Parses options, loads the key, prints the public key, runs the loop.
+ * Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or key file. */
+#include <errno.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "rendezvous/keyfile.h"
+#include "rendezvous/loop.h"
+#include "rendezvous/server.h"
+
+static const char usage[] =
+	"usage: tunnel-rendezvous --key FILE [--listen ADDR:PORT]... [--foreground]\n"
+	"                         [--max-peers N] [--lease S] [--relay-rate BYTES_PER_S]\n"
+	"                         [--stun-rate N] [--source-rate N] [--stats FILE] [--verbose]\n"
+	"  --key FILE        base64 private key (mode 0600), as `tunnelctl genkey` prints\n"
+	"  --listen A:P      UDP address to serve (repeatable; default 0.0.0.0:3478 and [::]:3478)\n"
+	"  --foreground      stay in the foreground and log to stderr\n"
+	"  --max-peers N     registrations held at most (default 10000)\n"
+	"  --lease S         registration lease in seconds (default 120)\n"
+	"  --relay-rate B    relayed bytes per second per peer (default 4194304)\n"
+	"  --stun-rate N     STUN Binding responses per second per source (default 10)\n"
+	"  --source-rate N   key agreements for unknown keys per second per source (default 20)\n"
+	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n";
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || *v == 0 || *v > max ? -EINVAL : 0;
+}
+
+static int64_t wall_offset_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)clock_now_ms();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "max-peers", required_argument, NULL, 'm' },
+		{ "lease", required_argument, NULL, 'L' },
+		{ "relay-rate", required_argument, NULL, 'r' },
+		{ "stun-rate", required_argument, NULL, 's' },
+		{ "source-rate", required_argument, NULL, 'c' },
+		{ "stats", required_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rdv_loop_config lc = { .daemonize = true };
+	struct rdv_server_config cfg;
+	struct rdv_server *srv;
+	const char *key_path = NULL;
+	char pub[KEY_BASE64_LEN];
+	int fds[RDV_LOOP_LISTEN_MAX];
+	bool verbose = false;
+	unsigned long v;
+	int opt, r;
+
+	rdv_server_config_defaults(&cfg);
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:S:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'l':
+			if (lc.n_listen == RDV_LOOP_LISTEN_MAX) {
+				fprintf(stderr, "tunnel-rendezvous: at most %d --listen\n",
+					RDV_LOOP_LISTEN_MAX);
+				return 2;
+			}
+			if (rdv_endpoint_parse(&lc.listen[lc.n_listen++], optarg, true) < 0) {
+				fprintf(stderr, "tunnel-rendezvous: bad --listen address '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			lc.daemonize = false;
+			break;
+		case 'm':
+		case 'L':
+		case 'r':
+		case 's':
+		case 'c':
+			if (parse_uint(optarg, opt == 'L' ? RDV_LEASE_MAX_S : 1ul << 30, &v) < 0) {
+				fprintf(stderr, "tunnel-rendezvous: bad number '%s'\n", optarg);
+				return 2;
+			}
+			if (opt == 'm')
+				cfg.max_peers = v;
+			else if (opt == 'L')
+				cfg.lease_s = (uint32_t)v;
+			else if (opt == 'r')
+				cfg.relay_rate = (uint32_t)v;
+			else if (opt == 's')
+				cfg.stun_rate = (uint32_t)v, cfg.stun_burst = (uint32_t)(2 * v);
+			else
+				cfg.crypto_rate = (uint32_t)v, cfg.crypto_burst = (uint32_t)(2 * v);
+			break;
+		case 'S':
+			lc.stats_path = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (!key_path || optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (lc.n_listen == 0) {
+		if (rdv_endpoint_parse(&lc.listen[0], "0.0.0.0:3478", false) < 0 ||
+		    rdv_endpoint_parse(&lc.listen[1], "[::]:3478", false) < 0)
+			return 1;
+		lc.n_listen = 2;
+	}
+	log_open("tunnel-rendezvous", false, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (sodium_init() < 0)
+		return 1;
+	r = keyfile_read(key_path, cfg.private_key);
+	if (r < 0) {
+		fprintf(stderr, "tunnel-rendezvous: %s: %s\n", key_path,
+			r == -EPERM ? "readable by others, refusing (chmod 600)"
+			: r == -EINVAL ? "not a base64 private key"
+				      : strerror(-r));
+		return 2;
+	}
+	cfg.wall_offset_ms = wall_offset_ms();
+	srv = rdv_server_new(&cfg);
+	sodium_memzero(cfg.private_key, sizeof(cfg.private_key));
+	if (!srv) {
+		fprintf(stderr, "tunnel-rendezvous: cannot start: %s\n", strerror(errno));
+		return 1;
+	}
+	r = rdv_loop_open(&lc, fds);
+	if (r < 0) {
+		rdv_server_free(srv);
+		return 1;
+	}
+	key_to_base64(rdv_server_public_key(srv), pub);
+	printf("%s\n", pub);
+	fflush(stdout);
+	for (size_t i = 0; i < lc.n_listen; i++) {
+		char s[RDV_ENDPOINT_STR];
+
+		log_info("listening on %s", rdv_endpoint_str(&lc.listen[i], s, sizeof(s)));
+	}
+	if (lc.daemonize) {
+		if (daemon(0, 0) < 0) {
+			fprintf(stderr, "tunnel-rendezvous: cannot daemonize: %s\n", strerror(errno));
+			rdv_server_free(srv);
+			return 1;
+		}
+		log_open("tunnel-rendezvous", true, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	}
+	r = rdv_loop_run(srv, &lc, fds);
+	for (size_t i = 0; i < lc.n_listen; i++)
+		close(fds[i]);
+	rdv_server_free(srv);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,605 @@
+/* Rendezvous server logic (server.h). Invariants:
+ * - a registration exists only after an authenticated, fresh, non-replayed
+ *   REGISTER; at most cfg.max_peers exist at once;
+ * - an endpoint is sent to peer B only inside an INTRODUCE of a peer A that
+ *   B asked for while A asked for B (mutual intent), both registered;
+ * - relay flows only along such a pair, within the sender's byte budget;
+ * - a datagram that is not authenticated gets no reply, except the STUN
+ *   Binding response, which is rate-limited per source. */
+#include "rendezvous/server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "rendezvous/demux.h"
+#include "rendezvous/ratelimit.h"
+#include "rendezvous/stun.h"
+
+struct want {
+	uint8_t key[RDV_KEY_LEN];
+	uint32_t told_gen; /* our gen last sent to that peer in an INTRODUCE; 0: never */
+};
+
+struct reg {
+	struct reg *next; /* hash chain */
+	struct rdv_session sess;
+	struct rdv_replay replay;
+	struct rdv_endpoint reflexive;
+	int sock;
+	size_t n_lan;
+	struct rdv_endpoint lan[RDV_LAN_MAX];
+	size_t n_want;
+	struct want *want; /* n_want entries, owned */
+	uint32_t gen;      /* bumped whenever reflexive or LAN endpoints change */
+	uint64_t expires_ms;
+	uint64_t relay_tokens, relay_last_ms;
+};
+
+struct rdv_server {
+	struct rdv_server_config cfg;
+	uint8_t public_key[RDV_KEY_LEN];
+	struct reg **buckets;
+	size_t n_buckets; /* power of two */
+	uint8_t hash_key[crypto_shorthash_KEYBYTES];
+	struct ratelimit rl;
+	uint64_t last_counter; /* our nonce counter, strictly increasing */
+	struct rdv_server_stats stats;
+	struct log_ratelimit log_rl;
+	struct rdv_msg scratch; /* the message being handled: no allocation per packet */
+};
+
+void rdv_key_fingerprint(const uint8_t key[static RDV_KEY_LEN], char out[static RDV_FINGERPRINT_LEN])
+{
+	char b64[sodium_base64_ENCODED_LEN(RDV_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
+
+	sodium_bin2base64(b64, sizeof(b64), key, RDV_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
+	memcpy(out, b64, RDV_FINGERPRINT_LEN - 1);
+	out[RDV_FINGERPRINT_LEN - 1] = '\0';
+}
+
+void rdv_server_config_defaults(struct rdv_server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_peers = RDV_SERVER_MAX_PEERS;
+	cfg->lease_s = RDV_SERVER_LEASE_S;
+	cfg->relay_rate = RDV_SERVER_RELAY_RATE;
+	cfg->stun_rate = RDV_SERVER_STUN_RATE;
+	cfg->stun_burst = RDV_SERVER_STUN_BURST;
+	cfg->crypto_rate = RDV_SERVER_CRYPTO_RATE;
+	cfg->crypto_burst = RDV_SERVER_CRYPTO_BURST;
+}
+
+struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
+{
+	uint32_t rate[RATELIMIT_KINDS] = { cfg->stun_rate, cfg->crypto_rate };
+	uint32_t burst[RATELIMIT_KINDS] = { cfg->stun_burst, cfg->crypto_burst };
+	struct rdv_server *srv;
+	size_t n = 1024;
+
+	if (cfg->max_peers == 0 || cfg->lease_s == 0 || cfg->lease_s > RDV_LEASE_MAX_S ||
+	    cfg->relay_rate == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		errno = EIO;
+		return NULL;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return NULL;
+	srv->cfg = *cfg;
+	crypto_scalarmult_base(srv->public_key, cfg->private_key);
+	while (n < cfg->max_peers && n < ((size_t)1 << 24))
+		n <<= 1;
+	srv->n_buckets = n;
+	srv->buckets = calloc(n, sizeof(*srv->buckets));
+	randombytes_buf(srv->hash_key, sizeof(srv->hash_key));
+	if (!srv->buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
+		rdv_server_free(srv);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return srv;
+}
+
+static void reg_free(struct reg *r)
+{
+	free(r->want);
+	sodium_memzero(r, sizeof(*r));
+	free(r);
+}
+
+void rdv_server_free(struct rdv_server *srv)
+{
+	if (!srv)
+		return;
+	for (size_t i = 0; srv->buckets && i < srv->n_buckets; i++) {
+		struct reg *r = srv->buckets[i], *next;
+
+		for (; r; r = next) {
+			next = r->next;
+			reg_free(r);
+		}
+	}
+	free(srv->buckets);
+	ratelimit_free(&srv->rl);
+	sodium_memzero(srv, sizeof(*srv));
+	free(srv);
+}
+
+const uint8_t *rdv_server_public_key(const struct rdv_server *srv)
+{
+	return srv->public_key;
+}
+
+const struct rdv_server_stats *rdv_server_stats(const struct rdv_server *srv)
+{
+	return &srv->stats;
+}
+
+static struct reg **bucket_of(struct rdv_server *srv, const uint8_t key[static RDV_KEY_LEN])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t idx;
+
+	crypto_shorthash(h, key, RDV_KEY_LEN, srv->hash_key);
+	memcpy(&idx, h, sizeof(idx));
+	return &srv->buckets[idx & (srv->n_buckets - 1)];
+}
+
+/* The live registration of key, or NULL (an expired one counts as absent). */
+static struct reg *reg_find(struct rdv_server *srv, const uint8_t key[static RDV_KEY_LEN],
+			    uint64_t now_ms)
+{
+	for (struct reg *r = *bucket_of(srv, key); r; r = r->next)
+		if (memcmp(r->sess.peer_pk, key, RDV_KEY_LEN) == 0)
+			return now_ms < r->expires_ms ? r : NULL;
+	return NULL;
+}
+
+static void reg_unlink(struct rdv_server *srv, struct reg *victim)
+{
+	struct reg **pp = bucket_of(srv, victim->sess.peer_pk);
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == victim) {
+			*pp = victim->next;
+			srv->stats.peers--;
+			return;
+		}
+	}
+}
+
+void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms)
+{
+	for (size_t i = 0; i < srv->n_buckets; i++) {
+		struct reg **pp = &srv->buckets[i];
+
+		while (*pp) {
+			struct reg *r = *pp;
+			char fp[RDV_FINGERPRINT_LEN];
+
+			if (now_ms < r->expires_ms) {
+				pp = &r->next;
+				continue;
+			}
+			*pp = r->next;
+			rdv_key_fingerprint(r->sess.peer_pk, fp);
+			log_info("peer %s expired", fp);
+			srv->stats.peers--;
+			srv->stats.expired++;
+			reg_free(r);
+		}
+	}
+}
+
+static uint64_t next_counter(struct rdv_server *srv, uint64_t now_ms)
+{
+	uint64_t wall_us = (uint64_t)((int64_t)now_ms + srv->cfg.wall_offset_ms) * 1000;
+
+	srv->last_counter = wall_us > srv->last_counter ? wall_us : srv->last_counter + 1;
+	return srv->last_counter;
+}
+
+static struct rdv_datagram *out_slot(struct rdv_server *srv, struct rdv_outbox *out)
+{
+	if (out->n >= out->cap) {
+		srv->stats.outbox_full++;
+		return NULL;
+	}
+	return &out->d[out->n];
+}
+
+static void out_commit(struct rdv_server *srv, struct rdv_outbox *out)
+{
+	srv->stats.tx_packets++;
+	srv->stats.tx_bytes += out->d[out->n].len;
+	out->n++;
+}
+
+/* Seals msg for the peer of `sess` and queues it to `to` on `sock`. */
+static void send_msg(struct rdv_server *srv, const struct rdv_session *sess, int sock,
+		     const struct rdv_endpoint *to, const struct rdv_msg *msg, uint64_t now_ms,
+		     struct rdv_outbox *out)
+{
+	struct rdv_datagram *d = out_slot(srv, out);
+	uint8_t rnd[RDV_NONCE_RANDOM_LEN];
+
+	if (!d)
+		return;
+	randombytes_buf(rnd, sizeof(rnd));
+	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv, now_ms), rnd, msg, d->buf,
+		     sizeof(d->buf), &d->len) < 0)
+		return; /* cannot happen for messages we build; nothing queued */
+	d->sock = sock;
+	rdv_endpoint_to_sockaddr(to, &d->to, &d->to_len);
+	out_commit(srv, out);
+}
+
+static void send_error(struct rdv_server *srv, const struct rdv_session *sess, int sock,
+		       const struct rdv_endpoint *to, uint32_t code, const uint8_t *peer,
+		       uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct rdv_msg m = { .type = RDV_MSG_ERROR };
+
+	m.error.code = code;
+	if (peer)
+		memcpy(m.error.peer, peer, RDV_KEY_LEN);
+	srv->stats.errors_sent++;
+	send_msg(srv, sess, sock, to, &m, now_ms, out);
+}
+
+static struct want *want_find(struct reg *r, const uint8_t key[static RDV_KEY_LEN])
+{
+	for (size_t i = 0; i < r->n_want; i++)
+		if (memcmp(r->want[i].key, key, RDV_KEY_LEN) == 0)
+			return &r->want[i];
+	return NULL;
+}
+
+/* Tells `to` about `about` (INTRODUCE). */
+static void introduce(struct rdv_server *srv, const struct reg *to, const struct reg *about,
+		      uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct rdv_msg m = { .type = RDV_MSG_INTRODUCE };
+
+	memcpy(m.introduce.peer, about->sess.peer_pk, RDV_KEY_LEN);
+	m.introduce.reflexive = about->reflexive;
+	m.introduce.n_lan = about->n_lan;
+	memcpy(m.introduce.lan, about->lan, sizeof(about->lan));
+	srv->stats.introductions++;
+	send_msg(srv, &to->sess, to->sock, &to->reflexive, &m, now_ms, out);
+}
+
+/* After a REGISTER from r: every mutual pair (r wants k, k wants r) gets r
+ * told about k (a reply, so a lost INTRODUCE is repaired by the next
+ * refresh), and k told about r when k has not yet seen r's current
+ * endpoints. */
+static void introduce_mutual(struct rdv_server *srv, struct reg *r, uint64_t now_ms,
+			     struct rdv_outbox *out)
+{
+	for (size_t i = 0; i < r->n_want; i++) {
+		struct reg *k = reg_find(srv, r->want[i].key, now_ms);
+
+		if (!k || k == r || !want_find(k, r->sess.peer_pk))
+			continue;
+		introduce(srv, r, k, now_ms, out);
+		if (r->want[i].told_gen != r->gen) {
+			introduce(srv, k, r, now_ms, out);
+			r->want[i].told_gen = r->gen;
+		}
+	}
+}
+
+/* Replaces r's want list, keeping told_gen for keys it still wants. */
+static int set_wants(struct reg *r, const struct rdv_register *reg)
+{
+	struct want *w = NULL;
+
+	if (reg->n_want) {
+		w = calloc(reg->n_want, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < reg->n_want; i++) {
+		struct want *old = want_find(r, reg->want[i]);
+
+		memcpy(w[i].key, reg->want[i], RDV_KEY_LEN);
+		w[i].told_gen = old ? old->told_gen : 0;
+	}
+	free(r->want);
+	r->want = w;
+	r->n_want = reg->n_want;
+	return 0;
+}
+
+static void handle_register(struct rdv_server *srv, struct reg *r, const struct rdv_session *sess,
+			    int sock, const struct rdv_endpoint *src, const struct rdv_msg *msg,
+			    uint64_t counter, uint64_t now_ms, struct rdv_outbox *out)
+{
+	const struct rdv_register *reg = &msg->reg;
+	struct rdv_msg reply = { .type = RDV_MSG_REGISTERED };
+	char fp[RDV_FINGERPRINT_LEN], ep[RDV_ENDPOINT_STR];
+	bool fresh = !r, moved;
+
+	rdv_key_fingerprint(sess->peer_pk, fp);
+	if (!r) {
+		if (srv->stats.peers >= srv->cfg.max_peers) {
+			srv->stats.refused_full++;
+			if (log_ratelimit_allow(&srv->log_rl, now_ms))
+				log_warn("peer %s refused: %zu registrations held", fp,
+					 srv->cfg.max_peers);
+			send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
+			return;
+		}
+		/* A key whose lease ended may still sit in its chain until the
+		 * next sweep: reuse nothing from it, drop it now. */
+		for (struct reg *old = *bucket_of(srv, sess->peer_pk); old; old = old->next) {
+			if (memcmp(old->sess.peer_pk, sess->peer_pk, RDV_KEY_LEN) == 0) {
+				reg_unlink(srv, old);
+				srv->stats.expired++;
+				reg_free(old);
+				break;
+			}
+		}
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return;
+		r->sess = *sess;
+		r->gen = 1;
+		struct reg **b = bucket_of(srv, sess->peer_pk);
+
+		r->next = *b;
+		*b = r;
+		srv->stats.peers++;
+		srv->stats.registrations++;
+	} else {
+		srv->stats.refreshes++;
+	}
+	if (set_wants(r, reg) < 0)
+		return; /* keeps the old list; the peer will refresh */
+	rdv_replay_update(&r->replay, counter);
+	moved = !fresh && (!rdv_endpoint_equal(&r->reflexive, src) || r->n_lan != reg->n_lan ||
+			   memcmp(r->lan, reg->lan, reg->n_lan * sizeof(reg->lan[0])) != 0);
+	if (moved) {
+		r->gen++;
+		srv->stats.endpoint_changes++;
+	}
+	r->reflexive = *src;
+	r->sock = sock;
+	r->n_lan = reg->n_lan;
+	memset(r->lan, 0, sizeof(r->lan));
+	memcpy(r->lan, reg->lan, reg->n_lan * sizeof(reg->lan[0]));
+	r->expires_ms = now_ms + (uint64_t)srv->cfg.lease_s * 1000;
+	if (fresh || moved)
+		log_info("peer %s %s %s (%zu LAN candidates, wants %zu peers)", fp,
+			 fresh ? "registered from" : "moved to",
+			 rdv_endpoint_str(src, ep, sizeof(ep)), r->n_lan, r->n_want);
+
+	reply.registered.reflexive = *src;
+	reply.registered.lease_s = srv->cfg.lease_s;
+	send_msg(srv, &r->sess, sock, src, &reply, now_ms, out);
+	introduce_mutual(srv, r, now_ms, out);
+}
+
+static bool relay_budget(struct rdv_server *srv, struct reg *r, size_t bytes, uint64_t now_ms)
+{
+	uint64_t cap = MAX((uint64_t)srv->cfg.relay_rate / 4, 65536u);
+
+	if (r->relay_last_ms == 0) {
+		r->relay_tokens = cap;
+	} else if (now_ms > r->relay_last_ms) {
+		uint64_t add = (now_ms - r->relay_last_ms) * srv->cfg.relay_rate / 1000;
+
+		r->relay_tokens = MIN(cap, r->relay_tokens + add);
+	}
+	r->relay_last_ms = now_ms;
+	if (r->relay_tokens < bytes)
+		return false;
+	r->relay_tokens -= bytes;
+	return true;
+}
+
+static void handle_relay(struct rdv_server *srv, struct reg *from, const struct rdv_msg *msg,
+			 uint64_t counter, uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct reg *to = reg_find(srv, msg->relay.peer, now_ms);
+	struct rdv_msg fwd = { .type = RDV_MSG_RELAY };
+
+	rdv_replay_update(&from->replay, counter);
+	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
+	    !want_find(to, from->sess.peer_pk)) {
+		srv->stats.relay_not_introduced++;
+		send_error(srv, &from->sess, from->sock, &from->reflexive, RDV_ERROR_NOT_INTRODUCED,
+			   msg->relay.peer, now_ms, out);
+		return;
+	}
+	if (!relay_budget(srv, from, msg->relay.len, now_ms)) {
+		/* No reply: an error per dropped packet would double a flood. */
+		srv->stats.relay_rate_limited++;
+		return;
+	}
+	memcpy(fwd.relay.peer, from->sess.peer_pk, RDV_KEY_LEN);
+	fwd.relay.len = msg->relay.len;
+	memcpy(fwd.relay.data, msg->relay.data, msg->relay.len);
+	srv->stats.relay_packets++;
+	srv->stats.relay_bytes += msg->relay.len;
+	send_msg(srv, &to->sess, to->sock, &to->reflexive, &fwd, now_ms, out);
+}
+
+static void reject(struct rdv_server *srv, enum rdv_status st, uint64_t now_ms)
+{
+	srv->stats.rdv_rejected[st]++;
+	if (log_ratelimit_allow(&srv->log_rl, now_ms))
+		log_debug("rendezvous datagram dropped: %s", rdv_status_name(st));
+}
+
+static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv_endpoint *src,
+			      const uint8_t *pkt, size_t len, uint64_t now_ms,
+			      struct rdv_outbox *out)
+{
+	struct rdv_session tmp, *sess;
+	struct rdv_header h;
+	struct rdv_msg *msg = &srv->scratch;
+	struct reg *r;
+	enum rdv_status st;
+	uint64_t counter = 0;
+
+	st = rdv_header_parse(pkt, len, &h);
+	if (st != RDV_OK)
+		return reject(srv, st, now_ms);
+	if (h.dir != RDV_DIR_UP) {
+		srv->stats.rdv_wrong_direction++;
+		return;
+	}
+	/* Cheap checks before any crypto: the clock, then the window. */
+	st = rdv_timestamp_check(h.counter, (uint64_t)((int64_t)now_ms + srv->cfg.wall_offset_ms));
+	if (st != RDV_OK)
+		return reject(srv, st, now_ms);
+	r = reg_find(srv, h.peer_pk, now_ms);
+	if (r) {
+		st = rdv_replay_check(&r->replay, h.counter);
+		if (st != RDV_OK)
+			return reject(srv, st, now_ms);
+		sess = &r->sess;
+	} else {
+		if (!ratelimit_allow(&srv->rl, RATELIMIT_CRYPTO, src, now_ms)) {
+			srv->stats.crypto_rate_limited++;
+			return;
+		}
+		if (rdv_session_derive(&tmp, srv->cfg.private_key, h.peer_pk, h.peer_pk,
+				       srv->public_key) < 0) {
+			srv->stats.low_order_keys++;
+			return;
+		}
+		sess = &tmp;
+	}
+	st = rdv_open(sess, RDV_DIR_UP, pkt, len, msg, &counter);
+	if (st != RDV_OK) {
+		reject(srv, st, now_ms);
+		goto out;
+	}
+	srv->stats.rdv_accepted++;
+	switch (msg->type) {
+	case RDV_MSG_REGISTER:
+		handle_register(srv, r, sess, sock, src, msg, counter, now_ms, out);
+		break;
+	case RDV_MSG_RELAY:
+		if (!r) {
+			srv->stats.relay_not_registered++;
+			send_error(srv, sess, sock, src, RDV_ERROR_NOT_REGISTERED, msg->relay.peer,
+				   now_ms, out);
+			break;
+		}
+		handle_relay(srv, r, msg, counter, now_ms, out);
+		break;
+	default:
+		/* Server-to-peer messages are never valid here. */
+		srv->stats.unexpected_type++;
+		if (r)
+			rdv_replay_update(&r->replay, counter);
+		break;
+	}
+out:
+	if (sess == &tmp)
+		rdv_session_wipe(&tmp);
+}
+
+static void handle_stun(struct rdv_server *srv, int sock, const struct sockaddr *sa,
+			const struct rdv_endpoint *src, const uint8_t *pkt, size_t len,
+			uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct stun_msg msg;
+	enum stun_parse_result pr;
+	struct rdv_datagram *d;
+
+	pr = stun_parse(pkt, len, &msg);
+	if (pr != STUN_OK) {
+		srv->stats.stun_malformed++;
+		if (log_ratelimit_allow(&srv->log_rl, now_ms))
+			log_debug("STUN datagram dropped: %s", stun_parse_result_name(pr));
+		return;
+	}
+	if (!stun_is_answerable(&msg)) {
+		srv->stats.stun_unanswerable++;
+		return;
+	}
+	if (!ratelimit_allow(&srv->rl, RATELIMIT_STUN, src, now_ms)) {
+		srv->stats.stun_rate_limited++;
+		return;
+	}
+	d = out_slot(srv, out);
+	if (!d)
+		return;
+	/* Answer with the address as seen, v4-mapped v6 turned back into v4. */
+	rdv_endpoint_to_sockaddr(src, &d->to, &d->to_len);
+	if (stun_build_binding_response(&msg, (const struct sockaddr *)&d->to, d->buf,
+					sizeof(d->buf), &d->len) < 0) {
+		srv->stats.stun_unanswerable++;
+		return;
+	}
+	/* Reply to the exact source address (possibly v4-mapped on a v6 socket). */
+	memcpy(&d->to, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in));
+	d->to_len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					      : sizeof(struct sockaddr_in);
+	d->sock = sock;
+	srv->stats.stun_replies++;
+	out_commit(srv, out);
+}
+
+void rdv_server_handle(struct rdv_server *srv, int sock, const struct sockaddr *src,
+		       const uint8_t *pkt, size_t len, uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct rdv_endpoint ep;
+
+	srv->stats.rx_packets++;
+	srv->stats.rx_bytes += len;
+	if (rdv_endpoint_from_sockaddr(&ep, src) < 0 || ep.port == 0) {
+		srv->stats.drop_unknown++;
+		return;
+	}
+	switch (demux_classify(pkt, len)) {
+	case DEMUX_STUN:
+	case DEMUX_STUN_LEGACY:
+		handle_stun(srv, sock, src, &ep, pkt, len, now_ms, out);
+		break;
+	case DEMUX_RENDEZVOUS:
+		handle_rendezvous(srv, sock, &ep, pkt, len, now_ms, out);
+		break;
+	case DEMUX_WIREGUARD:
+		srv->stats.drop_wireguard++;
+		break;
+	case DEMUX_PROBE:
+		srv->stats.drop_probe++;
+		break;
+	case DEMUX_UNKNOWN:
+		srv->stats.drop_unknown++;
+		break;
+	}
+}
+
+void rdv_server_stats_print(const struct rdv_server *srv, FILE *f)
+{
+	const struct rdv_server_stats *s = &srv->stats;
+
+#define P(name) fprintf(f, #name " %" PRIu64 "\n", s->name)
+	P(rx_packets); P(rx_bytes); P(tx_packets); P(tx_bytes);
+	P(drop_unknown); P(drop_wireguard); P(drop_probe);
+	P(stun_replies); P(stun_malformed); P(stun_unanswerable); P(stun_rate_limited);
+	P(rdv_accepted); P(rdv_wrong_direction); P(crypto_rate_limited); P(low_order_keys);
+	P(unexpected_type); P(peers); P(registrations); P(refreshes); P(endpoint_changes);
+	P(expired); P(refused_full); P(introductions); P(relay_packets); P(relay_bytes);
+	P(relay_rate_limited); P(relay_not_introduced); P(relay_not_registered);
+	P(outbox_full); P(errors_sent);
+#undef P
+	for (int i = 1; i < RDV_STATUS_COUNT; i++)
+		fprintf(f, "rdv_rejected_%s %" PRIu64 "\n", rdv_status_name((enum rdv_status)i),
+			s->rdv_rejected[i]);
+}
