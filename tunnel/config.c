@@ -10,7 +10,8 @@
  *  - section headers are checked (only [Interface] and [Peer], once each). */
 #include "tunnel/config.h"
 
-#include <arpa/inet.h>
+#include "crypto/keys.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -170,15 +171,7 @@ static char *read_line(char *buf, int size, void *stream)
 /* A WireGuard key: 44 characters of standard base64 for 32 bytes. */
 static bool decode_key(const char *value, uint8_t key[static CONFIG_KEY_LEN])
 {
-	size_t bin_len;
-	const char *end;
-
-	if (strlen(value) != 44 || value[43] != '=')
-		return false;
-	if (sodium_base642bin(key, CONFIG_KEY_LEN, value, 44, NULL, &bin_len, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0)
-		return false;
-	return bin_len == CONFIG_KEY_LEN && *end == '\0';
+	return keys_from_base64(key, value) == 0;
 }
 
 static bool parse_uint(const char *value, unsigned long max, unsigned long *out)
@@ -193,38 +186,13 @@ static bool parse_uint(const char *value, unsigned long max, unsigned long *out)
 }
 
 /* "10.0.0.1/24", "fd00::1/64", or an address alone (a /32 or /128). */
-static bool parse_prefix(const char *value, struct config_prefix *out, bool network)
+static bool parse_prefix(const char *value, struct tun_prefix *out, bool network)
 {
-	char buf[INET6_ADDRSTRLEN + 5];
-	const char *slash = strchr(value, '/');
-	size_t addr_len = slash ? (size_t)(slash - value) : strlen(value);
-	unsigned max_len;
-	unsigned long len;
-
-	if (addr_len == 0 || addr_len >= INET6_ADDRSTRLEN)
+	if (tun_prefix_parse(out, value) != 0)
 		return false;
-	memcpy(buf, value, addr_len);
-	buf[addr_len] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max_len = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max_len = 128;
-	} else {
-		return false;
-	}
-	if (!slash)
-		len = max_len;
-	else if (!parse_uint(slash + 1, max_len, &len) || strlen(slash + 1) > 3)
-		return false;
-	out->len = (uint8_t)len;
-	if (network) {
-		/* AllowedIPs = 10.1.2.3/24 means the network 10.1.2.0/24, as in wg. */
-		for (unsigned bit = out->len; bit < max_len; bit++)
-			out->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-	}
+	/* AllowedIPs = 10.1.2.3/24 means the network 10.1.2.0/24, as in wg. */
+	if (network)
+		tun_prefix_mask(out);
 	return true;
 }
 
@@ -538,8 +506,11 @@ static int check_complete(struct parse_state *st)
 	if (!cfg->has_endpoint && !st->rendezvous_line)
 		return fail(st, "[Peer] has no Endpoint and [Interface] no Rendezvous: "
 				"no way to reach the peer");
-	crypto_scalarmult_base(own_public, cfg->private_key);
-	if (sodium_memcmp(own_public, cfg->peer_public_key, CONFIG_KEY_LEN) == 0) {
+	if (keys_public_from_private(own_public, cfg->private_key) != 0) {
+		st->line = st->private_key_line;
+		return fail(st, "PrivateKey is not usable (its public key is zero)");
+	}
+	if (keys_equal(own_public, cfg->peer_public_key)) {
 		st->line = st->public_key_line;
 		return fail(st, "PublicKey is this machine's own key");
 	}

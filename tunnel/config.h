@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "common/compiler.h"
+#include "tun/prefix.h"
 
 enum config_limits {
 	CONFIG_KEY_LEN = 32,
@@ -33,14 +34,6 @@ enum config_limits {
 	CONFIG_ERR_LEN = 512,
 };
 
-/* An address with a prefix length: an interface address (host bits kept)
- * or an AllowedIPs network (host bits cleared). */
-struct config_prefix {
-	sa_family_t family;   /* AF_INET or AF_INET6 */
-	uint8_t addr[16];     /* network byte order; 4 bytes used for IPv4 */
-	uint8_t len;          /* prefix length */
-};
-
 struct config_endpoint {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -51,7 +44,7 @@ struct config {
 
 	/* [Interface] */
 	uint8_t private_key[CONFIG_KEY_LEN];
-	struct config_prefix addresses[CONFIG_MAX_ADDRESSES];
+	struct tun_prefix addresses[CONFIG_MAX_ADDRESSES];     /* host bits kept */
 	size_t n_addresses;
 	uint16_t listen_port;            /* 0: any */
 	unsigned mtu;
@@ -64,7 +57,7 @@ struct config {
 	uint8_t peer_public_key[CONFIG_KEY_LEN];
 	uint8_t preshared_key[CONFIG_KEY_LEN];
 	bool has_preshared_key;
-	struct config_prefix allowed_ips[CONFIG_MAX_ALLOWED_IPS];
+	struct tun_prefix allowed_ips[CONFIG_MAX_ALLOWED_IPS]; /* host bits cleared */
 	size_t n_allowed_ips;
 	struct config_endpoint endpoint;
 	bool has_endpoint;
