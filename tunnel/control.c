@@ -17,6 +17,7 @@ const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_NOT_ALLOWED] = "not_allowed",
 	[DROP_RATE_LIMITED] = "rate_limited",
 	[DROP_TUN_FULL] = "tun_full",
+	[DROP_NO_ROUTE] = "no_route",
 };
 
 enum field_type { FIELD_STRING, FIELD_INT, FIELD_UINT };

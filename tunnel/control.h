@@ -53,6 +53,7 @@ enum control_drop {
 	DROP_NOT_ALLOWED,   /* inner source address outside AllowedIPs */
 	DROP_RATE_LIMITED,  /* handshake flood, under load */
 	DROP_TUN_FULL,      /* the TUN device would block */
+	DROP_NO_ROUTE,      /* TUN packet to an address outside AllowedIPs */
 	DROP_KIND_COUNT,
 };
 

@@ -1,0 +1,279 @@
+/* Unix-socket plumbing for the control protocol. The daemon never blocks on
+ * a client: clients are non-blocking watches with a bounded buffer, and a
+ * reply (a few hundred bytes) fits the socket buffer in one write. */
+#include "tunnel/control_socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "tunnel/tunnel.h"
+
+const char *control_run_dir(void)
+{
+	const char *dir = getenv("TUNNEL_RUN_DIR");
+
+	return dir && *dir ? dir : CONTROL_DEFAULT_RUN_DIR;
+}
+
+static int socket_address(struct sockaddr_un *sun, const char *run_dir, const char *name)
+{
+	*sun = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if ((size_t)snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s.sock", run_dir,
+			     name) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int connect_to(const char *run_dir, const char *name)
+{
+	struct sockaddr_un sun;
+	int fd, r;
+
+	r = socket_address(&sun, run_dir, name);
+	if (r)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void remove_stale(const char *run_dir, const char *name)
+{
+	char path[CONTROL_PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/%s.sock", run_dir, name);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, name);
+	unlink(path);
+}
+
+bool control_daemon_alive(const char *run_dir, const char *name)
+{
+	int fd = connect_to(run_dir, name);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	/* A socket file nobody listens on: its daemon died without cleaning up. */
+	if (fd == -ECONNREFUSED)
+		remove_stale(run_dir, name);
+	return false;
+}
+
+static int write_pid_file(const char *path)
+{
+	char text[32];
+	int fd, len, r = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (write(fd, text, (size_t)len) != len)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+int control_server_open(struct control_server *srv, struct tunnel *t, const char *run_dir,
+			const char *name)
+{
+	struct sockaddr_un sun;
+	mode_t old_umask;
+	int fd, r;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->tunnel = t;
+	srv->watch.fd = -1;
+	if (mkdir(run_dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	r = socket_address(&sun, run_dir, name);
+	if (r)
+		return r;
+	if (control_daemon_alive(run_dir, name))
+		return -EADDRINUSE;
+	snprintf(srv->sock_path, sizeof(srv->sock_path), "%s", sun.sun_path);
+	if ((size_t)snprintf(srv->pid_path, sizeof(srv->pid_path), "%s/%s.pid", run_dir, name) >=
+	    sizeof(srv->pid_path))
+		return -ENAMETOOLONG;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The socket is born 0600: nobody else may even connect. */
+	old_umask = umask(077);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : -errno;
+	umask(old_umask);
+	if (r == 0 && listen(fd, CONTROL_MAX_CLIENTS) != 0)
+		r = -errno;
+	if (r) {
+		close(fd);
+		return r;
+	}
+	srv->watch.fd = fd;
+	srv->listening = true;
+	r = write_pid_file(srv->pid_path);
+	if (r) {
+		close(fd);
+		unlink(srv->sock_path);
+		srv->listening = false;
+		srv->watch.fd = -1;
+	}
+	return r;
+}
+
+static void client_close(struct control_client *c, struct loop *loop)
+{
+	loop_watch_remove(loop, &c->watch);
+	close(c->watch.fd);
+	c->used = false;
+}
+
+static void client_ready(struct loop_watch *w, uint32_t events)
+{
+	struct control_client *c = container_of(w, struct control_client, watch);
+	struct tunnel *t = c->server->tunnel;
+	char reply[CONTROL_RESPONSE_MAX];
+	enum control_request req;
+	int len = 0, r;
+	ssize_t n;
+
+	(void)events;
+	n = read(w->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			client_close(c, &t->loop);
+		return;
+	}
+	c->len += (size_t)n;
+	r = control_parse_request(c->buf, c->len, &req);
+	if (r == -EAGAIN)
+		return;
+	if (r == 0 && req == CONTROL_GET) {
+		struct control_status st;
+
+		tunnel_status(t, &st);
+		len = control_format_status(&st, reply, sizeof(reply));
+	} else if (r == 0 && req == CONTROL_DOWN) {
+		log_info("%s: down requested", t->cfg.name);
+		len = snprintf(reply, sizeof(reply), "errno=0\n\n");
+		loop_stop(&t->loop);
+	}
+	if (r != 0 || len < 0)
+		len = snprintf(reply, sizeof(reply), "errno=%d\n\n", r ? -r : -len);
+	if (write(w->fd, reply, (size_t)len) != len)
+		log_debug("%s: control client went away", t->cfg.name);
+	client_close(c, &t->loop);
+}
+
+static void listener_ready(struct loop_watch *w, uint32_t events)
+{
+	struct control_server *srv = container_of(w, struct control_server, watch);
+	struct loop *loop = &srv->tunnel->loop;
+
+	(void)events;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *c = NULL;
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		for (size_t k = 0; k < CONTROL_MAX_CLIENTS && !c; k++) {
+			if (!srv->clients[k].used)
+				c = &srv->clients[k];
+		}
+		if (!c) {
+			close(fd); /* busy: the client sees EOF and retries */
+			continue;
+		}
+		*c = (struct control_client){ .server = srv, .used = true,
+					      .watch = { .fd = fd, .ready = client_ready } };
+		if (loop_watch_add(loop, &c->watch, EPOLLIN) != 0) {
+			close(fd);
+			c->used = false;
+		}
+	}
+}
+
+int control_server_watch(struct control_server *srv, struct loop *loop)
+{
+	srv->watch.ready = listener_ready;
+	return loop_watch_add(loop, &srv->watch, EPOLLIN);
+}
+
+void control_server_close(struct control_server *srv, struct loop *loop)
+{
+	if (!srv->listening)
+		return;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (srv->clients[i].used)
+			client_close(&srv->clients[i], loop);
+	}
+	loop_watch_remove(loop, &srv->watch);
+	close(srv->watch.fd);
+	unlink(srv->sock_path);
+	unlink(srv->pid_path);
+	srv->listening = false;
+}
+
+int control_query(const char *run_dir, const char *name, const char *request, char *buf,
+		  size_t size)
+{
+	uint64_t deadline = clock_now_ms() + CONTROL_QUERY_TIMEOUT_MS;
+	size_t len = 0, req_len = strlen(request);
+	int fd, r = 0;
+
+	fd = connect_to(run_dir, name);
+	if (fd < 0)
+		return fd;
+	if (write(fd, request, req_len) != (ssize_t)req_len) {
+		r = -EIO;
+		goto out;
+	}
+	while (len + 1 < size) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = clock_now_ms();
+		ssize_t n;
+
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) == 0) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (memmem(buf, len, "\n\n", 2))
+			break;
+	}
+	buf[len] = '\0';
+	if (!memmem(buf, len, "\n\n", 2))
+		r = -EPROTO;
+out:
+	close(fd);
+	return r;
+}

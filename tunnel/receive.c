@@ -1,0 +1,289 @@
+/* The receiving half of the link. Every datagram is classified by the one
+ * demux rule (rendezvous/demux.c), then checked before anything else is
+ * read: WireGuard header and length (message_validate_header), MACs
+ * (cookie_checker_validate), then the Noise or AEAD authentication. Anything
+ * that fails is dropped and counted, never answered (except the cookie
+ * reply WireGuard itself prescribes under load). Data is decrypted in place
+ * in the receive buffer and written to the TUN from there. */
+#include "tunnel/receive.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "crypto/keys.h"
+#include "rendezvous/demux.h"
+#include "tunnel/allowedips.h"
+#include "tunnel/send.h"
+#include "tunnel/timers.h"
+#include "tunnel/tunnel.h"
+
+enum { RECEIVE_ROUNDS = 4 }; /* batches per wake-up, so the TUN gets a turn */
+
+/* The cookie MACs bind a reply to the sender's address: IP then port. */
+static size_t encode_source(const struct rdv_endpoint *ep, uint8_t out[COOKIE_MAX_SOURCE_LEN])
+{
+	size_t alen = ep->family == AF_INET ? 4 : 16;
+
+	memcpy(out, ep->addr, alen);
+	out[alen] = (uint8_t)(ep->port >> 8);
+	out[alen + 1] = (uint8_t)ep->port;
+	return alen + 2;
+}
+
+static struct noise_handshake *lookup_peer(void *ctx, const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN])
+{
+	struct tunnel *t = ctx;
+
+	return keys_equal(remote_static, t->peer.handshake.remote_static) ? &t->peer.handshake
+									  : NULL;
+}
+
+/* MAC checks shared by initiations and responses. False when the message
+ * must not be processed (dropped, or answered with a cookie under load). */
+static bool check_macs(struct tunnel *t, const struct udp_datagram *d)
+{
+	uint8_t source[COOKIE_MAX_SOURCE_LEN];
+	size_t source_len = encode_source(&d->from, source);
+	bool under_load = tunnel_note_handshake_load(t);
+	enum cookie_mac_state st;
+
+	st = cookie_checker_validate(&t->cookie_checker, d->data, d->len, source, source_len,
+				     under_load, t->loop.now_ms);
+	if (st == COOKIE_MAC_INVALID) {
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "handshake with a bad mac1");
+		return false;
+	}
+	if (under_load && st != COOKIE_MAC_VALID_WITH_COOKIE) {
+		uint8_t reply[MESSAGE_COOKIE_LEN];
+
+		if (cookie_reply_create(&t->cookie_checker, reply, d->data, d->len, source,
+					source_len, t->loop.now_ms) == 0 &&
+		    udp_send(&t->udp, &d->from, reply, sizeof(reply)) != 0)
+			log_debug("%s: cookie reply not sent", t->cfg.name);
+		tunnel_drop(t, DROP_RATE_LIMITED, "handshake under load, cookie sent");
+		return false;
+	}
+	return true;
+}
+
+/* A new keypair: hand it to the sessions and start its timers. */
+static bool install_keypair(struct peer *peer)
+{
+	struct keypair kp;
+
+	if (noise_derive_keypair(&peer->handshake, &kp, peer->tunnel->loop.now_ms) != 0)
+		return false;
+	session_keypairs_insert(&peer->keypairs, &kp);
+	timers_session_derived(peer);
+	return true;
+}
+
+static void mark_established(struct peer *peer)
+{
+	peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+}
+
+static void handle_initiation(struct tunnel *t, const struct udp_datagram *d)
+{
+	struct peer *peer = &t->peer;
+	struct noise_handshake *hs;
+	uint8_t resp[MESSAGE_RESPONSE_LEN];
+	int r;
+
+	if (!check_macs(t, d))
+		return;
+	r = noise_consume_initiation(&t->local, d->data, d->len, lookup_peer, t, t->loop.now_ms,
+				     &hs);
+	if (r == -EALREADY) {
+		tunnel_drop(t, DROP_REPLAYED, "replayed handshake initiation");
+		return;
+	}
+	if (r == -EBUSY) {
+		tunnel_drop(t, DROP_RATE_LIMITED, "handshake initiations too fast");
+		return;
+	}
+	if (r) {
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "handshake initiation does not decrypt");
+		return;
+	}
+	/* Authenticated: the peer is where this came from (roaming). */
+	peer_set_endpoint(peer, &d->from);
+	r = noise_create_response(hs, peer_new_index(peer), resp);
+	if (r == 0)
+		r = cookie_maker_add_macs(&peer->cookie, resp, sizeof(resp), t->loop.now_ms);
+	if (r || !install_keypair(peer)) {
+		log_error("%s: cannot answer a handshake: %s", t->cfg.name, strerror(-r));
+		return;
+	}
+	send_to_peer(peer, resp, sizeof(resp));
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+}
+
+static void handle_response(struct tunnel *t, const struct udp_datagram *d)
+{
+	struct peer *peer = &t->peer;
+
+	if (message_receiver_index(d->data, MESSAGE_HANDSHAKE_RESPONSE) !=
+	    peer->handshake.local_index) {
+		tunnel_drop(t, DROP_NO_SESSION, "handshake response to no initiation of ours");
+		return;
+	}
+	if (!check_macs(t, d))
+		return;
+	if (noise_consume_response(&peer->handshake, &t->local, d->data, d->len) != 0) {
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "handshake response does not decrypt");
+		return;
+	}
+	if (!install_keypair(peer))
+		return;
+	peer_set_endpoint(peer, &d->from);
+	timers_handshake_complete(peer);
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer);
+	mark_established(peer);
+	/* The responder waits for our first data message before it uses the
+	 * new keys: send what is staged, or a keepalive. */
+	send_staged_packets(peer);
+}
+
+static void handle_cookie(struct tunnel *t, const struct udp_datagram *d)
+{
+	struct peer *peer = &t->peer;
+
+	if (message_receiver_index(d->data, MESSAGE_HANDSHAKE_COOKIE) !=
+	    peer->handshake.local_index) {
+		tunnel_drop(t, DROP_NO_SESSION, "cookie reply to no handshake of ours");
+		return;
+	}
+	if (cookie_maker_consume_reply(&peer->cookie, d->data, d->len, t->loop.now_ms) != 0)
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "cookie reply does not decrypt");
+	/* The retransmit timer resends the initiation, now with mac2. */
+}
+
+static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len)
+{
+	struct inner_packet ip;
+	int r;
+
+	if (!allowedips_parse_packet(plain, len, &ip)) {
+		tunnel_drop(t, DROP_MALFORMED, "decrypted data is not an IP packet");
+		return;
+	}
+	if (!allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family, ip.src)) {
+		tunnel_drop(t, DROP_NOT_ALLOWED, "inner source outside AllowedIPs");
+		return;
+	}
+	r = tun_device_write(&t->tun, 0, plain, ip.total_len);
+	if (r == -EAGAIN)
+		tunnel_drop(t, DROP_TUN_FULL, "TUN queue full");
+	else if (r)
+		tunnel_drop(t, DROP_MALFORMED, "TUN refused the packet");
+}
+
+static void handle_data(struct tunnel *t, struct udp_datagram *d)
+{
+	struct peer *peer = &t->peer;
+	uint8_t *plain;
+	size_t plain_len;
+	bool rotated = false;
+	int r;
+
+	r = session_keypairs_open(&peer->keypairs, d->data, d->len, t->loop.now_ms, &plain,
+				  &plain_len, &rotated);
+	switch (r) {
+	case 0:
+		break;
+	case -EALREADY:
+		tunnel_drop(t, DROP_REPLAYED, "replayed or too old data message");
+		return;
+	case -EBADMSG:
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "data message does not authenticate");
+		return;
+	case -EINVAL:
+		tunnel_drop(t, DROP_MALFORMED, "malformed data message");
+		return;
+	default: /* -ENOENT, -ESTALE */
+		tunnel_drop(t, DROP_NO_SESSION, "data message for no live session");
+		return;
+	}
+	peer->rx_bytes += d->len;
+	peer_set_endpoint(peer, &d->from);
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer);
+	if (rotated) {
+		/* Our responder keypair is confirmed: the handshake is done. */
+		timers_handshake_complete(peer);
+		mark_established(peer);
+		send_staged_packets(peer);
+	}
+	if (peer->keypairs.current.valid &&
+	    session_should_rekey_on_receive(&peer->keypairs.current, t->loop.now_ms))
+		send_handshake_initiation(peer, false);
+	if (plain_len == 0)
+		return; /* a keepalive */
+	timers_data_received(peer);
+	deliver_to_tun(t, plain, plain_len);
+}
+
+static void handle_wireguard(struct tunnel *t, struct udp_datagram *d)
+{
+	switch (message_validate_header(d->data, d->len)) {
+	case MESSAGE_HANDSHAKE_INITIATION:
+		handle_initiation(t, d);
+		break;
+	case MESSAGE_HANDSHAKE_RESPONSE:
+		handle_response(t, d);
+		break;
+	case MESSAGE_HANDSHAKE_COOKIE:
+		handle_cookie(t, d);
+		break;
+	case MESSAGE_DATA:
+		handle_data(t, d);
+		break;
+	case MESSAGE_INVALID:
+		tunnel_drop(t, DROP_MALFORMED, "WireGuard message of the wrong length");
+		break;
+	}
+}
+
+static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
+{
+	switch (demux_classify(d->data, d->len)) {
+	case DEMUX_WIREGUARD:
+		handle_wireguard(t, d);
+		break;
+	case DEMUX_RENDEZVOUS:
+	case DEMUX_PROBE:
+		/* Not ours to take yet: this link has a static endpoint. */
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "rendezvous or probe message");
+		break;
+	case DEMUX_STUN:
+	case DEMUX_STUN_LEGACY:
+	case DEMUX_UNKNOWN:
+		tunnel_drop(t, DROP_MALFORMED, "datagram of no known kind");
+		break;
+	}
+}
+
+void receive_from_udp(struct tunnel *t)
+{
+	for (int round = 0; round < RECEIVE_ROUNDS; round++) {
+		unsigned truncated = 0;
+		int n = udp_receive_batch(&t->udp, &truncated);
+
+		for (unsigned i = 0; i < truncated; i++)
+			tunnel_drop(t, DROP_MALFORMED, "oversized datagram");
+		if (n <= 0) {
+			if (n < 0 && log_ratelimit_allow(&t->drop_log, t->loop.now_ms))
+				log_debug("%s: receive failed: %s", t->cfg.name, strerror(-n));
+			return;
+		}
+		for (int i = 0; i < n; i++)
+			handle_datagram(t, &t->udp.rx[i]);
+		if (n < UDP_BATCH)
+			return;
+	}
+}

@@ -1,0 +1,207 @@
+/* The sending half of the link. Data packets are read from the TUN in
+ * batches, sealed in place (header room in front, tag room behind) and sent
+ * with one sendmmsg per batch; nothing is allocated per packet. */
+#include "tunnel/send.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "tunnel/allowedips.h"
+#include "tunnel/timers.h"
+#include "tunnel/tunnel.h"
+
+static uint64_t now(const struct peer *peer)
+{
+	return peer->tunnel->loop.now_ms;
+}
+
+void send_to_peer(struct peer *peer, const uint8_t *data, size_t len)
+{
+	struct tunnel *t = peer->tunnel;
+	int r;
+
+	if (!peer->has_endpoint)
+		return;
+	r = udp_send(&t->udp, &peer->endpoint, data, len);
+	if (r == 0)
+		peer->tx_bytes += len;
+	else if (r != -EAGAIN && log_ratelimit_allow(&t->drop_log, now(peer)))
+		log_debug("%s: send failed: %s", t->cfg.name, strerror(-r));
+}
+
+void send_handshake_initiation(struct peer *peer, bool is_retry)
+{
+	struct tunnel *t = peer->tunnel;
+	uint8_t msg[MESSAGE_INITIATION_LEN], timestamp[TAI64N_LEN];
+	int r;
+
+	if (!peer->has_endpoint)
+		return;
+	/* At most one initiation per REKEY_TIMEOUT, except the retransmits. */
+	if (!is_retry && peer->last_initiation_sent_ms &&
+	    now(peer) - peer->last_initiation_sent_ms < REKEY_TIMEOUT_MS)
+		return;
+	if (!is_retry)
+		peer->handshake_attempts = 0;
+	clock_tai64n(timestamp);
+	r = noise_create_initiation(&peer->handshake, &t->local, peer_new_index(peer), timestamp,
+				    msg);
+	if (r == 0)
+		r = cookie_maker_add_macs(&peer->cookie, msg, sizeof(msg), now(peer));
+	if (r) {
+		log_error("%s: cannot build a handshake initiation: %s", t->cfg.name,
+			  strerror(-r));
+		return;
+	}
+	send_to_peer(peer, msg, sizeof(msg));
+	peer->last_initiation_sent_ms = now(peer);
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+	timers_handshake_initiated(peer);
+}
+
+/* Seals `plain_len` bytes already at buf + MESSAGE_DATA_HEADER_LEN. */
+static int seal(struct peer *peer, uint8_t *buf, size_t plain_len, size_t *out_len)
+{
+	struct tunnel *t = peer->tunnel;
+	size_t padded = session_padded_len(plain_len, t->cfg.mtu);
+
+	memset(buf + MESSAGE_DATA_HEADER_LEN + plain_len, 0, padded - plain_len);
+	return session_keypairs_seal(&peer->keypairs, buf, t->packet_max, padded, now(peer),
+				     out_len);
+}
+
+/* After sealing: the initiator refreshes keys before they grow old. */
+static void keep_key_fresh(struct peer *peer)
+{
+	if (peer->keypairs.current.valid &&
+	    session_should_rekey_on_send(&peer->keypairs.current, now(peer)))
+		send_handshake_initiation(peer, false);
+}
+
+/* Holds a packet (at buf + header) until a session exists; the oldest goes
+ * when the queue is full, as in WireGuard. */
+static void stage(struct peer *peer, const uint8_t *packet, size_t len)
+{
+	uint8_t *slot;
+
+	if (peer->n_staged == PEER_STAGED_MAX) {
+		slot = peer->staged[0];
+		memmove(&peer->staged[0], &peer->staged[1],
+			(PEER_STAGED_MAX - 1) * sizeof(peer->staged[0]));
+		memmove(&peer->staged_len[0], &peer->staged_len[1],
+			(PEER_STAGED_MAX - 1) * sizeof(peer->staged_len[0]));
+		peer->staged[PEER_STAGED_MAX - 1] = slot;
+		peer->n_staged--;
+	}
+	slot = peer->staged[peer->n_staged];
+	memcpy(slot + MESSAGE_DATA_HEADER_LEN, packet, len);
+	peer->staged_len[peer->n_staged++] = len;
+}
+
+void send_drop_staged(struct peer *peer)
+{
+	peer->n_staged = 0;
+}
+
+void send_staged_packets(struct peer *peer)
+{
+	size_t sent = 0;
+
+	for (size_t i = 0; i < peer->n_staged; i++) {
+		size_t out_len;
+
+		if (seal(peer, peer->staged[i], peer->staged_len[i], &out_len) != 0)
+			break;
+		send_to_peer(peer, peer->staged[i], out_len);
+		sent++;
+	}
+	peer->n_staged = 0;
+	if (sent) {
+		timers_any_authenticated_packet_traversal(peer);
+		timers_any_authenticated_packet_sent(peer);
+		timers_data_sent(peer);
+		keep_key_fresh(peer);
+	} else {
+		send_keepalive(peer);
+	}
+}
+
+void send_keepalive(struct peer *peer)
+{
+	uint8_t buf[MESSAGE_DATA_MIN_LEN];
+	size_t out_len;
+
+	if (!peer->has_endpoint)
+		return;
+	if (session_keypairs_seal(&peer->keypairs, buf, sizeof(buf), 0, now(peer), &out_len)) {
+		/* No usable session: the handshake is the keepalive. */
+		send_handshake_initiation(peer, false);
+		return;
+	}
+	send_to_peer(peer, buf, out_len);
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+	keep_key_fresh(peer);
+}
+
+void send_from_tun(struct tunnel *t)
+{
+	struct peer *peer = &t->peer;
+	size_t payload_max = t->packet_max - MESSAGE_DATA_HEADER_LEN - NOISE_AUTHTAG_LEN;
+	size_t n = 0;
+	bool need_handshake = false;
+
+	for (size_t i = 0; i < TUNNEL_TUN_BATCH; i++) {
+		uint8_t *buf = t->tx[n].data;
+		uint8_t *packet = buf + MESSAGE_DATA_HEADER_LEN;
+		struct inner_packet ip;
+		size_t out_len;
+		ssize_t len;
+
+		/* Read at most an MTU: padding to 16 must still fit. */
+		len = tun_device_read(&t->tun, 0, packet, MIN(payload_max, (size_t)t->cfg.mtu));
+		if (len == -EAGAIN)
+			break;
+		if (len < 0) {
+			if (len != -EMSGSIZE)
+				break;
+			tunnel_drop(t, DROP_MALFORMED, "oversized packet from the TUN");
+			continue;
+		}
+		if (!allowedips_parse_packet(packet, (size_t)len, &ip) ||
+		    !allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family,
+					 ip.dst)) {
+			tunnel_drop(t, DROP_NO_ROUTE, "packet to an address outside AllowedIPs");
+			continue;
+		}
+		if (!peer->has_endpoint) {
+			tunnel_drop(t, DROP_NO_ROUTE, "packet while the peer has no endpoint");
+			continue;
+		}
+		if (seal(peer, buf, (size_t)len, &out_len) != 0) {
+			stage(peer, packet, (size_t)len);
+			need_handshake = true;
+			continue;
+		}
+		t->tx[n].len = out_len;
+		t->tx[n].from = peer->endpoint;
+		n++;
+	}
+	if (n) {
+		size_t bytes = 0;
+		int r = udp_send_batch(&t->udp, t->tx, n, &bytes);
+
+		peer->tx_bytes += bytes;
+		if (r < 0 && log_ratelimit_allow(&t->drop_log, now(peer)))
+			log_debug("%s: send failed: %s", t->cfg.name, strerror(-r));
+		timers_any_authenticated_packet_traversal(peer);
+		timers_any_authenticated_packet_sent(peer);
+		timers_data_sent(peer);
+		keep_key_fresh(peer);
+	}
+	if (need_handshake)
+		send_handshake_initiation(peer, false);
+}

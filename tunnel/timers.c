@@ -1,0 +1,191 @@
+/* WireGuard's timers, per peer. Every timer, and what arms it:
+ *
+ *   retransmit_handshake  armed when an initiation is sent; on expiry resend
+ *                         it, every REKEY_TIMEOUT (+ up to 1/3 s of jitter);
+ *                         after MAX_TIMER_HANDSHAKES tries stop and drop the
+ *                         staged packets (new traffic or a keepalive starts
+ *                         over, so a link that is `up` never gives up).
+ *   send_keepalive        armed when data arrives; if we have sent nothing
+ *                         for KEEPALIVE_TIMEOUT, send an empty message so the
+ *                         other side knows the session works (passive).
+ *   new_handshake         armed when data is sent; if nothing comes back for
+ *                         KEEPALIVE_TIMEOUT + REKEY_TIMEOUT, the session may
+ *                         be dead: start a new handshake.
+ *   zero_key_material     armed when a keypair is derived; after
+ *                         REJECT_AFTER_TIME * 3 without a new one, wipe all
+ *                         keys (forward secrecy for an idle link).
+ *   persistent_keepalive  pushed back by every authenticated packet; sends a
+ *                         keepalive every PersistentKeepalive seconds, which
+ *                         holds NAT mappings open.
+ *
+ * Durations come from crypto/messages.h (enum limits). */
+#include "tunnel/timers.h"
+
+#include <sodium.h>
+
+#include "common/log.h"
+#include "tunnel/send.h"
+#include "tunnel/tunnel.h"
+
+static struct loop *loop_of(struct peer *peer)
+{
+	return &peer->tunnel->loop;
+}
+
+static uint64_t now(struct peer *peer)
+{
+	return peer->tunnel->loop.now_ms;
+}
+
+/* Arms `t` unless it is already pending (mod_timer_pending semantics are
+ * not wanted here: WireGuard only arms these when idle). */
+static void arm_if_idle(struct peer *peer, struct loop_timer *t, uint64_t delay_ms)
+{
+	if (!t->armed && loop_timer_arm(loop_of(peer), t, now(peer) + delay_ms) != 0)
+		log_error("timer table full");
+}
+
+static void arm(struct peer *peer, struct loop_timer *t, uint64_t delay_ms)
+{
+	if (loop_timer_arm(loop_of(peer), t, now(peer) + delay_ms) != 0)
+		log_error("timer table full");
+}
+
+static void retransmit_handshake_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, retransmit_handshake);
+
+	(void)now_ms;
+	if (peer->handshake_attempts > MAX_TIMER_HANDSHAKES) {
+		log_info("%s: handshake did not complete after %u attempts, giving up until "
+			 "there is traffic", peer->tunnel->cfg.name, peer->handshake_attempts);
+		peer->handshake_attempts = 0;
+		loop_timer_cancel(loop_of(peer), &peer->send_keepalive);
+		send_drop_staged(peer);
+		/* Wipe the keys soon unless a handshake completes meanwhile. */
+		if (!peer->zero_key_material.armed)
+			arm(peer, &peer->zero_key_material, REJECT_AFTER_TIME_MS * 3);
+		return;
+	}
+	peer->handshake_attempts++;
+	log_debug("%s: handshake did not complete in %d s, retrying (attempt %u)",
+		  peer->tunnel->cfg.name, REKEY_TIMEOUT_MS / 1000, peer->handshake_attempts);
+	send_handshake_initiation(peer, true);
+}
+
+static void send_keepalive_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, send_keepalive);
+
+	(void)now_ms;
+	send_keepalive(peer);
+	if (peer->need_another_keepalive) {
+		peer->need_another_keepalive = false;
+		arm(peer, &peer->send_keepalive, KEEPALIVE_TIMEOUT_MS);
+	}
+}
+
+static void new_handshake_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, new_handshake);
+
+	(void)now_ms;
+	log_debug("%s: no reply for %d s, starting a new handshake", peer->tunnel->cfg.name,
+		  (KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS) / 1000);
+	send_handshake_initiation(peer, false);
+}
+
+static void zero_key_material_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, zero_key_material);
+
+	(void)now_ms;
+	log_debug("%s: no new keys for %d s, wiping the old ones", peer->tunnel->cfg.name,
+		  REJECT_AFTER_TIME_MS * 3 / 1000);
+	session_keypairs_clear(&peer->keypairs);
+	noise_handshake_clear(&peer->handshake);
+}
+
+static void persistent_keepalive_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, persistent_keepalive);
+
+	(void)now_ms;
+	if (peer->persistent_keepalive_s)
+		send_keepalive(peer);
+}
+
+void timers_init(struct peer *peer)
+{
+	peer->retransmit_handshake.expired = retransmit_handshake_expired;
+	peer->send_keepalive.expired = send_keepalive_expired;
+	peer->new_handshake.expired = new_handshake_expired;
+	peer->zero_key_material.expired = zero_key_material_expired;
+	peer->persistent_keepalive.expired = persistent_keepalive_expired;
+}
+
+void timers_stop(struct peer *peer)
+{
+	loop_timer_cancel(loop_of(peer), &peer->retransmit_handshake);
+	loop_timer_cancel(loop_of(peer), &peer->send_keepalive);
+	loop_timer_cancel(loop_of(peer), &peer->new_handshake);
+	loop_timer_cancel(loop_of(peer), &peer->zero_key_material);
+	loop_timer_cancel(loop_of(peer), &peer->persistent_keepalive);
+}
+
+void timers_data_sent(struct peer *peer)
+{
+	arm_if_idle(peer, &peer->new_handshake, KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS);
+}
+
+void timers_data_received(struct peer *peer)
+{
+	if (peer->send_keepalive.armed)
+		peer->need_another_keepalive = true;
+	else
+		arm(peer, &peer->send_keepalive, KEEPALIVE_TIMEOUT_MS);
+}
+
+void timers_any_authenticated_packet_sent(struct peer *peer)
+{
+	loop_timer_cancel(loop_of(peer), &peer->send_keepalive);
+}
+
+void timers_any_authenticated_packet_received(struct peer *peer)
+{
+	loop_timer_cancel(loop_of(peer), &peer->new_handshake);
+}
+
+void timers_any_authenticated_packet_traversal(struct peer *peer)
+{
+	if (peer->persistent_keepalive_s)
+		arm(peer, &peer->persistent_keepalive, peer->persistent_keepalive_s * 1000ULL);
+}
+
+void timers_handshake_initiated(struct peer *peer)
+{
+	/* Jitter keeps two peers that started together from colliding forever. */
+	arm(peer, &peer->retransmit_handshake,
+	    REKEY_TIMEOUT_MS + randombytes_uniform(REKEY_TIMEOUT_JITTER_MAX_MS));
+}
+
+void timers_handshake_complete(struct peer *peer)
+{
+	loop_timer_cancel(loop_of(peer), &peer->retransmit_handshake);
+	peer->handshake_attempts = 0;
+	peer->last_handshake_ms = now(peer);
+}
+
+void timers_session_derived(struct peer *peer)
+{
+	arm(peer, &peer->zero_key_material, REJECT_AFTER_TIME_MS * 3);
+}
+
+void timers_set_persistent_keepalive(struct peer *peer, unsigned seconds)
+{
+	peer->persistent_keepalive_s = seconds;
+	if (seconds)
+		arm(peer, &peer->persistent_keepalive, seconds * 1000ULL);
+	else
+		loop_timer_cancel(loop_of(peer), &peer->persistent_keepalive);
+}

@@ -1,0 +1,44 @@
+/* WireGuard's timers for the peer (whitepaper §6), as event hooks that
+ * send.c and receive.c call. The expiry handlers are private to timers.c. */
+#ifndef TUNNEL_TIMERS_H
+#define TUNNEL_TIMERS_H
+
+#include "tunnel/peer.h"
+
+/* Sets the expiry callbacks; call once from peer_init. */
+void timers_init(struct peer *peer);
+
+/* Disarms every timer of the peer (link going down). */
+void timers_stop(struct peer *peer);
+
+/* Should be called after a data message (not a keepalive) is sent. */
+void timers_data_sent(struct peer *peer);
+
+/* Should be called after a data message (not a keepalive) is received. */
+void timers_data_received(struct peer *peer);
+
+/* Should be called after any authenticated message is sent (data,
+ * keepalive or handshake). */
+void timers_any_authenticated_packet_sent(struct peer *peer);
+
+/* Should be called after any authenticated message is received. */
+void timers_any_authenticated_packet_received(struct peer *peer);
+
+/* Should be called after an authenticated message is sent or received:
+ * pushes the persistent keepalive back. */
+void timers_any_authenticated_packet_traversal(struct peer *peer);
+
+/* Should be called after a handshake initiation is sent. */
+void timers_handshake_initiated(struct peer *peer);
+
+/* Should be called after a handshake completes: response consumed, or the
+ * first data under a responder's keypair arrived. */
+void timers_handshake_complete(struct peer *peer);
+
+/* Should be called after a new keypair is derived. */
+void timers_session_derived(struct peer *peer);
+
+/* Applies a new PersistentKeepalive interval (0: off) and arms it. */
+void timers_set_persistent_keepalive(struct peer *peer, unsigned seconds);
+
+#endif

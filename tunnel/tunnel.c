@@ -1,0 +1,284 @@
+/* A link's lifetime: set-up in an order that can be undone step by step,
+ * the event loop's wiring, status snapshots and teardown. */
+#include "tunnel/tunnel.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "crypto/keys.h"
+#include "tunnel/receive.h"
+#include "tunnel/send.h"
+#include "tunnel/timers.h"
+
+static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, CONFIG_ERR_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static void tun_ready(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, tun_watch);
+
+	(void)events;
+	send_from_tun(t);
+}
+
+static void udp_ready(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, udp_watch);
+
+	(void)events;
+	receive_from_udp(t);
+}
+
+static void signal_ready(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, signal_watch);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("%s: signal %u, going down", t->cfg.name, si.ssi_signo);
+		loop_stop(&t->loop);
+	}
+}
+
+/* Signals are blocked and read from a signalfd, so they arrive as ordinary
+ * events and no handler ever runs in the middle of the loop. */
+static int open_signals(struct tunnel *t)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -errno;
+	t->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return t->signal_fd < 0 ? -errno : 0;
+}
+
+static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN])
+{
+	struct tun_config tc = {
+		.mtu = t->cfg.mtu,
+		.addrs = t->cfg.addresses,
+		.addrs_len = t->cfg.n_addresses,
+		.routes = t->cfg.allowed_ips,
+		.routes_len = t->cfg.n_allowed_ips,
+	};
+	struct tun_error terr = { "" };
+	int r;
+
+	r = tun_device_open(&t->tun, t->cfg.name, 0, &terr);
+	if (r) {
+		errorf(err, "%s", terr.msg);
+		return r;
+	}
+	r = tun_setup(&t->tun_applied, t->cfg.name, &tc, &terr);
+	if (r) {
+		errorf(err, "%s", terr.msg);
+		tun_device_close(&t->tun);
+		return r;
+	}
+	return 0;
+}
+
+static int watch(struct tunnel *t, struct loop_watch *w, int fd,
+		 void (*ready)(struct loop_watch *, uint32_t))
+{
+	w->fd = fd;
+	w->ready = ready;
+	return loop_watch_add(&t->loop, w, EPOLLIN);
+}
+
+int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run_dir,
+		  char err[static CONFIG_ERR_LEN])
+{
+	struct tunnel *t;
+	int r;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		errorf(err, "out of memory");
+		return -ENOMEM;
+	}
+	t->cfg = *cfg;
+	t->signal_fd = -1;
+	t->udp.fd = -1;
+	t->loop.epoll_fd = -1;
+	t->drop_log.burst = 10;
+	/* header, an MTU of packet, up to 15 bytes of padding, tag */
+	t->packet_max = MESSAGE_DATA_HEADER_LEN + cfg->mtu + MESSAGE_PADDING_MULTIPLE +
+			NOISE_AUTHTAG_LEN;
+
+	r = control_server_open(&t->control, t, run_dir, cfg->name);
+	if (r == -EADDRINUSE) {
+		errorf(err, "link %s is already up", cfg->name);
+		goto fail;
+	}
+	if (r) {
+		errorf(err, "cannot create the control socket in %s: %s", run_dir, strerror(-r));
+		goto fail;
+	}
+	r = noise_local_init(&t->local, cfg->private_key);
+	if (r) {
+		errorf(err, "the private key is not usable");
+		goto fail;
+	}
+	cookie_checker_init(&t->cookie_checker, t->local.public_key);
+	r = loop_init(&t->loop);
+	if (r) {
+		errorf(err, "epoll: %s", strerror(-r));
+		goto fail;
+	}
+	t->tx_storage = malloc(TUNNEL_TUN_BATCH * t->packet_max);
+	if (!t->tx_storage) {
+		r = -ENOMEM;
+		errorf(err, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < TUNNEL_TUN_BATCH; i++)
+		t->tx[i].data = t->tx_storage + i * t->packet_max;
+	r = udp_open(&t->udp, cfg->listen_port, t->packet_max);
+	if (r) {
+		errorf(err, "cannot open UDP port %u: %s", cfg->listen_port, strerror(-r));
+		goto fail;
+	}
+	r = peer_init(&t->peer, t);
+	if (r) {
+		errorf(err, "cannot set up the peer: %s", strerror(-r));
+		goto fail;
+	}
+	r = configure_interface(t, err);
+	if (r)
+		goto fail;
+	r = open_signals(t);
+	if (r) {
+		errorf(err, "signalfd: %s", strerror(-r));
+		goto fail;
+	}
+	if ((r = watch(t, &t->tun_watch, tun_device_fd(&t->tun, 0), tun_ready)) ||
+	    (r = watch(t, &t->udp_watch, t->udp.fd, udp_ready)) ||
+	    (r = watch(t, &t->signal_watch, t->signal_fd, signal_ready)) ||
+	    (r = control_server_watch(&t->control, &t->loop))) {
+		errorf(err, "epoll: %s", strerror(-r));
+		goto fail;
+	}
+	log_info("%s: interface up, listening on UDP port %u", cfg->name, t->udp.port);
+	*out = t;
+	return 0;
+fail:
+	tunnel_destroy(t);
+	return r;
+}
+
+int tunnel_run(struct tunnel *t)
+{
+	struct peer *peer = &t->peer;
+	int r;
+
+	t->loop.now_ms = clock_now_ms();
+	if (peer->has_endpoint) {
+		char ep[RDV_ENDPOINT_STR];
+		char reason[CONTROL_REASON_MAX];
+
+		snprintf(reason, sizeof(reason), "handshake with %s not answered yet",
+			 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
+		peer_set_state(peer, LINK_CONNECTING, PATH_NONE, reason);
+		/* Bring the link up now, so `up` can report it, rather than on
+		 * the first packet as plain WireGuard would. */
+		send_handshake_initiation(peer, false);
+	}
+	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
+	r = loop_run(&t->loop);
+	peer_set_state(peer, LINK_DOWN, PATH_NONE, "stopped");
+	return r;
+}
+
+void tunnel_destroy(struct tunnel *t)
+{
+	struct tun_error terr = { "" };
+
+	if (!t)
+		return;
+	control_server_close(&t->control, &t->loop);
+	if (t->peer.tunnel)
+		peer_destroy(&t->peer);
+	if (tun_teardown(&t->tun_applied, &terr) != 0)
+		log_warn("%s: %s", t->cfg.name, terr.msg);
+	tun_device_close(&t->tun);
+	udp_close(&t->udp);
+	if (t->signal_fd >= 0)
+		close(t->signal_fd);
+	loop_destroy(&t->loop);
+	if (t->tx_storage)
+		sodium_memzero(t->tx_storage, TUNNEL_TUN_BATCH * t->packet_max);
+	free(t->tx_storage);
+	noise_local_clear(&t->local);
+	cookie_checker_clear(&t->cookie_checker);
+	config_clear(&t->cfg);
+	sodium_memzero(t, sizeof(*t));
+	free(t);
+}
+
+bool tunnel_note_handshake_load(struct tunnel *t)
+{
+	uint64_t now = t->loop.now_ms;
+
+	if (now - t->load_window_ms >= 1000) {
+		t->load_window_ms = now;
+		t->load_handshakes = 0;
+	}
+	if (++t->load_handshakes > TUNNEL_UNDER_LOAD_HANDSHAKES)
+		t->under_load_until_ms = now + TUNNEL_UNDER_LOAD_HOLD_MS;
+	return now < t->under_load_until_ms;
+}
+
+void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what)
+{
+	t->dropped[why]++;
+	if (log_ratelimit_allow(&t->drop_log, t->loop.now_ms))
+		log_debug("%s: dropped: %s", t->cfg.name, what);
+}
+
+void tunnel_status(struct tunnel *t, struct control_status *st)
+{
+	struct peer *peer = &t->peer;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", t->cfg.name);
+	keys_to_base64(st->public_key, t->local.public_key);
+	keys_to_base64(st->peer_public_key, t->cfg.peer_public_key);
+	snprintf(st->state, sizeof(st->state), "%s", peer_state_name(peer->state));
+	snprintf(st->path, sizeof(st->path), "%s", peer_path_name(peer->path));
+	if (peer->has_endpoint && peer->path != PATH_NONE)
+		rdv_endpoint_str(&peer->endpoint, st->endpoint, sizeof(st->endpoint));
+	snprintf(st->reason, sizeof(st->reason), "%s", peer->reason);
+	st->last_handshake_age_s =
+		peer->last_handshake_ms ? (int64_t)((clock_now_ms() - peer->last_handshake_ms) / 1000)
+					: -1;
+	st->rtt_ms = -1;
+	st->rx_bytes = peer->rx_bytes;
+	st->tx_bytes = peer->tx_bytes;
+	st->keepalive_s = peer->persistent_keepalive_s;
+	st->pid = (uint64_t)getpid();
+	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
+}

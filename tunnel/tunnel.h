@@ -1,0 +1,80 @@
+/* One link's daemon state: everything hangs off struct tunnel, passed
+ * explicitly (STYLE.md §6). tunnel.c owns its lifetime: set-up in an order
+ * that can be undone, the event loop, and teardown. */
+#ifndef TUNNEL_TUNNEL_H
+#define TUNNEL_TUNNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "crypto/cookie.h"
+#include "crypto/noise.h"
+#include "tun/device.h"
+#include "tun/netlink.h"
+#include "tunnel/config.h"
+#include "tunnel/control.h"
+#include "tunnel/control_socket.h"
+#include "tunnel/loop.h"
+#include "tunnel/peer.h"
+#include "tunnel/udp.h"
+
+enum tunnel_limits {
+	/* Handshake messages per second above which we answer with cookies. */
+	TUNNEL_UNDER_LOAD_HANDSHAKES = 64,
+	TUNNEL_UNDER_LOAD_HOLD_MS = 1000,
+	TUNNEL_TUN_BATCH = 64, /* TUN packets read per wake-up */
+};
+
+struct tunnel {
+	struct config cfg;
+	struct loop loop;
+	struct noise_local local;
+	struct cookie_checker cookie_checker;
+	struct peer peer;
+
+	struct tun_device tun;
+	struct tun_applied tun_applied;
+	struct udp_socket udp;
+	int signal_fd;
+	struct loop_watch tun_watch, udp_watch, signal_watch;
+	struct control_server control;
+
+	/* Largest datagram: a data message carrying an MTU-sized packet. */
+	size_t packet_max;
+	uint8_t *tx_storage;                 /* TUNNEL_TUN_BATCH * packet_max */
+	struct udp_datagram tx[TUNNEL_TUN_BATCH];
+
+	/* handshake load, for the cookie defence */
+	uint64_t load_window_ms;
+	unsigned load_handshakes;
+	uint64_t under_load_until_ms;
+
+	uint64_t dropped[DROP_KIND_COUNT];
+	struct log_ratelimit drop_log;
+};
+
+/* Claims the control socket in `run_dir` (refusing if the link is already
+ * up), creates and configures the interface, opens the UDP socket and sets
+ * up the peer. `cfg` is copied (the caller may wipe its copy). On failure
+ * everything done so far is undone and err holds one line for the user. */
+must_check int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run_dir,
+			     char err[static CONFIG_ERR_LEN]);
+
+/* Runs the link until SIGINT/SIGTERM or a "down" request. */
+must_check int tunnel_run(struct tunnel *t);
+
+/* Removes routes, addresses and the interface, wipes keys, frees. */
+void tunnel_destroy(struct tunnel *t);
+
+/* True while handshakes arrive faster than TUNNEL_UNDER_LOAD_HANDSHAKES/s;
+ * counts one more handshake message. */
+bool tunnel_note_handshake_load(struct tunnel *t);
+
+/* Counts a dropped datagram, with rate-limited debug output. */
+void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what);
+
+/* Fills a status snapshot for the control socket. */
+void tunnel_status(struct tunnel *t, struct control_status *st);
+
+#endif
