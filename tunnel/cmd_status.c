@@ -1,0 +1,183 @@
+/* `tunnelctl status [PEER] [--json]`: one block per running link for people
+ * (coloured on a terminal), or a JSON array for scripts whose keys are
+ * stable (SPEC.md). Links are found by their sockets in the run directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tunnel/commands.h"
+#include "tunnel/config.h"
+#include "tunnel/control_socket.h"
+
+enum { STATUS_MAX_LINKS = 256 };
+
+static json_t *string_or_null(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+static json_t *int_or_null(int64_t v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+static json_t *status_json(const struct control_status *st)
+{
+	json_t *dropped = json_object();
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:s, s:I}",
+			      "name", st->name,
+			      "public_key", st->public_key,
+			      "peer_public_key", st->peer_public_key,
+			      "state", st->state,
+			      "path", st->path,
+			      "endpoint", string_or_null(st->endpoint),
+			      "reflexive_endpoint", string_or_null(st->reflexive_endpoint),
+			      "last_handshake_age_s", int_or_null(st->last_handshake_age_s),
+			      "rx_bytes", (json_int_t)st->rx_bytes,
+			      "tx_bytes", (json_int_t)st->tx_bytes,
+			      "keepalive_s", (json_int_t)st->keepalive_s,
+			      "rtt_ms", int_or_null(st->rtt_ms),
+			      "reason", st->reason,
+			      "pid", (json_int_t)st->pid);
+
+	if (!o || !dropped) {
+		json_decref(o);
+		json_decref(dropped);
+		return NULL;
+	}
+	for (size_t i = 0; i < DROP_KIND_COUNT; i++)
+		json_object_set_new(dropped, control_drop_names[i],
+				    json_integer((json_int_t)st->dropped[i]));
+	json_object_set_new(o, "dropped", dropped);
+	return o;
+}
+
+static void print_human(const struct control_status *st, bool colour)
+{
+	const char *bold = colour ? "\033[1m" : "", *reset = colour ? "\033[0m" : "";
+	const char *state_colour = "";
+	uint64_t total_dropped = 0;
+
+	if (colour)
+		state_colour = !strcmp(st->state, "established") ? "\033[32m"
+			     : !strcmp(st->state, "relayed")     ? "\033[33m"
+								 : "\033[31m";
+	for (size_t i = 0; i < DROP_KIND_COUNT; i++)
+		total_dropped += st->dropped[i];
+	printf("%slink: %s%s\n", bold, st->name, reset);
+	printf("  public key: %s\n", st->public_key);
+	printf("  peer: %s\n", st->peer_public_key);
+	printf("  state: %s%s%s (path %s)\n", state_colour, st->state, reset, st->path);
+	if (st->reason[0])
+		printf("  reason: %s\n", st->reason);
+	if (st->endpoint[0])
+		printf("  endpoint: %s\n", st->endpoint);
+	if (st->reflexive_endpoint[0])
+		printf("  our public endpoint: %s\n", st->reflexive_endpoint);
+	if (st->last_handshake_age_s >= 0)
+		printf("  latest handshake: %lld s ago\n", (long long)st->last_handshake_age_s);
+	if (st->rtt_ms >= 0)
+		printf("  round trip: %lld ms\n", (long long)st->rtt_ms);
+	printf("  transfer: %llu B received, %llu B sent\n", (unsigned long long)st->rx_bytes,
+	       (unsigned long long)st->tx_bytes);
+	if (st->keepalive_s)
+		printf("  persistent keepalive: every %llu s\n", (unsigned long long)st->keepalive_s);
+	printf("  dropped: %llu datagrams\n", (unsigned long long)total_dropped);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Names of the links with a socket in the run directory, sorted. */
+static size_t list_links(const char *run_dir, char names[][CONFIG_NAME_MAX + 1], size_t max)
+{
+	DIR *dir = opendir(run_dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) && n < max) {
+		size_t len = strlen(de->d_name);
+
+		if (len <= 5 || len - 5 > CONFIG_NAME_MAX || strcmp(de->d_name + len - 5, ".sock"))
+			continue;
+		memcpy(names[n], de->d_name, len - 5);
+		names[n][len - 5] = '\0';
+		if (config_name_valid(names[n]))
+			n++;
+	}
+	closedir(dir);
+	qsort(names, n, sizeof(names[0]), compare_names);
+	return n;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static char names[STATUS_MAX_LINKS][CONFIG_NAME_MAX + 1];
+	const char *run_dir = control_run_dir(), *only = NULL;
+	bool as_json = false, colour = isatty(STDOUT_FILENO);
+	json_t *array = NULL;
+	size_t n;
+	int rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			as_json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: tunnelctl status [PEER] [--json]\n");
+			return 0;
+		} else if (argv[i][0] != '-' && !only && config_name_valid(argv[i])) {
+			only = argv[i];
+		} else {
+			fprintf(stderr, "usage: tunnelctl status [PEER] [--json]\n");
+			return 2;
+		}
+	}
+	if (only) {
+		snprintf(names[0], sizeof(names[0]), "%s", only);
+		n = 1;
+	} else {
+		n = list_links(run_dir, names, STATUS_MAX_LINKS);
+	}
+	if (as_json)
+		array = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char buf[CONTROL_RESPONSE_MAX];
+		struct control_status st;
+		int r = control_query(run_dir, names[i], "get=1\n\n", buf, sizeof(buf));
+
+		if (r == 0)
+			r = control_parse_status(buf, strlen(buf), &st);
+		if (r) {
+			if (r == -ENOENT || r == -ECONNREFUSED)
+				control_daemon_alive(run_dir, names[i]); /* clears a stale socket */
+			if (only) {
+				fprintf(stderr, "tunnelctl: link %s is not up\n", names[i]);
+				rc = 1;
+			}
+			continue;
+		}
+		if (as_json)
+			json_array_append_new(array, status_json(&st));
+		else
+			print_human(&st, colour);
+	}
+	if (as_json) {
+		if (!only || rc == 0) {
+			char *text = json_dumps(array, JSON_INDENT(2));
+
+			if (text)
+				puts(text);
+			free(text);
+		}
+		json_decref(array);
+	}
+	return rc;
+}

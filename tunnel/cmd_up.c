@@ -1,0 +1,232 @@
+/* `tunnelctl up PEER [--wait S] [--foreground] [--config-dir DIR]`
+ *
+ * Reads PEER.conf, then (unless --foreground) forks the link's daemon. The
+ * daemon creates the interface and reports success or the reason for
+ * failure through a pipe, then detaches; `up` then polls the control socket
+ * until the link is established or --wait seconds pass. Either way the
+ * daemon keeps running: a link that is not up yet keeps trying, as a
+ * wg-quick user would expect from a persistent link. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "tunnel/commands.h"
+#include "tunnel/config.h"
+#include "tunnel/control_socket.h"
+#include "tunnel/tunnel.h"
+
+enum { UP_DEFAULT_WAIT_S = 15, UP_MAX_WAIT_S = 3600, UP_POLL_MS = 100 };
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tunnelctl up PEER [--wait SECONDS] [--foreground] "
+			"[--config-dir DIR]\n");
+}
+
+const char *commands_config_dir(const char *flag_value)
+{
+	const char *env = getenv("TUNNEL_CONFIG_DIR");
+
+	if (flag_value)
+		return flag_value;
+	return env && *env ? env : COMMANDS_DEFAULT_CONFIG_DIR;
+}
+
+/* Runs the daemon in this process until it is told to stop. */
+static int run_daemon(struct tunnel *t)
+{
+	int r = tunnel_run(t);
+
+	tunnel_destroy(t);
+	return r ? 1 : 0;
+}
+
+/* The forked child: create the link, tell the parent how that went through
+ * `report` (one NUL byte for success, else the error line), detach from
+ * the terminal and run. Returns the daemon's exit code. */
+static int daemon_child(const struct config *cfg, const char *run_dir, int report)
+{
+	char err[CONFIG_ERR_LEN], ident[48];
+	struct tunnel *t = NULL;
+	int devnull, r;
+
+	setsid();
+	snprintf(ident, sizeof(ident), "tunnel[%s]", cfg->name);
+	log_open(ident, true, LOG_LEVEL_INFO);
+	r = tunnel_create(&t, cfg, run_dir, err);
+	if (r) {
+		if (write(report, err, strlen(err)) < 0)
+			log_error("%s", err);
+		close(report);
+		return 1;
+	}
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		close(devnull);
+	}
+	if (write(report, "", 1) != 1) {
+		close(report);
+		tunnel_destroy(t);
+		return 1;
+	}
+	close(report);
+	return run_daemon(t);
+}
+
+/* Reads the daemon's start-up report until the child closes the pipe.
+ * 0 when the daemon is running. */
+static int read_report(int report, const char *name, pid_t child)
+{
+	char msg[CONFIG_ERR_LEN + 1];
+	size_t len = 0;
+
+	while (len < sizeof(msg) - 1) {
+		ssize_t n = read(report, msg + len, sizeof(msg) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == 1 && msg[0] == '\0')
+		return 0;
+	msg[len] = '\0';
+	waitpid(child, NULL, 0);
+	if (len == 0)
+		fprintf(stderr, "tunnelctl: %s: the daemon exited during start-up\n", name);
+	else
+		fprintf(stderr, "tunnelctl: %s: %s\n", name, msg);
+	return -1;
+}
+
+/* Polls the daemon until the link is up or `wait_s` pass. */
+static int wait_established(const char *run_dir, const char *name, unsigned wait_s)
+{
+	uint64_t deadline = clock_now_ms() + wait_s * 1000ULL;
+	struct control_status st = { .reason = "no answer from the daemon" };
+	char buf[CONTROL_RESPONSE_MAX];
+
+	for (;;) {
+		int r = control_query(run_dir, name, "get=1\n\n", buf, sizeof(buf));
+
+		if (r == 0 && control_parse_status(buf, strlen(buf), &st) == 0 &&
+		    (!strcmp(st.state, "established") || !strcmp(st.state, "relayed"))) {
+			printf("%s: %s, %s path to %s\n", name, st.state, st.path, st.endpoint);
+			return 0;
+		}
+		if (r == -ENOENT || r == -ECONNREFUSED) {
+			fprintf(stderr, "tunnelctl: %s: the daemon has stopped\n", name);
+			return 1;
+		}
+		if (clock_now_ms() >= deadline)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = UP_POLL_MS * 1000000L }, NULL);
+	}
+	fprintf(stderr, "tunnelctl: %s: not up after %u s: %s (the daemon keeps trying; "
+			"'tunnelctl down %s' stops it)\n",
+		name, wait_s, st.reason[0] ? st.reason : st.state, name);
+	return 1;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	const char *name = NULL, *config_dir = NULL, *run_dir = control_run_dir();
+	bool foreground = false;
+	unsigned long wait_s = UP_DEFAULT_WAIT_S;
+	char err[CONFIG_ERR_LEN];
+	struct config cfg;
+	int pipefd[2], r;
+	pid_t child;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "--foreground")) {
+			foreground = true;
+		} else if (!strcmp(argv[i], "--wait") && i + 1 < argc) {
+			errno = 0;
+			wait_s = strtoul(argv[++i], &end, 10);
+			if (errno || *end || argv[i][0] == '\0' || argv[i][0] == '-' ||
+			    wait_s > UP_MAX_WAIT_S) {
+				fprintf(stderr, "tunnelctl: --wait takes seconds (0-%d), not '%s'\n",
+					UP_MAX_WAIT_S, argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--config-dir") && i + 1 < argc) {
+			config_dir = argv[++i];
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage();
+			return 0;
+		} else if (argv[i][0] != '-' && !name) {
+			name = argv[i];
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	if (!name) {
+		usage();
+		return 2;
+	}
+	r = config_load(commands_config_dir(config_dir), name, &cfg, err);
+	if (r) {
+		fprintf(stderr, "tunnelctl: %s\n", err);
+		return r == -ENOENT || r == -EIO || r == -ENOMEM ? 1 : 2;
+	}
+	if (control_daemon_alive(run_dir, name)) {
+		fprintf(stderr, "tunnelctl: link %s is already up\n", name);
+		config_clear(&cfg);
+		return 1;
+	}
+
+	if (foreground) {
+		struct tunnel *t;
+
+		log_open("tunnel", false, getenv("TUNNEL_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+		r = tunnel_create(&t, &cfg, run_dir, err);
+		config_clear(&cfg);
+		if (r) {
+			fprintf(stderr, "tunnelctl: %s: %s\n", name, err);
+			return 1;
+		}
+		return run_daemon(t);
+	}
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		fprintf(stderr, "tunnelctl: pipe: %s\n", strerror(errno));
+		config_clear(&cfg);
+		return 1;
+	}
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "tunnelctl: fork: %s\n", strerror(errno));
+		config_clear(&cfg);
+		return 1;
+	}
+	if (child == 0) {
+		close(pipefd[0]);
+		r = daemon_child(&cfg, run_dir, pipefd[1]);
+		config_clear(&cfg);
+		return r;
+	}
+	config_clear(&cfg);
+	close(pipefd[1]);
+	r = read_report(pipefd[0], name, child);
+	close(pipefd[0]);
+	if (r)
+		return 1;
+	return wait_established(run_dir, name, (unsigned)wait_s);
+}
