@@ -69,6 +69,7 @@ declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
   LAB_UPNS=() LAB_WANADDR=() LAB_WANGW=() LAB_LANBR=() LAB_NAT=() \
   LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=()
 declare -ga LAB_PIDS=()
+declare -gA LAB_PARENT=()
 LAB_NSITES=0
 LAB_IFCOUNT=0
 LAB_INITED=0
@@ -86,6 +87,12 @@ lab_exec() {
   local ns; ns=$(lab_ns "$node") || return 1
   _lab_log "[$node] $*"
   ip netns exec "$ns" "$@"
+}
+
+# Setup commands: printed (LAB_VERBOSE=1) exactly as they run.
+_lab_run() {
+  _lab_log "$*"
+  "$@" || { _lab_die "failed: $*"; return 1; }
 }
 
 # Quiet variant for polling loops and internal plumbing.
@@ -112,35 +119,34 @@ _lab_veth() {
   LAB_IF_A="${LAB_PREFIX}i$((LAB_IFCOUNT++))"
   LAB_IF_B="${LAB_PREFIX}i$((LAB_IFCOUNT++))"
   ((${#LAB_IF_B} <= 15)) || { _lab_die "interface name $LAB_IF_B too long (LAB_ID too long)"; return 1; }
-  _lab_log "ip -n $1 link add $LAB_IF_A type veth peer name $LAB_IF_B netns $2"
-  ip -n "$1" link add "$LAB_IF_A" type veth peer name "$LAB_IF_B" netns "$2" &&
-    ip -n "$1" link set "$LAB_IF_A" up && ip -n "$2" link set "$LAB_IF_B" up
+  _lab_run ip -n "$1" link add "$LAB_IF_A" type veth peer name "$LAB_IF_B" netns "$2" || return 1
+  _lab_run ip -n "$1" link set "$LAB_IF_A" up || return 1
+  _lab_run ip -n "$2" link set "$LAB_IF_B" up || return 1
 }
 
 _lab_newns() {
   local node=$1 ns="${LAB_PREFIX}-$1"
   [[ -z ${LAB_NS[$node]:-} ]] || { _lab_die "node '$node' exists"; return 1; }
-  _lab_log "ip netns add $ns"
-  ip netns add "$ns" || return 1
+  _lab_run ip netns add "$ns" || return 1
   LAB_NS[$node]=$ns
-  ip -n "$ns" link set lo up
+  _lab_run ip -n "$ns" link set lo up || return 1
   # Bridges inside a namespace would hand frames to netfilter (br_netfilter).
   local k
   for k in iptables ip6tables arptables; do
-    [[ -e /proc/sys/net/bridge/bridge-nf-call-$k ]] &&
-      ip netns exec "$ns" sysctl -qw "net.bridge.bridge-nf-call-$k=0"
+    if [[ -e /proc/sys/net/bridge/bridge-nf-call-$k ]]; then
+      _lab_run ip netns exec "$ns" sysctl -qw "net.bridge.bridge-nf-call-$k=0" || return 1
+    fi
   done
-  ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
+  _lab_run ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
     net.ipv4.conf.default.send_redirects=0 net.ipv4.conf.all.accept_redirects=0 \
     net.ipv6.conf.all.accept_redirects=0 net.ipv6.conf.all.accept_dad=0 \
-    net.ipv6.conf.default.accept_dad=0
+    net.ipv6.conf.default.accept_dad=0 || return 1
 }
 
 _lab_bridge() {
   local ns=$1 name=$2
-  ip -n "$ns" link add "$name" type bridge &&
-    ip -n "$ns" link set "$name" type bridge stp_state 0 forward_delay 0 &&
-    ip -n "$ns" link set "$name" up
+  _lab_run ip -n "$ns" link add "$name" type bridge stp_state 0 forward_delay 0 || return 1
+  _lab_run ip -n "$ns" link set "$name" up || return 1
 }
 
 lab_init() {
@@ -154,19 +160,19 @@ lab_init() {
   LAB_LANBR[inet]=$br
   _lab_bridge "$ns" "$br" || return 1
   lab_exec inet sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
-  ip -n "$ns" addr add 198.51.100.254/24 dev "$br"
-  ip -n "$ns" addr add 203.0.113.254/24 dev "$br"
-  ip -n "$ns" addr add 2001:db8::ffff/64 dev "$br" nodad
+  _lab_run ip -n "$ns" addr add 198.51.100.254/24 dev "$br" || return 1
+  _lab_run ip -n "$ns" addr add 203.0.113.254/24 dev "$br" || return 1
+  _lab_run ip -n "$ns" addr add 2001:db8::ffff/64 dev "$br" nodad || return 1
   _lab_newns pub || return 1
   _lab_veth "${LAB_NS[pub]}" "$ns" || return 1
-  ip -n "$ns" link set "$LAB_IF_B" master "$br"
+  _lab_run ip -n "$ns" link set "$LAB_IF_B" master "$br" || return 1
   local p=${LAB_NS[pub]}
-  lab_exec pub ip addr add "$LAB_PUB1/24" dev "$LAB_IF_A"
-  ip -n "$p" addr add "$LAB_PUB2/24" dev "$LAB_IF_A"
-  ip -n "$p" addr add "$LAB_PUB6_1/64" dev "$LAB_IF_A" nodad
-  ip -n "$p" addr add "$LAB_PUB6_2/64" dev "$LAB_IF_A" nodad
-  ip -n "$p" route add default via 198.51.100.254
-  ip -n "$p" -6 route add default via 2001:db8::ffff
+  lab_exec pub ip addr add "$LAB_PUB1/24" dev "$LAB_IF_A" || return 1
+  _lab_run ip -n "$p" addr add "$LAB_PUB2/24" dev "$LAB_IF_A" || return 1
+  _lab_run ip -n "$p" addr add "$LAB_PUB6_1/64" dev "$LAB_IF_A" nodad || return 1
+  _lab_run ip -n "$p" addr add "$LAB_PUB6_2/64" dev "$LAB_IF_A" nodad || return 1
+  _lab_run ip -n "$p" route add default via 198.51.100.254 || return 1
+  _lab_run ip -n "$p" -6 route add default via 2001:db8::ffff || return 1
   LAB_ADDR[pub]=$LAB_PUB1; LAB_ADDR6[pub]=$LAB_PUB6_1
 }
 
@@ -177,15 +183,15 @@ _lab_router() {
   _lab_newns "$node" || return 1
   local ns=${LAB_NS[$node]} upns=${LAB_NS[$upnode]}
   _lab_veth "$ns" "$upns" || return 1
-  ip -n "$upns" link set "$LAB_IF_B" master "${LAB_LANBR[$upnode]}"
+  _lab_run ip -n "$upns" link set "$LAB_IF_B" master "${LAB_LANBR[$upnode]}" || return 1
   LAB_WANIF[$node]=$LAB_IF_A; LAB_UPIF[$node]=$LAB_IF_B; LAB_UPNS[$node]=$upns
   LAB_WANADDR[$node]=$addr; LAB_WANGW[$node]=$gw; LAB_NAT[$node]=$nat
   LAB_TIMEOUT[$node]=30
   LAB_ADDR[$node]=$addr
   lab_exec "$node" ip addr add "$addr/$plen" dev "$LAB_IF_A" || return 1
-  ip -n "$ns" route add default via "$gw"
-  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-    net.netfilter.nf_conntrack_udp_timeout=30 net.netfilter.nf_conntrack_udp_timeout_stream=30
+  _lab_run ip -n "$ns" route add default via "$gw" || return 1
+  _lab_run ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+    net.netfilter.nf_conntrack_udp_timeout=30 net.netfilter.nf_conntrack_udp_timeout_stream=30 || return 1
   local br="${LAB_PREFIX}b${LAB_IFCOUNT}"
   ((LAB_IFCOUNT++))
   LAB_LANBR[$node]=$br
@@ -198,13 +204,13 @@ _lab_lannode() {
   _lab_newns "$node" || return 1
   local ns=${LAB_NS[$node]} rns=${LAB_NS[$router]}
   _lab_veth "$ns" "$rns" || return 1
-  ip -n "$rns" link set "$LAB_IF_B" master "${LAB_LANBR[$router]}"
+  _lab_run ip -n "$rns" link set "$LAB_IF_B" master "${LAB_LANBR[$router]}" || return 1
   lab_exec "$node" ip addr add "$addr" dev "$LAB_IF_A" || return 1
-  ip -n "$ns" route add default via "$gw"
+  _lab_run ip -n "$ns" route add default via "$gw" || return 1
   LAB_ADDR[$node]=${addr%/*}
   if [[ -n $addr6 ]]; then
-    ip -n "$ns" addr add "$addr6" dev "$LAB_IF_A" nodad
-    ip -n "$ns" -6 route add default via "$gw6"
+    _lab_run ip -n "$ns" addr add "$addr6" dev "$LAB_IF_A" nodad || return 1
+    _lab_run ip -n "$ns" -6 route add default via "$gw6" || return 1
     LAB_ADDR6[$node]=${addr6%/*}
   fi
 }
@@ -238,25 +244,25 @@ lab_site() {
     local c="$name-cgnat"
     LAB_SITEIDX[$c]=$i
     _lab_router "$c" inet "$cgnat" "$pubaddr" 24 203.0.113.254 || return 1
-    ip -n "${LAB_NS[$c]}" addr add "2001:db8::100:$i/64" dev "${LAB_WANIF[$c]}" nodad
+    _lab_run ip -n "${LAB_NS[$c]}" addr add "2001:db8::100:$i/64" dev "${LAB_WANIF[$c]}" nodad || return 1
     LAB_ADDR6[$c]="2001:db8::100:$i"
-    ip -n "${LAB_NS[$c]}" addr add "100.64.$i.1/24" dev "${LAB_LANBR[$c]}"
+    _lab_run ip -n "${LAB_NS[$c]}" addr add "100.64.$i.1/24" dev "${LAB_LANBR[$c]}" || return 1
     _lab_router "$r" "$c" "$nat" "100.64.$i.2" 24 "100.64.$i.1" || return 1
     _lab_nat_apply "$c" || return 1
   else
     _lab_router "$r" inet "$nat" "$pubaddr" 24 203.0.113.254 || return 1
-    ip -n "${LAB_NS[$r]}" addr add "2001:db8::100:$i/64" dev "${LAB_WANIF[$r]}" nodad
-    ip -n "${LAB_NS[$r]}" -6 route add default via 2001:db8::ffff
+    _lab_run ip -n "${LAB_NS[$r]}" addr add "2001:db8::100:$i/64" dev "${LAB_WANIF[$r]}" nodad || return 1
+    _lab_run ip -n "${LAB_NS[$r]}" -6 route add default via 2001:db8::ffff || return 1
     LAB_ADDR6[$r]="2001:db8::100:$i"
   fi
   local rns=${LAB_NS[$r]} br=${LAB_LANBR[$r]}
   if [[ $nat == none ]]; then
     local base=$((16 * i))
     LAB_LANNET[$r]="192.0.2.$base/28"; LAB_LANNET6[$r]="2001:db8:$i::/64"
-    ip -n "$rns" addr add "192.0.2.$((base + 1))/28" dev "$br"
-    ip -n "$rns" addr add "2001:db8:$i::1/64" dev "$br" nodad
+    _lab_run ip -n "$rns" addr add "192.0.2.$((base + 1))/28" dev "$br" || return 1
+    _lab_run ip -n "$rns" addr add "2001:db8:$i::1/64" dev "$br" nodad || return 1
     lab_exec inet ip route add "192.0.2.$base/28" via "$pubaddr" || return 1
-    ip -n "$inet" -6 route add "2001:db8:$i::/64" via "2001:db8::100:$i"
+    _lab_run ip -n "$inet" -6 route add "2001:db8:$i::/64" via "2001:db8::100:$i" || return 1
     _lab_lannode "$name-peer" "$r" "192.0.2.$((base + 2))/28" "192.0.2.$((base + 1))" \
       "2001:db8:$i::2/64" "2001:db8:$i::1" || return 1
     ((peers == 1)) || _lab_lannode "$name-peer2" "$r" "192.0.2.$((base + 3))/28" \
@@ -265,13 +271,13 @@ lab_site() {
       "2001:db8:$i::10/64" "2001:db8:$i::2" || return 1
   else
     LAB_LANNET[$r]="10.$i.0.0/24"
-    ip -n "$rns" addr add "10.$i.0.1/24" dev "$br"
+    _lab_run ip -n "$rns" addr add "10.$i.0.1/24" dev "$br" || return 1
     _lab_lannode "$name-peer" "$r" "10.$i.0.2/24" "10.$i.0.1" || return 1
     ((peers == 1)) || _lab_lannode "$name-peer2" "$r" "10.$i.0.3/24" "10.$i.0.1" || return 1
     _lab_lannode "$name-host" "$r" "10.$i.0.10/24" "10.$i.0.2" || return 1
   fi
   # The peer routes for its LAN host (site-to-site through the tunnel later).
-  ip netns exec "${LAB_NS[$name-peer]}" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  _lab_run ip netns exec "${LAB_NS[$name-peer]}" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
   _lab_nat_apply "$r"
 }
 
@@ -476,18 +482,36 @@ lab_spawn() {
   ip netns exec "$ns" "$@" >"$LAB_LOG" 2>&1 </dev/null &
   LAB_PID=$!
   LAB_PIDS+=("$LAB_PID")
+  LAB_PARENT[$LAB_PID]=$BASHPID
+}
+
+# True while $1 is still the process lab_spawn started: alive (or a zombie)
+# and still the child of the shell that spawned it. A PID that was reaped by
+# `wait` and reused by someone else fails the parent check.
+_lab_ours() {
+  local pid=$1 stat rest ppid
+  [[ -n ${LAB_PARENT[$pid]:-} ]] || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  rest=${stat##*) }
+  read -r _ ppid _ <<<"$rest"
+  [[ $ppid == "${LAB_PARENT[$pid]}" ]]
 }
 
 lab_stop() {
-  local pid=$1 n
+  local pid=$1 n wait_state=""
   [[ $pid =~ ^[0-9]+$ ]] || { _lab_die "lab_stop: bad pid '$pid'"; return 1; }
   [[ " ${LAB_PIDS[*]} " == *" $pid "* ]] || { _lab_die "lab_stop: $pid was not started by lab_spawn"; return 1; }
-  if kill -0 "$pid" 2>/dev/null; then
+  if _lab_ours "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((n = 0; n < 20; n++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    for ((n = 0; n < 20; n++)); do
+      wait_state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) || break
+      [[ $wait_state == Z ]] && break
+      sleep 0.1
+    done
+    _lab_ours "$pid" && [[ ${wait_state:-} != Z ]] && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
   fi
-  wait "$pid" 2>/dev/null || true
+  unset "LAB_PARENT[$pid]"
   return 0
 }
 
@@ -528,7 +552,7 @@ lab_assert_clean() {
     [[ -e $ns ]] && left+=" file $ns"
   done
   for pid in "${LAB_PIDS[@]}"; do
-    kill -0 "$pid" 2>/dev/null && left+=" process $pid"
+    [[ -z ${LAB_PARENT[$pid]:-} ]] || ! _lab_ours "$pid" || left+=" process $pid"
   done
   if [[ -n $left ]]; then
     printf 'lab: left behind by run %s: %s\n' "$LAB_ID" "$left" >&2
