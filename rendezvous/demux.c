@@ -23,8 +23,9 @@ static bool is_wireguard(const uint8_t *pkt, size_t len)
 	case 3:
 		return len == DEMUX_WG_COOKIE_REPLY_LEN;
 	default:
-		/* Transport: 16-byte header, plaintext padded to 16, 16-byte tag. */
-		return len >= DEMUX_WG_TRANSPORT_MIN_LEN && len % 16 == 0;
+		/* Transport: 16-byte header, ciphertext, 16-byte tag. No multiple-of-16
+		 * rule: senders cap the padding at the MTU (1420 + 32 = 1452). */
+		return len >= DEMUX_WG_TRANSPORT_MIN_LEN;
 	}
 }
 

@@ -1,0 +1,5 @@
+# Rendezvous unit tests (rendezvous/ owns them). The amplification test runs
+# the real server on loopback, so it needs the binary built first.
+tunnel_unit_test(NAME test_rdv_proto SOURCES tests/unit/test_rdv_proto.c LIBS rendezvous)
+tunnel_unit_test(NAME test_rdv_demux SOURCES tests/unit/test_rdv_demux.c LIBS rendezvous)
+tunnel_unit_test(NAME test_stun SOURCES tests/unit/test_stun.c LIBS rendezvous PkgConfig::JANSSON)
