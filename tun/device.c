@@ -114,6 +114,21 @@ int tun_device_fd(const struct tun_device *dev, unsigned queue)
 	return dev->fds[queue];
 }
 
+/* The kernel silently cuts a packet longer than the read buffer (and drops
+ * the rest), so a full buffer is checked against the IP header's length. */
+static bool packet_truncated(const uint8_t *p, size_t n)
+{
+	size_t claimed;
+
+	if (n >= 4 && p[0] >> 4 == 4)
+		claimed = (size_t)p[2] << 8 | p[3];
+	else if (n >= 6 && p[0] >> 4 == 6)
+		claimed = 40 + ((size_t)p[4] << 8 | p[5]);
+	else
+		return true;	/* too short to be whole */
+	return claimed > n;
+}
+
 ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
 			size_t len)
 {
@@ -127,15 +142,12 @@ ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
 	do {
 		n = read(fd, buf, len);
 	} while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		/* The kernel fails a packet it cannot fit with EFAULT (and
-		 * drops it); say what really happened. */
-		if (errno == EFAULT)
-			return -EMSGSIZE;
+	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	}
 	if (n == 0)
 		return -EAGAIN;
+	if ((size_t)n == len && packet_truncated(buf, (size_t)n))
+		return -EMSGSIZE;
 	return n;
 }
 

@@ -51,8 +51,9 @@ void tun_device_close(struct tun_device *dev);
 int tun_device_fd(const struct tun_device *dev, unsigned queue);
 
 /* Reads one whole packet into buf. Returns its length, -EAGAIN when none is
- * waiting, -EMSGSIZE when buf was too short (the kernel then drops the
- * packet; pass TUN_PACKET_MAX bytes to avoid it), or another -errno. */
+ * waiting, -EMSGSIZE when buf was too short (the kernel has then dropped the
+ * rest of the packet; buffers of TUN_PACKET_MAX bytes never are), or
+ * another -errno. */
 must_check ssize_t tun_device_read(struct tun_device *dev, unsigned queue,
 				   void *buf, size_t len);
 

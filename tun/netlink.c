@@ -9,8 +9,11 @@
  * before the step they guard. */
 #include "tun/netlink.h"
 
+#include "common/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +220,10 @@ static int addr_op(struct nlctx *c, const struct tun_prefix *p, bool add)
 		.ifa_family = (uint8_t)p->family,
 		.ifa_prefixlen = (uint8_t)p->len,
 		.ifa_index = c->ifindex,
+		/* No duplicate address detection on a layer-3 tunnel with no
+		 * neighbours: without it the address stays tentative for a
+		 * moment and drops what arrives right after setup. */
+		.ifa_flags = add && p->family == AF_INET6 ? IFA_F_NODAD : 0,
 	};
 	int alen = (int)tun_prefix_addr_len(p->family);
 	struct nl_msg *msg;
@@ -291,6 +298,60 @@ static int addr_add(struct nlctx *c, const struct tun_prefix *p, struct tun_erro
 		return tun_error_set(err, r, "cannot add address %s to %s: %s (is the MTU below %d?)",
 				     text, c->ifname, strerror(-r), TUN_MTU_MIN_IPV6);
 	return explain_common(c, r, "adding an address", err);
+}
+
+/* True when the kernel has put `addr`'s local route in place. */
+static bool local_route_present(struct nl_cache *cache, const struct tun_prefix *addr)
+{
+	struct tun_prefix host = *addr;
+
+	host.len = (unsigned)tun_prefix_addr_len(addr->family) * 8;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *rt = (struct rtnl_route *)o;
+		struct tun_prefix dst;
+
+		if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL &&
+		    rtnl_route_get_type(rt) == RTN_LOCAL &&
+		    prefix_from_nl_addr(&dst, rtnl_route_get_dst(rt), addr->family) &&
+		    tun_prefix_equal(&dst, &host))
+			return true;
+	}
+	return false;
+}
+
+enum { IPV6_READY_TIMEOUT_MS = 2000, IPV6_READY_POLL_MS = 5 };
+
+/* The kernel finishes an IPv6 address from a work queue after acking it:
+ * until then packets to it are dropped (Ip6InAddrErrors). Wait, bounded,
+ * so that the addresses work the moment tun_setup returns. */
+static int ipv6_wait_ready(struct nlctx *c, const struct tun_applied *ap,
+			   struct tun_error *err)
+{
+	uint64_t deadline = clock_now_ms() + IPV6_READY_TIMEOUT_MS;
+
+	for (;;) {
+		struct nl_cache *cache = NULL;
+		const struct tun_prefix *missing = NULL;
+		char text[TUN_PREFIX_STRLEN];
+
+		c->kerr = 0;
+		if (rtnl_route_alloc_cache(c->sk, AF_INET6, 0, &cache) < 0)
+			return explain_common(c, nl_result(c, -NLE_FAILURE), "reading routes", err);
+		for (size_t i = 0; i < ap->addrs_len && !missing; i++)
+			if (ap->addrs[i].family == AF_INET6 &&
+			    !local_route_present(cache, &ap->addrs[i]))
+				missing = &ap->addrs[i];
+		nl_cache_free(cache);
+		if (!missing)
+			return 0;
+		if (clock_now_ms() >= deadline) {
+			tun_prefix_format_addr(missing, text, sizeof(text));
+			return tun_error_set(err, -ETIMEDOUT,
+					     "IPv6 address %s on %s did not become usable within %d ms",
+					     text, c->ifname, IPV6_READY_TIMEOUT_MS);
+		}
+		poll(NULL, 0, IPV6_READY_POLL_MS);
+	}
 }
 
 static struct rtnl_route *route_build(struct nlctx *c, const struct tun_prefix *p)
@@ -585,6 +646,9 @@ int tun_setup(struct tun_applied *applied, const char *ifname,
 			goto fail;
 		ap->addrs[ap->addrs_len++] = cfg->addrs[i];
 	}
+	r = ipv6_wait_ready(&c, ap, err);
+	if (r)
+		goto fail;
 
 	for (size_t i = 0; i < cfg->routes_len; i++) {
 		struct tun_prefix p = cfg->routes[i];

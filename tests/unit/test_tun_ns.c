@@ -356,7 +356,7 @@ static void echo_self(struct tun_device *dev, int family, const char *peer,
 	uint8_t type_rep = family == AF_INET ? 0 : 129;
 	size_t alen = family == AF_INET ? 4 : 16, len;
 	uint64_t deadline = now_ms() + 5000;
-	uint16_t id = (uint16_t)getpid();
+	uint16_t id = (uint16_t)(getpid() | 0x8000);
 	int skipped = 0, r;
 
 	CHECK(inet_pton(family, peer, src) == 1 && inet_pton(family, self, dst) == 1,
@@ -373,8 +373,9 @@ static void echo_self(struct tun_device *dev, int family, const char *peer,
 
 		CHECK(n > 0, "no echo reply from %s within 5 s", self);
 		icmp = parse_icmp(pkt_buf, (size_t)n, family, &ilen);
-		if (!icmp || icmp[0] != type_rep) {
-			skipped++;	/* e.g. MLD or router solicitations */
+		if (!icmp || icmp[0] != type_rep ||
+		    (uint16_t)(icmp[4] << 8 | icmp[5]) != id) {
+			skipped++;	/* MLD, router solicitations, older replies */
 			continue;
 		}
 		CHECK(!memcmp(pkt_buf + (family == AF_INET ? 12 : 8), dst, alen) &&
@@ -388,6 +389,33 @@ static void echo_self(struct tun_device *dev, int family, const char *peer,
 		       peer, self, n, skipped);
 		return;
 	}
+}
+
+/* A packet that does not fit the caller's buffer is reported, not handed
+ * over cut short, and the next packet reads normally. */
+static void short_read(struct tun_device *dev)
+{
+	uint8_t src[4], dst[4], payload[ECHO_PAYLOAD] = { 0 }, pkt[128], small[16];
+	size_t len;
+	ssize_t n = 0;
+	uint64_t deadline = now_ms() + 5000;
+
+	CHECK(inet_pton(AF_INET, "10.77.0.1", src) == 1 &&
+	      inet_pton(AF_INET, "10.77.0.2", dst) == 1, "addresses");
+	len = build_echo(pkt, AF_INET, src, dst, 8, 7, 7, payload, sizeof(payload));
+	CHECK(tun_device_write(dev, 0, pkt, len) == 0, "write");
+	while (now_ms() < deadline) {
+		struct pollfd pfd = { .fd = tun_device_fd(dev, 0), .events = POLLIN };
+
+		CHECK(poll(&pfd, 1, 100) >= 0 || errno == EINTR, "poll");
+		n = tun_device_read(dev, 0, small, sizeof(small));
+		if (n != -EAGAIN)
+			break;
+	}
+	printf("short read of a %zu-byte reply into %zu bytes: %zd\n", len, sizeof(small), n);
+	CHECK(n == -EMSGSIZE, "short read returned %zd", n);
+	/* The queue goes on: the next echo comes back whole. */
+	echo_self(dev, AF_INET, "10.77.0.1", "10.77.0.2");
 }
 
 /* Runs ping(8) at `target` (an address behind a route through the TUN) and
@@ -470,6 +498,7 @@ static int mode_packets(const char *name)
 	setup(&ap, name, &cfg);
 	echo_self(&dev, AF_INET, "10.77.0.1", "10.77.0.2");
 	echo_self(&dev, AF_INET6, "fd77::1", "fd77::2");
+	short_read(&dev);
 	ping_routed(&dev, AF_INET, "10.77.0.2", "10.2.0.9");
 	ping_routed(&dev, AF_INET6, "fd77::2", "fd77:2::9");
 	teardown(&ap);
