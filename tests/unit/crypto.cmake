@@ -6,3 +6,9 @@ endforeach()
 foreach(t test_noise_vectors test_aead_vectors)
   tunnel_unit_test(NAME ${t} SOURCES tests/unit/${t}.c LIBS crypto PkgConfig::JANSSON)
 endforeach()
+
+# tunnelctl genkey/pubkey agree with wg(8).
+if(TARGET tunnelctl)
+  tunnel_script_test(NAME cli_tunnelctl_keys COMMAND tests/unit/test_tunnelctl_keys
+                     LABELS unit cli TIMEOUT 120 DEPENDS_TARGETS tunnelctl)
+endif()
