@@ -289,7 +289,10 @@ static void introduce_mutual(struct rdv_server *srv, struct reg *r, uint64_t now
 
 		if (!k || k == r || !want_find(k, r->sess.peer_pk))
 			continue;
+		struct want *kw = want_find(k, r->sess.peer_pk);
+
 		introduce(srv, r, k, now_ms, out);
+		kw->told_gen = k->gen; /* r now knows k's current endpoints */
 		if (r->want[i].told_gen != r->gen) {
 			introduce(srv, k, r, now_ms, out);
 			r->want[i].told_gen = r->gen;

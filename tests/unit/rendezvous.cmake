@@ -3,3 +3,4 @@
 tunnel_unit_test(NAME test_rdv_proto SOURCES tests/unit/test_rdv_proto.c LIBS rendezvous)
 tunnel_unit_test(NAME test_rdv_demux SOURCES tests/unit/test_rdv_demux.c LIBS rendezvous)
 tunnel_unit_test(NAME test_stun SOURCES tests/unit/test_stun.c LIBS rendezvous PkgConfig::JANSSON)
+tunnel_unit_test(NAME test_rdv_server SOURCES tests/unit/test_rdv_server.c LIBS rendezvous)

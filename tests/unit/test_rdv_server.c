@@ -1,0 +1,506 @@
+/* The server logic and the client state machine together, in memory: no
+ * sockets, a fake clock, datagrams handed over by hand. Covers mutual intent,
+ * no leaks to strangers, endpoint changes, relay and its limits, replay,
+ * stale clocks, the wrong server key, leases, --max-peers, STUN limits and
+ * the client's timers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "rendezvous/client.h"
+#include "rendezvous/demux.h"
+#include "rendezvous/server.h"
+#include "rendezvous/stun.h"
+
+static const int64_t WALL = 1700000000000ll; /* wall clock = now_ms + WALL */
+
+struct peer {
+	struct rdv_client c;
+	struct sockaddr_in addr; /* where the "NAT" maps it */
+	uint8_t pk[RDV_KEY_LEN];
+	/* events received, latest of each kind */
+	int n_registered, n_introduced, n_relay, n_error;
+	struct rdv_msg last_intro, last_relay, last_error, last_registered;
+	uint8_t intro_from[4][RDV_KEY_LEN];
+};
+
+struct world {
+	struct rdv_server *srv;
+	uint8_t server_pk[RDV_KEY_LEN];
+	uint64_t now;
+	struct rdv_outbox out;
+	struct rdv_datagram slots[64];
+	struct peer *peers[8];
+	size_t n_peers;
+};
+
+static void addr_of(struct sockaddr_in *sa, const char *ip, uint16_t port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &sa->sin_addr);
+}
+
+static void world_init(struct world *w, size_t max_peers, uint32_t relay_rate)
+{
+	struct rdv_server_config cfg;
+
+	memset(w, 0, sizeof(*w));
+	assert_true(sodium_init() >= 0);
+	rdv_server_config_defaults(&cfg);
+	randombytes_buf(cfg.private_key, sizeof(cfg.private_key));
+	cfg.max_peers = max_peers;
+	cfg.relay_rate = relay_rate;
+	cfg.wall_offset_ms = WALL;
+	w->srv = rdv_server_new(&cfg);
+	assert_non_null(w->srv);
+	memcpy(w->server_pk, rdv_server_public_key(w->srv), RDV_KEY_LEN);
+	w->now = 5000;
+	w->out = (struct rdv_outbox){ .d = w->slots, .cap = ARRAY_SIZE(w->slots) };
+}
+
+static void world_free(struct world *w)
+{
+	for (size_t i = 0; i < w->n_peers; i++) {
+		rdv_client_wipe(&w->peers[i]->c);
+		free(w->peers[i]);
+	}
+	rdv_server_free(w->srv);
+}
+
+static struct peer *peer_new(struct world *w, const char *ip, uint16_t port,
+			     const uint8_t *server_pk)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	uint8_t sk[RDV_KEY_LEN];
+
+	assert_non_null(p);
+	randombytes_buf(sk, sizeof(sk));
+	assert_int_equal(rdv_client_init(&p->c, sk, server_pk ? server_pk : w->server_pk, WALL,
+					 w->now), 0);
+	memcpy(p->pk, p->c.public_key, RDV_KEY_LEN);
+	addr_of(&p->addr, ip, port);
+	w->peers[w->n_peers++] = p;
+	return p;
+}
+
+/* Delivers the server's outbox to the peers whose address matches. Returns
+ * how many datagrams went out. */
+static size_t deliver(struct world *w)
+{
+	size_t n = w->out.n;
+
+	for (size_t i = 0; i < w->out.n; i++) {
+		struct rdv_datagram *d = &w->out.d[i];
+
+		for (size_t j = 0; j < w->n_peers; j++) {
+			struct peer *p = w->peers[j];
+			struct sockaddr_in *to = (struct sockaddr_in *)&d->to;
+			struct rdv_event ev;
+
+			if (to->sin_port != p->addr.sin_port ||
+			    to->sin_addr.s_addr != p->addr.sin_addr.s_addr)
+				continue;
+			if (rdv_client_consume(&p->c, d->buf, d->len, w->now, &ev) != RDV_OK)
+				continue;
+			switch (ev.type) {
+			case RDV_EVENT_REGISTERED:
+				p->n_registered++;
+				p->last_registered = ev.msg;
+				break;
+			case RDV_EVENT_INTRODUCED:
+				memcpy(p->intro_from[p->n_introduced % 4], ev.msg.introduce.peer,
+				       RDV_KEY_LEN);
+				p->n_introduced++;
+				p->last_intro = ev.msg;
+				break;
+			case RDV_EVENT_RELAY:
+				p->n_relay++;
+				p->last_relay = ev.msg;
+				break;
+			case RDV_EVENT_ERROR:
+				p->n_error++;
+				p->last_error = ev.msg;
+				break;
+			case RDV_EVENT_NONE:
+				break;
+			}
+		}
+	}
+	w->out.n = 0;
+	return n;
+}
+
+static void send_raw(struct world *w, struct peer *p, const uint8_t *buf, size_t len)
+{
+	rdv_server_handle(w->srv, 3, (struct sockaddr *)&p->addr, buf, len, w->now, &w->out);
+}
+
+/* Lets the client send what is due, hands it to the server, delivers replies. */
+static size_t step(struct world *w, struct peer *p, uint8_t *sent, size_t *sent_len)
+{
+	uint8_t buf[RDV_DATAGRAM_MAX];
+	size_t len;
+
+	if (rdv_client_poll(&p->c, w->now, buf, sizeof(buf), &len) != 1)
+		return 0;
+	if (sent) {
+		memcpy(sent, buf, len);
+		*sent_len = len;
+	}
+	send_raw(w, p, buf, len);
+	return deliver(w);
+}
+
+static void want(struct world *w, struct peer *p, const struct peer *q)
+{
+	uint8_t keys[1][RDV_KEY_LEN];
+
+	memcpy(keys[0], q->pk, RDV_KEY_LEN);
+	assert_int_equal(rdv_client_set_wants(&p->c, (const uint8_t(*)[RDV_KEY_LEN])keys, 1, w->now),
+			 0);
+}
+
+static void test_mutual_introduction(void **state)
+{
+	struct world w;
+	struct peer *a, *b, *c;
+	struct rdv_endpoint lan;
+	char s[RDV_ENDPOINT_STR];
+
+	(void)state;
+	world_init(&w, 100, 1 << 20);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	c = peer_new(&w, "192.0.2.3", 40003, NULL);
+	assert_int_equal(rdv_endpoint_parse(&lan, "192.168.1.10:51820", false), 0);
+	assert_int_equal(rdv_client_set_lan(&a->c, &lan, 1, w.now), 0);
+
+	/* A asks for B, B has not asked yet: A is registered, nothing else. */
+	want(&w, a, b);
+	assert_int_equal(step(&w, a, NULL, NULL), 1);
+	assert_int_equal(a->n_registered, 1);
+	assert_int_equal(a->c.state, RDV_CLIENT_REGISTERED);
+	assert_string_equal(rdv_endpoint_str(&a->c.reflexive, s, sizeof(s)), "198.51.100.1:40001");
+	assert_int_equal(a->n_introduced, 0);
+
+	/* C asks for A: A never asked for C, so C learns nothing. */
+	want(&w, c, a);
+	assert_int_equal(step(&w, c, NULL, NULL), 1);
+	assert_int_equal(c->n_introduced, 0);
+	assert_int_equal(a->n_introduced, 0);
+
+	/* B asks for A: both are introduced, with reflexive and LAN candidates. */
+	want(&w, b, a);
+	assert_int_equal(step(&w, b, NULL, NULL), 3);
+	assert_int_equal(b->n_introduced, 1);
+	assert_memory_equal(b->last_intro.introduce.peer, a->pk, RDV_KEY_LEN);
+	assert_string_equal(rdv_endpoint_str(&b->last_intro.introduce.reflexive, s, sizeof(s)),
+			    "198.51.100.1:40001");
+	assert_int_equal(b->last_intro.introduce.n_lan, 1);
+	assert_true(rdv_endpoint_equal(&b->last_intro.introduce.lan[0], &lan));
+	assert_int_equal(a->n_introduced, 1);
+	assert_memory_equal(a->last_intro.introduce.peer, b->pk, RDV_KEY_LEN);
+	assert_string_equal(rdv_endpoint_str(&a->last_intro.introduce.reflexive, s, sizeof(s)),
+			    "203.0.113.2:40002");
+	assert_int_equal(c->n_introduced, 0);
+
+	/* A refreshes from the same place: A is told about B again (repairs a
+	 * lost INTRODUCE), B is not disturbed. */
+	w.now += 45000;
+	assert_int_equal(step(&w, a, NULL, NULL), 2);
+	assert_int_equal(a->n_introduced, 2);
+	assert_int_equal(b->n_introduced, 1);
+
+	/* A's NAT mapping changes: B hears about the new endpoint at once. */
+	addr_of(&a->addr, "198.51.100.1", 40999);
+	w.now += 45000;
+	assert_int_equal(step(&w, a, NULL, NULL), 3);
+	assert_int_equal(b->n_introduced, 2);
+	assert_string_equal(rdv_endpoint_str(&b->last_intro.introduce.reflexive, s, sizeof(s)),
+			    "198.51.100.1:40999");
+	assert_int_equal(rdv_server_stats(w.srv)->endpoint_changes, 1);
+	assert_int_equal(c->n_introduced, 0);
+	world_free(&w);
+}
+
+static void test_relay(void **state)
+{
+	struct world w;
+	struct peer *a, *b, *c;
+	uint8_t buf[RDV_DATAGRAM_MAX], data[RDV_RELAY_DATA_MAX];
+	size_t len;
+
+	(void)state;
+	world_init(&w, 100, 100000);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	c = peer_new(&w, "192.0.2.3", 40003, NULL);
+
+	/* Before registering: not-registered. */
+	memset(data, 0x5a, sizeof(data));
+	assert_int_equal(rdv_client_build_relay(&a->c, b->pk, data, 100, w.now, buf, sizeof(buf),
+						&len), 0);
+	send_raw(&w, a, buf, len);
+	deliver(&w);
+	assert_int_equal(a->n_error, 1);
+	assert_int_equal(a->last_error.error.code, RDV_ERROR_NOT_REGISTERED);
+
+	want(&w, a, b);
+	step(&w, a, NULL, NULL);
+	/* A wants B but B does not want A: not-introduced, nothing reaches B. */
+	assert_int_equal(rdv_client_build_relay(&a->c, b->pk, data, 100, w.now, buf, sizeof(buf),
+						&len), 0);
+	send_raw(&w, a, buf, len);
+	deliver(&w);
+	assert_int_equal(a->n_error, 2);
+	assert_int_equal(a->last_error.error.code, RDV_ERROR_NOT_INTRODUCED);
+	assert_memory_equal(a->last_error.error.peer, b->pk, RDV_KEY_LEN);
+	assert_int_equal(b->n_relay, 0);
+
+	want(&w, b, a);
+	step(&w, b, NULL, NULL);
+	want(&w, c, a);
+	step(&w, c, NULL, NULL);
+	/* Mutual: data arrives byte for byte, tagged with its origin. */
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	assert_int_equal(rdv_client_build_relay(&a->c, b->pk, data, sizeof(data), w.now, buf,
+						sizeof(buf), &len), 0);
+	send_raw(&w, a, buf, len);
+	assert_int_equal(deliver(&w), 1);
+	assert_int_equal(b->n_relay, 1);
+	assert_memory_equal(b->last_relay.relay.peer, a->pk, RDV_KEY_LEN);
+	assert_int_equal(b->last_relay.relay.len, sizeof(data));
+	assert_memory_equal(b->last_relay.relay.data, data, sizeof(data));
+	/* C wants A but A does not want C: C cannot relay to A. */
+	assert_int_equal(rdv_client_build_relay(&c->c, a->pk, data, 10, w.now, buf, sizeof(buf),
+						&len), 0);
+	send_raw(&w, c, buf, len);
+	deliver(&w);
+	assert_int_equal(a->n_relay, 0);
+	assert_int_equal(c->last_error.error.code, RDV_ERROR_NOT_INTRODUCED);
+
+	/* Rate limit: 100 kB/s with a 64 KiB burst. 200 x 1600 B at one instant:
+	 * only the burst passes; a second later, one more second's worth. */
+	b->n_relay = 0;
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(rdv_client_build_relay(&a->c, b->pk, data, sizeof(data), w.now, buf,
+							sizeof(buf), &len), 0);
+		send_raw(&w, a, buf, len);
+		deliver(&w);
+	}
+	assert_true(b->n_relay >= 65536 / 1600 - 1 && b->n_relay <= 65536 / 1600 + 1);
+	assert_true(rdv_server_stats(w.srv)->relay_rate_limited > 0);
+	w.now += 500;
+	b->n_relay = 0;
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(rdv_client_build_relay(&a->c, b->pk, data, sizeof(data), w.now, buf,
+							sizeof(buf), &len), 0);
+		send_raw(&w, a, buf, len);
+		deliver(&w);
+	}
+	assert_true(b->n_relay >= 50000 / 1600 - 1 && b->n_relay <= 50000 / 1600 + 1);
+	world_free(&w);
+}
+
+static void test_replay_stale_wrong_key(void **state)
+{
+	struct world w;
+	struct peer *a, *skewed, *wrong;
+	uint8_t sent[RDV_DATAGRAM_MAX], other_pk[RDV_KEY_LEN];
+	size_t len;
+	const struct rdv_server_stats *st;
+
+	(void)state;
+	world_init(&w, 100, 1 << 20);
+	st = rdv_server_stats(w.srv);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	assert_int_equal(step(&w, a, sent, &len), 1);
+	/* The same datagram again, from the same place or another: dropped, silent. */
+	send_raw(&w, a, sent, len);
+	assert_int_equal(w.out.n, 0);
+	addr_of(&a->addr, "192.0.2.66", 666);
+	send_raw(&w, a, sent, len);
+	assert_int_equal(w.out.n, 0);
+	assert_int_equal(st->rdv_rejected[RDV_E_REPLAY], 2);
+	assert_int_equal(st->peers, 1);
+
+	/* A client whose clock is two minutes off is refused, silently. */
+	skewed = peer_new(&w, "198.51.100.2", 40002, NULL);
+	skewed->c.wall_offset_ms = WALL - 120000;
+	assert_int_equal(step(&w, skewed, NULL, NULL), 0);
+	assert_int_equal(st->rdv_rejected[RDV_E_STALE], 1);
+
+	/* A client that pinned the wrong server key: bad MAC, no reply. */
+	randombytes_buf(other_pk, sizeof(other_pk));
+	crypto_scalarmult_base(other_pk, other_pk);
+	wrong = peer_new(&w, "198.51.100.3", 40003, other_pk);
+	assert_int_equal(step(&w, wrong, NULL, NULL), 0);
+	assert_int_equal(wrong->n_registered, 0);
+	assert_int_equal(st->rdv_rejected[RDV_E_BAD_MAC], 1);
+	assert_int_equal(st->peers, 1);
+	assert_int_equal(st->tx_packets, 1);
+	world_free(&w);
+}
+
+static void test_lease_and_capacity(void **state)
+{
+	struct world w;
+	struct peer *a, *b, *c;
+	const struct rdv_server_stats *st;
+
+	(void)state;
+	world_init(&w, 2, 1 << 20);
+	st = rdv_server_stats(w.srv);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "198.51.100.2", 40002, NULL);
+	c = peer_new(&w, "198.51.100.3", 40003, NULL);
+	step(&w, a, NULL, NULL);
+	step(&w, b, NULL, NULL);
+	assert_int_equal(st->peers, 2);
+	/* Full: C gets server-full and is not registered. */
+	assert_int_equal(step(&w, c, NULL, NULL), 1);
+	assert_int_equal(c->n_error, 1);
+	assert_int_equal(c->last_error.error.code, RDV_ERROR_SERVER_FULL);
+	assert_int_equal(c->c.state, RDV_CLIENT_REGISTERING);
+	assert_int_equal(st->refused_full, 1);
+
+	/* A refreshes within its lease, B does not: B expires, C gets in. */
+	w.now += 100 * 1000;
+	a->c.next_ms = w.now;
+	step(&w, a, NULL, NULL);
+	w.now += 30 * 1000;
+	rdv_server_expire(w.srv, w.now);
+	assert_int_equal(st->peers, 1);
+	assert_int_equal(st->expired, 1);
+	c->c.next_ms = w.now;
+	step(&w, c, NULL, NULL);
+	assert_int_equal(c->c.state, RDV_CLIENT_REGISTERED);
+	assert_int_equal(st->peers, 2);
+	world_free(&w);
+}
+
+/* Client timers: due at once, backoff while unanswered, refresh at lease/3,
+ * back to REGISTERING after a lease without answers. */
+static void test_client_timers(void **state)
+{
+	struct world w;
+	struct peer *a;
+	uint8_t buf[RDV_DATAGRAM_MAX];
+	size_t len;
+	uint64_t t0;
+
+	(void)state;
+	world_init(&w, 10, 1 << 20);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	t0 = w.now;
+	assert_true(rdv_client_next_ms(&a->c) == t0);
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 0);
+	assert_true(rdv_client_next_ms(&a->c) >= t0 + 1000 && rdv_client_next_ms(&a->c) <= t0 + 1100);
+	w.now = rdv_client_next_ms(&a->c);
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
+	assert_true(rdv_client_next_ms(&a->c) >= w.now + 2000 &&
+		    rdv_client_next_ms(&a->c) <= w.now + 2200);
+	/* this one reaches the server */
+	send_raw(&w, a, buf, len);
+	deliver(&w);
+	assert_int_equal(a->c.state, RDV_CLIENT_REGISTERED);
+	assert_true(rdv_client_next_ms(&a->c) >= w.now + 40000 &&
+		    rdv_client_next_ms(&a->c) <= w.now + 44000);
+	/* server gone for a whole lease: back to registering */
+	w.now += 121000;
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
+	assert_int_equal(a->c.state, RDV_CLIENT_REGISTERING);
+	/* a datagram from a server that is not ours is rejected */
+	buf[70] ^= 1;
+	{
+		struct rdv_event ev;
+
+		assert_int_not_equal(rdv_client_consume(&a->c, buf, len, w.now, &ev), RDV_OK);
+	}
+	world_free(&w);
+}
+
+/* STUN: answered with the source address, rate-limited per source; garbage
+ * and unauthenticated datagrams get nothing. */
+static void test_stun_and_garbage(void **state)
+{
+	struct world w;
+	struct peer *a;
+	uint8_t req[STUN_HEADER_LEN], txid[STUN_TXID_LEN], junk[512];
+	const struct rdv_server_stats *st;
+	struct stun_msg m;
+	int replies = 0;
+
+	(void)state;
+	world_init(&w, 10, 1 << 20);
+	st = rdv_server_stats(w.srv);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	randombytes_buf(txid, sizeof(txid));
+	assert_int_equal(stun_build_binding_request(txid, req, sizeof(req)), STUN_HEADER_LEN);
+	for (int i = 0; i < 1000; i++) {
+		send_raw(&w, a, req, sizeof(req));
+		if (w.out.n) {
+			struct sockaddr_in *sin;
+
+			assert_int_equal(stun_parse(w.out.d[0].buf, w.out.d[0].len, &m), STUN_OK);
+			sin = (struct sockaddr_in *)&m.mapped;
+			assert_int_equal(sin->sin_port, a->addr.sin_port);
+			assert_int_equal(sin->sin_addr.s_addr, a->addr.sin_addr.s_addr);
+			replies++;
+		}
+		w.out.n = 0;
+	}
+	assert_int_equal(replies, RDV_SERVER_STUN_BURST);
+	assert_int_equal(st->stun_rate_limited, 1000 - RDV_SERVER_STUN_BURST);
+	w.now += 1000;
+	send_raw(&w, a, req, sizeof(req));
+	assert_int_equal(w.out.n, 1);
+	w.out.n = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		size_t n = 1 + randombytes_uniform(sizeof(junk));
+
+		randombytes_buf(junk, n);
+		if (i % 3 == 0) {
+			/* a plausible header with a fresh timestamp: costs an X25519 */
+			uint64_t us = (uint64_t)((int64_t)w.now + WALL) * 1000;
+
+			n = RDV_OVERHEAD + randombytes_uniform(200);
+			junk[0] = DEMUX_TYPE_RENDEZVOUS, junk[1] = 1, junk[2] = 0, junk[3] = 0;
+			for (int b = 0; b < 8; b++)
+				junk[36 + b] = (uint8_t)(us >> (56 - 8 * b));
+		}
+		send_raw(&w, a, junk, n);
+		assert_int_equal(w.out.n, 0);
+	}
+	assert_true(st->crypto_rate_limited > 0);
+	assert_int_equal(st->rdv_rejected[RDV_E_BAD_MAC], RDV_SERVER_CRYPTO_BURST);
+	world_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mutual_introduction),
+		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_replay_stale_wrong_key),
+		cmocka_unit_test(test_lease_and_capacity),
+		cmocka_unit_test(test_client_timers),
+		cmocka_unit_test(test_stun_and_garbage),
+	};
+
+	log_open("test_rdv_server", false, LOG_LEVEL_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
