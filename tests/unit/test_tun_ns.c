@@ -707,6 +707,31 @@ static int mode_errors(const char *n1, const char *n2)
 		CHECK(ap2.routes_len == 2, "routes %zu", ap2.routes_len);
 		teardown(&ap2);
 		expect_same(before, "a full setup and teardown of the second interface");
+
+		/* Someone removed a route and an address of ours meanwhile:
+		 * teardown removes the rest and does not complain. */
+		before = snapshot();
+		setup(&ap2, n2, &c);
+		{
+			char cmd[160];
+
+			snprintf(cmd, sizeof(cmd),
+				 "ip route del 10.56.0.0/16 dev %s && ip addr del fd55::2/64 dev %s",
+				 n2, n2);
+			free(run_capture(cmd));
+		}
+		teardown(&ap2);
+		expect_same(strdup(before), "teardown after a route and an address vanished");
+		teardown(&ap2);	/* a second teardown is a no-op */
+		expect_same(strdup(before), "a second teardown");
+
+		/* The interface itself went first (daemon closed it): fine too. */
+		open_dev(&d3, "tnlgone");
+		setup(&ap2, "tnlgone", &c);
+		tun_device_close(&d3);
+		teardown(&ap2);
+		CHECK(if_nametoindex("tnlgone") == 0, "tnlgone still exists");
+		expect_same(before, "teardown after the interface was closed");
 	}
 	tun_device_close(&d2);
 	teardown(&ap1);
