@@ -220,9 +220,9 @@ static int addr_op(struct nlctx *c, const struct tun_prefix *p, bool add)
 		.ifa_family = (uint8_t)p->family,
 		.ifa_prefixlen = (uint8_t)p->len,
 		.ifa_index = c->ifindex,
-		/* No duplicate address detection on a layer-3 tunnel with no
-		 * neighbours: without it the address stays tentative for a
-		 * moment and drops what arrives right after setup. */
+		/* Duplicate address detection means nothing on a layer-3
+		 * tunnel with no neighbours; skip it so the address never
+		 * sits tentative (ipv6_wait_ready covers the rest). */
 		.ifa_flags = add && p->family == AF_INET6 ? IFA_F_NODAD : 0,
 	};
 	int alen = (int)tun_prefix_addr_len(p->family);

@@ -552,6 +552,12 @@ static int mode_errors(const char *n1, const char *n2)
 	expect_error(r, -EBUSY, &err, want);
 	expect_same(before, "opening an existing name");
 
+	/* Any kind of interface: IFF_TUN_EXCL keeps us off loopback too. */
+	before = snapshot();
+	r = tun_device_open(&d3, "lo", 0, &err);
+	expect_error(r, -EBUSY, &err, "interface lo already exists");
+	expect_same(before, "opening the name of a non-TUN interface");
+
 	/* Bad name: refused before the kernel sees it. */
 	before = snapshot();
 	r = tun_device_open(&d3, "a/b", 0, &err);
