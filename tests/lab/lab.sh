@@ -49,6 +49,7 @@
 #   lab_wait_until SECS CMD...      poll CMD every 0.1 s until it succeeds
 #   lab_addr NODE / lab_addr6 NODE  print the node's main IPv4 / IPv6 address
 #   lab_ns NODE                     print the real namespace name
+#   lab_show                        table of nodes, namespaces, addresses, NAT types
 #   lab_cleanup                     stop processes, delete every namespace
 #   lab_assert_clean                fail if anything of this run is left
 # Globals: LAB_ID (default $$), LAB_VERBOSE (default 1), LAB_DIR (logs),
@@ -190,8 +191,7 @@ _lab_router() {
   LAB_ADDR[$node]=$addr
   lab_exec "$node" ip addr add "$addr/$plen" dev "$LAB_IF_A" || return 1
   _lab_run ip -n "$ns" route add default via "$gw" || return 1
-  _lab_run ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-    net.netfilter.nf_conntrack_udp_timeout=30 net.netfilter.nf_conntrack_udp_timeout_stream=30 || return 1
+  _lab_run ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
   local br="${LAB_PREFIX}b${LAB_IFCOUNT}"
   ((LAB_IFCOUNT++))
   LAB_LANBR[$node]=$br
@@ -353,6 +353,10 @@ _lab_nat_apply() {
   ip netns exec "$ns" nft list table inet "$t" >/dev/null 2>&1 &&
     { ip netns exec "$ns" nft delete table inet "$t" || return 1; }
   ip netns exec "$ns" nft -f - <<<"$rules" || { _lab_die "nft rejected the $r ruleset"; return 1; }
+  # Only now: on modular kernels the conntrack sysctls appear with the first
+  # ruleset that needs conntrack.
+  _lab_run ip netns exec "$ns" sysctl -qw "net.netfilter.nf_conntrack_udp_timeout=${LAB_TIMEOUT[$r]}" \
+    "net.netfilter.nf_conntrack_udp_timeout_stream=${LAB_TIMEOUT[$r]}" || return 1
 }
 
 _lab_is_router() {
@@ -373,10 +377,13 @@ lab_udp_timeout() {
   _lab_is_router "$r" || return 1
   [[ $secs =~ ^[0-9]+$ ]] && ((secs >= 1 && secs <= 86400)) || { _lab_die "bad timeout '$secs'"; return 1; }
   LAB_TIMEOUT[$r]=$secs
-  lab_exec "$r" sysctl -qw "net.netfilter.nf_conntrack_udp_timeout=$secs" \
-    "net.netfilter.nf_conntrack_udp_timeout_stream=$secs" || return 1
-  # The cone bindings live as long as a conntrack entry would.
-  [[ ${LAB_NAT[$r]} != *cone ]] || _lab_nat_apply "$r"
+  if [[ ${LAB_NAT[$r]} == *cone ]]; then
+    # The cone bindings live as long as a conntrack entry would.
+    _lab_nat_apply "$r"
+  else
+    lab_exec "$r" sysctl -qw "net.netfilter.nf_conntrack_udp_timeout=$secs" \
+      "net.netfilter.nf_conntrack_udp_timeout_stream=$secs"
+  fi
 }
 
 lab_flush() {
@@ -459,6 +466,18 @@ EOF
   fi
   _lab_die "netem '$*' unavailable: this kernel lacks sch_netem (only 'loss N%' has a fallback)"
   return 2
+}
+
+# A table of every node: name, namespace, addresses, NAT type of routers.
+lab_show() {
+  local node nat
+  printf '%-12s %-22s %-16s %-18s %s\n' node namespace ipv4 ipv6 nat
+  for node in $(printf '%s\n' "${!LAB_NS[@]}" | sort); do
+    nat=${LAB_NAT[$node]:-}
+    [[ -z $nat ]] || nat="$nat (udp ${LAB_TIMEOUT[$node]}s${LAB_NETEM[$node]:+, ${LAB_NETEM[$node]}})"
+    printf '%-12s %-22s %-16s %-18s %s\n' "$node" "${LAB_NS[$node]}" "${LAB_ADDR[$node]:--}" \
+      "${LAB_ADDR6[$node]:--}" "$nat"
+  done
 }
 
 lab_addr() {
