@@ -70,7 +70,7 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, strlen(name));
 	/* IFF_TUN_EXCL: never attach to an interface someone else made. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL;
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL);	/* 0x8000: sign bit */
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
 		close(fd);
