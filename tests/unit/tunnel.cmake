@@ -2,3 +2,4 @@
 tunnel_unit_test(NAME test_config SOURCES tests/unit/test_config.c LIBS engine)
 tunnel_unit_test(NAME test_control SOURCES tests/unit/test_control.c LIBS engine)
 tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
+tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
