@@ -55,6 +55,7 @@ int peer_init(struct peer *peer, struct tunnel *t)
 	session_keypairs_init(&peer->keypairs);
 	cookie_maker_init(&peer->cookie, cfg->peer_public_key);
 	timers_init(peer);
+	punch_init(peer);
 	for (size_t i = 0; i < PEER_STAGED_MAX; i++) {
 		peer->staged[i] = malloc(t->packet_max);
 		if (!peer->staged[i]) {
@@ -71,6 +72,7 @@ int peer_init(struct peer *peer, struct tunnel *t)
 		}
 		peer->has_endpoint = true;
 		peer->path = PATH_DIRECT;
+		punch_add_candidate(peer, &peer->endpoint, CANDIDATE_STATIC);
 	}
 	peer->persistent_keepalive_s = cfg->persistent_keepalive_s;
 	return 0;
@@ -78,8 +80,10 @@ int peer_init(struct peer *peer, struct tunnel *t)
 
 void peer_destroy(struct peer *peer)
 {
-	if (peer->tunnel)
+	if (peer->tunnel) {
 		timers_stop(peer);
+		punch_destroy(peer);
+	}
 	for (size_t i = 0; i < PEER_STAGED_MAX; i++) {
 		if (peer->staged[i])
 			sodium_memzero(peer->staged[i], peer->tunnel->packet_max);
@@ -108,6 +112,23 @@ void peer_set_state(struct peer *peer, enum link_state state, enum link_path pat
 	peer->state = state;
 	peer->path = path;
 	snprintf(peer->reason, sizeof(peer->reason), "%s", reason);
+}
+
+void peer_update_state(struct peer *peer)
+{
+	if (!peer->keypairs.current.valid && !peer->keypairs.next.valid)
+		return;
+	if (peer->path == PATH_RELAY)
+		peer_set_state(peer, LINK_RELAYED, PATH_RELAY,
+			       "no direct path answered (a symmetric NAT?); traffic goes through "
+			       "the relay while probing goes on");
+	else
+		peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+}
+
+bool peer_has_path(const struct peer *peer)
+{
+	return peer->path == PATH_RELAY || peer->has_endpoint;
 }
 
 void peer_set_endpoint(struct peer *peer, const struct rdv_endpoint *ep)

@@ -24,6 +24,7 @@
 #include "rendezvous/endpoint.h"
 #include "tunnel/control.h"
 #include "tunnel/loop.h"
+#include "tunnel/punch.h"
 
 struct tunnel;
 
@@ -56,8 +57,9 @@ struct peer {
 	struct cookie_maker cookie;
 
 	enum link_path path;
-	struct rdv_endpoint endpoint;    /* where WireGuard packets go */
+	struct rdv_endpoint endpoint;    /* where direct WireGuard packets go */
 	bool has_endpoint;
+	struct punch punch;
 
 	/* WireGuard's timers (tunnel/timers.c) */
 	struct loop_timer retransmit_handshake;
@@ -90,6 +92,13 @@ void peer_destroy(struct peer *peer);
 /* Moves to `state`, logging the change and its reason once. */
 void peer_set_state(struct peer *peer, enum link_state state, enum link_path path,
 		    const char *reason);
+
+/* After a handshake or a path change with a live session: established on a
+ * direct path, relayed on the relay. */
+void peer_update_state(struct peer *peer);
+
+/* True when packets have somewhere to go: a direct endpoint or the relay. */
+bool peer_has_path(const struct peer *peer);
 
 /* Points the WireGuard traffic at `ep` (roaming, punching, relay), logging
  * a change of endpoint. */

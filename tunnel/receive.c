@@ -14,6 +14,9 @@
 #include "crypto/keys.h"
 #include "rendezvous/demux.h"
 #include "tunnel/allowedips.h"
+#include "tunnel/meet.h"
+#include "tunnel/punch.h"
+#include "tunnel/relay.h"
 #include "tunnel/send.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
@@ -41,7 +44,7 @@ static struct noise_handshake *lookup_peer(void *ctx, const uint8_t remote_stati
 
 /* MAC checks shared by initiations and responses. False when the message
  * must not be processed (dropped, or answered with a cookie under load). */
-static bool check_macs(struct tunnel *t, const struct udp_datagram *d)
+static bool check_macs(struct tunnel *t, const struct udp_datagram *d, bool via_relay)
 {
 	uint8_t source[COOKIE_MAX_SOURCE_LEN];
 	size_t source_len = encode_source(&d->from, source);
@@ -58,9 +61,12 @@ static bool check_macs(struct tunnel *t, const struct udp_datagram *d)
 		uint8_t reply[MESSAGE_COOKIE_LEN];
 
 		if (cookie_reply_create(&t->cookie_checker, reply, d->data, d->len, source,
-					source_len, t->loop.now_ms) == 0 &&
-		    udp_send(&t->udp, &d->from, reply, sizeof(reply)) != 0)
-			log_debug("%s: cookie reply not sent", t->cfg.name);
+					source_len, t->loop.now_ms) == 0) {
+			if (via_relay)
+				relay_send(&t->peer, reply, sizeof(reply));
+			else if (udp_send(&t->udp, &d->from, reply, sizeof(reply)) != 0)
+				log_debug("%s: cookie reply not sent", t->cfg.name);
+		}
 		tunnel_drop(t, DROP_RATE_LIMITED, "handshake under load, cookie sent");
 		return false;
 	}
@@ -79,19 +85,28 @@ static bool install_keypair(struct peer *peer)
 	return true;
 }
 
-static void mark_established(struct peer *peer)
+/* An authenticated packet arrived: a direct one moves the endpoint there
+ * (roaming) and makes the path direct; a relayed one only matters while
+ * there is no direct path. */
+static void note_source(struct peer *peer, const struct udp_datagram *d, bool via_relay)
 {
-	peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+	if (via_relay) {
+		if (peer->path != PATH_DIRECT)
+			peer->path = PATH_RELAY;
+		return;
+	}
+	peer_set_endpoint(peer, &d->from);
+	peer->path = PATH_DIRECT;
 }
 
-static void handle_initiation(struct tunnel *t, const struct udp_datagram *d)
+static void handle_initiation(struct tunnel *t, const struct udp_datagram *d, bool via_relay)
 {
 	struct peer *peer = &t->peer;
 	struct noise_handshake *hs;
 	uint8_t resp[MESSAGE_RESPONSE_LEN];
 	int r;
 
-	if (!check_macs(t, d))
+	if (!check_macs(t, d, via_relay))
 		return;
 	r = noise_consume_initiation(&t->local, d->data, d->len, lookup_peer, t, t->loop.now_ms,
 				     &hs);
@@ -108,7 +123,7 @@ static void handle_initiation(struct tunnel *t, const struct udp_datagram *d)
 		return;
 	}
 	/* Authenticated: the peer is where this came from (roaming). */
-	peer_set_endpoint(peer, &d->from);
+	note_source(peer, d, via_relay);
 	r = noise_create_response(hs, peer_new_index(peer), resp);
 	if (r == 0)
 		r = cookie_maker_add_macs(&peer->cookie, resp, sizeof(resp), t->loop.now_ms);
@@ -122,7 +137,7 @@ static void handle_initiation(struct tunnel *t, const struct udp_datagram *d)
 	timers_any_authenticated_packet_sent(peer);
 }
 
-static void handle_response(struct tunnel *t, const struct udp_datagram *d)
+static void handle_response(struct tunnel *t, const struct udp_datagram *d, bool via_relay)
 {
 	struct peer *peer = &t->peer;
 
@@ -131,7 +146,7 @@ static void handle_response(struct tunnel *t, const struct udp_datagram *d)
 		tunnel_drop(t, DROP_NO_SESSION, "handshake response to no initiation of ours");
 		return;
 	}
-	if (!check_macs(t, d))
+	if (!check_macs(t, d, via_relay))
 		return;
 	if (noise_consume_response(&peer->handshake, &t->local, d->data, d->len) != 0) {
 		tunnel_drop(t, DROP_UNAUTHENTICATED, "handshake response does not decrypt");
@@ -139,11 +154,11 @@ static void handle_response(struct tunnel *t, const struct udp_datagram *d)
 	}
 	if (!install_keypair(peer))
 		return;
-	peer_set_endpoint(peer, &d->from);
+	note_source(peer, d, via_relay);
 	timers_handshake_complete(peer);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer);
-	mark_established(peer);
+	peer_update_state(peer);
 	/* The responder waits for our first data message before it uses the
 	 * new keys: send what is staged, or a keepalive. */
 	send_staged_packets(peer);
@@ -183,7 +198,7 @@ static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len)
 		tunnel_drop(t, DROP_MALFORMED, "TUN refused the packet");
 }
 
-static void handle_data(struct tunnel *t, struct udp_datagram *d)
+static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay)
 {
 	struct peer *peer = &t->peer;
 	uint8_t *plain;
@@ -210,15 +225,16 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d)
 		return;
 	}
 	peer->rx_bytes += d->len;
-	peer_set_endpoint(peer, &d->from);
+	note_source(peer, d, via_relay);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer);
 	if (rotated) {
 		/* Our responder keypair is confirmed: the handshake is done. */
 		timers_handshake_complete(peer);
-		mark_established(peer);
 		send_staged_packets(peer);
 	}
+	if (peer->state != (peer->path == PATH_RELAY ? LINK_RELAYED : LINK_ESTABLISHED))
+		peer_update_state(peer);
 	if (peer->keypairs.current.valid &&
 	    session_should_rekey_on_receive(&peer->keypairs.current, t->loop.now_ms))
 		send_handshake_initiation(peer, false);
@@ -228,20 +244,20 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d)
 	deliver_to_tun(t, plain, plain_len);
 }
 
-static void handle_wireguard(struct tunnel *t, struct udp_datagram *d)
+void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
 {
 	switch (message_validate_header(d->data, d->len)) {
 	case MESSAGE_HANDSHAKE_INITIATION:
-		handle_initiation(t, d);
+		handle_initiation(t, d, via_relay);
 		break;
 	case MESSAGE_HANDSHAKE_RESPONSE:
-		handle_response(t, d);
+		handle_response(t, d, via_relay);
 		break;
 	case MESSAGE_HANDSHAKE_COOKIE:
 		handle_cookie(t, d);
 		break;
 	case MESSAGE_DATA:
-		handle_data(t, d);
+		handle_data(t, d, via_relay);
 		break;
 	case MESSAGE_INVALID:
 		tunnel_drop(t, DROP_MALFORMED, "WireGuard message of the wrong length");
@@ -253,12 +269,13 @@ static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
 {
 	switch (demux_classify(d->data, d->len)) {
 	case DEMUX_WIREGUARD:
-		handle_wireguard(t, d);
+		receive_wireguard(t, d, false);
 		break;
 	case DEMUX_RENDEZVOUS:
+		meet_receive(t, d);
+		break;
 	case DEMUX_PROBE:
-		/* Not ours to take yet: this link has a static endpoint. */
-		tunnel_drop(t, DROP_UNAUTHENTICATED, "rendezvous or probe message");
+		punch_receive(&t->peer, d);
 		break;
 	case DEMUX_STUN:
 	case DEMUX_STUN_LEGACY:

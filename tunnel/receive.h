@@ -6,7 +6,15 @@
 
 struct tunnel;
 
+#include <stdbool.h>
+
+struct udp_datagram;
+
 /* The socket is readable: handles a batch of datagrams. */
 void receive_from_udp(struct tunnel *t);
+
+/* Handles one WireGuard datagram, received directly or (via_relay) unwrapped
+ * from a rendezvous RELAY; decrypts in place. */
+void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay);
 
 #endif

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "tunnel/allowedips.h"
+#include "tunnel/relay.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
@@ -22,6 +23,10 @@ void send_to_peer(struct peer *peer, const uint8_t *data, size_t len)
 	struct tunnel *t = peer->tunnel;
 	int r;
 
+	if (peer->path == PATH_RELAY) {
+		relay_send(peer, data, len);
+		return;
+	}
 	if (!peer->has_endpoint)
 		return;
 	r = udp_send(&t->udp, &peer->endpoint, data, len);
@@ -37,7 +42,7 @@ void send_handshake_initiation(struct peer *peer, bool is_retry)
 	uint8_t msg[MESSAGE_INITIATION_LEN], timestamp[TAI64N_LEN];
 	int r;
 
-	if (!peer->has_endpoint)
+	if (!peer_has_path(peer))
 		return;
 	/* At most one initiation per REKEY_TIMEOUT, except the retransmits. */
 	if (!is_retry && peer->last_initiation_sent_ms &&
@@ -134,7 +139,7 @@ void send_keepalive(struct peer *peer)
 	uint8_t buf[MESSAGE_DATA_MIN_LEN];
 	size_t out_len;
 
-	if (!peer->has_endpoint)
+	if (!peer_has_path(peer))
 		return;
 	if (session_keypairs_seal(&peer->keypairs, buf, sizeof(buf), 0, now(peer), &out_len)) {
 		/* No usable session: the handshake is the keepalive. */
@@ -177,8 +182,8 @@ void send_from_tun(struct tunnel *t)
 			tunnel_drop(t, DROP_NO_ROUTE, "packet to an address outside AllowedIPs");
 			continue;
 		}
-		if (!peer->has_endpoint) {
-			tunnel_drop(t, DROP_NO_ROUTE, "packet while the peer has no endpoint");
+		if (!peer_has_path(peer)) {
+			tunnel_drop(t, DROP_NO_ROUTE, "packet while there is no path to the peer");
 			continue;
 		}
 		if (seal(peer, buf, (size_t)len, &out_len) != 0) {
@@ -190,13 +195,18 @@ void send_from_tun(struct tunnel *t)
 		t->tx[n].from = peer->endpoint;
 		n++;
 	}
-	if (n) {
+	if (n && peer->path == PATH_RELAY) {
+		for (size_t i = 0; i < n; i++)
+			relay_send(peer, t->tx[i].data, t->tx[i].len);
+	} else if (n) {
 		size_t bytes = 0;
 		int r = udp_send_batch(&t->udp, t->tx, n, &bytes);
 
 		peer->tx_bytes += bytes;
 		if (r < 0 && log_ratelimit_allow(&t->drop_log, now(peer)))
 			log_debug("%s: send failed: %s", t->cfg.name, strerror(-r));
+	}
+	if (n) {
 		timers_any_authenticated_packet_traversal(peer);
 		timers_any_authenticated_packet_sent(peer);
 		timers_data_sent(peer);

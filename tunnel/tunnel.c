@@ -167,6 +167,11 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		errorf(err, "cannot set up the peer: %s", strerror(-r));
 		goto fail;
 	}
+	r = meet_init(t);
+	if (r) {
+		errorf(err, "cannot set up the rendezvous client: %s", strerror(-r));
+		goto fail;
+	}
 	r = configure_interface(t, err);
 	if (r)
 		goto fail;
@@ -208,6 +213,7 @@ int tunnel_run(struct tunnel *t)
 		send_handshake_initiation(peer, false);
 	}
 	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
+	meet_start(t);
 	r = loop_run(&t->loop);
 	peer_set_state(peer, LINK_DOWN, PATH_NONE, "stopped");
 	return r;
@@ -220,6 +226,7 @@ void tunnel_destroy(struct tunnel *t)
 	if (!t)
 		return;
 	control_server_close(&t->control, &t->loop);
+	meet_destroy(t);
 	if (t->peer.tunnel)
 		peer_destroy(&t->peer);
 	if (tun_teardown(&t->tun_applied, &terr) != 0)
@@ -269,13 +276,20 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	keys_to_base64(st->peer_public_key, t->cfg.peer_public_key);
 	snprintf(st->state, sizeof(st->state), "%s", peer_state_name(peer->state));
 	snprintf(st->path, sizeof(st->path), "%s", peer_path_name(peer->path));
-	if (peer->has_endpoint && peer->path != PATH_NONE)
+	/* On the relay, the endpoint in use is the relay server's. */
+	if (peer->path == PATH_RELAY && t->meet.has_relay)
+		rdv_endpoint_str(&t->meet.servers[t->meet.relay_server].addr, st->endpoint,
+				 sizeof(st->endpoint));
+	else if (peer->has_endpoint && peer->path == PATH_DIRECT)
 		rdv_endpoint_str(&peer->endpoint, st->endpoint, sizeof(st->endpoint));
+	if (t->meet.has_reflexive)
+		rdv_endpoint_str(&t->meet.reflexive, st->reflexive_endpoint,
+				 sizeof(st->reflexive_endpoint));
 	snprintf(st->reason, sizeof(st->reason), "%s", peer->reason);
 	st->last_handshake_age_s =
 		peer->last_handshake_ms ? (int64_t)((clock_now_ms() - peer->last_handshake_ms) / 1000)
 					: -1;
-	st->rtt_ms = -1;
+	st->rtt_ms = peer->punch.has_chosen && peer->path == PATH_DIRECT ? peer->punch.rtt_ms : -1;
 	st->rx_bytes = peer->rx_bytes;
 	st->tx_bytes = peer->tx_bytes;
 	st->keepalive_s = peer->persistent_keepalive_s;

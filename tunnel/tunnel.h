@@ -16,6 +16,7 @@
 #include "tunnel/control.h"
 #include "tunnel/control_socket.h"
 #include "tunnel/loop.h"
+#include "tunnel/meet.h"
 #include "tunnel/peer.h"
 #include "tunnel/udp.h"
 
@@ -32,6 +33,7 @@ struct tunnel {
 	struct noise_local local;
 	struct cookie_checker cookie_checker;
 	struct peer peer;
+	struct meet meet;
 
 	struct tun_device tun;
 	struct tun_applied tun_applied;

@@ -1,0 +1,292 @@
+/* Candidates, probe bursts and the choice of the direct path. */
+#include "tunnel/punch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "tunnel/peer.h"
+#include "tunnel/relay.h"
+#include "tunnel/send.h"
+#include "tunnel/tunnel.h"
+
+static const char *const kind_names[] = {
+	[CANDIDATE_LAN] = "LAN",
+	[CANDIDATE_STATIC] = "configured",
+	[CANDIDATE_REFLEXIVE] = "public",
+	[CANDIDATE_LEARNED] = "learned",
+};
+
+static void punch_forget_index(struct peer *peer, size_t i);
+
+static uint64_t now(const struct peer *peer)
+{
+	return peer->tunnel->loop.now_ms;
+}
+
+static void arm(struct peer *peer, uint64_t delay_ms)
+{
+	if (loop_timer_arm(&peer->tunnel->loop, &peer->punch.timer, now(peer) + delay_ms) != 0)
+		log_error("timer table full");
+}
+
+static uint64_t new_token(void)
+{
+	uint64_t token;
+
+	do
+		randombytes_buf(&token, sizeof(token));
+	while (token == 0);
+	return token;
+}
+
+static void send_request(struct peer *peer, struct candidate *c)
+{
+	struct punch *p = &peer->punch;
+	uint8_t msg[PROBE_LEN];
+
+	if (!c->token)
+		c->token = new_token();
+	c->sent_ms = now(peer);
+	probe_build(msg, p->key, peer->tunnel->local.public_key, PROBE_REQUEST, c->token);
+	if (udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
+		p->probes_sent++;
+}
+
+static void send_burst_round(struct peer *peer)
+{
+	struct punch *p = &peer->punch;
+
+	for (size_t i = 0; i < p->n_candidates; i++)
+		send_request(peer, &p->candidates[i]);
+}
+
+/* Moves WireGuard onto candidate i. */
+static void choose(struct peer *peer, size_t i)
+{
+	struct punch *p = &peer->punch;
+	struct candidate *c = &p->candidates[i];
+	char ep[RDV_ENDPOINT_STR];
+	bool had_path = peer->path == PATH_DIRECT;
+
+	p->has_chosen = true;
+	p->chosen = i;
+	p->rtt_ms = (int64_t)(now(peer) - c->sent_ms);
+	log_info("%s: direct path to %s (%s address) answered in %lld ms", peer->tunnel->cfg.name,
+		 rdv_endpoint_str(&c->ep, ep, sizeof(ep)), kind_names[c->kind],
+		 (long long)p->rtt_ms);
+	peer_set_endpoint(peer, &c->ep);
+	peer->path = PATH_DIRECT;
+	if (peer->keypairs.current.valid) {
+		/* The session carries over; the peer roams on our next packet. */
+		peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+		send_keepalive(peer);
+	} else {
+		peer_set_state(peer, LINK_PUNCHING, PATH_DIRECT,
+			       "direct path found, WireGuard handshake under way");
+		/* A new path deserves a handshake now, whatever the rate limit. */
+		if (!had_path || !peer->handshake_attempts)
+			send_handshake_initiation(peer, true);
+	}
+}
+
+static void burst_over(struct peer *peer)
+{
+	struct punch *p = &peer->punch;
+
+	p->active = false;
+	if (p->has_chosen && peer->path == PATH_DIRECT)
+		return;
+	if (relay_start(peer))
+		log_info("%s: no direct path answered within %d s; using the relay, still "
+			 "probing every %d s", peer->tunnel->cfg.name, PUNCH_WINDOW_MS / 1000,
+			 PUNCH_BACKGROUND_MS / 1000);
+	else
+		peer_set_state(peer, LINK_PUNCHING, PATH_NONE,
+			       "punching failed: no candidate answered (a symmetric NAT on both "
+			       "sides?) and no relay is available");
+	arm(peer, PUNCH_BACKGROUND_MS);
+}
+
+static void punch_tick(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, punch.timer);
+	struct punch *p = &peer->punch;
+
+	if (!p->active) {
+		/* background: another burst while no direct path works */
+		if (!(p->has_chosen && peer->path == PATH_DIRECT))
+			punch_start(peer);
+		return;
+	}
+	if (now_ms >= p->window_end_ms) {
+		burst_over(peer);
+		return;
+	}
+	send_burst_round(peer);
+	arm(peer, PUNCH_INTERVAL_MS + randombytes_uniform(PUNCH_JITTER_MS));
+}
+
+void punch_init(struct peer *peer)
+{
+	struct punch *p = &peer->punch;
+
+	probe_key_derive(p->key, peer->handshake.precomputed_static_static);
+	p->timer.expired = punch_tick;
+	p->rtt_ms = -1;
+}
+
+void punch_destroy(struct peer *peer)
+{
+	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.timer);
+	sodium_memzero(peer->punch.key, sizeof(peer->punch.key));
+}
+
+void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind)
+{
+	struct punch *p = &peer->punch;
+	size_t learned = 0, oldest = SIZE_MAX;
+
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		struct candidate *c = &p->candidates[i];
+
+		if (rdv_endpoint_equal(&c->ep, ep)) {
+			if (kind < c->kind)
+				c->kind = kind;
+			return;
+		}
+		if (c->kind == CANDIDATE_LEARNED) {
+			learned++;
+			if (oldest == SIZE_MAX)
+				oldest = i;
+		}
+	}
+	/* Learned candidates come from the network: keep only a few, so a flood
+	 * of replayed requests cannot crowd out the real ones. */
+	if (kind == CANDIDATE_LEARNED && learned >= PUNCH_MAX_LEARNED)
+		punch_forget_index(peer, oldest);
+	if (p->n_candidates == PUNCH_MAX_CANDIDATES)
+		return;
+	p->candidates[p->n_candidates++] = (struct candidate){ .ep = *ep, .kind = kind };
+}
+
+/* Removes candidate i, keeping `chosen` pointing at the same endpoint. */
+static void punch_forget_index(struct peer *peer, size_t i)
+{
+	struct punch *p = &peer->punch;
+
+	if (p->has_chosen && p->chosen == i)
+		p->has_chosen = false;
+	else if (p->has_chosen && p->chosen > i)
+		p->chosen--;
+	memmove(&p->candidates[i], &p->candidates[i + 1],
+		(p->n_candidates - i - 1) * sizeof(p->candidates[0]));
+	p->n_candidates--;
+}
+
+void punch_forget(struct peer *peer, enum candidate_kind kind)
+{
+	struct punch *p = &peer->punch;
+
+	for (size_t i = p->n_candidates; i-- > 0;) {
+		if (p->candidates[i].kind == kind)
+			punch_forget_index(peer, i);
+	}
+}
+
+void punch_start(struct peer *peer)
+{
+	struct punch *p = &peer->punch;
+	char reason[CONTROL_REASON_MAX];
+
+	if (p->n_candidates == 0)
+		return;
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		p->candidates[i].token = 0; /* fresh tokens for each burst */
+		p->candidates[i].answered = false;
+	}
+	p->active = true;
+	p->window_end_ms = now(peer) + PUNCH_WINDOW_MS;
+	if (peer->state == LINK_CONNECTING) {
+		snprintf(reason, sizeof(reason), "probing %zu candidate endpoint%s of the peer",
+			 p->n_candidates, p->n_candidates == 1 ? "" : "s");
+		peer_set_state(peer, LINK_PUNCHING, peer->path, reason);
+	}
+	send_burst_round(peer);
+	arm(peer, PUNCH_INTERVAL_MS + randombytes_uniform(PUNCH_JITTER_MS));
+}
+
+static void handle_request(struct peer *peer, const struct udp_datagram *d, uint64_t token)
+{
+	struct punch *p = &peer->punch;
+	uint8_t msg[PROBE_LEN];
+	bool known = false;
+
+	probe_build(msg, p->key, peer->tunnel->local.public_key, PROBE_RESPONSE, token);
+	if (udp_send(&peer->tunnel->udp, &d->from, msg, sizeof(msg)) != 0)
+		return;
+	for (size_t i = 0; i < p->n_candidates && !known; i++)
+		known = rdv_endpoint_equal(&p->candidates[i].ep, &d->from);
+	if (!known) {
+		punch_add_candidate(peer, &d->from, CANDIDATE_LEARNED);
+		for (size_t i = 0; i < p->n_candidates; i++) {
+			if (rdv_endpoint_equal(&p->candidates[i].ep, &d->from))
+				send_request(peer, &p->candidates[i]);
+		}
+	}
+	/* The peer is punching towards us: punch back unless we have a path. */
+	if (!p->active && !(p->has_chosen && peer->path == PATH_DIRECT))
+		punch_start(peer);
+}
+
+static void handle_response(struct peer *peer, const struct udp_datagram *d, uint64_t token)
+{
+	struct punch *p = &peer->punch;
+
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		struct candidate *c = &p->candidates[i];
+
+		if (!c->token || c->token != token || !rdv_endpoint_equal(&c->ep, &d->from))
+			continue;
+		/* The token lives for the whole burst, so each round's answer
+		 * counts; only the first one can change the path. */
+		p->probes_answered++;
+		if (c->answered) {
+			if (p->has_chosen && i == p->chosen)
+				p->rtt_ms = (int64_t)(now(peer) - c->sent_ms);
+			return;
+		}
+		c->answered = true;
+		if (!p->has_chosen || peer->path != PATH_DIRECT ||
+		    c->kind < p->candidates[p->chosen].kind)
+			choose(peer, i);
+		else if (i == p->chosen)
+			p->rtt_ms = (int64_t)(now(peer) - c->sent_ms);
+		return;
+	}
+	tunnel_drop(peer->tunnel, DROP_REPLAYED, "probe response to no request of ours");
+}
+
+void punch_receive(struct peer *peer, const struct udp_datagram *d)
+{
+	enum probe_kind kind;
+	uint64_t token;
+	int r;
+
+	r = probe_parse(d->data, d->len, peer->punch.key, peer->handshake.remote_static, &kind,
+			&token);
+	if (r == -EINVAL) {
+		tunnel_drop(peer->tunnel, DROP_MALFORMED, "malformed probe");
+		return;
+	}
+	if (r) {
+		tunnel_drop(peer->tunnel, DROP_UNAUTHENTICATED, "probe not signed by the peer");
+		return;
+	}
+	if (kind == PROBE_REQUEST)
+		handle_request(peer, d, token);
+	else
+		handle_response(peer, d, token);
+}

@@ -1,0 +1,88 @@
+/* Hole punching: after an introduction both peers fire authenticated probes
+ * (crypto/probe.h) at every candidate endpoint of the other at once, every
+ * PUNCH_INTERVAL_MS with jitter. A candidate whose response comes back
+ * carrying our token has worked both ways; the best one wins (LAN over a
+ * static Endpoint over reflexive over learned), WireGuard moves onto it.
+ *
+ * A valid request from an address we did not know is a "learned"
+ * (peer-reflexive) candidate, as in ICE: the fresh mapping a symmetric NAT
+ * made for the peer. We probe it back, which is how a symmetric NAT on one
+ * side still gets a direct path when the other side lets it in.
+ *
+ * If nothing answers within PUNCH_WINDOW_MS the link falls back to the
+ * relay and keeps probing every PUNCH_BACKGROUND_MS, moving to a direct
+ * path as soon as one answers. */
+#ifndef TUNNEL_PUNCH_H
+#define TUNNEL_PUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/probe.h"
+#include "rendezvous/endpoint.h"
+#include "tunnel/loop.h"
+
+struct peer;
+struct udp_datagram;
+
+enum punch_timing {
+	PUNCH_INTERVAL_MS = 200,
+	PUNCH_JITTER_MS = 50,
+	PUNCH_WINDOW_MS = 4000,
+	PUNCH_BACKGROUND_MS = 5000,
+};
+
+enum punch_limits {
+	PUNCH_MAX_CANDIDATES = 20,
+	PUNCH_MAX_LEARNED = 4,
+};
+
+/* Lower is better. */
+enum candidate_kind {
+	CANDIDATE_LAN,
+	CANDIDATE_STATIC,
+	CANDIDATE_REFLEXIVE,
+	CANDIDATE_LEARNED,
+};
+
+struct candidate {
+	struct rdv_endpoint ep;
+	enum candidate_kind kind;
+	uint64_t token;      /* of the last request we sent it, 0: none */
+	uint64_t sent_ms;
+	bool answered;
+};
+
+struct punch {
+	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
+	struct candidate candidates[PUNCH_MAX_CANDIDATES];
+	size_t n_candidates;
+	bool active;             /* probing now */
+	bool has_chosen;
+	size_t chosen;           /* index into candidates */
+	uint64_t window_end_ms;  /* end of the current burst */
+	int64_t rtt_ms;          /* of the chosen path, -1: unknown */
+	struct loop_timer timer;
+	uint64_t probes_sent, probes_answered;
+};
+
+/* Derives the probe key; call once the peer's handshake state exists. */
+void punch_init(struct peer *peer);
+
+/* Wipes the key and stops the timer. */
+void punch_destroy(struct peer *peer);
+
+/* Adds a candidate (duplicates are merged, keeping the better kind). */
+void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind);
+
+/* Forgets every candidate of `kind` (a new introduction replaces them). */
+void punch_forget(struct peer *peer, enum candidate_kind kind);
+
+/* Starts a burst of probes at every candidate now. */
+void punch_start(struct peer *peer);
+
+/* Handles a probe datagram (DEMUX_PROBE) received directly from d->from. */
+void punch_receive(struct peer *peer, const struct udp_datagram *d);
+
+#endif
