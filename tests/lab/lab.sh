@@ -66,6 +66,7 @@ LAB_PUB6_2=2001:db8::2
 LAB_NAT_TYPES="none full-cone restricted-cone port-restricted symmetric"
 LAB_DIR=${LAB_DIR:-}
 
+# LAB_LANNET/LAB_LANNET6[router]: the LAN prefixes (for routes of later tests).
 declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
   LAB_UPNS=() LAB_WANADDR=() LAB_WANGW=() LAB_LANBR=() LAB_NAT=() \
   LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=()
@@ -258,6 +259,7 @@ lab_site() {
   local rns=${LAB_NS[$r]} br=${LAB_LANBR[$r]}
   if [[ $nat == none ]]; then
     local base=$((16 * i))
+    # shellcheck disable=SC2034 # read by tests that add routes
     LAB_LANNET[$r]="192.0.2.$base/28"; LAB_LANNET6[$r]="2001:db8:$i::/64"
     _lab_run ip -n "$rns" addr add "192.0.2.$((base + 1))/28" dev "$br" || return 1
     _lab_run ip -n "$rns" addr add "2001:db8:$i::1/64" dev "$br" nodad || return 1
@@ -375,7 +377,9 @@ lab_nat_set() {
 lab_udp_timeout() {
   local r=$1 secs=$2
   _lab_is_router "$r" || return 1
-  [[ $secs =~ ^[0-9]+$ ]] && ((secs >= 1 && secs <= 86400)) || { _lab_die "bad timeout '$secs'"; return 1; }
+  if ! [[ $secs =~ ^[0-9]+$ ]] || ((secs < 1 || secs > 86400)); then
+    _lab_die "bad timeout '$secs'"; return 1
+  fi
   LAB_TIMEOUT[$r]=$secs
   if [[ ${LAB_NAT[$r]} == *cone ]]; then
     # The cone bindings live as long as a conntrack entry would.
