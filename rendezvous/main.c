@@ -3,6 +3,7 @@
  * Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or key file. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
 	int fds[RDV_LOOP_LISTEN_MAX];
 	bool verbose = false;
 	unsigned long v;
+	sigset_t sigs;
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
@@ -138,7 +140,13 @@ int main(int argc, char **argv)
 		lc.n_listen = 2;
 	}
 	log_open("tunnel-rendezvous", false, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (sodium_init() < 0)
+	/* Block the loop's signals before anyone can learn we are up (the public
+	 * key line): a SIGUSR1 that early must queue, not kill. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0 || sodium_init() < 0)
 		return 1;
 	r = keyfile_read(key_path, cfg.private_key);
 	if (r < 0) {

@@ -4,3 +4,6 @@ tunnel_unit_test(NAME test_rdv_proto SOURCES tests/unit/test_rdv_proto.c LIBS re
 tunnel_unit_test(NAME test_rdv_demux SOURCES tests/unit/test_rdv_demux.c LIBS rendezvous)
 tunnel_unit_test(NAME test_stun SOURCES tests/unit/test_stun.c LIBS rendezvous PkgConfig::JANSSON)
 tunnel_unit_test(NAME test_rdv_server SOURCES tests/unit/test_rdv_server.c LIBS rendezvous)
+tunnel_unit_test(NAME test_rdv_amplify SOURCES tests/unit/test_rdv_amplify.c LIBS rendezvous)
+add_dependencies(test_rdv_amplify tunnel-rendezvous)
+set_property(TEST test_rdv_amplify APPEND PROPERTY LABELS rendezvous)
