@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
-#include "tunnel/cmd_genkey.h"
+#include "tunnel/commands.h"
 
 int cmd_genkey(int argc, char **argv)
 {

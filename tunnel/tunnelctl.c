@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include "common/compiler.h"
-#include "tunnel/cmd_genkey.h"
-#include "tunnel/cmd_pubkey.h"
 #include "tunnel/commands.h"
 
 struct command {
