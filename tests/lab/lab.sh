@@ -259,8 +259,10 @@ lab_site() {
   local rns=${LAB_NS[$r]} br=${LAB_LANBR[$r]}
   if [[ $nat == none ]]; then
     local base=$((16 * i))
-    # shellcheck disable=SC2034 # read by tests that add routes
-    LAB_LANNET[$r]="192.0.2.$base/28"; LAB_LANNET6[$r]="2001:db8:$i::/64"
+    LAB_LANNET[$r]="192.0.2.$base/28"
+    # Read by tests that add routes to the public LAN.
+    # shellcheck disable=SC2034
+    LAB_LANNET6[$r]="2001:db8:$i::/64"
     _lab_run ip -n "$rns" addr add "192.0.2.$((base + 1))/28" dev "$br" || return 1
     _lab_run ip -n "$rns" addr add "2001:db8:$i::1/64" dev "$br" nodad || return 1
     lab_exec inet ip route add "192.0.2.$base/28" via "$pubaddr" || return 1

@@ -1,0 +1,201 @@
+# shellcheck shell=bash
+# tests/lab/link.sh: runs the real link engine (tunnelctl, tunnel-rendezvous)
+# on the lab of lab.sh. Owns the keys, configs, run directories and daemons
+# of one test run; sourced by tests/lab/test_link_*.
+#
+# API (NODE is a lab node, LINK a link name = config name = interface name):
+#   link_require                    lab_require, plus the built binaries (exit 77)
+#   link_init                       after lab_init: work directory under LAB_DIR
+#   link_genkey KEYNAME             new private key in the work dir; prints its public key
+#   link_keyfile KEYNAME            path of that private key
+#   link_rdv_start [ADDR:PORT]      rendezvous server on pub (default LAB_PUB1:3478);
+#                                   sets LINK_RDV (address), LINK_RDV_KEY (public key)
+#   link_rdv_stat NAME              one counter of the server (SIGUSR1 + --stats file)
+#   link_conf NODE LINK             config from stdin -> NODE's config dir (mode 0600)
+#   link_ctl NODE ARGS...           tunnelctl ARGS in NODE with NODE's config/run dirs
+#   link_up NODE LINK [ARGS...]     `tunnelctl up LINK` (daemon mode) in NODE; records the
+#                                   daemon for cleanup; returns tunnelctl's exit code
+#   link_up_fg NODE LINK            `tunnelctl up LINK --foreground` via lab_spawn;
+#                                   sets LINK_PID, LINK_LOG
+#   link_down NODE LINK             `tunnelctl down LINK`
+#   link_status NODE LINK FIELD     a field of `status LINK --json` (dotted: dropped.no_route);
+#                                   JSON null prints "null"
+#   link_wait_state NODE LINK SECS STATE...   until the state is one of STATE
+#   link_daemon_pid NODE LINK       pid from the run dir's pid file
+#   link_cleanup                    down every link, stop daemons, lab_cleanup
+#   link_assert_clean               lab_assert_clean + no daemon, no run-dir file left
+# Globals: LINK_BIN_CTL, LINK_BIN_RDV, LINK_DIR, LINK_RDV, LINK_RDV_KEY,
+#   LINK_RDV_PID, LINK_RDV_STATS.
+
+# shellcheck source=tests/lab/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+
+LINK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LINK_BUILD=${TUNNEL_BUILD_DIR:-$LINK_SRC/build/sanitize}
+LINK_BIN_CTL=$LINK_BUILD/tunnel/tunnelctl
+LINK_BIN_RDV=$LINK_BUILD/rendezvous/tunnel-rendezvous
+LINK_DIR=""
+LINK_RDV="" LINK_RDV_KEY="" LINK_RDV_PID="" LINK_RDV_STATS=""
+# Daemons started by link_up: "NODE LINK" -> pid, so cleanup stops exactly them.
+declare -gA LINK_DAEMONS=()
+# Nodes whose run dirs we made (to check they are empty at the end).
+declare -gA LINK_NODES=()
+
+_link_die() { printf 'link: %s\n' "$*" >&2; return 1; }
+
+link_require() {
+  lab_require
+  local b
+  for b in "$LINK_BIN_CTL" "$LINK_BIN_RDV"; do
+    [[ -x $b ]] || { echo "link: skipped, $b is not built (TUNNEL_BUILD_DIR)" >&2; exit 77; }
+  done
+  command -v jq >/dev/null || { echo "link: skipped, jq is missing" >&2; exit 77; }
+}
+
+link_init() {
+  [[ -n $LAB_DIR && -d $LAB_DIR ]] || { _link_die "lab_init first"; return 1; }
+  LINK_DIR=$LAB_DIR/link
+  mkdir -p -m 0700 "$LINK_DIR/keys"
+}
+
+link_keyfile() { printf '%s\n' "$LINK_DIR/keys/$1.key"; }
+
+link_genkey() {
+  local f="$LINK_DIR/keys/$1.key"
+  (umask 077 && "$LINK_BIN_CTL" genkey >"$f") || return 1
+  "$LINK_BIN_CTL" pubkey <"$f"
+}
+
+_link_nodedir() {
+  local d="$LINK_DIR/node/$1"
+  if [[ -z ${LINK_NODES[$1]:-} ]]; then
+    mkdir -p -m 0700 "$d/cfg" "$d/run"
+    LINK_NODES[$1]=$d
+  fi
+  printf '%s\n' "$d"
+}
+
+link_rdv_start() {
+  local listen=${1:-$LAB_PUB1:3478}
+  LINK_RDV_KEY=$(link_genkey rendezvous) || return 1
+  LINK_RDV_STATS=$LINK_DIR/rendezvous.stats
+  lab_spawn pub "$LINK_BIN_RDV" --key "$(link_keyfile rendezvous)" --listen "$listen" \
+    --foreground --stats "$LINK_RDV_STATS"
+  LINK_RDV_PID=$LAB_PID
+  LINK_RDV=$listen
+  local log=$LAB_LOG
+  # The public key line comes after the socket is bound and signals are blocked.
+  _link_rdv_ready() { grep -qF "$LINK_RDV_KEY" "$log"; }
+  lab_wait_until 10 _link_rdv_ready || { cat "$log" >&2; return 1; }
+}
+
+# The server writes its counters on SIGUSR1 (write + rename): remove the old
+# file, signal, wait for the new one.
+link_rdv_stat() {
+  [[ -n $LINK_RDV_PID ]] || { _link_die "no rendezvous server"; return 1; }
+  rm -f "$LINK_RDV_STATS"
+  kill -USR1 "$LINK_RDV_PID" || return 1
+  lab_wait_until 5 test -s "$LINK_RDV_STATS" || return 1
+  awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "$LINK_RDV_STATS" ||
+    { _link_die "no counter '$1' in the rendezvous stats"; return 1; }
+}
+
+link_conf() {
+  local node=$1 name=$2 d
+  d=$(_link_nodedir "$node") || return 1
+  (umask 077 && cat >"$d/cfg/$name.conf") || return 1
+  chmod 0600 "$d/cfg/$name.conf"
+}
+
+link_ctl() {
+  local node=$1 d; shift
+  d=$(_link_nodedir "$node") || return 1
+  lab_exec "$node" env TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" "$LINK_BIN_CTL" "$@"
+}
+
+link_daemon_pid() {
+  local f="$LINK_DIR/node/$1/run/$2.pid" pid
+  [[ -f $f ]] || return 1
+  read -r pid <"$f" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# `tunnelctl up` in daemon mode, the command a user runs. The daemon is a
+# grandchild we do not hold, so its pid (from the pid file) is recorded to
+# stop exactly it later.
+link_up() {
+  local node=$1 name=$2 rc=0 pid; shift 2
+  link_ctl "$node" up "$name" "$@" || rc=$?
+  if pid=$(link_daemon_pid "$node" "$name"); then LINK_DAEMONS["$node $name"]=$pid; fi
+  return $rc
+}
+
+link_up_fg() {
+  local node=$1 name=$2 d
+  d=$(_link_nodedir "$node") || return 1
+  lab_spawn "$node" env TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" \
+    "$LINK_BIN_CTL" up "$name" --foreground
+  LINK_PID=$LAB_PID LINK_LOG=$LAB_LOG
+}
+
+link_down() { link_ctl "$1" down "$2"; }
+
+link_status() {
+  local node=$1 name=$2 field=$3 d json
+  d=$(_link_nodedir "$node") || return 1
+  json=$(ip netns exec "$(lab_ns "$node")" env TUNNEL_RUN_DIR="$d/run" \
+    "$LINK_BIN_CTL" status "$name" --json 2>/dev/null) || return 1
+  jq -er --arg n "$name" --arg f "$field" \
+    '.[] | select(.name == $n) | getpath($f | split(".")) | if . == null then "null" else tostring end' \
+    <<<"$json"
+}
+
+link_wait_state() {
+  local node=$1 name=$2 secs=$3; shift 3
+  _link_state_in() {
+    local s w
+    s=$(link_status "$node" "$name" state) || return 1
+    for w in "$@"; do [[ $s == "$w" ]] && return 0; done
+    return 1
+  }
+  lab_wait_until "$secs" _link_state_in "$@"
+}
+
+# Is pid $1 a tunnelctl process (and so still ours, not a reused pid)?
+_link_is_daemon() {
+  local exe
+  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+  [[ $exe == "$LINK_BIN_CTL" ]]
+}
+
+link_cleanup() {
+  local k pid n
+  for k in "${!LINK_DAEMONS[@]}"; do
+    pid=${LINK_DAEMONS[$k]}
+    _link_is_daemon "$pid" || continue
+    # shellcheck disable=SC2086
+    link_down $k >/dev/null 2>&1 || true
+    for ((n = 0; n < 30 && $(_link_is_daemon "$pid" && echo 1 || echo 0); n++)); do sleep 0.1; done
+    if _link_is_daemon "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+  lab_cleanup
+}
+
+link_assert_clean() {
+  local k pid left="" f
+  for k in "${!LINK_DAEMONS[@]}"; do
+    pid=${LINK_DAEMONS[$k]}
+    ! _link_is_daemon "$pid" || left+=" daemon $pid ($k)"
+  done
+  for k in "${!LINK_NODES[@]}"; do
+    for f in "${LINK_NODES[$k]}"/run/*; do
+      [[ -e $f ]] && left+=" file $f"
+    done
+  done
+  if [[ -n $left ]]; then
+    printf 'link: left behind:%s\n' "$left" >&2
+    return 1
+  fi
+  lab_assert_clean
+}
