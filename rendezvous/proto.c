@@ -303,7 +303,7 @@ static enum rdv_status get_endpoints(const msgpack_object *o, struct rdv_endpoin
 static enum rdv_status get_field(struct rdv_msg *m, int f, const msgpack_object *v)
 {
 	enum rdv_status s = RDV_OK;
-	uint64_t u;
+	uint64_t u = 0;
 
 	switch (f) {
 	case F_LAN:
