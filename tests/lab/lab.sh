@@ -52,7 +52,8 @@
 #   lab_show                        table of nodes, namespaces, addresses, NAT types
 #   lab_cleanup                     stop processes, delete every namespace
 #   lab_assert_clean                fail if anything of this run is left
-# Globals: LAB_ID (default $$), LAB_VERBOSE (default 1), LAB_DIR (logs),
+# Globals: LAB_ID (default $$; set before sourcing), LAB_VERBOSE (default 1),
+#   LAB_DIR (logs; a temporary directory removed by lab_cleanup unless preset),
 #   LAB_PUB1 LAB_PUB2 LAB_PUB6_1 LAB_PUB6_2 (the public host's addresses).
 # NAT types: none full-cone restricted-cone port-restricted symmetric.
 
@@ -65,6 +66,7 @@ LAB_PUB6_1=2001:db8::1
 LAB_PUB6_2=2001:db8::2
 LAB_NAT_TYPES="none full-cone restricted-cone port-restricted symmetric"
 LAB_DIR=${LAB_DIR:-}
+LAB_DIR_OWNED=0
 
 # LAB_LANNET/LAB_LANNET6[router]: the LAN prefixes (for routes of later tests).
 declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
@@ -153,9 +155,12 @@ _lab_bridge() {
 
 lab_init() {
   ((LAB_INITED == 0)) || { _lab_die "lab_init called twice"; return 1; }
-  ((${#LAB_PREFIX} <= 10)) || { _lab_die "LAB_ID '$LAB_ID' too long"; return 1; }
-  [[ -n $LAB_DIR ]] || LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}.XXXXXX")
-  mkdir -p "$LAB_DIR"
+  [[ $LAB_ID =~ ^[a-z0-9]{1,7}$ ]] || { _lab_die "LAB_ID '$LAB_ID': 1-7 of [a-z0-9]"; return 1; }
+  if [[ -z $LAB_DIR ]]; then
+    LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}.XXXXXX") || return 1
+    LAB_DIR_OWNED=1
+  fi
+  mkdir -p "$LAB_DIR" || return 1
   LAB_INITED=1
   _lab_newns inet || return 1
   local br="${LAB_PREFIX}br" ns=${LAB_NS[inet]}
@@ -405,9 +410,13 @@ lab_readdress() {
   local r=$1 new=${2:-}
   _lab_is_router "$r" || return 1
   local old=${LAB_WANADDR[$r]} w=${LAB_WANIF[$r]} i=${LAB_SITEIDX[$r]}
-  [[ -n $new ]] || new="${old%.*}.$((10 * i + 5))"
+  if [[ -z $new ]]; then
+    # Alternate between two spare addresses of the site on repeated calls.
+    new="${old%.*}.$((10 * i + 5))"
+    [[ $new != "$old" ]] || new="${old%.*}.$((10 * i + 6))"
+  fi
   [[ $new =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { _lab_die "bad address '$new'"; return 1; }
-  [[ $new != "$old" ]] || new="${old%.*}.$((10 * i + 6))"
+  [[ $new != "$old" ]] || { _lab_die "$r already has $new"; return 1; }
   local plen=24
   # Deleting the address also drops the masqueraded conntrack entries on it.
   lab_exec "$r" ip addr del "$old/$plen" dev "$w" || return 1
@@ -560,8 +569,9 @@ lab_cleanup() {
     ip netns del "${LAB_NS[$node]}" 2>/dev/null || true
   done
   LAB_NS=()
-  if [[ -n $LAB_DIR && -d $LAB_DIR ]]; then rm -rf -- "$LAB_DIR"; fi
-  LAB_DIR=""
+  # Logs go with the lab only when the lab made their directory.
+  if ((LAB_DIR_OWNED)) && [[ -d $LAB_DIR ]]; then rm -rf -- "$LAB_DIR"; LAB_DIR=""; fi
+  LAB_DIR_OWNED=0
   return 0
 }
 

@@ -40,6 +40,7 @@ LINK_RDV="" LINK_RDV_KEY="" LINK_RDV_PID="" LINK_RDV_STATS=""
 declare -gA LINK_DAEMONS=()
 # Nodes whose run dirs we made (to check they are empty at the end).
 declare -gA LINK_NODES=()
+LINK_LEFT=""
 
 _link_die() { printf 'link: %s\n' "$*" >&2; return 1; }
 
@@ -66,13 +67,14 @@ link_genkey() {
   "$LINK_BIN_CTL" pubkey <"$f"
 }
 
+# Sets _ND to NODE's directory (cfg/, run/); not in $(...), it records the node.
 _link_nodedir() {
-  local d="$LINK_DIR/node/$1"
+  _ND="$LINK_DIR/node/$1"
+  [[ -n $LINK_DIR ]] || { _link_die "link_init first"; return 1; }
   if [[ -z ${LINK_NODES[$1]:-} ]]; then
-    mkdir -p -m 0700 "$d/cfg" "$d/run"
-    LINK_NODES[$1]=$d
+    mkdir -p -m 0700 "$_ND/cfg" "$_ND/run" || return 1
+    LINK_NODES[$1]=$_ND
   fi
-  printf '%s\n' "$d"
 }
 
 link_rdv_start() {
@@ -102,14 +104,14 @@ link_rdv_stat() {
 
 link_conf() {
   local node=$1 name=$2 d
-  d=$(_link_nodedir "$node") || return 1
+  _link_nodedir "$node" || return 1; d=$_ND
   (umask 077 && cat >"$d/cfg/$name.conf") || return 1
   chmod 0600 "$d/cfg/$name.conf"
 }
 
 link_ctl() {
   local node=$1 d; shift
-  d=$(_link_nodedir "$node") || return 1
+  _link_nodedir "$node" || return 1; d=$_ND
   lab_exec "$node" env TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" "$LINK_BIN_CTL" "$@"
 }
 
@@ -131,9 +133,17 @@ link_up() {
   return $rc
 }
 
+# Records the daemon of NODE's LINK for cleanup (after an `up` that ran in
+# the background, where link_up's bookkeeping would be lost).
+link_track() {
+  local pid
+  pid=$(link_daemon_pid "$1" "$2") || { _link_die "no pid file for $2 on $1"; return 1; }
+  LINK_DAEMONS["$1 $2"]=$pid
+}
+
 link_up_fg() {
   local node=$1 name=$2 d
-  d=$(_link_nodedir "$node") || return 1
+  _link_nodedir "$node" || return 1; d=$_ND
   lab_spawn "$node" env TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" \
     "$LINK_BIN_CTL" up "$name" --foreground
   LINK_PID=$LAB_PID LINK_LOG=$LAB_LOG
@@ -143,7 +153,7 @@ link_down() { link_ctl "$1" down "$2"; }
 
 link_status() {
   local node=$1 name=$2 field=$3 d json
-  d=$(_link_nodedir "$node") || return 1
+  _link_nodedir "$node" || return 1; d=$_ND
   json=$(ip netns exec "$(lab_ns "$node")" env TUNNEL_RUN_DIR="$d/run" \
     "$LINK_BIN_CTL" status "$name" --json 2>/dev/null) || return 1
   jq -er --arg n "$name" --arg f "$field" \
@@ -151,15 +161,57 @@ link_status() {
     <<<"$json"
 }
 
+_link_state_in() {
+  local node=$1 name=$2 s w; shift 2
+  s=$(link_status "$node" "$name" state) || return 1
+  for w in "$@"; do [[ $s == "$w" ]] && return 0; done
+  return 1
+}
+
 link_wait_state() {
   local node=$1 name=$2 secs=$3; shift 3
-  _link_state_in() {
-    local s w
-    s=$(link_status "$node" "$name" state) || return 1
-    for w in "$@"; do [[ $s == "$w" ]] && return 0; done
-    return 1
-  }
-  lab_wait_until "$secs" _link_state_in "$@"
+  lab_wait_until "$secs" _link_state_in "$node" "$name" "$@"
+}
+
+# link_pair NODE1 LINK1 NODE2 LINK2: the configs of one link between two
+# nodes, NODE1 = 10.77.0.1 / fd77::1, NODE2 = 10.77.0.2 / fd77::2; LINK1 is
+# the link's name on NODE1 (a laptop runs `up home`). Tunables (unset =
+# default): LINK_KEEPALIVE, LINK_ALLOWED1 / LINK_ALLOWED2 (extra AllowedIPs
+# NODE1 / NODE2 accepts from the other), LINK_ENDPOINT1 / LINK_ENDPOINT2
+# (static Endpoint NODE1 / NODE2 uses), LINK_PORT1 / LINK_PORT2 (ListenPort),
+# LINK_NO_RDV=1 (no Rendezvous). Keys are made once per node.
+link_pair() {
+  local n1=$1 l1=$2 n2=$3 l2=$4 pub1 pub2
+  pub1=$(_link_nodekey "$n1") && pub2=$(_link_nodekey "$n2") || return 1
+  _link_conf_one "$n1" "$l1" 1 "$pub2" "10.77.0.2/32, fd77::2/128${LINK_ALLOWED1:+, $LINK_ALLOWED1}" \
+    "${LINK_ENDPOINT1:-}" "${LINK_PORT1:-}" || return 1
+  _link_conf_one "$n2" "$l2" 2 "$pub1" "10.77.0.1/32, fd77::1/128${LINK_ALLOWED2:+, $LINK_ALLOWED2}" \
+    "${LINK_ENDPOINT2:-}" "${LINK_PORT2:-}"
+}
+
+_link_nodekey() {
+  local f; f=$(link_keyfile "node-$1")
+  if [[ -f $f ]]; then "$LINK_BIN_CTL" pubkey <"$f"; else link_genkey "node-$1"; fi
+}
+
+_link_conf_one() {
+  local node=$1 name=$2 i=$3 peerpub=$4 allowed=$5 endpoint=$6 port=$7
+  {
+    echo "[Interface]"
+    echo "PrivateKeyFile = $(link_keyfile "node-$node")"
+    echo "Address = 10.77.0.$i/24, fd77::$i/64"
+    [[ -z $port ]] || echo "ListenPort = $port"
+    if [[ -z ${LINK_NO_RDV:-} ]]; then
+      echo "Rendezvous = $LINK_RDV"
+      echo "RendezvousKey = $LINK_RDV_KEY"
+    fi
+    echo
+    echo "[Peer]"
+    echo "PublicKey = $peerpub"
+    echo "AllowedIPs = $allowed"
+    [[ -z $endpoint ]] || echo "Endpoint = $endpoint"
+    [[ -z ${LINK_KEEPALIVE:-} ]] || echo "PersistentKeepalive = $LINK_KEEPALIVE"
+  } | link_conf "$node" "$name"
 }
 
 # Is pid $1 a tunnelctl process (and so still ours, not a reused pid)?
@@ -170,28 +222,49 @@ _link_is_daemon() {
 }
 
 link_cleanup() {
-  local k pid n
+  local k pid n f
+  LINK_LEFT=""
+  # Daemons we did not get to record (a test that failed half-way).
+  for k in "${!LINK_NODES[@]}"; do
+    for f in "${LINK_NODES[$k]}"/run/*.pid; do
+      [[ -e $f ]] || continue
+      n=${f##*/}
+      if pid=$(link_daemon_pid "$k" "${n%.pid}") && _link_is_daemon "$pid"; then
+        [[ -n ${LINK_DAEMONS["$k ${n%.pid}"]:-} ]] || LINK_DAEMONS["$k ${n%.pid}"]=$pid
+      fi
+    done
+  done
   for k in "${!LINK_DAEMONS[@]}"; do
     pid=${LINK_DAEMONS[$k]}
     _link_is_daemon "$pid" || continue
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # "NODE LINK"
     link_down $k >/dev/null 2>&1 || true
-    for ((n = 0; n < 30 && $(_link_is_daemon "$pid" && echo 1 || echo 0); n++)); do sleep 0.1; done
-    if _link_is_daemon "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    for ((n = 0; n < 30; n++)); do
+      _link_is_daemon "$pid" || break
+      sleep 0.1
+    done
+    if _link_is_daemon "$pid"; then
+      LINK_LEFT+=" daemon $pid ($k) survived down"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
   done
+  # Foreground links and the server get TERM now, so that their run-dir
+  # files can be checked before lab_cleanup removes the work directory.
+  for pid in "${LAB_PIDS[@]}"; do lab_stop "$pid" 2>/dev/null || true; done
+  for k in "${!LINK_NODES[@]}"; do
+    for f in "${LINK_NODES[$k]}"/run/*; do
+      [[ -e $f ]] && LINK_LEFT+=" file $f"
+    done
+  done
+  LINK_NODES=()
   lab_cleanup
 }
 
 link_assert_clean() {
-  local k pid left="" f
+  local k pid left=${LINK_LEFT:-}
   for k in "${!LINK_DAEMONS[@]}"; do
     pid=${LINK_DAEMONS[$k]}
     ! _link_is_daemon "$pid" || left+=" daemon $pid ($k)"
-  done
-  for k in "${!LINK_NODES[@]}"; do
-    for f in "${LINK_NODES[$k]}"/run/*; do
-      [[ -e $f ]] && left+=" file $f"
-    done
   done
   if [[ -n $left ]]; then
     printf 'link: left behind:%s\n' "$left" >&2
