@@ -62,8 +62,8 @@ enum rdv_error_code {
 	RDV_ERROR_NOT_REGISTERED = 1, /* relay before any REGISTER, or lease expired */
 	RDV_ERROR_NOT_INTRODUCED = 2, /* relay to a peer without mutual intent */
 	RDV_ERROR_SERVER_FULL = 3,    /* --max-peers registrations already held */
-	RDV_ERROR_RATE_LIMITED = 4,   /* relay over the per-peer byte rate */
-	RDV_ERROR_BAD_REQUEST = 5,    /* a message only the server may send */
+	RDV_ERROR_RATE_LIMITED = 4,   /* reserved: over-budget relay is dropped silently */
+	RDV_ERROR_BAD_REQUEST = 5,    /* reserved: server-only messages are dropped silently */
 };
 
 /* Outcome of decoding or opening a message; every rejection has a name. */
