@@ -144,6 +144,21 @@ void meet_start(struct tunnel *t)
 	poll_servers(&m->timer, now(t));
 }
 
+void meet_refresh(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	struct rdv_endpoint lan[RDV_LAN_MAX];
+	size_t n_lan = lan_candidates(t, lan, RDV_LAN_MAX);
+
+	if (m->n_servers == 0)
+		return;
+	for (size_t i = 0; i < m->n_servers; i++) {
+		if (rdv_client_set_lan(&m->servers[i].client, lan, n_lan, now(t)) != 0)
+			log_error("%s: too many LAN addresses", t->cfg.name);
+	}
+	poll_servers(&m->timer, now(t));
+}
+
 void meet_destroy(struct tunnel *t)
 {
 	struct meet *m = &t->meet;

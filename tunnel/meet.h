@@ -47,6 +47,10 @@ must_check int meet_init(struct tunnel *t);
 /* Sends the first registrations and starts the refresh timer. */
 void meet_start(struct tunnel *t);
 
+/* Registers again with every server now, with our current LAN addresses:
+ * the link suspects its path died, maybe because an address changed. */
+void meet_refresh(struct tunnel *t);
+
 /* Wipes the clients' keys. */
 void meet_destroy(struct tunnel *t);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "tunnel/meet.h"
 #include "tunnel/peer.h"
 #include "tunnel/relay.h"
 #include "tunnel/send.h"
@@ -95,10 +96,16 @@ static void choose(struct peer *peer, size_t i)
 static void burst_over(struct peer *peer)
 {
 	struct punch *p = &peer->punch;
+	char ep[RDV_ENDPOINT_STR];
 
 	p->active = false;
-	if (p->has_chosen && peer->path == PATH_DIRECT)
-		return;
+	if (p->has_chosen && peer->path == PATH_DIRECT) {
+		if (p->candidates[p->chosen].answered)
+			return; /* the path in use still answers */
+		log_info("%s: the direct path to %s stopped answering", peer->tunnel->cfg.name,
+			 rdv_endpoint_str(&p->candidates[p->chosen].ep, ep, sizeof(ep)));
+		p->has_chosen = false;
+	}
 	if (relay_start(peer))
 		log_info("%s: no direct path answered within %d s; using the relay, still "
 			 "probing every %d s", peer->tunnel->cfg.name, PUNCH_WINDOW_MS / 1000,
@@ -108,6 +115,37 @@ static void burst_over(struct peer *peer)
 			       "punching failed: no candidate answered (a symmetric NAT on both "
 			       "sides?) and no relay is available");
 	arm(peer, PUNCH_BACKGROUND_MS);
+}
+
+/* Data went out and nothing came back for PUNCH_QUIET_MS. */
+static void liveness_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, punch.liveness);
+
+	(void)now_ms;
+	/* Only peers of ours answer probes; a plain WireGuard peer with a
+	 * static endpoint is left to WireGuard's own timers. */
+	if (peer->tunnel->meet.n_servers == 0)
+		return;
+	log_info("%s: no answer from the peer for %d s; looking for it again",
+		 peer->tunnel->cfg.name, PUNCH_QUIET_MS / 1000);
+	meet_refresh(peer->tunnel);
+	if (!peer->punch.active)
+		punch_start(peer);
+}
+
+void punch_data_sent(struct peer *peer)
+{
+	struct punch *p = &peer->punch;
+
+	if (!p->liveness.armed &&
+	    loop_timer_arm(&peer->tunnel->loop, &p->liveness, now(peer) + PUNCH_QUIET_MS) != 0)
+		log_error("timer table full");
+}
+
+void punch_peer_alive(struct peer *peer)
+{
+	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.liveness);
 }
 
 static void punch_tick(struct loop_timer *t, uint64_t now_ms)
@@ -135,12 +173,14 @@ void punch_init(struct peer *peer)
 
 	probe_key_derive(p->key, peer->handshake.precomputed_static_static);
 	p->timer.expired = punch_tick;
+	p->liveness.expired = liveness_expired;
 	p->rtt_ms = -1;
 }
 
 void punch_destroy(struct peer *peer)
 {
 	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.timer);
+	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.liveness);
 	sodium_memzero(peer->punch.key, sizeof(peer->punch.key));
 }
 

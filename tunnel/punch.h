@@ -11,7 +11,13 @@
  *
  * If nothing answers within PUNCH_WINDOW_MS the link falls back to the
  * relay and keeps probing every PUNCH_BACKGROUND_MS, moving to a direct
- * path as soon as one answers. */
+ * path as soon as one answers.
+ *
+ * Liveness: when we send data and nothing authenticated comes back for
+ * PUNCH_QUIET_MS, the path may have died (NAT state flushed, an address
+ * changed, the peer restarted). We then re-register with the rendezvous
+ * servers (which re-introduce us if either side moved) and probe again; a
+ * burst in which the path in use stays silent drops it for the relay. */
 #ifndef TUNNEL_PUNCH_H
 #define TUNNEL_PUNCH_H
 
@@ -31,6 +37,7 @@ enum punch_timing {
 	PUNCH_JITTER_MS = 50,
 	PUNCH_WINDOW_MS = 4000,
 	PUNCH_BACKGROUND_MS = 5000,
+	PUNCH_QUIET_MS = 3000,
 };
 
 enum punch_limits {
@@ -64,6 +71,7 @@ struct punch {
 	uint64_t window_end_ms;  /* end of the current burst */
 	int64_t rtt_ms;          /* of the chosen path, -1: unknown */
 	struct loop_timer timer;
+	struct loop_timer liveness;
 	uint64_t probes_sent, probes_answered;
 };
 
@@ -81,6 +89,13 @@ void punch_forget(struct peer *peer, enum candidate_kind kind);
 
 /* Starts a burst of probes at every candidate now. */
 void punch_start(struct peer *peer);
+
+/* Should be called after data is sent to the peer: starts the liveness
+ * check unless one is running. */
+void punch_data_sent(struct peer *peer);
+
+/* Should be called after any authenticated packet from the peer. */
+void punch_peer_alive(struct peer *peer);
 
 /* Handles a probe datagram (DEMUX_PROBE) received directly from d->from. */
 void punch_receive(struct peer *peer, const struct udp_datagram *d);

@@ -136,6 +136,7 @@ void timers_stop(struct peer *peer)
 void timers_data_sent(struct peer *peer)
 {
 	arm_if_idle(peer, &peer->new_handshake, KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS);
+	punch_data_sent(peer);
 }
 
 void timers_data_received(struct peer *peer)
@@ -154,6 +155,7 @@ void timers_any_authenticated_packet_sent(struct peer *peer)
 void timers_any_authenticated_packet_received(struct peer *peer)
 {
 	loop_timer_cancel(loop_of(peer), &peer->new_handshake);
+	punch_peer_alive(peer);
 }
 
 void timers_any_authenticated_packet_traversal(struct peer *peer)
