@@ -1,3 +1,4 @@
 # End-to-end tests of the link engine (tunnelctl + tunnel-rendezvous) on the
 # NAT lab: issue 6 evidence 1-8. Root and namespaces needed, else skip (77).
 tunnel_script_test(NAME lab_link_nat COMMAND tests/lab/test_link_nat LABELS lab TIMEOUT 60)
+tunnel_script_test(NAME lab_link_ssh COMMAND tests/lab/test_link_ssh LABELS lab TIMEOUT 120)

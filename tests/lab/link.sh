@@ -87,7 +87,7 @@ link_rdv_start() {
   LINK_RDV=$listen
   local log=$LAB_LOG
   # The public key line comes after the socket is bound and signals are blocked.
-  _link_rdv_ready() { grep -qF "$LINK_RDV_KEY" "$log"; }
+  _link_rdv_ready() { grep -qF "$LINK_RDV_KEY" "$log" 2>/dev/null; }
   lab_wait_until 10 _link_rdv_ready || { cat "$log" >&2; return 1; }
 }
 
