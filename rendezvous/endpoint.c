@@ -102,7 +102,8 @@ int rdv_endpoint_parse(struct rdv_endpoint *ep, const char *s, bool allow_port0)
 	if (errno || end == colon + 1 || *end || port > 65535 || (port == 0 && !allow_port0))
 		return -EINVAL;
 	ep->port = (uint16_t)port;
-	if (inet_pton(AF_INET, host, ep->addr) == 1) {
+	/* IPv6 only in brackets, IPv4 only without. */
+	if (h == s && inet_pton(AF_INET, host, ep->addr) == 1) {
 		ep->family = AF_INET;
 		return 0;
 	}

@@ -57,7 +57,8 @@ int keyfile_read(const char *path, uint8_t key[static RDV_KEY_LEN])
 		goto out;
 	}
 	buf[n] = '\0';
-	r = key_from_base64(buf, key);
+	/* A full buffer means a longer file: not one key. */
+	r = (size_t)n == sizeof(buf) - 1 ? -EINVAL : key_from_base64(buf, key);
 out:
 	sodium_memzero(buf, sizeof(buf));
 	close(fd);

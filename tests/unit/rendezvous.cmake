@@ -7,3 +7,4 @@ tunnel_unit_test(NAME test_rdv_server SOURCES tests/unit/test_rdv_server.c LIBS 
 tunnel_unit_test(NAME test_rdv_amplify SOURCES tests/unit/test_rdv_amplify.c LIBS rendezvous)
 add_dependencies(test_rdv_amplify tunnel-rendezvous)
 set_property(TEST test_rdv_amplify APPEND PROPERTY LABELS rendezvous)
+tunnel_unit_test(NAME test_rdv_keyfile SOURCES tests/unit/test_rdv_keyfile.c LIBS rendezvous)
