@@ -3,6 +3,7 @@
 #include "rendezvous/ratelimit.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +41,16 @@ void ratelimit_free(struct ratelimit *rl)
 bool ratelimit_allow(struct ratelimit *rl, enum ratelimit_kind kind,
 		     const struct rdv_endpoint *src, uint64_t now_ms)
 {
-	uint8_t in[1 + 16 + 2], h[crypto_shorthash_BYTES];
+	uint8_t in[1 + 8], h[crypto_shorthash_BYTES];
 	uint64_t idx, cap = (uint64_t)rl->burst[kind] * 1000;
 	struct ratelimit_bucket *b;
 
+	/* The source is the address, not the port (a flood can pick any port),
+	 * and for IPv6 the /64, which one host usually owns whole (as WireGuard's
+	 * ratelimiter does). */
+	memset(in, 0, sizeof(in));
 	in[0] = src->family;
-	memcpy(in + 1, src->addr, 16);
-	in[17] = src->port >> 8;
-	in[18] = src->port & 0xff;
+	memcpy(in + 1, src->addr, src->family == AF_INET ? 4 : 8);
 	crypto_shorthash(h, in, sizeof(in), rl->hash_key);
 	memcpy(&idx, h, sizeof(idx));
 	b = &rl->slots[kind][idx & (rl->n_slots - 1)];

@@ -1,7 +1,8 @@
 /* Per-source token buckets for the server's costly answers (STUN replies,
- * X25519 for unknown keys). A fixed table indexed by a keyed hash of the
- * source address and port: memory is fixed at start, and sources that
- * collide share one bucket, which can only make the limit stricter. */
+ * X25519 for unknown keys). A source is an IPv4 address or an IPv6 /64, any
+ * port. A fixed table indexed by a keyed hash of the source: memory is fixed
+ * at start, and sources that collide share one bucket, which can only make
+ * the limit stricter. */
 #ifndef RENDEZVOUS_RATELIMIT_H
 #define RENDEZVOUS_RATELIMIT_H
 
@@ -38,7 +39,8 @@ must_check int ratelimit_init(struct ratelimit *rl, size_t n_slots,
 
 void ratelimit_free(struct ratelimit *rl);
 
-/* Takes one token from src's bucket for `kind`; false when it is empty. */
+/* Takes one token from the bucket of src's address for `kind`; false when
+ * it is empty. */
 bool ratelimit_allow(struct ratelimit *rl, enum ratelimit_kind kind,
 		     const struct rdv_endpoint *src, uint64_t now_ms);
 

@@ -464,6 +464,16 @@ static void test_stun_and_garbage(void **state)
 	}
 	assert_int_equal(replies, RDV_SERVER_STUN_BURST);
 	assert_int_equal(st->stun_rate_limited, 1000 - RDV_SERVER_STUN_BURST);
+	/* Another port of the same address shares the bucket... */
+	a->addr.sin_port = htons(40777);
+	send_raw(&w, a, req, sizeof(req));
+	assert_int_equal(w.out.n, 0);
+	/* ...another address does not. */
+	addr_of(&a->addr, "198.51.100.2", 40001);
+	send_raw(&w, a, req, sizeof(req));
+	assert_int_equal(w.out.n, 1);
+	w.out.n = 0;
+	addr_of(&a->addr, "198.51.100.1", 40001);
 	w.now += 1000;
 	send_raw(&w, a, req, sizeof(req));
 	assert_int_equal(w.out.n, 1);
