@@ -368,8 +368,9 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 	if (set_wants(r, reg) < 0)
 		return; /* keeps the old list; the peer will refresh */
 	rdv_replay_update(&r->replay, counter);
-	moved = !fresh && (!rdv_endpoint_equal(&r->reflexive, src) || r->n_lan != reg->n_lan ||
-			   memcmp(r->lan, reg->lan, reg->n_lan * sizeof(reg->lan[0])) != 0);
+	moved = !fresh && (!rdv_endpoint_equal(&r->reflexive, src) || r->n_lan != reg->n_lan);
+	for (size_t i = 0; !fresh && !moved && i < reg->n_lan; i++)
+		moved = !rdv_endpoint_equal(&r->lan[i], &reg->lan[i]);
 	if (moved) {
 		r->gen++;
 		srv->stats.endpoint_changes++;
