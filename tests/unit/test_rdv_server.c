@@ -230,6 +230,15 @@ static void test_mutual_introduction(void **state)
 			    "198.51.100.1:40999");
 	assert_int_equal(rdv_server_stats(w.srv)->endpoint_changes, 1);
 	assert_int_equal(c->n_introduced, 0);
+
+	/* A's LAN candidates change (same reflexive): B hears about them too. */
+	assert_int_equal(rdv_endpoint_parse(&lan, "192.168.7.7:51820", false), 0);
+	assert_int_equal(rdv_client_set_lan(&a->c, &lan, 1, w.now), 0);
+	assert_int_equal(step(&w, a, NULL, NULL), 3);
+	assert_int_equal(b->n_introduced, 3);
+	assert_true(rdv_endpoint_equal(&b->last_intro.introduce.lan[0], &lan));
+	assert_int_equal(rdv_server_stats(w.srv)->endpoint_changes, 2);
+	assert_int_equal(c->n_introduced, 0);
 	world_free(&w);
 }
 
