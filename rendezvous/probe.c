@@ -28,6 +28,14 @@
 
 enum { CHUNK = 1200, BUF = 2048 };
 
+static const char usage[] =
+	"usage: rdv-probe --server ADDR:PORT --server-key B64 --key FILE [--bind ADDR:PORT]\n"
+	"                 [--want B64]... [--lan ADDR:PORT]... [--duration S]\n"
+	"                 [--exit-when-introduced] [--stun]\n"
+	"                 [--relay-to B64 --relay-bytes N [--relay-pace BYTES_PER_S]]\n"
+	"                 [--relay-expect N]\n"
+	"Prints one JSON object per line: start, registered, introduced, error, stun, exit.\n";
+
 struct probe {
 	struct rdv_client client;
 	int fd;
@@ -246,6 +254,7 @@ int main(int argc, char **argv)
 		{ "relay-pace", required_argument, NULL, 'p' },
 		{ "relay-expect", required_argument, NULL, 'e' },
 		{ "stun", no_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct probe p; /* large; main's only instance */
@@ -294,14 +303,17 @@ int main(int argc, char **argv)
 		case 'p': p.relay_pace = strtoull(optarg, NULL, 10); break;
 		case 'e': p.relay_expect = strtoull(optarg, NULL, 10); break;
 		case 'u': p.stun = true; break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
 		default:
-			fprintf(stderr, "usage: see the comment at the top of rendezvous/probe.c\n");
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
 	if (!server_s || !have_server_key || !key_path || duration <= 0 || duration > 86400 ||
 	    rdv_endpoint_parse(&server, server_s, false) < 0) {
-		fprintf(stderr, "rdv-probe: need --server ADDR:PORT, --server-key B64, --key FILE\n");
+		fputs(usage, stderr);
 		return 2;
 	}
 	r = keyfile_read(key_path, sk);
