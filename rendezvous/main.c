@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	const char *key_path = NULL;
 	char pub[KEY_BASE64_LEN];
 	int fds[RDV_LOOP_LISTEN_MAX];
-	bool verbose = false;
+	bool verbose = false, default_listen = false;
 	unsigned long v;
 	sigset_t sigs;
 	int opt, r;
@@ -138,6 +138,7 @@ int main(int argc, char **argv)
 		    rdv_endpoint_parse(&lc.listen[1], "[::]:3478", false) < 0)
 			return 1;
 		lc.n_listen = 2;
+		default_listen = true;
 	}
 	log_open("tunnel-rendezvous", false, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	/* Block the loop's signals before anyone can learn we are up (the public
@@ -163,7 +164,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tunnel-rendezvous: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
+	if (cfg.lease_s * 1000ull <= RDV_FRESHNESS_MS)
+		log_warn("a lease of %u s is not longer than the %u s freshness window: "
+			 "an expired peer's last message could be replayed", cfg.lease_s,
+			 RDV_FRESHNESS_MS / 1000);
 	r = rdv_loop_open(&lc, fds);
+	if (r == -EAFNOSUPPORT && default_listen) {
+		/* A host without IPv6 still serves the default IPv4 address. */
+		log_warn("no IPv6 here: listening on IPv4 only");
+		lc.n_listen = 1;
+		r = rdv_loop_open(&lc, fds);
+	}
 	if (r < 0) {
 		rdv_server_free(srv);
 		return 1;
