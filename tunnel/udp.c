@@ -7,6 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Asks for large buffers; as root past net.core.[rw]mem_max (the FORCE
+ * options), else as much as the sysctl allows. */
+static void grow_buffers(int fd)
+{
+	int size = UDP_SOCKET_BUFFER;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int udp_open(struct udp_socket *s, uint16_t port, size_t buf_size)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -47,6 +59,7 @@ int udp_open(struct udp_socket *s, uint16_t port, size_t buf_size)
 		close(fd);
 		return r;
 	}
+	grow_buffers(fd);
 	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	s->rx_storage = malloc(UDP_BATCH * buf_size);
