@@ -6,3 +6,4 @@ tunnel_script_test(NAME lab_link_sites COMMAND tests/lab/test_link_sites LABELS 
 tunnel_script_test(NAME lab_link_lan COMMAND tests/lab/test_link_lan LABELS lab TIMEOUT 60)
 tunnel_script_test(NAME lab_link_matrix COMMAND tests/lab/test_link_matrix LABELS lab TIMEOUT 240)
 tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120)
+tunnel_script_test(NAME lab_link_wggo COMMAND tests/lab/test_link_wggo LABELS lab TIMEOUT 60)
