@@ -359,9 +359,10 @@ _lab_nat_apply() {
   local r=$1 ns=${LAB_NS[$1]} t="${LAB_PREFIX}nat" rules
   rules=$(_lab_nat_rules "$r") || return 1
   _lab_log "[$r] nft -f - (table inet $t, NAT ${LAB_NAT[$r]}, UDP timeout ${LAB_TIMEOUT[$r]}s)"
-  ip netns exec "$ns" nft list table inet "$t" >/dev/null 2>&1 &&
-    { ip netns exec "$ns" nft delete table inet "$t" || return 1; }
-  ip netns exec "$ns" nft -f - <<<"$rules" || { _lab_die "nft rejected the $r ruleset"; return 1; }
+  # One transaction: the old ruleset is replaced with no unfiltered moment.
+  ip netns exec "$ns" nft -f - <<<"table inet $t {}
+delete table inet $t
+$rules" || { _lab_die "nft rejected the $r ruleset"; return 1; }
   # Only now: on modular kernels the conntrack sysctls appear with the first
   # ruleset that needs conntrack.
   _lab_run ip netns exec "$ns" sysctl -qw "net.netfilter.nf_conntrack_udp_timeout=${LAB_TIMEOUT[$r]}" \
