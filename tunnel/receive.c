@@ -288,10 +288,10 @@ static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
 void receive_from_udp(struct tunnel *t)
 {
 	for (int round = 0; round < RECEIVE_ROUNDS; round++) {
-		unsigned truncated = 0;
-		int n = udp_receive_batch(&t->udp, &truncated);
+		unsigned oversized = 0;
+		int n = udp_receive_batch(&t->udp, &oversized);
 
-		for (unsigned i = 0; i < truncated; i++)
+		for (unsigned i = 0; i < oversized; i++)
 			tunnel_drop(t, DROP_MALFORMED, "oversized datagram");
 		if (n <= 0) {
 			if (n < 0 && log_ratelimit_allow(&t->drop_log, t->loop.now_ms))
@@ -300,7 +300,7 @@ void receive_from_udp(struct tunnel *t)
 		}
 		for (int i = 0; i < n; i++)
 			handle_datagram(t, &t->udp.rx[i]);
-		if (n < UDP_BATCH)
+		if (n == 0)
 			return;
 	}
 }

@@ -1,11 +1,19 @@
-/* Socket set-up and batched I/O for the link's UDP socket. */
+/* Socket set-up and batched, offloaded I/O for the link's UDP socket. */
 #include "tunnel/udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 /* Asks for large buffers; as root past net.core.[rw]mem_max (the FORCE
  * options), else as much as the sysctl allows. */
@@ -19,13 +27,15 @@ static void grow_buffers(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-int udp_open(struct udp_socket *s, uint16_t port, size_t buf_size)
+int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sslen;
-	int fd, off = 0, r;
+	int fd, off = 0, on = 1, r;
 
-	*s = (struct udp_socket){ .fd = -1, .buf_size = buf_size };
+	*s = (struct udp_socket){ .fd = -1, .datagram_max = datagram_max };
+	if (datagram_max > UDP_RX_SLOT_SIZE)
+		return -EINVAL;
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
@@ -60,15 +70,16 @@ int udp_open(struct udp_socket *s, uint16_t port, size_t buf_size)
 		return r;
 	}
 	grow_buffers(fd);
+	/* Offloads are an optimisation: without them everything still works. */
+	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));
+	s->gso = true;
 	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
-	s->rx_storage = malloc(UDP_BATCH * buf_size);
+	s->rx_storage = malloc((size_t)UDP_RX_SLOTS * UDP_RX_SLOT_SIZE);
 	if (!s->rx_storage) {
 		close(fd);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < UDP_BATCH; i++)
-		s->rx[i].data = s->rx_storage + i * buf_size;
 	s->fd = fd;
 	return 0;
 }
@@ -81,36 +92,66 @@ void udp_close(struct udp_socket *s)
 	*s = (struct udp_socket){ .fd = -1 };
 }
 
-int udp_receive_batch(struct udp_socket *s, unsigned *truncated)
+/* The segment size of a coalesced receive, 0 when it is one datagram. */
+static size_t gro_segment_size(struct msghdr *mh)
 {
-	struct mmsghdr msgs[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
-	struct sockaddr_storage from[UDP_BATCH];
-	int n, kept = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
 
-	for (size_t i = 0; i < UDP_BATCH; i++) {
-		iov[i] = (struct iovec){ .iov_base = s->rx[i].data, .iov_len = s->buf_size };
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
+}
+
+int udp_receive_batch(struct udp_socket *s, unsigned *oversized)
+{
+	struct mmsghdr msgs[UDP_RX_SLOTS];
+	struct iovec iov[UDP_RX_SLOTS];
+	struct sockaddr_storage from[UDP_RX_SLOTS];
+	char control[UDP_RX_SLOTS][CMSG_SPACE(sizeof(int))];
+	int n, count = 0;
+
+	for (size_t i = 0; i < UDP_RX_SLOTS; i++) {
+		iov[i] = (struct iovec){ .iov_base = s->rx_storage + i * UDP_RX_SLOT_SIZE,
+					 .iov_len = UDP_RX_SLOT_SIZE };
 		msgs[i] = (struct mmsghdr){ .msg_hdr = {
 			.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
-			.msg_iov = &iov[i], .msg_iovlen = 1 } };
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = control[i], .msg_controllen = sizeof(control[i]) } };
 	}
-	n = recvmmsg(s->fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(s->fd, msgs, UDP_RX_SLOTS, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
 	for (int i = 0; i < n; i++) {
-		struct udp_datagram *d = &s->rx[kept];
+		uint8_t *buf = iov[i].iov_base;
+		size_t len = msgs[i].msg_len;
+		size_t seg = gro_segment_size(&msgs[i].msg_hdr);
+		struct rdv_endpoint ep;
 
 		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
-		    rdv_endpoint_from_sockaddr(&d->from, (struct sockaddr *)&from[i]) != 0) {
-			(*truncated)++;
+		    rdv_endpoint_from_sockaddr(&ep, (struct sockaddr *)&from[i]) != 0) {
+			(*oversized)++;
 			continue;
 		}
-		if (kept != i) /* close the gap a dropped datagram left */
-			memcpy(d->data, s->rx[i].data, msgs[i].msg_len);
-		d->len = msgs[i].msg_len;
-		kept++;
+		if (seg == 0 || seg > len)
+			seg = len;
+		/* Every segment but the last has the segment size. */
+		for (size_t off = 0; off < len && count < UDP_RX_MAX; off += seg) {
+			size_t part = MIN(seg, len - off);
+
+			if (part > s->datagram_max) {
+				(*oversized)++;
+				continue;
+			}
+			s->rx[count++] = (struct udp_datagram){ .data = buf + off, .len = part,
+							       .from = ep };
+		}
 	}
-	return kept;
+	return count;
 }
 
 /* An IPv4 destination goes out of a dual-stack socket as v4-mapped IPv6. */
@@ -146,39 +187,97 @@ int udp_send(struct udp_socket *s, const struct rdv_endpoint *to, const uint8_t 
 	return 0;
 }
 
+/* How many datagrams from d[0] can share one GSO send: same destination,
+ * all of d[0]'s size except possibly a shorter last one. */
+static size_t gso_run(const struct udp_datagram *d, size_t n)
+{
+	size_t count = 1, bytes = d[0].len;
+
+	while (count < n && count < UDP_GSO_MAX_SEGMENTS &&
+	       bytes + d[count].len <= UDP_GSO_MAX_BYTES &&
+	       d[count].len <= d[0].len && rdv_endpoint_equal(&d[count].from, &d[0].from)) {
+		bytes += d[count].len;
+		if (d[count++].len < d[0].len)
+			break;
+	}
+	return count;
+}
+
+struct send_batch {
+	struct mmsghdr msgs[UDP_GSO_MAX_SEGMENTS];
+	struct iovec iov[UDP_GSO_MAX_SEGMENTS * 2];
+	struct sockaddr_storage to[UDP_GSO_MAX_SEGMENTS];
+	char control[UDP_GSO_MAX_SEGMENTS][CMSG_SPACE(sizeof(uint16_t))];
+	size_t first[UDP_GSO_MAX_SEGMENTS];  /* index in d[] of each message's first datagram */
+	size_t count[UDP_GSO_MAX_SEGMENTS];  /* datagrams it carries */
+};
+
 int udp_send_batch(struct udp_socket *s, const struct udp_datagram *d, size_t n,
 		   size_t *bytes_sent)
 {
-	struct mmsghdr msgs[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
-	struct sockaddr_storage to[UDP_BATCH];
-	size_t done = 0, sent_total = 0;
+	struct send_batch b;
+	size_t done = 0, handed = 0;
+	int last_err = 0;
 
 	while (done < n) {
-		size_t chunk = MIN(n - done, (size_t)UDP_BATCH);
+		size_t m = 0, used_iov = 0;
 		int sent;
 
-		for (size_t i = 0; i < chunk; i++) {
-			const struct udp_datagram *m = &d[done + i];
+		/* Fill one sendmmsg, each message a GSO run (or a single
+		 * datagram), while another full run still fits. */
+		while (done < n && m < ARRAY_SIZE(b.msgs) &&
+		       used_iov + UDP_GSO_MAX_SEGMENTS <= ARRAY_SIZE(b.iov)) {
+			size_t run = s->gso ? gso_run(&d[done], n - done) : 1;
+			struct msghdr *mh = &b.msgs[m].msg_hdr;
 
-			iov[i] = (struct iovec){ .iov_base = m->data, .iov_len = m->len };
-			msgs[i] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &to[i], .msg_namelen = to_sockaddr(s, &m->from, &to[i]),
-				.msg_iov = &iov[i], .msg_iovlen = 1 } };
+			for (size_t k = 0; k < run; k++)
+				b.iov[used_iov + k] = (struct iovec){ .iov_base = d[done + k].data,
+								      .iov_len = d[done + k].len };
+			*mh = (struct msghdr){ .msg_name = &b.to[m],
+					       .msg_namelen = to_sockaddr(s, &d[done].from, &b.to[m]),
+					       .msg_iov = &b.iov[used_iov], .msg_iovlen = run };
+			if (run > 1) {
+				uint16_t seg = (uint16_t)d[done].len;
+				struct cmsghdr *c;
+
+				mh->msg_control = b.control[m];
+				mh->msg_controllen = sizeof(b.control[m]);
+				c = CMSG_FIRSTHDR(mh);
+				c->cmsg_level = IPPROTO_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(seg));
+				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			}
+			b.first[m] = done;
+			b.count[m] = run;
+			used_iov += run;
+			done += run;
+			m++;
 		}
-		sent = sendmmsg(s->fd, msgs, (unsigned)chunk, MSG_DONTWAIT);
-		if (sent < 0 && done == 0 && errno != EAGAIN)
-			return -errno;
-		for (int i = 0; i < sent; i++)
-			*bytes_sent += msgs[i].msg_len;
-		if (sent > 0) {
-			done += (size_t)sent;
-			sent_total += (size_t)sent;
+		sent = sendmmsg(s->fd, b.msgs, (unsigned)m, MSG_DONTWAIT);
+		if (sent < 0) {
+			last_err = -errno;
+			sent = 0;
 		}
-		/* sendmmsg stops at the first failure: skip that datagram so
-		 * one bad destination cannot wedge the rest of the batch. */
-		if (sent < 0 || (size_t)sent < chunk)
-			done++;
+		for (int i = 0; i < sent; i++) {
+			for (size_t k = 0; k < b.count[i]; k++)
+				*bytes_sent += d[b.first[i] + k].len;
+			handed += b.count[i];
+		}
+		if ((size_t)sent < m) {
+			/* sendmmsg stopped at message `sent`. A GSO send the kernel
+			 * refuses (EIO: no checksum offload on the route) turns GSO
+			 * off for good; otherwise drop that message like a lost
+			 * packet and go on after it. */
+			if (b.count[sent] > 1 && (last_err == -EIO || last_err == -EINVAL)) {
+				s->gso = false;
+				done = b.first[sent];
+			} else {
+				done = b.first[sent] + b.count[sent];
+			}
+		}
 	}
-	return (int)sent_total;
+	if (handed == 0 && last_err)
+		return last_err;
+	return (int)handed;
 }

@@ -1,8 +1,13 @@
 /* The link's one UDP socket. It carries WireGuard, rendezvous messages and
  * path probes alike, so all of them share one NAT mapping. Dual-stack: an
  * IPv6 socket that also takes IPv4 (as v4-mapped addresses), or plain IPv4
- * where the host has IPv6 turned off. Datagrams move in batches
- * (recvmmsg/sendmmsg) into buffers allocated once at start. */
+ * where the host has IPv6 turned off.
+ *
+ * Datagrams move in batches, with the kernel's UDP offloads where it has
+ * them: a run of equal-sized datagrams to one destination leaves in a single
+ * sendmsg (UDP_SEGMENT, "GSO"), and the kernel may hand us several
+ * datagrams from one sender coalesced in one buffer (UDP_GRO), which
+ * udp_receive_batch splits again. Buffers are allocated once at start. */
 #ifndef TUNNEL_UDP_H
 #define TUNNEL_UDP_H
 
@@ -15,7 +20,11 @@
 #include "rendezvous/endpoint.h"
 
 enum udp_limits {
-	UDP_BATCH = 32,
+	UDP_RX_SLOTS = 16,          /* receive buffers per recvmmsg */
+	UDP_RX_SLOT_SIZE = 65536,   /* room for a coalesced (GRO) buffer */
+	UDP_RX_MAX = 1024,          /* datagrams one batch can split into */
+	UDP_GSO_MAX_SEGMENTS = 64,  /* the kernel's UDP_MAX_SEGMENTS */
+	UDP_GSO_MAX_BYTES = 65000,  /* a GSO send stays below 64 KiB */
 	/* Socket buffers: a burst arriving while the daemon waits for the CPU
 	 * must not overflow them (the default ~200 KiB lost a tenth of a TCP
 	 * stream in the lab). */
@@ -23,7 +32,7 @@ enum udp_limits {
 };
 
 struct udp_datagram {
-	uint8_t *data;           /* UDP_BATCH buffers of buf_size bytes each */
+	uint8_t *data;
 	size_t len;
 	struct rdv_endpoint from; /* receive: the sender; send: the destination */
 };
@@ -31,33 +40,36 @@ struct udp_datagram {
 struct udp_socket {
 	int fd;
 	bool ipv6;               /* an AF_INET6 dual-stack socket */
+	bool gso;                /* UDP_SEGMENT works; off after a refusal */
 	uint16_t port;           /* the bound port, host order */
-	size_t buf_size;
-	uint8_t *rx_storage;
-	struct udp_datagram rx[UDP_BATCH];
+	size_t datagram_max;     /* larger datagrams are dropped as oversized */
+	uint8_t *rx_storage;     /* UDP_RX_SLOTS * UDP_RX_SLOT_SIZE */
+	struct udp_datagram rx[UDP_RX_MAX];
 };
 
-/* Opens and binds the socket on `port` (0: any), non-blocking, with
- * buffers for datagrams of up to buf_size bytes. */
-must_check int udp_open(struct udp_socket *s, uint16_t port, size_t buf_size);
+/* Opens and binds the socket on `port` (0: any), non-blocking, with large
+ * buffers and the offloads switched on where the kernel has them. */
+must_check int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max);
 
 /* Closes the socket and frees the buffers; safe on a zeroed struct. */
 void udp_close(struct udp_socket *s);
 
-/* Receives up to UDP_BATCH datagrams into s->rx[]. Returns how many
- * (0 when none is waiting) or a negative errno. A datagram longer than
- * buf_size is dropped and counted in *truncated. */
-must_check int udp_receive_batch(struct udp_socket *s, unsigned *truncated);
+/* Receives what is waiting (up to UDP_RX_SLOTS buffers) and splits it
+ * into s->rx[]. Returns the number of datagrams (0 when none), or a
+ * negative errno. Datagrams longer than datagram_max are dropped and
+ * counted in *oversized. */
+must_check int udp_receive_batch(struct udp_socket *s, unsigned *oversized);
 
 /* Sends one datagram. -EAGAIN when the socket buffer is full (the caller
  * drops: UDP, like the network, may lose packets). */
 must_check int udp_send(struct udp_socket *s, const struct rdv_endpoint *to,
 			const uint8_t *data, size_t len);
 
-/* Sends n datagrams, UDP_BATCH per sendmmsg. A datagram the kernel refuses
- * (full buffer, unreachable family) is dropped like a lost packet and the
- * rest still go. Returns how many were handed over (their bytes added to
- * *bytes_sent), or a negative errno if the first batch failed outright. */
+/* Sends n datagrams: runs of equal size to one destination go out as one
+ * GSO send, the rest with sendmmsg. A datagram the kernel refuses (full
+ * buffer, unreachable family) is dropped like a lost packet and the rest
+ * still go. Returns how many were handed over (their bytes added to
+ * *bytes_sent), or a negative errno if nothing could be sent. */
 must_check int udp_send_batch(struct udp_socket *s, const struct udp_datagram *msgs, size_t n,
 				size_t *bytes_sent);
 
