@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const char tun_clone_path[] = "/dev/net/tun";
@@ -37,6 +38,19 @@ static void dev_reset(struct tun_device *dev)
 	memset(dev, 0, sizeof(*dev));
 	for (unsigned q = 0; q < TUN_QUEUES_MAX; q++)
 		dev->fds[q] = -1;
+}
+
+/* A longer queue is an optimisation: a device with the default still works. */
+static void set_queue_len(const char *name)
+{
+	struct ifreq ifr = { .ifr_qlen = TUN_TX_QUEUE_LEN };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	memcpy(ifr.ifr_name, name, strlen(name));
+	ioctl(s, SIOCSIFTXQLEN, &ifr); /* on failure the default stays */
+	close(s);
 }
 
 int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
@@ -91,6 +105,7 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 				     "interface %s vanished right after creation", name);
 	}
 
+	set_queue_len(name);
 	memcpy(dev->name, name, strlen(name) + 1);
 	dev->ifindex = ifindex;
 	dev->flags = flags;

@@ -22,6 +22,10 @@ enum tun_device_limits {
 	TUN_QUEUES_MAX = 1,
 	/* A read buffer this large holds any packet the kernel can hand us. */
 	TUN_PACKET_MAX = 65535,
+	/* Packets the kernel queues for us to read. Its default of 500 overflowed
+	 * under a single TCP stream while the daemon waited for a CPU; 2000 was
+	 * loss-free in the lab. */
+	TUN_TX_QUEUE_LEN = 2000,
 };
 
 struct tun_device {
