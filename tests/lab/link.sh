@@ -8,7 +8,7 @@
 #   link_init                       after lab_init: work directory under LAB_DIR
 #   link_genkey KEYNAME             new private key in the work dir; prints its public key
 #   link_keyfile KEYNAME            path of that private key
-#   link_rdv_start [ADDR:PORT]      rendezvous server on pub (default LAB_PUB1:3478);
+#   link_rdv_start                  rendezvous server on pub at LINK_RDV_LISTEN (default LAB_PUB1:3478);
 #                                   sets LINK_RDV (address), LINK_RDV_KEY (public key)
 #   link_rdv_stat NAME              one counter of the server (SIGUSR1 + --stats file)
 #   link_conf NODE LINK             config from stdin -> NODE's config dir (mode 0600)
@@ -56,7 +56,7 @@ link_require() {
 link_init() {
   [[ -n $LAB_DIR && -d $LAB_DIR ]] || { _link_die "lab_init first"; return 1; }
   LINK_DIR=$LAB_DIR/link
-  mkdir -p -m 0700 "$LINK_DIR/keys"
+  mkdir -p "$LINK_DIR/keys" && chmod 0700 "$LINK_DIR" "$LINK_DIR/keys"
 }
 
 link_keyfile() { printf '%s\n' "$LINK_DIR/keys/$1.key"; }
@@ -72,13 +72,15 @@ _link_nodedir() {
   _ND="$LINK_DIR/node/$1"
   [[ -n $LINK_DIR ]] || { _link_die "link_init first"; return 1; }
   if [[ -z ${LINK_NODES[$1]:-} ]]; then
-    mkdir -p -m 0700 "$_ND/cfg" "$_ND/run" || return 1
+    mkdir -p "$_ND/cfg" "$_ND/run" && chmod 0700 "$_ND/cfg" "$_ND/run" || return 1
     LINK_NODES[$1]=$_ND
   fi
 }
 
+_link_grep_log() { grep -qF -- "$1" "$2" 2>/dev/null; }
+
 link_rdv_start() {
-  local listen=${1:-$LAB_PUB1:3478}
+  local listen=${LINK_RDV_LISTEN:-$LAB_PUB1:3478}
   LINK_RDV_KEY=$(link_genkey rendezvous) || return 1
   LINK_RDV_STATS=$LINK_DIR/rendezvous.stats
   lab_spawn pub "$LINK_BIN_RDV" --key "$(link_keyfile rendezvous)" --listen "$listen" \
@@ -87,8 +89,7 @@ link_rdv_start() {
   LINK_RDV=$listen
   local log=$LAB_LOG
   # The public key line comes after the socket is bound and signals are blocked.
-  _link_rdv_ready() { grep -qF "$LINK_RDV_KEY" "$log" 2>/dev/null; }
-  lab_wait_until 10 _link_rdv_ready || { cat "$log" >&2; return 1; }
+  lab_wait_until 10 _link_grep_log "$LINK_RDV_KEY" "$log" || { cat "$log" >&2; return 1; }
 }
 
 # The server writes its counters on SIGUSR1 (write + rename): remove the old
@@ -146,6 +147,7 @@ link_up_fg() {
   _link_nodedir "$node" || return 1; d=$_ND
   lab_spawn "$node" env TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" \
     "$LINK_BIN_CTL" up "$name" --foreground
+  # shellcheck disable=SC2034 # for the tests
   LINK_PID=$LAB_PID LINK_LOG=$LAB_LOG
 }
 
