@@ -1,0 +1,220 @@
+/* TUN offloads: a TCP super-packet split into segments that a naive oracle
+ * checks field by field (lengths, IDs, sequence numbers, flags, both
+ * checksums, the payload put back together), a partial checksum finished,
+ * and headers that do not fit their packet refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <linux/virtio_net.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tun/offload.h"
+
+enum { PAYLOAD = 5000, MSS = 1388, OUT_SIZE = 1500, MAX_SEG = 8 };
+
+/* The RFC 1071 sum, one 16-bit word at a time: the oracle. */
+static uint16_t naive_sum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static bool tcp_checksum_ok(const uint8_t *seg, size_t ip_hlen, size_t len, bool v6)
+{
+	uint32_t pseudo = v6 ? naive_sum(seg + 8, 32, 0) : naive_sum(seg + 12, 8, 0);
+
+	pseudo += (uint32_t)(len - ip_hlen) + 6;
+	return naive_sum(seg + ip_hlen, len - ip_hlen, pseudo) == 0xffff;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+/* Builds IP + 32-byte TCP header (with options) + PAYLOAD random bytes. */
+static size_t build_super(uint8_t *pkt, bool v6, uint8_t *payload)
+{
+	size_t ip_hlen = v6 ? 40 : 20, len = ip_hlen + 32 + PAYLOAD;
+	uint8_t *th = pkt + ip_hlen;
+
+	memset(pkt, 0, ip_hlen + 32);
+	if (v6) {
+		pkt[0] = 0x60;
+		pkt[6] = 6;
+		pkt[7] = 64;
+		for (int i = 0; i < 16; i++) {
+			pkt[8 + i] = (uint8_t)(0xfd + i);
+			pkt[24 + i] = (uint8_t)(0x20 + i);
+		}
+	} else {
+		pkt[0] = 0x45;
+		pkt[4] = 0x12;
+		pkt[5] = 0x34; /* IP ID */
+		pkt[8] = 64;
+		pkt[9] = 6;
+		memcpy(pkt + 12, "\x0a\x4d\x00\x02\x0a\x4d\x00\x01", 8);
+	}
+	th[0] = 0xc0; th[1] = 0x01; th[2] = 0x14; th[3] = 0x51; /* ports */
+	memcpy(th + 4, "\xff\xff\xf0\x00", 4);  /* seq near the wrap */
+	th[12] = 8 << 4;                        /* 32-byte header */
+	th[13] = 0x80 | 0x10 | 0x08 | 0x01;     /* CWR ACK PSH FIN */
+	th[20] = 1; th[21] = 1; th[22] = 8; th[23] = 10; /* NOP NOP timestamp */
+	for (size_t i = 0; i < PAYLOAD; i++)
+		payload[i] = (uint8_t)rand();
+	memcpy(pkt + ip_hlen + 32, payload, PAYLOAD);
+	return len;
+}
+
+static void check_split(bool v6)
+{
+	static uint8_t pkt[65536], payload[PAYLOAD], joined[PAYLOAD];
+	uint8_t bufs[MAX_SEG][OUT_SIZE], *out[MAX_SEG];
+	size_t out_len[MAX_SEG], ip_hlen = v6 ? 40 : 20, hlen = ip_hlen + 32, got = 0;
+	size_t len = build_super(pkt, v6, payload);
+	struct tun_vnet_hdr h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+		.hdr_len = (uint16_t)hlen, .gso_size = MSS,
+		.csum_start = (uint16_t)ip_hlen, .csum_offset = 16,
+	};
+	int n;
+
+	for (int i = 0; i < MAX_SEG; i++)
+		out[i] = bufs[i];
+	n = tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG);
+	assert_int_equal(n, (PAYLOAD + MSS - 1) / MSS);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *seg = out[i], *th = seg + ip_hlen;
+		size_t chunk = out_len[i] - hlen;
+		uint8_t flags = th[13];
+
+		assert_int_equal(chunk, i + 1 < n ? MSS : PAYLOAD - (size_t)(n - 1) * MSS);
+		if (v6) {
+			assert_int_equal(get16(seg + 4), out_len[i] - 40);
+		} else {
+			assert_int_equal(get16(seg + 2), out_len[i]);
+			assert_int_equal(get16(seg + 4), 0x1234 + i);
+			assert_int_equal(naive_sum(seg, 20, 0), 0xffff);
+		}
+		assert_true(get32(th + 4) == (uint32_t)(0xfffff000u + (uint32_t)i * MSS));
+		assert_int_equal(flags & 0x10, 0x10);                       /* ACK everywhere */
+		assert_int_equal(flags & 0x80, i == 0 ? 0x80 : 0);           /* CWR first only */
+		assert_int_equal(flags & 0x09, i + 1 == n ? 0x09 : 0);       /* FIN, PSH last only */
+		assert_memory_equal(th + 20, "\x01\x01\x08\x0a", 4);          /* options kept */
+		assert_true(tcp_checksum_ok(seg, ip_hlen, out_len[i], v6));
+		memcpy(joined + got, seg + hlen, chunk);
+		got += chunk;
+	}
+	assert_int_equal(got, PAYLOAD);
+	assert_memory_equal(joined, payload, PAYLOAD);
+}
+
+static void test_split_ipv4(void **state)
+{
+	(void)state;
+	check_split(false);
+}
+
+static void test_split_ipv6(void **state)
+{
+	(void)state;
+	check_split(true);
+}
+
+/* A UDP packet whose checksum field holds only the pseudo-header sum. */
+static void test_finish_checksum(void **state)
+{
+	uint8_t pkt[28 + 13], buf[64], *out[1] = { buf };
+	size_t out_len[1];
+	struct tun_vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				  .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+				  .csum_start = 20, .csum_offset = 6 };
+	uint32_t pseudo;
+
+	(void)state;
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x45;
+	pkt[3] = sizeof(pkt);
+	pkt[9] = 17;
+	memcpy(pkt + 12, "\xc0\x00\x02\x01\xc6\x33\x64\x02", 8);
+	pkt[21] = 53;
+	pkt[23] = 99;
+	pkt[25] = sizeof(pkt) - 20;
+	memcpy(pkt + 28, "hello, world!", 13);
+	pseudo = naive_sum(pkt + 12, 8, 0) + 17 + (sizeof(pkt) - 20);
+	pkt[26] = (uint8_t)(naive_sum(NULL, 0, pseudo) >> 8);
+	pkt[27] = (uint8_t)naive_sum(NULL, 0, pseudo);
+
+	assert_int_equal(tun_offload_split(&h, pkt, sizeof(pkt), out, sizeof(buf), out_len, 1), 1);
+	assert_int_equal(out_len[0], sizeof(pkt));
+	pkt[26] = pkt[27] = 0;
+	assert_int_equal(naive_sum(buf + 20, sizeof(pkt) - 20,
+				   naive_sum(pkt + 12, 8, 0) + 17 + (uint32_t)(sizeof(pkt) - 20)),
+			 0xffff);
+	/* A packet without offload flags passes through untouched. */
+	h.flags = 0;
+	assert_int_equal(tun_offload_split(&h, pkt, sizeof(pkt), out, sizeof(buf), out_len, 1), 1);
+	assert_memory_equal(buf, pkt, sizeof(pkt));
+}
+
+static void test_bad_headers(void **state)
+{
+	static uint8_t pkt[65536], payload[PAYLOAD];
+	uint8_t bufs[MAX_SEG][OUT_SIZE], *out[MAX_SEG];
+	size_t out_len[MAX_SEG];
+	size_t len = build_super(pkt, false, payload);
+	struct tun_vnet_hdr good = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 52,
+				     .gso_size = MSS, .csum_start = 20, .csum_offset = 16 };
+	struct tun_vnet_hdr h;
+
+	(void)state;
+	for (int i = 0; i < MAX_SEG; i++)
+		out[i] = bufs[i];
+	h = good; h.gso_size = 0;
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+	h = good; h.csum_start = 60000;
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+	h = good; h.csum_start = 10;
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+	h = good; h.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+	h = good;
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, 2), -ENOSPC);
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, 1000, out_len, MAX_SEG), -ENOSPC);
+	assert_int_equal(tun_offload_split(&h, pkt, 40, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+	h = good; h.gso_type = VIRTIO_NET_HDR_GSO_NONE; h.csum_start = 1000;
+	assert_int_equal(tun_offload_split(&h, pkt, 100, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+	pkt[32] = 0x10; /* TCP data offset 4 words: shorter than the minimum */
+	h = good;
+	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_ipv4),
+		cmocka_unit_test(test_split_ipv6),
+		cmocka_unit_test(test_finish_checksum),
+		cmocka_unit_test(test_bad_headers),
+	};
+
+	srand(7);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,179 @@
+/* TCP segmentation and checksum completion for TUN offloads. Packets come
+ * from the kernel, but are still bounds-checked field by field: a header
+ * that does not fit its packet is refused, never trusted. */
+#include "tun/offload.h"
+
+#include <errno.h>
+#include <linux/virtio_net.h>
+#include <string.h>
+
+enum {
+	IPV4_MIN_HEADER = 20,
+	IPV6_HEADER = 40,
+	TCP_MIN_HEADER = 20,
+	TCP_FLAG_FIN = 0x01,
+	TCP_FLAG_PSH = 0x08,
+	TCP_FLAG_CWR = 0x80,
+	UDP_CHECK_OFFSET = 6,
+	IPPROTO_TCP_NUMBER = 6,
+};
+
+void tun_vnet_hdr_parse(struct tun_vnet_hdr *h, const uint8_t raw[static TUN_VNET_HDR_LEN])
+{
+	/* A TUN's virtio-net header is in host byte order (no TUNSETVNETLE/BE). */
+	h->flags = raw[0];
+	h->gso_type = raw[1];
+	memcpy(&h->hdr_len, raw + 2, 2);
+	memcpy(&h->gso_size, raw + 4, 2);
+	memcpy(&h->csum_start, raw + 6, 2);
+	memcpy(&h->csum_offset, raw + 8, 2);
+}
+
+/* Sum of big-endian 16-bit words, not yet folded. */
+static uint64_t sum_words(const uint8_t *buf, size_t len, uint64_t sum)
+{
+	while (len >= 4) {
+		sum += (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
+		buf += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		sum += (uint32_t)buf[0] << 8 | buf[1];
+		buf += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)buf[0] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+uint16_t tun_checksum(const uint8_t *buf, size_t len, uint32_t sum)
+{
+	return (uint16_t)~fold(sum_words(buf, len, sum));
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The kernel left the pseudo-header sum in the checksum field; summing from
+ * csum_start to the end (field included) finishes it. */
+static int finish_checksum(const struct tun_vnet_hdr *h, uint8_t *pkt, size_t len)
+{
+	uint16_t c;
+
+	if ((size_t)h->csum_start + h->csum_offset + 2 > len)
+		return -EINVAL;
+	c = tun_checksum(pkt + h->csum_start, len - h->csum_start, 0);
+	if (h->csum_offset == UDP_CHECK_OFFSET && c == 0)
+		c = 0xffff; /* zero means "no checksum" in UDP */
+	put16(pkt + h->csum_start + h->csum_offset, c);
+	return 0;
+}
+
+/* TCP checksum over the pseudo-header, the TCP header and the payload. */
+static void tcp_checksum(uint8_t *seg, size_t ip_hlen, size_t seg_len, bool v6)
+{
+	uint8_t *th = seg + ip_hlen;
+	size_t tcp_len = seg_len - ip_hlen;
+	uint64_t sum;
+
+	put16(th + 16, 0);
+	if (v6)
+		sum = sum_words(seg + 8, 32, 0) + tcp_len + IPPROTO_TCP_NUMBER;
+	else
+		sum = sum_words(seg + 12, 8, 0) + tcp_len + IPPROTO_TCP_NUMBER;
+	put16(th + 16, tun_checksum(th, tcp_len, fold(sum)));
+}
+
+static int split_tcp(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len,
+		     uint8_t *const out[], size_t out_size, size_t out_len[], size_t max_out)
+{
+	bool v6 = (pkt[0] >> 4) == 6;
+	size_t ip_hlen = h->csum_start, hlen, payload, nseg;
+	const uint8_t *th;
+	uint32_t seq;
+	uint16_t ip_id = 0;
+
+	/* The TCP header starts at csum_start (after any IPv6 extensions). */
+	if (v6 ? ip_hlen < IPV6_HEADER : (pkt[0] >> 4) != 4 || ip_hlen < IPV4_MIN_HEADER)
+		return -EINVAL;
+	if (ip_hlen + TCP_MIN_HEADER > len || h->csum_offset != 16 || h->gso_size == 0)
+		return -EINVAL;
+	th = pkt + ip_hlen;
+	hlen = ip_hlen + (size_t)(th[12] >> 4) * 4;
+	if (hlen < ip_hlen + TCP_MIN_HEADER || hlen > len)
+		return -EINVAL;
+	payload = len - hlen;
+	nseg = payload ? (payload + h->gso_size - 1) / h->gso_size : 1;
+	if (nseg > max_out || hlen + MIN(payload, (size_t)h->gso_size) > out_size)
+		return -ENOSPC;
+	seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+	if (!v6)
+		ip_id = get16(pkt + 4);
+
+	for (size_t i = 0; i < nseg; i++) {
+		size_t off = i * h->gso_size, chunk = MIN((size_t)h->gso_size, payload - off);
+		size_t seg_len = hlen + chunk;
+		uint8_t *seg = out[i], *sth = seg + ip_hlen;
+		uint32_t sseq = seq + (uint32_t)off;
+
+		memcpy(seg, pkt, hlen);
+		memcpy(seg + hlen, pkt + hlen + off, chunk);
+		if (v6) {
+			put16(seg + 4, (uint16_t)(seg_len - IPV6_HEADER));
+		} else {
+			put16(seg + 2, (uint16_t)seg_len);
+			put16(seg + 4, (uint16_t)(ip_id + i));
+			put16(seg + 10, 0);
+			put16(seg + 10, tun_checksum(seg, ip_hlen, 0));
+		}
+		put16(sth + 4, (uint16_t)(sseq >> 16));
+		put16(sth + 6, (uint16_t)sseq);
+		if (i + 1 < nseg)
+			sth[13] &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
+		if (i > 0)
+			sth[13] &= (uint8_t)~TCP_FLAG_CWR;
+		tcp_checksum(seg, ip_hlen, seg_len, v6);
+		out_len[i] = seg_len;
+	}
+	return (int)nseg;
+}
+
+int tun_offload_split(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len,
+		      uint8_t *const out[], size_t out_size, size_t out_len[], size_t max_out)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	int r;
+
+	if (len < 1 || max_out < 1)
+		return -EINVAL;
+	if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6)
+		return split_tcp(h, pkt, len, out, out_size, out_len, max_out);
+	if (gso != VIRTIO_NET_HDR_GSO_NONE)
+		return -EINVAL; /* only TCP segmentation is ever switched on */
+	if (len > out_size)
+		return -ENOSPC;
+	memcpy(out[0], pkt, len);
+	out_len[0] = len;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		r = finish_checksum(h, out[0], len);
+		if (r)
+			return r;
+	}
+	return 1;
+}
