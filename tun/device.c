@@ -3,6 +3,8 @@
  * user can act on (missing module, missing privilege, name taken). */
 #include "tun/device.h"
 
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -10,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "tun/offload.h"
 
 static const char tun_clone_path[] = "/dev/net/tun";
 
@@ -65,7 +69,7 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 		return tun_error_set(err, -EINVAL,
 				     "invalid interface name \"%.*s\" (1-15 characters, no '/', ':', '%%' or whitespace, not \".\" or \"..\")",
 				     IFNAMSIZ, name ? name : "");
-	if (flags != 0)
+	if (flags & ~(unsigned)TUN_DEVICE_OFFLOAD)
 		return tun_error_set(err, -EINVAL, "unsupported TUN flags 0x%x", flags);
 
 	fd = open(tun_clone_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -84,7 +88,8 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, strlen(name));
 	/* IFF_TUN_EXCL: never attach to an interface someone else made. */
-	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL);	/* 0x8000: sign bit */
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL |	/* 0x8000: sign bit */
+				((flags & TUN_DEVICE_OFFLOAD) ? IFF_VNET_HDR : 0));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
 		close(fd);
@@ -106,6 +111,9 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 	}
 
 	set_queue_len(name);
+	/* If the kernel refuses, the headers stay (all zero) and still work. */
+	if (flags & TUN_DEVICE_OFFLOAD)
+		ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN);
 	memcpy(dev->name, name, strlen(name) + 1);
 	dev->ifindex = ifindex;
 	dev->flags = flags;
@@ -161,8 +169,12 @@ ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (n == 0)
 		return -EAGAIN;
-	if ((size_t)n == len && packet_truncated(buf, (size_t)n))
-		return -EMSGSIZE;
+	if ((size_t)n == len) {
+		size_t skip = (dev->flags & TUN_DEVICE_OFFLOAD) ? TUN_VNET_HDR_LEN : 0;
+
+		if ((size_t)n <= skip || packet_truncated((const uint8_t *)buf + skip, (size_t)n - skip))
+			return -EMSGSIZE;
+	}
 	return n;
 }
 
@@ -182,9 +194,22 @@ int tun_device_write(struct tun_device *dev, unsigned queue, const void *buf,
 	version = ((const uint8_t *)buf)[0] >> 4;
 	if (version != 4 && version != 6)
 		return -EINVAL;
-	do {
-		n = write(fd, buf, len);
-	} while (n < 0 && errno == EINTR);
+	if (dev->flags & TUN_DEVICE_OFFLOAD) {
+		static const uint8_t no_offload[TUN_VNET_HDR_LEN];
+		struct iovec iov[2] = {
+			{ .iov_base = (void *)no_offload, .iov_len = sizeof(no_offload) },
+			{ .iov_base = (void *)buf, .iov_len = len },
+		};
+
+		do {
+			n = writev(fd, iov, 2);
+		} while (n < 0 && errno == EINTR);
+		len += sizeof(no_offload);
+	} else {
+		do {
+			n = write(fd, buf, len);
+		} while (n < 0 && errno == EINTR);
+	}
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if ((size_t)n != len)

@@ -2,9 +2,11 @@
  * link, opened non-blocking and close-on-exec. Closing the last descriptor
  * deletes the interface, so a crashed daemon leaves nothing behind.
  *
- * Room for later: `flags` of tun_device_open is where IFF_VNET_HDR offloads
- * and IFF_MULTI_QUEUE will be requested, and `fds[]` holds one descriptor per
- * queue; today only flags == 0 and a single queue exist. */
+ * With TUN_DEVICE_OFFLOAD the device speaks virtio-net headers
+ * (IFF_VNET_HDR) and lets the kernel hand us TCP super-packets and packets
+ * with unfinished checksums (TUNSETOFFLOAD); tun/offload.h turns those into
+ * plain packets. Room for later: IFF_MULTI_QUEUE, with `fds[]` holding one
+ * descriptor per queue; today a single queue exists. */
 #ifndef TUN_DEVICE_H
 #define TUN_DEVICE_H
 
@@ -26,6 +28,10 @@ enum tun_device_limits {
 	 * under a single TCP stream while the daemon waited for a CPU; 2000 was
 	 * loss-free in the lab. */
 	TUN_TX_QUEUE_LEN = 2000,
+};
+
+enum tun_device_flags {
+	TUN_DEVICE_OFFLOAD = 1 << 0,
 };
 
 struct tun_device {
@@ -61,9 +67,10 @@ int tun_device_fd(const struct tun_device *dev, unsigned queue);
 must_check ssize_t tun_device_read(struct tun_device *dev, unsigned queue,
 				   void *buf, size_t len);
 
-/* Writes one whole IPv4 or IPv6 packet. Returns 0, -EAGAIN if the queue is
- * full, -EINVAL for an empty/oversized/non-IP packet, or another -errno
- * (-EIO while the link is down). */
+/* Writes one whole IPv4 or IPv6 packet (with TUN_DEVICE_OFFLOAD, behind a
+ * zero virtio-net header: no offload asked). Returns 0, -EAGAIN if the
+ * queue is full, -EINVAL for an empty/oversized/non-IP packet, or another
+ * -errno (-EIO while the link is down). */
 must_check int tun_device_write(struct tun_device *dev, unsigned queue,
 				const void *buf, size_t len);
 

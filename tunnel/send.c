@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "tun/offload.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/relay.h"
 #include "tunnel/timers.h"
@@ -152,22 +153,75 @@ void send_keepalive(struct peer *peer)
 	keep_key_fresh(peer);
 }
 
+/* Sends the sealed messages in t->tx[0..n) along the peer's path. */
+static void flush_batch(struct tunnel *t, size_t n)
+{
+	struct peer *peer = &t->peer;
+
+	if (n == 0)
+		return;
+	if (peer->path == PATH_RELAY) {
+		for (size_t i = 0; i < n; i++)
+			relay_send(peer, t->tx[i].data, t->tx[i].len);
+	} else {
+		size_t bytes = 0;
+		int r = udp_send_batch(&t->udp, t->tx, n, &bytes);
+
+		peer->tx_bytes += bytes;
+		if (r < 0 && log_ratelimit_allow(&t->drop_log, now(peer)))
+			log_debug("%s: send failed: %s", t->cfg.name, strerror(-r));
+	}
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+	timers_data_sent(peer);
+	keep_key_fresh(peer);
+}
+
+/* Checks and seals the packet at t->tx[n].data + header; true when it
+ * joined the batch. Packets without a session are staged instead. */
+static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_handshake)
+{
+	struct peer *peer = &t->peer;
+	uint8_t *buf = t->tx[n].data, *packet = buf + MESSAGE_DATA_HEADER_LEN;
+	struct inner_packet ip;
+	size_t out_len;
+
+	if (!allowedips_parse_packet(packet, len, &ip) ||
+	    !allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family, ip.dst)) {
+		tunnel_drop(t, DROP_NO_ROUTE, "packet to an address outside AllowedIPs");
+		return false;
+	}
+	if (!peer_has_path(peer)) {
+		tunnel_drop(t, DROP_NO_ROUTE, "packet while there is no path to the peer");
+		return false;
+	}
+	if (seal(peer, buf, len, &out_len) != 0) {
+		stage(peer, packet, len);
+		*need_handshake = true;
+		return false;
+	}
+	t->tx[n].len = out_len;
+	t->tx[n].from = peer->endpoint;
+	return true;
+}
+
 void send_from_tun(struct tunnel *t)
 {
 	struct peer *peer = &t->peer;
-	size_t payload_max = t->packet_max - MESSAGE_DATA_HEADER_LEN - NOISE_AUTHTAG_LEN;
-	size_t n = 0;
+	size_t mtu = t->cfg.mtu, n = 0;
 	bool need_handshake = false;
 
-	for (size_t i = 0; i < TUNNEL_TUN_BATCH; i++) {
-		uint8_t *buf = t->tx[n].data;
-		uint8_t *packet = buf + MESSAGE_DATA_HEADER_LEN;
-		struct inner_packet ip;
-		size_t out_len;
+	for (size_t reads = 0; reads < TUNNEL_TUN_READS; reads++) {
+		uint8_t *out[TUNNEL_TX_BATCH];
+		size_t out_len[TUNNEL_TX_BATCH], room;
+		struct tun_vnet_hdr h;
 		ssize_t len;
+		int segs;
 
-		/* Read at most an MTU: padding to 16 must still fit. */
-		len = tun_device_read(&t->tun, 0, packet, MIN(payload_max, (size_t)t->cfg.mtu));
+		/* The kernel may hand us a TCP super-packet (TSO): read it whole
+		 * behind its virtio-net header, then cut it into MTU-sized
+		 * packets straight into the send buffers. */
+		len = tun_device_read(&t->tun, 0, t->tun_read_buf, TUNNEL_TUN_READ_SIZE);
 		if (len == -EAGAIN)
 			break;
 		if (len < 0) {
@@ -176,42 +230,35 @@ void send_from_tun(struct tunnel *t)
 			tunnel_drop(t, DROP_MALFORMED, "oversized packet from the TUN");
 			continue;
 		}
-		if (!allowedips_parse_packet(packet, (size_t)len, &ip) ||
-		    !allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family,
-					 ip.dst)) {
-			tunnel_drop(t, DROP_NO_ROUTE, "packet to an address outside AllowedIPs");
+		if (len <= TUN_VNET_HDR_LEN) {
+			tunnel_drop(t, DROP_MALFORMED, "empty packet from the TUN");
 			continue;
 		}
-		if (!peer_has_path(peer)) {
-			tunnel_drop(t, DROP_NO_ROUTE, "packet while there is no path to the peer");
+		tun_vnet_hdr_parse(&h, t->tun_read_buf);
+		/* Make room for the most segments this read can become. */
+		if (TUNNEL_TX_BATCH - n < TUN_OFFLOAD_MAX_SEGMENTS) {
+			flush_batch(t, n);
+			n = 0;
+		}
+		room = TUNNEL_TX_BATCH - n;
+		for (size_t i = 0; i < room; i++)
+			out[i] = t->tx[n + i].data + MESSAGE_DATA_HEADER_LEN;
+		segs = tun_offload_split(&h, t->tun_read_buf + TUN_VNET_HDR_LEN,
+					 (size_t)len - TUN_VNET_HDR_LEN, out, mtu, out_len,
+					 MIN(room, (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
+		if (segs < 0) {
+			tunnel_drop(t, DROP_MALFORMED, "TUN packet with an unusable offload header");
 			continue;
 		}
-		if (seal(peer, buf, (size_t)len, &out_len) != 0) {
-			stage(peer, packet, (size_t)len);
-			need_handshake = true;
-			continue;
+		/* Sealing may drop packets: close the gaps as we go. */
+		for (int i = 0; i < segs; i++) {
+			if (out[i] != t->tx[n].data + MESSAGE_DATA_HEADER_LEN)
+				memcpy(t->tx[n].data + MESSAGE_DATA_HEADER_LEN, out[i], out_len[i]);
+			if (seal_into_batch(t, n, out_len[i], &need_handshake))
+				n++;
 		}
-		t->tx[n].len = out_len;
-		t->tx[n].from = peer->endpoint;
-		n++;
 	}
-	if (n && peer->path == PATH_RELAY) {
-		for (size_t i = 0; i < n; i++)
-			relay_send(peer, t->tx[i].data, t->tx[i].len);
-	} else if (n) {
-		size_t bytes = 0;
-		int r = udp_send_batch(&t->udp, t->tx, n, &bytes);
-
-		peer->tx_bytes += bytes;
-		if (r < 0 && log_ratelimit_allow(&t->drop_log, now(peer)))
-			log_debug("%s: send failed: %s", t->cfg.name, strerror(-r));
-	}
-	if (n) {
-		timers_any_authenticated_packet_traversal(peer);
-		timers_any_authenticated_packet_sent(peer);
-		timers_data_sent(peer);
-		keep_key_fresh(peer);
-	}
+	flush_batch(t, n);
 	if (need_handshake)
 		send_handshake_initiation(peer, false);
 }

@@ -87,7 +87,7 @@ static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN]
 	struct tun_error terr = { "" };
 	int r;
 
-	r = tun_device_open(&t->tun, t->cfg.name, 0, &terr);
+	r = tun_device_open(&t->tun, t->cfg.name, TUN_DEVICE_OFFLOAD, &terr);
 	if (r) {
 		errorf(err, "%s", terr.msg);
 		return r;
@@ -149,13 +149,14 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		errorf(err, "epoll: %s", strerror(-r));
 		goto fail;
 	}
-	t->tx_storage = malloc(TUNNEL_TUN_BATCH * t->packet_max);
-	if (!t->tx_storage) {
+	t->tx_storage = malloc(TUNNEL_TX_BATCH * t->packet_max);
+	t->tun_read_buf = malloc(TUNNEL_TUN_READ_SIZE);
+	if (!t->tx_storage || !t->tun_read_buf) {
 		r = -ENOMEM;
 		errorf(err, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < TUNNEL_TUN_BATCH; i++)
+	for (size_t i = 0; i < TUNNEL_TX_BATCH; i++)
 		t->tx[i].data = t->tx_storage + i * t->packet_max;
 	r = udp_open(&t->udp, cfg->listen_port, t->packet_max);
 	if (r) {
@@ -237,8 +238,11 @@ void tunnel_destroy(struct tunnel *t)
 		close(t->signal_fd);
 	loop_destroy(&t->loop);
 	if (t->tx_storage)
-		sodium_memzero(t->tx_storage, TUNNEL_TUN_BATCH * t->packet_max);
+		sodium_memzero(t->tx_storage, TUNNEL_TX_BATCH * t->packet_max);
 	free(t->tx_storage);
+	if (t->tun_read_buf)
+		sodium_memzero(t->tun_read_buf, TUNNEL_TUN_READ_SIZE);
+	free(t->tun_read_buf);
 	noise_local_clear(&t->local);
 	cookie_checker_clear(&t->cookie_checker);
 	config_clear(&t->cfg);

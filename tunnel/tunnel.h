@@ -12,6 +12,7 @@
 #include "crypto/noise.h"
 #include "tun/device.h"
 #include "tun/netlink.h"
+#include "tun/offload.h"
 #include "tunnel/config.h"
 #include "tunnel/control.h"
 #include "tunnel/control_socket.h"
@@ -24,7 +25,9 @@ enum tunnel_limits {
 	/* Handshake messages per second above which we answer with cookies. */
 	TUNNEL_UNDER_LOAD_HANDSHAKES = 64,
 	TUNNEL_UNDER_LOAD_HOLD_MS = 1000,
-	TUNNEL_TUN_BATCH = 64, /* TUN packets read per wake-up */
+	TUNNEL_TUN_READS = 64,     /* TUN reads per wake-up */
+	TUNNEL_TX_BATCH = 256,     /* sealed messages sent together */
+	TUNNEL_TUN_READ_SIZE = TUN_PACKET_MAX + TUN_VNET_HDR_LEN, /* a TSO super-packet */
 };
 
 struct tunnel {
@@ -44,8 +47,9 @@ struct tunnel {
 
 	/* Largest datagram: a data message carrying an MTU-sized packet. */
 	size_t packet_max;
-	uint8_t *tx_storage;                 /* TUNNEL_TUN_BATCH * packet_max */
-	struct udp_datagram tx[TUNNEL_TUN_BATCH];
+	uint8_t *tun_read_buf;               /* TUNNEL_TUN_READ_SIZE */
+	uint8_t *tx_storage;                 /* TUNNEL_TX_BATCH * packet_max */
+	struct udp_datagram tx[TUNNEL_TX_BATCH];
 
 	/* handshake load, for the cookie defence */
 	uint64_t load_window_ms;
