@@ -20,6 +20,9 @@ static const char *const kind_names[] = {
 	[CANDIDATE_LEARNED] = "learned",
 };
 
+/* How long the larger key waits for the peer's first initiation. */
+enum { HANDSHAKE_DEFER_MS = 1000 };
+
 static void punch_forget_index(struct peer *peer, size_t i);
 
 static uint64_t now(const struct peer *peer)
@@ -87,9 +90,20 @@ static void choose(struct peer *peer, size_t i)
 	} else {
 		peer_set_state(peer, LINK_PUNCHING, PATH_DIRECT,
 			       "direct path found, WireGuard handshake under way");
-		/* A new path deserves a handshake now, whatever the rate limit. */
-		if (!had_path || !peer->handshake_attempts)
-			send_handshake_initiation(peer, true);
+		/* A new path deserves a handshake now, whatever the rate limit.
+		 * Both sides usually choose within a round trip of each other,
+		 * and two crossing initiations overwrite each other's handshake
+		 * state, costing a REKEY_TIMEOUT: the side with the larger
+		 * public key leaves the first initiation to the other and only
+		 * sends its own (by the retransmit timer) if none arrives. */
+		if (!had_path || !peer->handshake_attempts) {
+			if (sodium_compare(peer->tunnel->local.public_key,
+					   peer->handshake.remote_static, NOISE_PUBLIC_KEY_LEN) <= 0)
+				send_handshake_initiation(peer, true);
+			else if (loop_timer_arm(&peer->tunnel->loop, &peer->retransmit_handshake,
+						now(peer) + HANDSHAKE_DEFER_MS) != 0)
+				log_error("timer table full");
+		}
 	}
 }
 
