@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tun/coalesce.h"
 #include "tun/offload.h"
 
 enum { PAYLOAD = 5000, MSS = 1388, OUT_SIZE = 1500, MAX_SEG = 8 };
@@ -206,6 +207,137 @@ static void test_bad_headers(void **state)
 	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
 }
 
+/* Splits a super-packet, then merges the segments back: the result must be
+ * the original stream, with a partial checksum the kernel can finish. */
+static void check_round_trip(bool v6)
+{
+	static uint8_t pkt[65536], payload[PAYLOAD], merged[65536];
+	uint8_t bufs[MAX_SEG][OUT_SIZE], *out[MAX_SEG], hdr[TUN_VNET_HDR_LEN];
+	size_t out_len[MAX_SEG], ip_hlen = v6 ? 40 : 20, hlen = ip_hlen + 32;
+	size_t len = build_super(pkt, v6, payload);
+	struct tun_vnet_hdr h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+		.gso_size = MSS, .csum_start = (uint16_t)ip_hlen, .csum_offset = 16,
+	};
+	struct tun_packet segs[MAX_SEG];
+	struct tun_vnet_hdr got;
+	uint8_t fin_free[MAX_SEG][OUT_SIZE];
+	int n, mlen;
+
+	for (int i = 0; i < MAX_SEG; i++)
+		out[i] = bufs[i];
+	/* no FIN/CWR, so every segment may merge */
+	pkt[ip_hlen + 13] = 0x10 | 0x08;
+	n = tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG);
+	assert_int_equal(n, 4);
+	for (int i = 0; i < n; i++) {
+		memcpy(fin_free[i], out[i], out_len[i]);
+		segs[i] = (struct tun_packet){ fin_free[i], out_len[i] };
+	}
+	assert_int_equal(tun_coalesce_run(segs, (size_t)n), (size_t)n);
+	mlen = tun_coalesce_build(segs, (size_t)n, merged, sizeof(merged), hdr);
+	assert_int_equal(mlen, len);
+	assert_memory_equal(merged + hlen, payload, PAYLOAD);
+	assert_int_equal(merged[ip_hlen + 13], 0x18); /* PSH came from the last */
+	if (v6)
+		assert_int_equal(get16(merged + 4), len - 40);
+	else
+		assert_int_equal(naive_sum(merged, 20, 0), 0xffff);
+	tun_vnet_hdr_parse(&got, hdr);
+	assert_int_equal(got.gso_type, v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(got.gso_size, MSS);
+	assert_int_equal(got.hdr_len, hlen);
+	assert_int_equal(got.csum_start, ip_hlen);
+	assert_int_equal(got.csum_offset, 16);
+	assert_true(got.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	/* What the kernel does with CHECKSUM_PARTIAL: sum from csum_start. */
+	{
+		uint16_t c = tun_checksum(merged + ip_hlen, (size_t)mlen - ip_hlen, 0);
+
+		merged[ip_hlen + 16] = (uint8_t)(c >> 8);
+		merged[ip_hlen + 17] = (uint8_t)c;
+		assert_true(tcp_checksum_ok(merged, ip_hlen, (size_t)mlen, v6));
+	}
+}
+
+static void test_coalesce_ipv4(void **state)
+{
+	(void)state;
+	check_round_trip(false);
+}
+
+static void test_coalesce_ipv6(void **state)
+{
+	(void)state;
+	check_round_trip(true);
+}
+
+/* Runs end where they must. */
+static void test_coalesce_boundaries(void **state)
+{
+	static uint8_t pkt[65536], payload[PAYLOAD];
+	uint8_t bufs[MAX_SEG][OUT_SIZE], *out[MAX_SEG];
+	size_t out_len[MAX_SEG];
+	size_t len = build_super(pkt, false, payload);
+	struct tun_vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				  .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = MSS,
+				  .csum_start = 20, .csum_offset = 16 };
+	struct tun_packet segs[MAX_SEG];
+	int n;
+
+	(void)state;
+	for (int i = 0; i < MAX_SEG; i++)
+		out[i] = bufs[i];
+	pkt[20 + 13] = 0x10;
+	n = tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG);
+	assert_int_equal(n, 4);
+	for (int i = 0; i < n; i++)
+		segs[i] = (struct tun_packet){ out[i], out_len[i] };
+	assert_int_equal(tun_coalesce_run(segs, 4), 4);
+	assert_int_equal(tun_coalesce_run(segs, 1), 1);
+
+	/* a gap in the sequence (segment 1 lost) */
+	segs[1] = (struct tun_packet){ out[2], out_len[2] };
+	assert_int_equal(tun_coalesce_run(segs, 3), 1);
+	segs[1] = (struct tun_packet){ out[1], out_len[1] };
+
+	/* PSH ends the run after its segment */
+	out[1][33] |= 0x08;
+	assert_int_equal(tun_coalesce_run(segs, 4), 2);
+	out[1][33] &= (uint8_t)~0x08;
+
+	/* a FIN, a SYN or an RST never merges */
+	out[2][33] |= 0x01;
+	assert_int_equal(tun_coalesce_run(segs, 4), 2);
+	out[2][33] &= (uint8_t)~0x01;
+
+	/* another port, another ACK number, another TTL */
+	out[3][21] ^= 1;
+	assert_int_equal(tun_coalesce_run(segs, 4), 3);
+	out[3][21] ^= 1;
+	out[2][28] ^= 1;
+	assert_int_equal(tun_coalesce_run(segs, 4), 2);
+	out[2][28] ^= 1;
+	out[1][8] ^= 1;
+	assert_int_equal(tun_coalesce_run(segs, 4), 1);
+	out[1][8] ^= 1;
+
+	/* the short last segment ends the run: nothing may follow it */
+	segs[0] = (struct tun_packet){ out[3], out_len[3] };
+	assert_int_equal(tun_coalesce_run(segs, 2), 1);
+
+	/* not TCP, and IPv4 with options, stay alone */
+	segs[0] = (struct tun_packet){ out[0], out_len[0] };
+	out[0][9] = 17;
+	assert_int_equal(tun_coalesce_run(segs, 4), 1);
+	out[0][9] = 6;
+	out[0][0] = 0x46;
+	assert_int_equal(tun_coalesce_run(segs, 4), 1);
+	out[0][0] = 0x45;
+	assert_int_equal(tun_coalesce_run(segs, 4), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +345,9 @@ int main(void)
 		cmocka_unit_test(test_split_ipv6),
 		cmocka_unit_test(test_finish_checksum),
 		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_coalesce_ipv4),
+		cmocka_unit_test(test_coalesce_ipv6),
+		cmocka_unit_test(test_coalesce_boundaries),
 	};
 
 	srand(7);

@@ -1,0 +1,42 @@
+/* The receive-side twin of tun/offload.h: consecutive segments of one TCP
+ * stream, decrypted from the peer, are merged into one super-packet and
+ * written to the TUN once, with a virtio-net header that tells the kernel it
+ * is a GSO packet of gso_size segments (as hardware GRO would). The kernel
+ * then runs its TCP receive path once per super-packet instead of once per
+ * segment, and can cut it up again if it forwards it.
+ *
+ * Merging is deliberately narrow: TCP over IPv4 without options or IPv6
+ * without extension headers; identical addresses, ports, ACK number,
+ * window, TCP options, TOS/traffic class and TTL/hop limit; no SYN, FIN,
+ * RST, URG, ECE or CWR; contiguous sequence numbers; equal payload sizes
+ * except a shorter last one. Anything else is written as it came. */
+#ifndef TUN_COALESCE_H
+#define TUN_COALESCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/compiler.h"
+#include "tun/offload.h"
+
+enum tun_coalesce_limits {
+	TUN_COALESCE_MAX_SEGMENTS = 64,
+	TUN_COALESCE_MAX_BYTES = 65535,
+};
+
+struct tun_packet {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* How many packets from pkts[0] can merge into one super-packet (at
+ * least 1). */
+size_t tun_coalesce_run(const struct tun_packet *pkts, size_t n);
+
+/* Merges pkts[0..count) (a run from tun_coalesce_run, count >= 2) into
+ * `out` and fills the virtio-net header to write before it. Returns the
+ * super-packet's length, or -ENOSPC when `cap` is too small. */
+must_check int tun_coalesce_build(const struct tun_packet *pkts, size_t count, uint8_t *out,
+				  size_t cap, uint8_t hdr[static TUN_VNET_HDR_LEN]);
+
+#endif
