@@ -178,10 +178,15 @@ ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
 	return n;
 }
 
-int tun_device_write(struct tun_device *dev, unsigned queue, const void *buf,
-		     size_t len)
+/* One write of `hdr` (NULL: none) and the packet. */
+static int write_packet(struct tun_device *dev, unsigned queue, const uint8_t *hdr,
+			const void *buf, size_t len)
 {
 	int fd = tun_device_fd(dev, queue);
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = hdr ? TUN_VNET_HDR_LEN : 0 },
+		{ .iov_base = (void *)buf, .iov_len = len },
+	};
 	unsigned version;
 	ssize_t n;
 
@@ -194,25 +199,28 @@ int tun_device_write(struct tun_device *dev, unsigned queue, const void *buf,
 	version = ((const uint8_t *)buf)[0] >> 4;
 	if (version != 4 && version != 6)
 		return -EINVAL;
-	if (dev->flags & TUN_DEVICE_OFFLOAD) {
-		static const uint8_t no_offload[TUN_VNET_HDR_LEN];
-		struct iovec iov[2] = {
-			{ .iov_base = (void *)no_offload, .iov_len = sizeof(no_offload) },
-			{ .iov_base = (void *)buf, .iov_len = len },
-		};
-
-		do {
-			n = writev(fd, iov, 2);
-		} while (n < 0 && errno == EINTR);
-		len += sizeof(no_offload);
-	} else {
-		do {
-			n = write(fd, buf, len);
-		} while (n < 0 && errno == EINTR);
-	}
+	do {
+		n = hdr ? writev(fd, iov, 2) : write(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if ((size_t)n != len)
+	if ((size_t)n != len + iov[0].iov_len)
 		return -EIO;
 	return 0;
+}
+
+int tun_device_write(struct tun_device *dev, unsigned queue, const void *buf, size_t len)
+{
+	static const uint8_t no_offload[TUN_VNET_HDR_LEN];
+
+	return write_packet(dev, queue, (dev->flags & TUN_DEVICE_OFFLOAD) ? no_offload : NULL,
+			    buf, len);
+}
+
+int tun_device_write_gso(struct tun_device *dev, unsigned queue,
+			 const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf, size_t len)
+{
+	if (!(dev->flags & TUN_DEVICE_OFFLOAD))
+		return -EINVAL;
+	return write_packet(dev, queue, hdr, buf, len);
 }

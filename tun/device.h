@@ -18,6 +18,7 @@
 
 #include "common/compiler.h"
 #include "tun/error.h"
+#include "tun/offload.h"
 
 enum tun_device_limits {
 	TUN_NAME_MAX_LEN = IFNAMSIZ - 1,	/* 15 */
@@ -73,5 +74,11 @@ must_check ssize_t tun_device_read(struct tun_device *dev, unsigned queue,
  * -errno (-EIO while the link is down). */
 must_check int tun_device_write(struct tun_device *dev, unsigned queue,
 				const void *buf, size_t len);
+
+/* Writes a packet behind the given virtio-net header (a GSO super-packet
+ * from tun/coalesce.h). Needs TUN_DEVICE_OFFLOAD (-EINVAL otherwise); the
+ * returns are those of tun_device_write. */
+must_check int tun_device_write_gso(struct tun_device *dev, unsigned queue,
+				    const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf, size_t len);
 
 #endif

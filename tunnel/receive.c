@@ -178,10 +178,47 @@ static void handle_cookie(struct tunnel *t, const struct udp_datagram *d)
 	/* The retransmit timer resends the initiation, now with mac2. */
 }
 
-static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len)
+static void write_result(struct tunnel *t, int r)
+{
+	if (r == -EAGAIN)
+		tunnel_drop(t, DROP_TUN_FULL, "TUN queue full");
+	else if (r)
+		tunnel_drop(t, DROP_MALFORMED, "TUN refused the packet");
+}
+
+/* Writes the queued packets, merging runs of one TCP stream. */
+static void flush_tun(struct tunnel *t)
+{
+	size_t n = t->n_tun_out;
+
+	for (size_t i = 0; i < n;) {
+		size_t run = tun_coalesce_run(&t->tun_out[i], n - i);
+		uint8_t hdr[TUN_VNET_HDR_LEN];
+		int len = -1;
+
+		if (run > 1)
+			len = tun_coalesce_build(&t->tun_out[i], run, t->coalesce_buf,
+						 TUN_COALESCE_MAX_BYTES, hdr);
+		if (len > 0) {
+			int r = tun_device_write_gso(&t->tun, 0, hdr, t->coalesce_buf, (size_t)len);
+
+			for (size_t k = 0; k < run; k++)
+				write_result(t, r);
+			i += run;
+		} else {
+			write_result(t, tun_device_write(&t->tun, 0, t->tun_out[i].data,
+							 t->tun_out[i].len));
+			i++;
+		}
+	}
+	t->n_tun_out = 0;
+}
+
+/* Checks a decrypted packet and writes it to the TUN: at once for relayed
+ * data (its buffer is short-lived), or queued for flush_tun. */
+static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len, bool queue)
 {
 	struct inner_packet ip;
-	int r;
 
 	if (!allowedips_parse_packet(plain, len, &ip)) {
 		tunnel_drop(t, DROP_MALFORMED, "decrypted data is not an IP packet");
@@ -191,11 +228,11 @@ static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len)
 		tunnel_drop(t, DROP_NOT_ALLOWED, "inner source outside AllowedIPs");
 		return;
 	}
-	r = tun_device_write(&t->tun, 0, plain, ip.total_len);
-	if (r == -EAGAIN)
-		tunnel_drop(t, DROP_TUN_FULL, "TUN queue full");
-	else if (r)
-		tunnel_drop(t, DROP_MALFORMED, "TUN refused the packet");
+	if (!queue || t->n_tun_out == UDP_RX_MAX) {
+		write_result(t, tun_device_write(&t->tun, 0, plain, ip.total_len));
+		return;
+	}
+	t->tun_out[t->n_tun_out++] = (struct tun_packet){ plain, ip.total_len };
 }
 
 static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay)
@@ -241,7 +278,7 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 	if (plain_len == 0)
 		return; /* a keepalive */
 	timers_data_received(peer);
-	deliver_to_tun(t, plain, plain_len);
+	deliver_to_tun(t, plain, plain_len, !via_relay);
 }
 
 void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
@@ -300,6 +337,8 @@ void receive_from_udp(struct tunnel *t)
 		}
 		for (int i = 0; i < n; i++)
 			handle_datagram(t, &t->udp.rx[i]);
+		/* Before the next receive reuses the buffers they point into. */
+		flush_tun(t);
 		if (n == 0)
 			return;
 	}

@@ -12,6 +12,7 @@
 #include "crypto/noise.h"
 #include "tun/device.h"
 #include "tun/netlink.h"
+#include "tun/coalesce.h"
 #include "tun/offload.h"
 #include "tunnel/config.h"
 #include "tunnel/control.h"
@@ -48,6 +49,12 @@ struct tunnel {
 	/* Largest datagram: a data message carrying an MTU-sized packet. */
 	size_t packet_max;
 	uint8_t *tun_read_buf;               /* TUNNEL_TUN_READ_SIZE */
+
+	/* decrypted packets waiting to be written to the TUN, merged where
+	 * they can be (tun/coalesce.h); they point into the receive buffers */
+	struct tun_packet tun_out[UDP_RX_MAX];
+	size_t n_tun_out;
+	uint8_t *coalesce_buf;               /* TUN_COALESCE_MAX_BYTES */
 	uint8_t *tx_storage;                 /* TUNNEL_TX_BATCH * packet_max */
 	struct udp_datagram tx[TUNNEL_TX_BATCH];
 
