@@ -82,9 +82,13 @@ probe() { # probe NODE KEYNAME SERVER_ADDR SERVER_KEY ARGS...: sets LAB_PID, LAB
 events() { { grep '^{' "$1" || true; } | jq -c --arg e "$2" 'select(.event == $e)'; }
 has_event() { [[ -n $(events "$1" "$2") ]]; }
 finished() { has_event "$1" exit; }
-# wait_probe PID LOG SECS: bounded wait for the probe's exit line, then its status.
+# True once PID has exited (a zombie until `wait` reaps it).
+gone() { local st; st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; st=${st##*) }; [[ ${st:0:1} == Z ]]; }
+# wait_probe PID LOG SECS: bounded wait for the probe's exit line and its
+# exit (the sanitizers' exit checks included), then its status.
 wait_probe() {
   lab_wait_until "$3" finished "$2" || return 1
+  lab_wait_until 10 gone "$1" || return 1
   wait "$1"
 }
 exit_field() { events "$1" exit | jq -r ".$2"; }
@@ -269,8 +273,15 @@ kdrop=$(($(rcvbuf_errs pub) - k0))
 cat "$r3_log" "$r4_log"
 expect "rate-limit probes exit 0" "sender rc $rc3, receiver rc $rc4" test "$rc3" = 0 -a "$rc4" = 0
 
-lab_stop "$srv1"
-lab_stop "$srv2"
+# The servers stop on SIGTERM with status 0 (after the sanitizers' exit
+# checks) and write their counters.
+stop_server() { kill -TERM "$1" && lab_wait_until 10 gone "$1" && wait "$1"; }
+rc=0; stop_server "$srv1" || rc=$?
+expect "server 1 exits 0 on SIGTERM" "rc $rc" test "$rc" = 0
+rc=0; stop_server "$srv2" || rc=$?
+expect "server 2 exits 0 on SIGTERM" "rc $rc" test "$rc" = 0
+san=$(grep -l -e 'Sanitizer' -e 'runtime error:' "$LAB_DIR"/*.log || true)
+expect "no sanitizer report in any log" "${san:-none}" test -z "$san"
 echo "--- server 1"; cat "$srv1_log" "$LAB_DIR/server.stats"
 echo "--- server 2"; cat "$srv2_log" "$LAB_DIR/server2.stats"
 stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$LAB_DIR/$1.stats"; }
