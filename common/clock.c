@@ -11,6 +11,14 @@ uint64_t clock_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+int64_t clock_wall_offset_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)clock_now_ms();
+}
+
 void clock_tai64n(uint8_t out[static TAI64N_LEN])
 {
 	/* TAI64 labels start at 2^62; TAI is ahead of UTC by 10 s at the

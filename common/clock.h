@@ -11,6 +11,10 @@ enum { TAI64N_LEN = 12 };
 /* Milliseconds on CLOCK_MONOTONIC (never jumps, unrelated to the date). */
 uint64_t clock_now_ms(void);
 
+/* Wall-clock milliseconds minus clock_now_ms(): add it to a monotonic time
+ * to get Unix time (the rendezvous envelope's timestamps need it). */
+int64_t clock_wall_offset_ms(void);
+
 /* The current wall-clock time as a 12-byte big-endian TAI64N label. */
 void clock_tai64n(uint8_t out[static TAI64N_LEN]);
 

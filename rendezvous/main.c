@@ -40,14 +40,6 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *v)
 	return errno || end == s || *end || *s == '-' || *v == 0 || *v > max ? -EINVAL : 0;
 }
 
-static int64_t wall_offset_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)clock_now_ms();
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -157,7 +149,7 @@ int main(int argc, char **argv)
 				      : strerror(-r));
 		return 2;
 	}
-	cfg.wall_offset_ms = wall_offset_ms();
+	cfg.wall_offset_ms = clock_wall_offset_ms();
 	srv = rdv_server_new(&cfg);
 	sodium_memzero(cfg.private_key, sizeof(cfg.private_key));
 	if (!srv) {

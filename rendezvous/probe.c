@@ -265,7 +265,6 @@ int main(int argc, char **argv)
 	size_t n_want = 0, n_lan = 0;
 	double duration = 10;
 	uint64_t now, deadline;
-	struct timespec ts;
 	int opt, r;
 	json_t *o;
 	char sent_hex[65], recv_hex[65];
@@ -326,10 +325,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rdv-probe: socket: %s\n", strerror(-r));
 		return 1;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
 	now = clock_now_ms();
-	if (rdv_client_init(&p.client, sk, server_key,
-			    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)now, now) < 0 ||
+	if (rdv_client_init(&p.client, sk, server_key, clock_wall_offset_ms(), now) < 0 ||
 	    rdv_client_set_wants(&p.client, (const uint8_t(*)[RDV_KEY_LEN])wants, n_want, now) < 0 ||
 	    rdv_client_set_lan(&p.client, lan, n_lan, now) < 0) {
 		fprintf(stderr, "rdv-probe: bad server key\n");

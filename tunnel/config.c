@@ -50,13 +50,11 @@ struct parse_state {
 	unsigned rendezvous_line;
 };
 
-static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 static int fail(struct parse_state *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Error lines are cut at CONFIG_ERR_LEN; a cut message is still readable. */
-static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
+void config_error(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,9 +76,9 @@ static int fail(struct parse_state *st, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (st->line)
-		errorf(st->err, "%s:%u: %s", st->path, st->line, msg);
+		config_error(st->err, "%s:%u: %s", st->path, st->line, msg);
 	else
-		errorf(st->err, "%s: %s", st->path, msg);
+		config_error(st->err, "%s: %s", st->path, msg);
 	st->failed = true;
 	return 0;
 }
@@ -544,7 +542,7 @@ int config_parse_string(const char *path, const char *name, const char *text,
 	memset(out, 0, sizeof(*out));
 	err[0] = '\0';
 	if (!config_name_valid(name)) {
-		errorf(err, "%s: link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]",
+		config_error(err, "%s: link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]",
 			 path, name);
 		return -EINVAL;
 	}
@@ -576,49 +574,49 @@ int config_load(const char *dir, const char *name, struct config *out,
 	int fd, r;
 
 	if (!config_name_valid(name)) {
-		errorf(err, "link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]", name);
+		config_error(err, "link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]", name);
 		return -EINVAL;
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.conf", dir, name) >= sizeof(path)) {
-		errorf(err, "config directory path is too long");
+		config_error(err, "config directory path is too long");
 		return -ENAMETOOLONG;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		errorf(err, "%s: %s", path, strerror(errno));
+		config_error(err, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		errorf(err, "%s: not a regular file", path);
+		config_error(err, "%s: not a regular file", path);
 		r = -EINVAL;
 		goto out;
 	}
 	if (sb.st_mode & 077) {
-		errorf(err, "%s: readable by others, and it holds keys (chmod 600 it)", path);
+		config_error(err, "%s: readable by others, and it holds keys (chmod 600 it)", path);
 		r = -EACCES;
 		goto out;
 	}
 	if (sb.st_size > CONFIG_FILE_MAX) {
-		errorf(err, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+		config_error(err, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
 		r = -EFBIG;
 		goto out;
 	}
 	text = malloc((size_t)sb.st_size + 1);
 	if (!text) {
 		r = -ENOMEM;
-		errorf(err, "%s: out of memory", path);
+		config_error(err, "%s: out of memory", path);
 		goto out;
 	}
 	n = read(fd, text, (size_t)sb.st_size);
 	if (n != sb.st_size) {
-		errorf(err, "%s: short read", path);
+		config_error(err, "%s: short read", path);
 		r = -EIO;
 		goto out;
 	}
 	text[n] = '\0';
 	if (strlen(text) != (size_t)n) {
-		errorf(err, "%s: contains a NUL byte", path);
+		config_error(err, "%s: contains a NUL byte", path);
 		r = -EINVAL;
 		goto out;
 	}

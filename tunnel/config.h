@@ -80,6 +80,11 @@ must_check int config_parse_string(const char *path, const char *name, const cha
 				   unsigned flags, struct config *out,
 				   char err[static CONFIG_ERR_LEN]);
 
+/* Formats a one-line error for the user into err, cut to fit. The link's
+ * set-up (tunnel_create) reports its errors the same way. */
+void config_error(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Wipes the key material in `cfg`. */
 void config_clear(struct config *cfg);
 

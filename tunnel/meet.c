@@ -96,7 +96,6 @@ int meet_init(struct tunnel *t)
 	struct meet *m = &t->meet;
 	uint8_t want[1][RDV_KEY_LEN];
 	struct rdv_endpoint lan[RDV_LAN_MAX];
-	struct timespec wall;
 	int64_t wall_offset;
 	size_t n_lan;
 	int r;
@@ -105,8 +104,7 @@ int meet_init(struct tunnel *t)
 	m->timer.expired = poll_servers;
 	if (t->cfg.n_rendezvous == 0)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	wall_offset = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 - (int64_t)now(t);
+	wall_offset = clock_wall_offset_ms();
 	memcpy(want[0], t->cfg.peer_public_key, RDV_KEY_LEN);
 	n_lan = lan_candidates(t, lan, RDV_LAN_MAX);
 	for (size_t i = 0; i < t->cfg.n_rendezvous; i++) {

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +17,6 @@
 #include "tunnel/receive.h"
 #include "tunnel/send.h"
 #include "tunnel/timers.h"
-
-static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void errorf(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, CONFIG_ERR_LEN, fmt, ap);
-	va_end(ap);
-}
 
 static void tun_ready(struct loop_watch *w, uint32_t events)
 {
@@ -89,12 +76,12 @@ static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN]
 
 	r = tun_device_open(&t->tun, t->cfg.name, TUN_DEVICE_OFFLOAD, &terr);
 	if (r) {
-		errorf(err, "%s", terr.msg);
+		config_error(err, "%s", terr.msg);
 		return r;
 	}
 	r = tun_setup(&t->tun_applied, t->cfg.name, &tc, &terr);
 	if (r) {
-		errorf(err, "%s", terr.msg);
+		config_error(err, "%s", terr.msg);
 		tun_device_close(&t->tun);
 		return r;
 	}
@@ -117,7 +104,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		errorf(err, "out of memory");
+		config_error(err, "out of memory");
 		return -ENOMEM;
 	}
 	t->cfg = *cfg;
@@ -131,22 +118,22 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 
 	r = control_server_open(&t->control, t, run_dir, cfg->name);
 	if (r == -EADDRINUSE) {
-		errorf(err, "link %s is already up", cfg->name);
+		config_error(err, "link %s is already up", cfg->name);
 		goto fail;
 	}
 	if (r) {
-		errorf(err, "cannot create the control socket in %s: %s", run_dir, strerror(-r));
+		config_error(err, "cannot create the control socket in %s: %s", run_dir, strerror(-r));
 		goto fail;
 	}
 	r = noise_local_init(&t->local, cfg->private_key);
 	if (r) {
-		errorf(err, "the private key is not usable");
+		config_error(err, "the private key is not usable");
 		goto fail;
 	}
 	cookie_checker_init(&t->cookie_checker, t->local.public_key);
 	r = loop_init(&t->loop);
 	if (r) {
-		errorf(err, "epoll: %s", strerror(-r));
+		config_error(err, "epoll: %s", strerror(-r));
 		goto fail;
 	}
 	t->tx_storage = malloc(TUNNEL_TX_BATCH * t->packet_max);
@@ -154,24 +141,24 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	t->coalesce_buf = malloc(TUN_COALESCE_MAX_BYTES);
 	if (!t->tx_storage || !t->tun_read_buf || !t->coalesce_buf) {
 		r = -ENOMEM;
-		errorf(err, "out of memory");
+		config_error(err, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < TUNNEL_TX_BATCH; i++)
 		t->tx[i].data = t->tx_storage + i * t->packet_max;
 	r = udp_open(&t->udp, cfg->listen_port, t->packet_max);
 	if (r) {
-		errorf(err, "cannot open UDP port %u: %s", cfg->listen_port, strerror(-r));
+		config_error(err, "cannot open UDP port %u: %s", cfg->listen_port, strerror(-r));
 		goto fail;
 	}
 	r = peer_init(&t->peer, t);
 	if (r) {
-		errorf(err, "cannot set up the peer: %s", strerror(-r));
+		config_error(err, "cannot set up the peer: %s", strerror(-r));
 		goto fail;
 	}
 	r = meet_init(t);
 	if (r) {
-		errorf(err, "cannot set up the rendezvous client: %s", strerror(-r));
+		config_error(err, "cannot set up the rendezvous client: %s", strerror(-r));
 		goto fail;
 	}
 	r = configure_interface(t, err);
@@ -179,14 +166,14 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		goto fail;
 	r = open_signals(t);
 	if (r) {
-		errorf(err, "signalfd: %s", strerror(-r));
+		config_error(err, "signalfd: %s", strerror(-r));
 		goto fail;
 	}
 	if ((r = watch(t, &t->tun_watch, tun_device_fd(&t->tun, 0), tun_ready)) ||
 	    (r = watch(t, &t->udp_watch, t->udp.fd, udp_ready)) ||
 	    (r = watch(t, &t->signal_watch, t->signal_fd, signal_ready)) ||
 	    (r = control_server_watch(&t->control, &t->loop))) {
-		errorf(err, "epoll: %s", strerror(-r));
+		config_error(err, "epoll: %s", strerror(-r));
 		goto fail;
 	}
 	log_info("%s: interface up, listening on UDP port %u", cfg->name, t->udp.port);
