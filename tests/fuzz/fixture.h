@@ -49,7 +49,7 @@ struct wg_fixture {
 	uint8_t cookie_reply[MESSAGE_COOKIE_LEN];
 	uint8_t data[FIXTURE_DATA_SEEDS][FIXTURE_DATA_MAX];
 	size_t data_len[FIXTURE_DATA_SEEDS];
-	/* The initiation local sent (a valid message peer -> ... reversed). */
+	/* The initiation local sent to peer: the two messages above answer it. */
 	uint8_t local_initiation[MESSAGE_INITIATION_LEN];
 };
 
