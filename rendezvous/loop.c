@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sockbuf.h"
 
 enum { RECV_BATCH = 256, RECV_BUF = 2048, TAG_SIGNAL = -1, TAG_TIMER = -2 };
 
@@ -28,7 +29,7 @@ int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
 		struct sockaddr_storage ss;
 		socklen_t sslen;
 		char s[RDV_ENDPOINT_STR];
-		int one = 1, rcvbuf = 4 << 20, r;
+		int one = 1, r;
 
 		fds[i] = socket(ep->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fds[i] < 0)
@@ -36,9 +37,8 @@ int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
 		if (ep->family == AF_INET6 &&
 		    setsockopt(fds[i], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 			goto fail;
-		/* Best effort: a larger receive queue rides out bursts (the kernel
-		 * caps it at net.core.rmem_max). */
-		(void)setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		/* Relay bursts must not overflow the default buffers. */
+		sockbuf_grow(fds[i], SOCKBUF_DEFAULT);
 		rdv_endpoint_to_sockaddr(ep, &ss, &sslen);
 		if (bind(fds[i], (struct sockaddr *)&ss, sslen) < 0)
 			goto fail;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/sockbuf.h"
 #include "rendezvous/client.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/keyfile.h"
@@ -228,6 +229,7 @@ static int setup_socket(struct probe *p, const struct rdv_endpoint *server, cons
 	p->fd = socket(server->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0)
 		return -errno;
+	sockbuf_grow(p->fd, SOCKBUF_DEFAULT);
 	if (bind_s) {
 		if (rdv_endpoint_parse(&b, bind_s, true) < 0)
 			return -EINVAL;

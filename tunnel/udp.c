@@ -1,6 +1,8 @@
 /* Socket set-up and batched, offloaded I/O for the link's UDP socket. */
 #include "tunnel/udp.h"
 
+#include "common/sockbuf.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -14,18 +16,6 @@
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
-
-/* Asks for large buffers; as root past net.core.[rw]mem_max (the FORCE
- * options), else as much as the sysctl allows. */
-static void grow_buffers(int fd)
-{
-	int size = UDP_SOCKET_BUFFER;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-}
 
 int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
 {
@@ -69,7 +59,7 @@ int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
 		close(fd);
 		return r;
 	}
-	grow_buffers(fd);
+	sockbuf_grow(fd, SOCKBUF_DEFAULT);
 	/* Offloads are an optimisation: without them everything still works. */
 	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));
 	s->gso = true;

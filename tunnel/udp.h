@@ -25,10 +25,6 @@ enum udp_limits {
 	UDP_RX_MAX = 1024,          /* datagrams one batch can split into */
 	UDP_GSO_MAX_SEGMENTS = 64,  /* the kernel's UDP_MAX_SEGMENTS */
 	UDP_GSO_MAX_BYTES = 65000,  /* a GSO send stays below 64 KiB */
-	/* Socket buffers: a burst arriving while the daemon waits for the CPU
-	 * must not overflow them (the default ~200 KiB lost a tenth of a TCP
-	 * stream in the lab). */
-	UDP_SOCKET_BUFFER = 8 << 20,
 };
 
 struct udp_datagram {
