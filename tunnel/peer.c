@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "crypto/keys.h"
+#include "tunnel/allowedips.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
@@ -124,6 +125,13 @@ void peer_update_state(struct peer *peer)
 			       "the relay while probing goes on");
 	else
 		peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+}
+
+bool peer_endpoint_in_tunnel(const struct peer *peer, const struct rdv_endpoint *ep)
+{
+	const struct config *cfg = &peer->tunnel->cfg;
+
+	return allowedips_contains(cfg->allowed_ips, cfg->n_allowed_ips, ep->family, ep->addr);
 }
 
 bool peer_has_path(const struct peer *peer)

@@ -97,6 +97,11 @@ void peer_set_state(struct peer *peer, enum link_state state, enum link_path pat
  * direct path, relayed on the relay. */
 void peer_update_state(struct peer *peer);
 
+/* True when `ep` lies inside the peer's AllowedIPs: such an address is
+ * reached through the tunnel itself, so it can never carry the tunnel
+ * (site-to-site: the peer's LAN address is routed into the link). */
+bool peer_endpoint_in_tunnel(const struct peer *peer, const struct rdv_endpoint *ep);
+
 /* True when packets have somewhere to go: a direct endpoint or the relay. */
 bool peer_has_path(const struct peer *peer);
 

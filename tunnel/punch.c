@@ -202,7 +202,13 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 {
 	struct punch *p = &peer->punch;
 	size_t learned = 0, oldest = SIZE_MAX;
+	char text[RDV_ENDPOINT_STR];
 
+	if (peer_endpoint_in_tunnel(peer, ep)) {
+		log_debug("%s: not a path: %s is inside AllowedIPs", peer->tunnel->cfg.name,
+			  rdv_endpoint_str(ep, text, sizeof(text)));
+		return;
+	}
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		struct candidate *c = &p->candidates[i];
 
@@ -328,6 +334,13 @@ void punch_receive(struct peer *peer, const struct udp_datagram *d)
 	enum probe_kind kind;
 	uint64_t token;
 	int r;
+
+	/* A probe that came through the tunnel itself proves nothing about a
+	 * path, and answering it would keep a loop going. */
+	if (peer_endpoint_in_tunnel(peer, &d->from)) {
+		tunnel_drop(peer->tunnel, DROP_NO_ROUTE, "probe from inside the tunnel");
+		return;
+	}
 
 	r = probe_parse(d->data, d->len, peer->punch.key, peer->handshake.remote_static, &kind,
 			&token);

@@ -95,6 +95,10 @@ static void note_source(struct peer *peer, const struct udp_datagram *d, bool vi
 			peer->path = PATH_RELAY;
 		return;
 	}
+	/* Arrived through the tunnel (a source inside AllowedIPs): moving the
+	 * endpoint there would nest the tunnel in itself. */
+	if (peer_endpoint_in_tunnel(peer, &d->from))
+		return;
 	peer_set_endpoint(peer, &d->from);
 	peer->path = PATH_DIRECT;
 }
