@@ -40,8 +40,9 @@
 #   lab_udp_timeout ROUTER SECS     conntrack UDP timeouts (+ cone bindings)
 #   lab_flush ROUTER                forget all NAT state (conntrack -F, bindings)
 #   lab_readdress ROUTER [ADDR]     new public IPv4 (default 203.0.113.(10*i+5))
-#   lab_netem ROUTER ARGS...|off    tc netem on the public link, both directions
-#                                   (loss falls back to nftables without sch_netem)
+#   lab_netem ROUTER ARGS...|off    tc netem words on the public link, both
+#                                   directions; without sch_netem the
+#                                   tests/lab/netem relay is spliced in
 #   lab_cut ROUTER [down|up]        cut / restore the router's public link
 #   lab_exec NODE CMD...            run CMD in NODE (printed when LAB_VERBOSE=1)
 #   lab_spawn NODE CMD...           background CMD in NODE; sets LAB_PID, LAB_LOG
@@ -54,7 +55,8 @@
 #   lab_assert_clean                fail if anything of this run is left
 # Globals: LAB_ID (default $$; set before sourcing), LAB_VERBOSE (default 1),
 #   LAB_DIR (logs; a temporary directory removed by lab_cleanup unless preset),
-#   LAB_PUB1 LAB_PUB2 LAB_PUB6_1 LAB_PUB6_2 (the public host's addresses).
+#   LAB_PUB1 LAB_PUB2 LAB_PUB6_1 LAB_PUB6_2 (the public host's addresses),
+#   LAB_NETEM_RELAY (1: lab_netem always uses the relay, even with sch_netem).
 # NAT types: none full-cone restricted-cone port-restricted symmetric.
 
 LAB_ID=${LAB_ID:-$$}
@@ -71,7 +73,8 @@ LAB_DIR_OWNED=0
 # LAB_LANNET/LAB_LANNET6[router]: the LAN prefixes (for routes of later tests).
 declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
   LAB_UPNS=() LAB_WANADDR=() LAB_WANGW=() LAB_LANBR=() LAB_NAT=() \
-  LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=()
+  LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=() \
+  LAB_NETEM_PID=() LAB_NETEM_UP=()
 declare -ga LAB_PIDS=()
 declare -gA LAB_PARENT=()
 LAB_NSITES=0
@@ -439,49 +442,152 @@ lab_cut() {
   ip -n "${LAB_UPNS[$r]}" link set "${LAB_UPIF[$r]}" "$how"
 }
 
-# lab_netem ROUTER loss PCT% | delay MS [JITTER] | reorder ... | off
-# Both directions of the public link. Kernels without sch_netem get packet
-# loss from nftables (numgen random); delay and reordering then fail.
-lab_netem() {
+# lab_netem ROUTER ARGS...|off: tc netem words (delay TIME [JITTER [CORR%]]
+# [distribution uniform|normal], loss PCT%, reorder PCT%, rate RATE, limit N)
+# on the public link, in both directions. With sch_netem, tc netem on both
+# ends of the link; without it (or with LAB_NETEM_RELAY=1), tests/lab/netem
+# relays every frame of the link in a namespace "ROUTER-wire" spliced in
+# between (below):
+#
+#   router [WAN]==[UPIF] wire: netem relay [X]==[Y] upstream bridge
+#
+# The router's WAN veth keeps its name, addresses, routes, ruleset and
+# conntrack; only its far end (UPIF) moves from the upstream bridge into the
+# wire namespace, and back on "off". The router's WAN end computes checksums
+# and segments in software while spliced (a relayed frame must be complete).
+# A second call replaces the impairment. Returns 2 when ARGS are refused.
+_lab_netem_tc() {
   local r=$1; shift
-  _lab_is_router "$r" || return 1
   local ns=${LAB_NS[$r]} w=${LAB_WANIF[$r]} upns=${LAB_UPNS[$r]} up=${LAB_UPIF[$r]}
-  local t="${LAB_PREFIX}loss"
-  if [[ ${1:-} == off ]]; then
-    ip -n "$ns" link show "$w" >/dev/null || return 1
-    tc -n "$ns" qdisc del dev "$w" root 2>/dev/null || true
-    tc -n "$upns" qdisc del dev "$up" root 2>/dev/null || true
-    ip netns exec "$ns" nft delete table inet "$t" 2>/dev/null || true
-    LAB_NETEM[$r]=""
-    _lab_log "[$r] netem off"
-    return 0
+  tc -n "$ns" qdisc replace dev "$w" root netem "$@" 2>/dev/null || return 1
+  _lab_log "[$r] tc qdisc replace dev $w root netem $* (and the upstream end)"
+  if ! tc -n "$upns" qdisc replace dev "$up" root netem "$@"; then
+    tc -n "$ns" qdisc del dev "$w" root 2>/dev/null
+    return 2
   fi
-  (($#)) || { _lab_die "lab_netem ROUTER ARGS...|off"; return 1; }
-  _lab_log "[$r] tc qdisc replace dev $w root netem $* (and upstream end)"
-  if tc -n "$ns" qdisc replace dev "$w" root netem "$@" 2>/dev/null; then
-    tc -n "$upns" qdisc replace dev "$up" root netem "$@" || return 1
-    LAB_NETEM[$r]="netem $*"
-    return 0
-  fi
-  if [[ $# == 2 && $1 == loss && $2 =~ ^([0-9]{1,2})%$ ]]; then
-    local pct=${BASH_REMATCH[1]}
-    _lab_log "[$r] no sch_netem in this kernel: ${pct}% loss with nftables numgen instead"
-    ip netns exec "$ns" nft delete table inet "$t" 2>/dev/null || true
-    ip netns exec "$ns" nft -f - <<EOF || return 1
-table inet $t {
-  chain in { type filter hook prerouting priority raw - 10; policy accept;
-    iifname "$w" numgen random mod 100 < $pct counter drop
-  }
-  chain out { type filter hook postrouting priority 300; policy accept;
-    oifname "$w" numgen random mod 100 < $pct counter drop
-  }
+  LAB_NETEM[$r]="netem $*"
 }
-EOF
-    LAB_NETEM[$r]="nft loss $pct%"
-    return 0
+
+# _lab_netem_offloads NS DEV off: software checksums and segmentation on DEV;
+# prints the previous "tx tso gso" settings for _lab_netem_offloads NS DEV SAVED.
+_lab_netem_offloads() {
+  local ns=$1 dev=$2 how=$3 tx tso gso
+  if [[ $how == off ]]; then
+    read -r tx tso gso < <(ip netns exec "$ns" ethtool -k "$dev" 2>/dev/null | awk -F': ' '
+      $1 == "tx-checksumming" { tx = $2 } $1 == "tcp-segmentation-offload" { tso = $2 }
+      $1 == "generic-segmentation-offload" { gso = $2 }
+      END { print substr(tx, 1, 3), substr(tso, 1, 3), substr(gso, 1, 3) }') || return 1
+    [[ $tx =~ ^o(n|ff)$ && $tso =~ ^o(n|ff)$ && $gso =~ ^o(n|ff)$ ]] || return 1
+    echo "$tx $tso $gso"
+    tx=off tso=off gso=off
+  else
+    read -r tx tso gso <<<"$how"
   fi
-  _lab_die "netem '$*' unavailable: this kernel lacks sch_netem (only 'loss N%' has a fallback)"
-  return 2
+  ip netns exec "$ns" ethtool -K "$dev" tx "${tx// /}" tso "${tso// /}" gso "${gso// /}" >/dev/null 2>&1
+}
+
+# The link carries frames again: the router's end has carrier and the bridge
+# forwards on the upstream port.
+_lab_netem_linked() {
+  ip -n "$1" link show dev "$2" | grep -q LOWER_UP &&
+    bridge -n "$3" link show dev "$4" | grep -q 'state forwarding'
+}
+
+# Ready, or dead (the caller tells which from the log).
+_lab_netem_ready() { grep -qs '^netem: relaying' "$1" || ! kill -0 "$2" 2>/dev/null; }
+
+_lab_netem_splice() {
+  local r=$1; shift
+  local ns=${LAB_NS[$r]} w=${LAB_WANIF[$r]} upns=${LAB_UPNS[$r]} up=${LAB_UPIF[$r]}
+  local here=${BASH_SOURCE[0]%/*} wire="$r-wire" br
+  command -v ethtool >/dev/null || { _lab_die "lab_netem: ethtool is missing (contrib/install-deps)"; return 1; }
+  # Refuse bad words before touching the link.
+  "$here/netem" --port x --port y --check -- "$@" || return 2
+  br=$(ip -n "$upns" -o link show dev "$up" | sed -n 's/.* master \([^ ]*\) .*/\1/p')
+  [[ -n $br ]] || { _lab_die "lab_netem: $up in $upns has no bridge"; return 1; }
+  _lab_newns "$wire" || return 1
+  local wns=${LAB_NS[$wire]}
+  # The wire namespace is a cable: no addresses, no IPv6 autoconf, no routing.
+  _lab_run ip netns exec "$wns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1 || return 1
+  _lab_veth "$wns" "$upns" || return 1
+  local x=$LAB_IF_A y=$LAB_IF_B
+  local saved
+  _lab_netem_offloads "$upns" "$y" off >/dev/null || { _lab_die "lab_netem: ethtool -K $y failed"; return 1; }
+  saved=$(_lab_netem_offloads "$ns" "$w" off) || { _lab_die "lab_netem: ethtool -K $w failed"; return 1; }
+  LAB_NETEM_UP[$r]="$upns $br $y ${saved// /,}"
+  _lab_run ip -n "$upns" link set "$up" nomaster || return 1
+  _lab_run ip -n "$upns" link set "$up" netns "$wns" || return 1
+  LAB_UPNS[$r]=$wns
+  _lab_run ip -n "$wns" link set "$up" up promisc on || return 1
+  _lab_run ip -n "$wns" link set "$x" promisc on || return 1
+  _lab_run ip -n "$upns" link set "$y" master "$br" || return 1
+  local keep_pid=${LAB_PID:-} keep_log=${LAB_LOG:-}
+  lab_spawn "$wire" "$here/netem" --port "$up" --port "$x" -- "$@"
+  LAB_NETEM_PID[$r]=$LAB_PID
+  local log=$LAB_LOG
+  LAB_NETEM_UP[$r]+=" $log"
+  LAB_PID=$keep_pid LAB_LOG=$keep_log
+  lab_wait_until 10 _lab_netem_ready "$log" "${LAB_NETEM_PID[$r]}" || return 1
+  grep -q '^netem: relaying' "$log" || { cat "$log" >&2; _lab_die "lab_netem: the relay did not start"; return 1; }
+  lab_wait_until 10 _lab_netem_linked "$ns" "$w" "$upns" "$y" || return 1
+  LAB_NETEM[$r]="relay $*"
+}
+
+_lab_netem_unsplice() {
+  local r=$1 ns=${LAB_NS[$1]} w=${LAB_WANIF[$1]} up=${LAB_UPIF[$1]} wire="$1-wire"
+  local wns=${LAB_NS[$wire]:-} upns br y saved log pid=${LAB_NETEM_PID[$1]:-} rc=0
+  [[ -n ${LAB_NETEM_UP[$r]:-} ]] || return 0
+  read -r upns br y saved log <<<"${LAB_NETEM_UP[$r]}"
+  if [[ -n $pid ]]; then
+    lab_stop "$pid" || rc=1
+    # The relay's counters, one line per direction.
+    [[ -z $log ]] || sed -n 's/^netem: \(.* in [0-9]\)/[relay] \1/p' "$log" >&2
+    LAB_NETEM_PID[$r]=""
+  fi
+  ip -n "$upns" link del "$y" 2>/dev/null || true
+  if [[ -n $wns ]]; then
+    _lab_run ip -n "$wns" link set "$up" promisc off || rc=1
+    _lab_run ip -n "$wns" link set "$up" netns "$upns" || rc=1
+    _lab_run ip netns del "$wns" || rc=1
+    unset "LAB_NS[$wire]"
+  fi
+  LAB_UPNS[$r]=$upns
+  _lab_run ip -n "$upns" link set "$up" master "$br" up || rc=1
+  _lab_netem_offloads "$ns" "$w" "${saved//,/ }" || rc=1
+  lab_wait_until 10 _lab_netem_linked "$ns" "$w" "$upns" "$up" || rc=1
+  LAB_NETEM_UP[$r]=""
+  return "$rc"
+}
+
+lab_netem() {
+  local r=${1:-}; shift || true
+  _lab_is_router "$r" || return 1
+  local ns=${LAB_NS[$r]} w=${LAB_WANIF[$r]} rc=0
+  (($#)) || { _lab_die "lab_netem ROUTER ARGS...|off"; return 1; }
+  # Whatever was there goes first: a new call replaces, "off" restores.
+  if [[ ${LAB_NETEM[$r]:-} == netem* ]]; then
+    tc -n "$ns" qdisc del dev "$w" root 2>/dev/null || true
+    tc -n "${LAB_UPNS[$r]}" qdisc del dev "${LAB_UPIF[$r]}" root 2>/dev/null || true
+  fi
+  _lab_netem_unsplice "$r" || rc=1
+  LAB_NETEM[$r]=""
+  if [[ $1 == off ]]; then
+    (($# == 1)) || { _lab_die "lab_netem ROUTER off takes no more words"; return 1; }
+    _lab_log "[$r] netem off"
+    return "$rc"
+  fi
+  ((rc == 0)) || return 1
+  if ((${LAB_NETEM_RELAY:-0} == 0)); then
+    _lab_netem_tc "$r" "$@" && return 0
+    rc=$?
+    ((rc == 1)) || return "$rc"
+    _lab_log "[$r] no sch_netem here: tests/lab/netem relays the public link instead"
+  fi
+  _lab_netem_splice "$r" "$@" && return 0
+  rc=$?
+  _lab_netem_unsplice "$r" 2>/dev/null || true
+  return "$rc"
 }
 
 # A table of every node: name, namespace, addresses, NAT type of routers.
