@@ -3,3 +3,4 @@
 tunnel_script_test(NAME lab_fault_nat COMMAND tests/lab/test_fault_nat.sh LABELS lab TIMEOUT 150)
 tunnel_script_test(NAME lab_fault_rdv COMMAND tests/lab/test_fault_rdv.sh LABELS lab TIMEOUT 180)
 tunnel_script_test(NAME lab_fault_hostile COMMAND tests/lab/test_fault_hostile.sh LABELS lab TIMEOUT 150)
+tunnel_script_test(NAME lab_fault_handshake COMMAND tests/lab/test_fault_handshake.sh LABELS lab TIMEOUT 150)

@@ -61,6 +61,7 @@ sleep 0.5
 lab_stop "$dump_pid"
 echo "link: a-peer -> $(link_status a-peer home endpoint), b-peer listens on $b_addr:$PORT"
 
+# shellcheck disable=SC2016 # the $N are awk fields
 snmp() { lab_exec b-peer awk '/^Udp:/ && $2 ~ /^[0-9]/ { print $2, $4, $6 }' /proc/net/snmp; }
 read -r in0 inerr0 rcvbuf0 < <(snmp)
 drop0=$(fault_dropped_sum b-peer laptop)
