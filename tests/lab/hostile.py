@@ -19,6 +19,9 @@ kind and what came back.
                      the peer's key that no server of ours sealed
         replay_init  captured handshake initiations, replayed
         replay_data  captured transport (type 4) packets, replayed
+      --spoof-from IP:PORT sends from that source instead (a raw socket): the
+      way through a NAT mapping that only lets that address in, e.g. the
+      one a peer keeps towards its rendezvous server. Replies then go there.
   hostile.py handshake HOST PORT --secs S --rate R --peer-key B64
       initiations with a VALID mac1 for the peer's key (WireGuard's
       BLAKE2s-128 keyed with BLAKE2s-256("mac1----" || key)) and random
@@ -102,21 +105,48 @@ def read_pcap(path):
     return out
 
 
+def ip_checksum(hdr):
+    total = sum(struct.unpack(f">{len(hdr) // 2}H", hdr))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
 class Sender:
     """Paced sending: at most `rate` datagrams per second, in 10 ms ticks;
-    replies are read as they come so they never pile up."""
+    replies are read as they come so they never pile up. With `spoof`
+    (ip, port) the datagrams leave a raw socket with that source."""
 
-    def __init__(self, host, port, rate):
+    def __init__(self, host, port, rate, spoof=None):
         self.dst = (host, port)
         self.rate = rate
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.sock.bind(("0.0.0.0", 0))
+        self.spoof = spoof
+        if spoof:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            self.sock.bind(("0.0.0.0", 0))
         self.sock.setblocking(False)
         self.start = time.monotonic()
         self.sent = 0
         self.send_errors = 0
         self.replies = []
+        self.ip_id = 0
+
+    def frame(self, payload):
+        """IPv4 + UDP headers from the spoofed source (UDP checksum 0: none)."""
+        if len(payload) > 1472:
+            raise ValueError("spoofed datagrams must fit one frame")
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
+        src = socket.inet_aton(self.spoof[0])
+        dst = socket.inet_aton(self.dst[0])
+        udp = struct.pack(">HHHH", self.spoof[1], self.dst[1], 8 + len(payload), 0)
+        hdr = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) + len(payload), self.ip_id,
+                          0x4000, 64, socket.IPPROTO_UDP, 0, src, dst)
+        hdr = hdr[:10] + struct.pack(">H", ip_checksum(hdr)) + hdr[12:]
+        return hdr + udp + payload
 
     def pace(self):
         while True:
@@ -129,7 +159,10 @@ class Sender:
         self.pace()
         for _ in range(3):
             try:
-                self.sock.sendto(pkt, self.dst)
+                if self.spoof:
+                    self.sock.sendto(self.frame(pkt), (self.dst[0], 0))
+                else:
+                    self.sock.sendto(pkt, self.dst)
                 self.sent += 1
                 return
             except BlockingIOError:
@@ -139,6 +172,9 @@ class Sender:
         self.send_errors += 1
 
     def drain(self, wait):
+        if self.spoof:
+            time.sleep(wait)
+            return
         ready, _, _ = select.select([self.sock], [], [], wait)
         while ready:
             try:
@@ -159,7 +195,11 @@ def cmd_mixed(args):
         kinds.append("replay_data")
     counts = dict.fromkeys(kinds, 0)
     minlen = {WG_INIT: 148, WG_RESP: 92, WG_COOKIE: 64, WG_DATA: 32, RDV_TYPE: 76, PROBE_TYPE: 28}
-    s = Sender(args.host, args.port, args.rate)
+    spoof = None
+    if args.spoof_from:
+        ip, _, port = args.spoof_from.rpartition(":")
+        spoof = (ip, int(port))
+    s = Sender(args.host, args.port, args.rate, spoof)
     for i in range(args.count):
         kind = kinds[i % len(kinds)]
         r = i // len(kinds)
@@ -169,7 +209,7 @@ def cmd_mixed(args):
             t = list(minlen)[r % len(minlen)]
             pkt = bytes([t]) + os.urandom(r % (minlen[t] - 1))
         elif kind == "oversized":
-            if r % 5 == 4:
+            if r % 5 == 4 and not spoof:
                 pkt = wg_header(WG_DATA) + os.urandom(2000 + r % 2000)
             else:
                 t = (WG_INIT, WG_RESP, WG_COOKIE, WG_INIT)[r % 4]
@@ -223,6 +263,7 @@ def main():
         q.add_argument("--rate", type=int, default=10000)
     m.add_argument("--count", type=int, default=100000)
     m.add_argument("--pcap")
+    m.add_argument("--spoof-from", metavar="IP:PORT")
     h.add_argument("--secs", type=float, default=5)
     args = p.parse_args()
     if args.rate <= 0 or args.rate > 200000:
