@@ -83,6 +83,21 @@ static uint64_t jitter(uint64_t ms)
 	return ms + randombytes_uniform((uint32_t)(ms / 10) + 1);
 }
 
+/* Time to the next refresh of a live registration. */
+static uint64_t refresh_interval(const struct rdv_client *c)
+{
+	uint64_t ms = (uint64_t)c->lease_s * 1000 / 3;
+
+	if (c->refresh_max_ms && c->refresh_max_ms < ms)
+		ms = c->refresh_max_ms;
+	return jitter(ms);
+}
+
+void rdv_client_set_refresh_max(struct rdv_client *c, uint64_t ms)
+{
+	c->refresh_max_ms = ms;
+}
+
 int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t cap, size_t *len)
 {
 	struct rdv_msg m = { .type = RDV_MSG_REGISTER };
@@ -104,8 +119,9 @@ int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t 
 		c->next_ms = now_ms + jitter(c->retry_ms);
 		c->retry_ms = MIN(c->retry_ms * 2, (uint64_t)RDV_CLIENT_RETRY_MAX_MS);
 	} else {
-		/* Refresh three times per lease; retry faster if unanswered. */
-		c->next_ms = now_ms + jitter((uint64_t)c->lease_s * 1000 / 3);
+		/* Refresh three times per lease (or at the cap); retry faster
+		 * if unanswered. */
+		c->next_ms = now_ms + refresh_interval(c);
 	}
 	return 1;
 }
@@ -134,7 +150,7 @@ enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, siz
 		c->lease_s = ev->msg.registered.lease_s;
 		c->last_reply_ms = now_ms;
 		if (c->state == RDV_CLIENT_REGISTERING)
-			c->next_ms = now_ms + jitter((uint64_t)c->lease_s * 1000 / 3);
+			c->next_ms = now_ms + refresh_interval(c);
 		c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
 		c->state = RDV_CLIENT_REGISTERED;
 		ev->type = RDV_EVENT_REGISTERED;

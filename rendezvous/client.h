@@ -9,7 +9,8 @@
  *   state        on                                  goes to
  *   REGISTERING  REGISTERED received                 REGISTERED (event)
  *   REGISTERING  retry timer (1 s doubling to 16 s)  REGISTERING (resend)
- *   REGISTERED   refresh timer (lease / 3)           REGISTERED (resend)
+ *   REGISTERED   refresh timer (lease / 3, or the     REGISTERED (resend)
+ *                refresh cap if shorter)
  *   REGISTERED   no REGISTERED for a whole lease     REGISTERING
  *   any          want or LAN list changed            same state, REGISTER due now
  */
@@ -62,6 +63,7 @@ struct rdv_client {
 	uint64_t last_reply_ms;  /* last REGISTERED */
 	uint64_t last_counter;
 	int64_t wall_offset_ms;  /* wall clock minus monotonic clock */
+	uint64_t refresh_max_ms; /* 0: refresh at lease / 3 */
 };
 
 /* Sets up a client for private key `sk` and the pinned server key. Returns 0
@@ -79,6 +81,11 @@ must_check int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[
 				    size_t n, uint64_t now_ms);
 must_check int rdv_client_set_lan(struct rdv_client *c, const struct rdv_endpoint *lan, size_t n,
 				  uint64_t now_ms);
+
+/* Refreshes the registration at least every `ms` (0: lease / 3 only), so
+ * the NAT mapping towards the server lives as long as the link's own; the
+ * engine passes its PersistentKeepalive. */
+void rdv_client_set_refresh_max(struct rdv_client *c, uint64_t ms);
 
 /* When rdv_client_poll() should next be called. */
 uint64_t rdv_client_next_ms(const struct rdv_client *c);

@@ -121,6 +121,8 @@ int meet_init(struct tunnel *t)
 						 now(t));
 		if (r == 0)
 			r = rdv_client_set_lan(&s->client, lan, n_lan, now(t));
+		/* Keep the mapping towards the server as alive as the direct path. */
+		rdv_client_set_refresh_max(&s->client, t->cfg.persistent_keepalive_s * 1000ULL);
 		m->n_servers = i + 1;
 		if (r)
 			return r;

@@ -427,6 +427,12 @@ static void test_client_timers(void **state)
 	assert_int_equal(a->c.state, RDV_CLIENT_REGISTERED);
 	assert_true(rdv_client_next_ms(&a->c) >= w.now + 40000 &&
 		    rdv_client_next_ms(&a->c) <= w.now + 44000);
+	/* a link with a 25 s keepalive refreshes as often, jitter included */
+	rdv_client_set_refresh_max(&a->c, 25000);
+	w.now = rdv_client_next_ms(&a->c);
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
+	assert_true(rdv_client_next_ms(&a->c) >= w.now + 25000 &&
+		    rdv_client_next_ms(&a->c) <= w.now + 27500);
 	/* server gone for a whole lease: back to registering */
 	w.now += 121000;
 	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
