@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Lab test (issue 7 evidence 5): a bad path. a-router's public link loses 5 %
+# of the packets and delays them 20 ms +- 10 ms in each direction, so they
+# also arrive reordered (lab_netem: tc netem, or tests/lab/netem where the
+# kernel lacks sch_netem). Both peers sit behind port-restricted NATs.
+# `tunnelctl up` still establishes (handshake and probes retry), and a
+# 32 MiB random file copied with scp over the tunnel arrives with the same
+# SHA-256 (the replay window takes the reordered packets).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/link.sh
+source "$here/link.sh"
+# shellcheck source=tests/lab/fault.sh
+source "$here/fault.sh"
+link_require
+for t in /usr/sbin/sshd ssh scp ssh-keygen sha256sum unshare; do
+  command -v "$t" >/dev/null || { echo "skipped: $t is missing (openssh-server, openssh-client)" >&2; exit 77; }
+done
+if ! command -v ethtool >/dev/null && ! modinfo sch_netem >/dev/null 2>&1; then
+  echo "skipped: no sch_netem and no ethtool for tests/lab/netem" >&2; exit 77
+fi
+trap link_cleanup EXIT
+LAB_VERBOSE=0
+MIB=${FAULT_NETEM_MIB:-32}
+fail() { echo "FAIL: $*"; exit 1; }
+
+lab_init
+lab_site a port-restricted
+lab_site b port-restricted
+link_init
+link_rdv_start
+link_pair a-peer home b-peer laptop
+lab_netem a-router delay 20ms 10ms loss 5% || fail "lab_netem refused the impairment"
+echo "a-router public link: ${LAB_NETEM[a-router]:-netem relay} (delay 20ms 10ms loss 5%, both directions)"
+echo "ping a-peer -> pub through it: $(lab_exec a-peer ping -q -n -c 20 -i 0.05 -W 2 "$LAB_PUB1" | grep -E 'loss|rtt' | tr '\n' ' ')"
+
+link_up_fg b-peer laptop
+t0=$(date +%s%N)
+out=$(link_up a-peer home --wait 30 2>&1) || { echo "$out"; fail "up did not establish through the bad path"; }
+echo "$out ($((($(date +%s%N) - t0) / 1000000)) ms)"
+link_wait_state b-peer laptop 20 established || fail "b-peer not established"
+echo "ping over the tunnel: $(lab_exec a-peer ping -q -n -c 20 -i 0.1 -W 2 10.77.0.2 | grep -E 'loss|rtt' | tr '\n' ' ')"
+
+# sshd on home's tunnel address, everything in our work directory; Debian's
+# sshd wants /run/sshd: a tmpfs in a private mount namespace gives it one.
+s=$LAB_DIR/sshd
+mkdir -m 0700 "$s"
+ssh-keygen -q -t ed25519 -N '' -C tnl-host -f "$s/host_ed25519"
+ssh-keygen -q -t ed25519 -N '' -C tnl-client -f "$s/client_ed25519"
+cp "$s/client_ed25519.pub" "$s/authorized_keys"
+cat >"$s/sshd_config" <<EOF
+ListenAddress 10.77.0.2:22
+HostKey $s/host_ed25519
+AuthorizedKeysFile $s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+# shellcheck disable=SC2016 # $1 is expanded by that inner sh
+lab_spawn b-peer unshare -m --propagation private sh -c \
+  'mount -t tmpfs -o mode=0755 tnlsshd /run && mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$1"' \
+  sh "$s/sshd_config"
+sshd_pid=$LAB_PID sshd_log=$LAB_LOG
+listening() { grep -q 'Server listening on 10.77.0.2' "$sshd_log" 2>/dev/null; }
+lab_wait_until 10 listening || { cat "$sshd_log"; fail "sshd did not start"; }
+echo "10.77.0.2 $(cut -d' ' -f1-2 "$s/host_ed25519.pub")" >"$s/known_hosts"
+sshopts=(-F /dev/null -i "$s/client_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=yes
+  -o UserKnownHostsFile="$s/known_hosts" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20)
+
+head -c $((MIB << 20)) /dev/urandom >"$LAB_DIR/big.src"
+rx0=$(link_status b-peer laptop rx_bytes)
+t0=$(date +%s%N)
+lab_exec a-peer timeout 240 scp -q "${sshopts[@]}" "$LAB_DIR/big.src" root@10.77.0.2:"$LAB_DIR/big.dst" ||
+  { cat "$sshd_log"; fail "scp failed"; }
+ms=$((($(date +%s%N) - t0) / 1000000))
+src=$(sha256sum <"$LAB_DIR/big.src") dst=$(sha256sum <"$LAB_DIR/big.dst")
+size=$(stat -c %s "$LAB_DIR/big.dst")
+echo "scp $MIB MiB: $size bytes in $ms ms ($((size * 8 / 1000 / (ms ? ms : 1))) Mbit/s), b-peer rx +$(($(link_status b-peer laptop rx_bytes) - rx0)) bytes"
+echo "sha256 sent     ${src%% *}"
+echo "sha256 received ${dst%% *}"
+[[ $size == $((MIB << 20)) && $src == "$dst" ]] || fail "the copy differs"
+echo "b-peer dropped: $(link_ctl b-peer status laptop --json | jq -c '.[0].dropped')"
+
+lab_stop "$sshd_pid"
+lab_netem a-router off
+if grep -q 'Sanitizer\|runtime error' "$LAB_DIR"/*.log; then grep -l 'Sanitizer\|runtime error' "$LAB_DIR"/*.log; fail "sanitizer report"; fi
+link_cleanup
+link_assert_clean
+echo "PASS"
