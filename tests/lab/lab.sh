@@ -74,7 +74,7 @@ LAB_DIR_OWNED=0
 declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
   LAB_UPNS=() LAB_WANADDR=() LAB_WANGW=() LAB_LANBR=() LAB_NAT=() \
   LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=() \
-  LAB_NETEM_PID=() LAB_NETEM_UP=()
+  LAB_NETEM_PID=() LAB_NETEM_LOG=() LAB_NETEM_UP=()
 declare -ga LAB_PIDS=()
 declare -gA LAB_PARENT=()
 LAB_NSITES=0
@@ -527,6 +527,9 @@ _lab_netem_splice() {
   LAB_NETEM_PID[$r]=$LAB_PID
   local log=$LAB_LOG
   LAB_NETEM_UP[$r]+=" $log"
+  # Read by tests after "off": the relay's final counters stay in it.
+  # shellcheck disable=SC2034
+  LAB_NETEM_LOG[$r]=$log
   LAB_PID=$keep_pid LAB_LOG=$keep_log
   lab_wait_until 10 _lab_netem_ready "$log" "${LAB_NETEM_PID[$r]}" || return 1
   grep -q '^netem: relaying' "$log" || { cat "$log" >&2; _lab_die "lab_netem: the relay did not start"; return 1; }
