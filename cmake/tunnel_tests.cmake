@@ -5,7 +5,9 @@
 #   tunnel_script_test(NAME lab_natcheck COMMAND tests/lab/test_natcheck LABELS lab
 #                      [TIMEOUT 600] [DEPENDS_TARGETS tunnelctl ...])
 #     a script; exit 77 means skipped (no root, no namespaces). Tests labelled
-#     "lab" or "interop" build namespaces and run serially.
+#     "lab" or "interop" build namespaces and run serially. DEPENDS_TARGETS
+#     names the programs the script runs: ctest reports the test as not run
+#     (instead of failing obscurely) when one of them was not built.
 #
 # Every test gets these environment variables:
 #   TUNNEL_SOURCE_DIR   the repository root
@@ -32,6 +34,9 @@ function(tunnel_unit_test)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
   set_property(TEST ${T_NAME} PROPERTY LABELS unit)
   set_property(TEST ${T_NAME} PROPERTY TIMEOUT 300)
+  foreach(target ${T_DEPENDS_TARGETS})
+    set_property(TEST ${T_NAME} APPEND PROPERTY REQUIRED_FILES $<TARGET_FILE:${target}>)
+  endforeach()
   tunnel_test_env(${T_NAME})
 endfunction()
 
@@ -48,5 +53,8 @@ function(tunnel_script_test)
   if("lab" IN_LIST T_LABELS OR "interop" IN_LIST T_LABELS)
     set_property(TEST ${T_NAME} PROPERTY RUN_SERIAL TRUE)
   endif()
+  foreach(target ${T_DEPENDS_TARGETS})
+    set_property(TEST ${T_NAME} APPEND PROPERTY REQUIRED_FILES $<TARGET_FILE:${target}>)
+  endforeach()
   tunnel_test_env(${T_NAME})
 endfunction()
