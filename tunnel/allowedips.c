@@ -36,6 +36,11 @@ bool allowedips_parse_packet(const uint8_t *pkt, size_t len, struct inner_packet
 	}
 }
 
+bool allowedips_is_multicast(const struct inner_packet *ip)
+{
+	return ip->family == AF_INET ? (ip->dst[0] & 0xf0) == 0xe0 : ip->dst[0] == 0xff;
+}
+
 bool allowedips_contains(const struct tun_prefix *prefixes, size_t n, int family,
 			 const uint8_t *addr)
 {

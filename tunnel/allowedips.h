@@ -23,6 +23,9 @@ struct inner_packet {
  * length within `len`). False for anything that is not a whole IP packet. */
 bool allowedips_parse_packet(const uint8_t *pkt, size_t len, struct inner_packet *out);
 
+/* True for a multicast destination (224.0.0.0/4, ff00::/8). */
+bool allowedips_is_multicast(const struct inner_packet *ip);
+
 /* True when `addr` of `family` lies inside one of the prefixes. */
 bool allowedips_contains(const struct tun_prefix *prefixes, size_t n, int family,
 			 const uint8_t *addr);

@@ -186,9 +186,15 @@ static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_h
 	struct inner_packet ip;
 	size_t out_len;
 
-	if (!allowedips_parse_packet(packet, len, &ip) ||
-	    !allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family, ip.dst)) {
-		tunnel_drop(t, DROP_NO_ROUTE, "packet to an address outside AllowedIPs");
+	if (!allowedips_parse_packet(packet, len, &ip)) {
+		tunnel_drop(t, DROP_MALFORMED, "TUN packet that is not IPv4 or IPv6");
+		return false;
+	}
+	if (!allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family, ip.dst)) {
+		/* The kernel's own multicast on a new interface (IPv6 router
+		 * solicitations, MLD) is expected: not worth a drop counter. */
+		if (!allowedips_is_multicast(&ip))
+			tunnel_drop(t, DROP_NO_ROUTE, "packet to an address outside AllowedIPs");
 		return false;
 	}
 	if (!peer_has_path(peer)) {
