@@ -28,10 +28,6 @@ int cmd_genkey(int argc, char **argv)
 		fprintf(stderr, "usage: tunnelctl genkey\n");
 		return 2;
 	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "tunnelctl: genkey: cannot initialise libsodium\n");
-		return 1;
-	}
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
 		fputs("Warning: writing to world accessible file.\n"
 		      "Consider setting the umask to 077 and trying again.\n",

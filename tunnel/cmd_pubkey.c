@@ -31,10 +31,6 @@ int cmd_pubkey(int argc, char **argv)
 		fprintf(stderr, "usage: tunnelctl pubkey < private.key\n");
 		return 2;
 	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "tunnelctl: pubkey: cannot initialise libsodium\n");
-		return 1;
-	}
 	n = fread(in, 1, sizeof(in), stdin);
 	if (ferror(stdin)) {
 		fprintf(stderr, "tunnelctl: pubkey: cannot read stdin\n");

@@ -2,6 +2,7 @@
  * the top-level usage; each subcommand lives in its own cmd_<name>.c and
  * gets its own argv (argv[0] = its name). Exit codes (SPEC.md): 0 success,
  * 1 runtime failure, 2 bad usage or bad config. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,13 @@ int main(int argc, char **argv)
 		}
 		usage(stdout);
 		return argc >= 3 ? 2 : 0;
+	}
+	/* Before any subcommand: besides seeding its random generator,
+	 * sodium_init picks the fastest ChaCha20/Poly1305 code for this CPU;
+	 * without it the data path ran at half speed. */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "tunnelctl: cannot initialise libsodium\n");
+		return 1;
 	}
 	cmd = find(argv[1]);
 	if (!cmd) {
