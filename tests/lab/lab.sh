@@ -493,6 +493,11 @@ _lab_netem_linked() {
     bridge -n "$3" link show dev "$4" | grep -q 'state forwarding'
 }
 
+# "up" or "down": the administrative state of $2 in $1 (lab_cut's doing).
+_lab_netem_admin() {
+  if ip -n "$1" -o link show dev "$2" | grep -Eq '<([^>]*,)?UP[,>]'; then echo up; else echo down; fi
+}
+
 # Ready, or dead (the caller tells which from the log).
 _lab_netem_ready() { grep -qs '^netem: relaying' "$1" || ! kill -0 "$2" 2>/dev/null; }
 
@@ -505,6 +510,7 @@ _lab_netem_splice() {
   "$here/netem" --port x --port y --check -- "$@" || return 2
   br=$(ip -n "$upns" -o link show dev "$up" | sed -n 's/.* master \([^ ]*\) .*/\1/p')
   [[ -n $br ]] || { _lab_die "lab_netem: $up in $upns has no bridge"; return 1; }
+  local admin; admin=$(_lab_netem_admin "$upns" "$up")
   _lab_newns "$wire" || return 1
   local wns=${LAB_NS[$wire]}
   # The wire namespace is a cable: no addresses, no IPv6 autoconf, no routing.
@@ -519,7 +525,8 @@ _lab_netem_splice() {
   _lab_run ip -n "$upns" link set "$up" nomaster || return 1
   _lab_run ip -n "$upns" link set "$up" netns "$wns" || return 1
   LAB_UPNS[$r]=$wns
-  _lab_run ip -n "$wns" link set "$up" up promisc on || return 1
+  # A cut link stays cut.
+  _lab_run ip -n "$wns" link set "$up" "$admin" promisc on || return 1
   _lab_run ip -n "$wns" link set "$x" promisc on || return 1
   _lab_run ip -n "$upns" link set "$y" master "$br" || return 1
   local keep_pid=${LAB_PID:-} keep_log=${LAB_LOG:-}
@@ -533,14 +540,19 @@ _lab_netem_splice() {
   LAB_PID=$keep_pid LAB_LOG=$keep_log
   lab_wait_until 10 _lab_netem_ready "$log" "${LAB_NETEM_PID[$r]}" || return 1
   grep -q '^netem: relaying' "$log" || { cat "$log" >&2; _lab_die "lab_netem: the relay did not start"; return 1; }
-  lab_wait_until 10 _lab_netem_linked "$ns" "$w" "$upns" "$y" || return 1
+  [[ $admin == down ]] || lab_wait_until 10 _lab_netem_linked "$ns" "$w" "$upns" "$y" || return 1
   LAB_NETEM[$r]="relay $*"
 }
 
 _lab_netem_unsplice() {
   local r=$1 ns=${LAB_NS[$1]} w=${LAB_WANIF[$1]} up=${LAB_UPIF[$1]} wire="$1-wire"
-  local wns=${LAB_NS[$wire]:-} upns br y saved log pid=${LAB_NETEM_PID[$1]:-} rc=0
-  [[ -n ${LAB_NETEM_UP[$r]:-} ]] || return 0
+  local wns=${LAB_NS[$wire]:-} upns br y saved log pid=${LAB_NETEM_PID[$1]:-} rc=0 admin=up
+  if [[ -z ${LAB_NETEM_UP[$r]:-} ]]; then
+    # A splice that failed before touching the link leaves at most the
+    # wire namespace (with it goes the new veth pair).
+    [[ -z $wns ]] || { ip netns del "$wns" 2>/dev/null; unset "LAB_NS[$wire]"; }
+    return 0
+  fi
   read -r upns br y saved log <<<"${LAB_NETEM_UP[$r]}"
   if [[ -n $pid ]]; then
     lab_stop "$pid" || rc=1
@@ -549,16 +561,21 @@ _lab_netem_unsplice() {
     LAB_NETEM_PID[$r]=""
   fi
   ip -n "$upns" link del "$y" 2>/dev/null || true
-  if [[ -n $wns ]]; then
+  if [[ -n $wns ]] && ip -n "$wns" link show dev "$up" >/dev/null 2>&1; then
+    admin=$(_lab_netem_admin "$wns" "$up")
     _lab_run ip -n "$wns" link set "$up" promisc off || rc=1
     _lab_run ip -n "$wns" link set "$up" netns "$upns" || rc=1
+  else
+    admin=$(_lab_netem_admin "$upns" "$up")
+  fi
+  if [[ -n $wns ]]; then
     _lab_run ip netns del "$wns" || rc=1
     unset "LAB_NS[$wire]"
   fi
   LAB_UPNS[$r]=$upns
-  _lab_run ip -n "$upns" link set "$up" master "$br" up || rc=1
+  _lab_run ip -n "$upns" link set "$up" master "$br" "$admin" || rc=1
   _lab_netem_offloads "$ns" "$w" "${saved//,/ }" || rc=1
-  lab_wait_until 10 _lab_netem_linked "$ns" "$w" "$upns" "$up" || rc=1
+  [[ $admin == down ]] || lab_wait_until 10 _lab_netem_linked "$ns" "$w" "$upns" "$up" || rc=1
   LAB_NETEM_UP[$r]=""
   return "$rc"
 }
