@@ -27,6 +27,9 @@ kind and what came back.
       BLAKE2s-128 keyed with BLAKE2s-256("mac1----" || key)) and random
       contents; counts the cookie replies (type 3, 64 bytes) that answer them.
 
+  hostile.py inspect PCAP --peer IP
+      counts the WireGuard messages by type to and from IP in a capture.
+
 The peer key is the target's static public key in base64, as `status`
 prints it. Prints one "key=value" summary line on stdout."""
 import argparse
@@ -72,7 +75,8 @@ def rdv_envelope(peer_key, body_len):
 
 
 def read_pcap(path):
-    """UDP payloads of a pcap (Ethernet, Linux cooked v1/v2 or raw IP)."""
+    """(source IP, destination IP, UDP payload) of each IPv4 UDP packet in
+    a pcap (Ethernet, Linux cooked v1/v2 or raw IP)."""
     out = []
     with open(path, "rb") as f:
         data = f.read()
@@ -101,7 +105,7 @@ def read_pcap(path):
         total = struct.unpack(">H", ip[2:4])[0]
         udp = ip[ihl:total]
         if len(udp) >= 8:
-            out.append(bytes(udp[8:]))
+            out.append((socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20]), bytes(udp[8:])))
     return out
 
 
@@ -185,7 +189,7 @@ class Sender:
 
 def cmd_mixed(args):
     peer_key = base64.b64decode(args.peer_key)
-    captured = read_pcap(args.pcap) if args.pcap else []
+    captured = [p for _, _, p in read_pcap(args.pcap)] if args.pcap else []
     inits = [p for p in captured if len(p) == 148 and p[0] == WG_INIT]
     datas = [p for p in captured if len(p) >= 32 and p[0] == WG_DATA]
     kinds = ["random", "truncated", "oversized", "badmac", "probe", "rendezvous"]
@@ -251,11 +255,28 @@ def cmd_handshake(args):
     return 0
 
 
+def cmd_inspect(args):
+    """WireGuard messages between us (the capture's host) and one peer."""
+    names = {WG_INIT: "initiation", WG_RESP: "response", WG_COOKIE: "cookie", WG_DATA: "data"}
+    counts = {}
+    for src, dst, p in read_pcap(args.pcap):
+        if args.peer not in (src, dst) or not p or p[0] not in names:
+            continue
+        key = ("from_peer_" if src == args.peer else "to_peer_") + names[p[0]]
+        counts[key] = counts.get(key, 0) + 1
+    order = [d + n for d in ("from_peer_", "to_peer_") for n in names.values()]
+    print(" ".join(f"{k}={counts.get(k, 0)}" for k in order))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("mixed")
     h = sub.add_parser("handshake")
+    i = sub.add_parser("inspect")
+    i.add_argument("pcap")
+    i.add_argument("--peer", required=True)
     for q in (m, h):
         q.add_argument("host")
         q.add_argument("port", type=int)
@@ -266,6 +287,8 @@ def main():
     m.add_argument("--spoof-from", metavar="IP:PORT")
     h.add_argument("--secs", type=float, default=5)
     args = p.parse_args()
+    if args.cmd == "inspect":
+        return cmd_inspect(args)
     if args.rate <= 0 or args.rate > 200000:
         p.error("--rate must be 1..200000")
     if len(base64.b64decode(args.peer_key)) != 32:

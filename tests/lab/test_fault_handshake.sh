@@ -58,7 +58,14 @@ rl1=$(link_status b-peer laptop dropped.rate_limited)
 echo "after 8 s of flood: b-peer dropped.rate_limited +$((rl1 - rl0)), state $(link_status b-peer laptop state)"
 ((rl1 - rl0 >= 1000)) || fail "the responder did not switch to cookie replies (rate_limited +$((rl1 - rl0)))"
 
-# Phase 2: a fresh handshake has to get through the loaded responder.
+# Phase 2: a fresh handshake has to get through the loaded responder. What
+# passes between the two peers (not the flood from pub) is captured at b-peer.
+pcap=$LAB_DIR/b-peer.pcap
+lab_spawn b-peer tcpdump -i any -n -U --immediate-mode -Z root -w "$pcap" \
+  udp port $PORT and not host "$LAB_PUB1"
+dump_pid=$LAB_PID dump_log=$LAB_LOG
+dump_ready() { grep -q 'listening on' "$dump_log" 2>/dev/null; }
+lab_wait_until 10 dump_ready || { cat "$dump_log"; fail "tcpdump did not start"; }
 lab_stop "$a_pid"
 link_up_fg a-peer home
 a_log=$LINK_LOG
@@ -74,9 +81,16 @@ fi
 flooding() { _lab_ours "$flood_pid" && [[ $(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$flood_pid/stat") != Z ]]; }
 flooding || fail "the flood ended before the handshake completed; nothing shown"
 echo "still flooding $((($(date +%s%N) - t_flood) / 1000000)) ms after the flood started"
-# Under load, an initiation without a valid mac2 only earns a cookie reply;
-# one that completed in the middle of the flood came back with the cookie.
-echo "so a-peer's handshake got through the loaded responder with a cookie (mac2)"
+sleep 0.5
+lab_stop "$dump_pid"
+# Under load, an initiation without a valid mac2 only earns a cookie reply:
+# a-peer was told "cookie", came back with mac2 and got its response.
+seen=$(python3 "$here/hostile.py" inspect "$pcap" --peer "${LAB_WANADDR[a-router]}")
+echo "between the peers at b-peer since the restart: $seen"
+n_of() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$seen"; }
+if (($(n_of to_peer_cookie) < 1 || $(n_of from_peer_initiation) < 2 || $(n_of to_peer_response) < 1)); then
+  fail "no cookie round (cookie to a-peer, initiation again, response) in the capture"
+fi
 
 # The flood ends on its own after FLOOD_S seconds.
 lab_wait_until $((FLOOD_S + 15)) grep -q '^sent=' "$flood_log" || fail "the flood tool did not finish"
