@@ -115,14 +115,16 @@ int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t 
 	r = seal(c, &m, now_ms, out, cap, len);
 	if (r < 0)
 		return r;
-	if (c->state == RDV_CLIENT_REGISTERING) {
+	if (c->state == RDV_CLIENT_REGISTERING || c->last_reply_ms < c->last_sent_ms) {
+		/* Registering, or the last refresh went unanswered (server
+		 * restarted, or the mapping to it gone): retry soon, backing off. */
 		c->next_ms = now_ms + jitter(c->retry_ms);
 		c->retry_ms = MIN(c->retry_ms * 2, (uint64_t)RDV_CLIENT_RETRY_MAX_MS);
 	} else {
-		/* Refresh three times per lease (or at the cap); retry faster
-		 * if unanswered. */
+		/* Refresh three times per lease, or at the cap. */
 		c->next_ms = now_ms + refresh_interval(c);
 	}
+	c->last_sent_ms = now_ms;
 	return 1;
 }
 

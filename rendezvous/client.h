@@ -11,6 +11,8 @@
  *   REGISTERING  retry timer (1 s doubling to 16 s)  REGISTERING (resend)
  *   REGISTERED   refresh timer (lease / 3, or the     REGISTERED (resend)
  *                refresh cap if shorter)
+ *   REGISTERED   a refresh still unanswered at the    REGISTERED (resend, then
+ *                next one                             retry 1 s doubling to 16 s)
  *   REGISTERED   no REGISTERED for a whole lease     REGISTERING
  *   any          want or LAN list changed            same state, REGISTER due now
  */
@@ -61,6 +63,7 @@ struct rdv_client {
 	uint64_t next_ms;        /* when poll has something to send */
 	uint64_t retry_ms;       /* current retry interval while registering */
 	uint64_t last_reply_ms;  /* last REGISTERED */
+	uint64_t last_sent_ms;   /* last REGISTER */
 	uint64_t last_counter;
 	int64_t wall_offset_ms;  /* wall clock minus monotonic clock */
 	uint64_t refresh_max_ms; /* 0: refresh at lease / 3 */

@@ -433,6 +433,16 @@ static void test_client_timers(void **state)
 	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
 	assert_true(rdv_client_next_ms(&a->c) >= w.now + 25000 &&
 		    rdv_client_next_ms(&a->c) <= w.now + 27500);
+	/* that refresh went unanswered: the next one retries after 1 s, then 2 s */
+	w.now = rdv_client_next_ms(&a->c);
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
+	assert_true(rdv_client_next_ms(&a->c) >= w.now + 1000 &&
+		    rdv_client_next_ms(&a->c) <= w.now + 1100);
+	w.now = rdv_client_next_ms(&a->c);
+	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
+	assert_true(rdv_client_next_ms(&a->c) >= w.now + 2000 &&
+		    rdv_client_next_ms(&a->c) <= w.now + 2200);
+	assert_int_equal(a->c.state, RDV_CLIENT_REGISTERED);
 	/* server gone for a whole lease: back to registering */
 	w.now += 121000;
 	assert_int_equal(rdv_client_poll(&a->c, w.now, buf, sizeof(buf), &len), 1);
