@@ -36,6 +36,25 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The merged packet goes to the kernel as CHECKSUM_PARTIAL, which it does
+ * not verify again; so, like the kernel's own GRO, merge only segments
+ * whose checksums are right, and leave a damaged one to be written alone
+ * (where the kernel's TCP drops it). */
+static bool checksums_ok(const struct segment *s, size_t len)
+{
+	uint32_t pseudo;
+
+	if (s->v6) {
+		pseudo = (uint32_t)~tun_checksum(s->ip + 8, 32, 0) & 0xffff;
+	} else {
+		if (tun_checksum(s->ip, IPV4_HEADER, 0) != 0)
+			return false;
+		pseudo = (uint32_t)~tun_checksum(s->ip + 12, 8, 0) & 0xffff;
+	}
+	pseudo += (uint32_t)(len - s->ip_hlen) + PROTO_TCP;
+	return tun_checksum(s->th, len - s->ip_hlen, pseudo) == 0;
+}
+
 /* A TCP segment that may take part in a merge, or false. */
 static bool parse(const struct tun_packet *p, struct segment *s)
 {
@@ -71,7 +90,7 @@ static bool parse(const struct tun_packet *p, struct segment *s)
 		return false;
 	s->payload = p->len - s->hlen;
 	s->seq = (uint32_t)get16(s->th + 4) << 16 | get16(s->th + 6);
-	return true;
+	return checksums_ok(s, p->len);
 }
 
 /* May `next` follow `prev` in the run that `first` opened? */

@@ -154,6 +154,15 @@ static int split_tcp(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t le
 	return (int)nseg;
 }
 
+size_t tun_offload_segments(const struct tun_vnet_hdr *h, size_t len)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6) || h->gso_size == 0)
+		return 1;
+	return len / h->gso_size + 1;
+}
+
 int tun_offload_split(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len,
 		      uint8_t *const out[], size_t out_size, size_t out_len[], size_t max_out)
 {

@@ -21,7 +21,8 @@
 
 enum tun_offload_limits {
 	TUN_VNET_HDR_LEN = 10,      /* struct virtio_net_hdr */
-	TUN_OFFLOAD_MAX_SEGMENTS = 128,
+	/* 64 KiB cut at Linux's smallest MSS (tcp_min_snd_mss, 48 bytes). */
+	TUN_OFFLOAD_MAX_SEGMENTS = 1400,
 };
 
 /* The fields of struct virtio_net_hdr we act on, in host order. */
@@ -45,6 +46,9 @@ void tun_vnet_hdr_parse(struct tun_vnet_hdr *h, const uint8_t raw[static TUN_VNE
 must_check int tun_offload_split(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len,
 				 uint8_t *const out[], size_t out_size, size_t out_len[],
 				 size_t max_out);
+
+/* At most how many packets tun_offload_split makes of a `len`-byte read. */
+size_t tun_offload_segments(const struct tun_vnet_hdr *h, size_t len);
 
 /* The Internet checksum (RFC 1071) of buf, folded, starting from `sum`. */
 uint16_t tun_checksum(const uint8_t *buf, size_t len, uint32_t sum);

@@ -138,6 +138,35 @@ static void test_split_ipv6(void **state)
 	check_split(true);
 }
 
+/* Linux's smallest MSS (48): 5000 bytes become 105 segments, all valid. */
+static void test_split_small_mss(void **state)
+{
+	static uint8_t pkt[65536], payload[PAYLOAD], bufs[120][OUT_SIZE], joined[PAYLOAD];
+	uint8_t *out[120];
+	size_t out_len[120], got = 0, len = build_super(pkt, false, payload);
+	struct tun_vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				  .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 48,
+				  .csum_start = 20, .csum_offset = 16 };
+	int n;
+
+	(void)state;
+	for (int i = 0; i < 120; i++)
+		out[i] = bufs[i];
+	assert_true(tun_offload_segments(&h, len) >= 105);
+	assert_true(tun_offload_segments(&h, len) <= TUN_OFFLOAD_MAX_SEGMENTS);
+	n = tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, 120);
+	assert_int_equal(n, (PAYLOAD + 47) / 48);
+	for (int i = 0; i < n; i++) {
+		assert_true(tcp_checksum_ok(out[i], 20, out_len[i], false));
+		memcpy(joined + got, out[i] + 52, out_len[i] - 52);
+		got += out_len[i] - 52;
+	}
+	assert_int_equal(got, PAYLOAD);
+	assert_memory_equal(joined, payload, PAYLOAD);
+	/* the worst case the kernel can send still fits the limit */
+	assert_true(tun_offload_segments(&h, 65535 + TUN_VNET_HDR_LEN) <= TUN_OFFLOAD_MAX_SEGMENTS);
+}
+
 /* A UDP packet whose checksum field holds only the pseudo-header sum. */
 static void test_finish_checksum(void **state)
 {
@@ -273,6 +302,25 @@ static void test_coalesce_ipv6(void **state)
 	check_round_trip(true);
 }
 
+/* Recomputes the IPv4 header and TCP checksums of a segment after a test
+ * changed a field, so that each boundary case tests its own rule and not
+ * the checksum check. */
+static void refresh(uint8_t *seg, size_t len)
+{
+	uint32_t pseudo;
+	uint16_t c;
+
+	seg[10] = seg[11] = 0;
+	c = (uint16_t)~naive_sum(seg, 20, 0);
+	seg[10] = (uint8_t)(c >> 8);
+	seg[11] = (uint8_t)c;
+	seg[36] = seg[37] = 0;
+	pseudo = naive_sum(seg + 12, 8, 0) + (uint32_t)(len - 20) + 6;
+	c = (uint16_t)~naive_sum(seg + 20, len - 20, pseudo);
+	seg[36] = (uint8_t)(c >> 8);
+	seg[37] = (uint8_t)c;
+}
+
 /* Runs end where they must. */
 static void test_coalesce_boundaries(void **state)
 {
@@ -297,6 +345,21 @@ static void test_coalesce_boundaries(void **state)
 	assert_int_equal(tun_coalesce_run(segs, 4), 4);
 	assert_int_equal(tun_coalesce_run(segs, 1), 1);
 
+	/* a damaged segment (bad TCP checksum) is never merged */
+	out[2][60] ^= 0x40;
+	assert_int_equal(tun_coalesce_run(segs, 4), 2);
+	segs[0] = (struct tun_packet){ out[2], out_len[2] };
+	assert_int_equal(tun_coalesce_run(segs, 2), 1);
+	segs[0] = (struct tun_packet){ out[0], out_len[0] };
+	out[2][60] ^= 0x40;
+	refresh(out[2], out_len[2]);
+	/* nor one with a bad IPv4 header checksum */
+	out[1][10] ^= 1;
+	assert_int_equal(tun_coalesce_run(segs, 4), 1);
+	out[1][10] ^= 1;
+	refresh(out[1], out_len[1]);
+	assert_int_equal(tun_coalesce_run(segs, 4), 4);
+
 	/* a gap in the sequence (segment 1 lost) */
 	segs[1] = (struct tun_packet){ out[2], out_len[2] };
 	assert_int_equal(tun_coalesce_run(segs, 3), 1);
@@ -304,24 +367,34 @@ static void test_coalesce_boundaries(void **state)
 
 	/* PSH ends the run after its segment */
 	out[1][33] |= 0x08;
+	refresh(out[1], out_len[1]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 2);
 	out[1][33] &= (uint8_t)~0x08;
+	refresh(out[1], out_len[1]);
 
 	/* a FIN, a SYN or an RST never merges */
 	out[2][33] |= 0x01;
+	refresh(out[2], out_len[2]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 2);
 	out[2][33] &= (uint8_t)~0x01;
+	refresh(out[2], out_len[2]);
 
 	/* another port, another ACK number, another TTL */
 	out[3][21] ^= 1;
+	refresh(out[3], out_len[3]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 3);
 	out[3][21] ^= 1;
+	refresh(out[3], out_len[3]);
 	out[2][28] ^= 1;
+	refresh(out[2], out_len[2]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 2);
 	out[2][28] ^= 1;
+	refresh(out[2], out_len[2]);
 	out[1][8] ^= 1;
+	refresh(out[1], out_len[1]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 1);
 	out[1][8] ^= 1;
+	refresh(out[1], out_len[1]);
 
 	/* the short last segment ends the run: nothing may follow it */
 	segs[0] = (struct tun_packet){ out[3], out_len[3] };
@@ -330,11 +403,15 @@ static void test_coalesce_boundaries(void **state)
 	/* not TCP, and IPv4 with options, stay alone */
 	segs[0] = (struct tun_packet){ out[0], out_len[0] };
 	out[0][9] = 17;
+	refresh(out[0], out_len[0]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 1);
 	out[0][9] = 6;
+	refresh(out[0], out_len[0]);
 	out[0][0] = 0x46;
+	refresh(out[0], out_len[0]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 1);
 	out[0][0] = 0x45;
+	refresh(out[0], out_len[0]);
 	assert_int_equal(tun_coalesce_run(segs, 4), 4);
 }
 
@@ -343,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_ipv4),
 		cmocka_unit_test(test_split_ipv6),
+		cmocka_unit_test(test_split_small_mss),
 		cmocka_unit_test(test_finish_checksum),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_coalesce_ipv4),
