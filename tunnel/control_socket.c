@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -93,18 +94,13 @@ static int write_pid_file(const char *path)
 	return r;
 }
 
-int control_server_open(struct control_server *srv, struct tunnel *t, const char *run_dir,
-			const char *name)
+/* Claims NAME's socket; the caller holds the run directory's lock. */
+static int claim_socket(struct control_server *srv, const char *run_dir, const char *name)
 {
 	struct sockaddr_un sun;
 	mode_t old_umask;
 	int fd, r;
 
-	memset(srv, 0, sizeof(*srv));
-	srv->tunnel = t;
-	srv->watch.fd = -1;
-	if (mkdir(run_dir, 0700) != 0 && errno != EEXIST)
-		return -errno;
 	r = socket_address(&sun, run_dir, name);
 	if (r)
 		return r;
@@ -137,6 +133,32 @@ int control_server_open(struct control_server *srv, struct tunnel *t, const char
 		srv->listening = false;
 		srv->watch.fd = -1;
 	}
+	return r;
+}
+
+int control_server_open(struct control_server *srv, struct tunnel *t, const char *run_dir,
+			const char *name)
+{
+	int dir_fd, r;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->tunnel = t;
+	srv->watch.fd = -1;
+	if (mkdir(run_dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	/* Two `up NAME` at once must not both see a stale socket, remove it
+	 * and bind: the check and the claim happen under the directory's lock
+	 * (a lock on the directory itself leaves no lock file behind). */
+	dir_fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return -errno;
+	if (flock(dir_fd, LOCK_EX) != 0) {
+		r = -errno;
+		close(dir_fd);
+		return r;
+	}
+	r = claim_socket(srv, run_dir, name);
+	close(dir_fd); /* releases the lock */
 	return r;
 }
 
@@ -179,7 +201,8 @@ static void client_ready(struct loop_watch *w, uint32_t events)
 	}
 	if (r != 0 || len < 0)
 		len = snprintf(reply, sizeof(reply), "errno=%d\n\n", r ? -r : -len);
-	if (write(w->fd, reply, (size_t)len) != len)
+	/* MSG_NOSIGNAL: a client that hung up must not kill the daemon. */
+	if (send(w->fd, reply, (size_t)len, MSG_NOSIGNAL) != len)
 		log_debug("%s: control client went away", t->cfg.name);
 	client_close(c, &t->loop);
 }
@@ -244,7 +267,7 @@ int control_query(const char *run_dir, const char *name, const char *request, ch
 	fd = connect_to(run_dir, name);
 	if (fd < 0)
 		return fd;
-	if (write(fd, request, req_len) != (ssize_t)req_len) {
+	if (send(fd, request, req_len, MSG_NOSIGNAL) != (ssize_t)req_len) {
 		r = -EIO;
 		goto out;
 	}

@@ -2,6 +2,7 @@
  * the top-level usage; each subcommand lives in its own cmd_<name>.c and
  * gets its own argv (argv[0] = its name). Exit codes (SPEC.md): 0 success,
  * 1 runtime failure, 2 bad usage or bad config. */
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tunnelctl: cannot initialise libsodium\n");
 		return 1;
 	}
+	/* Errors on sockets and pipes are handled where they happen; a peer
+	 * that went away must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
 	cmd = find(argv[1]);
 	if (!cmd) {
 		fprintf(stderr, "tunnelctl: unknown command '%s'\n", argv[1]);
