@@ -71,6 +71,7 @@ struct peer {
 	bool need_another_keepalive;
 	uint64_t last_initiation_sent_ms;  /* 0: never */
 	uint64_t last_handshake_ms;        /* 0: never */
+	uint64_t last_direct_rx_ms;        /* last authenticated packet not via relay */
 	unsigned persistent_keepalive_s;
 
 	/* packets from the TUN waiting for a session */

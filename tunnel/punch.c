@@ -107,15 +107,33 @@ static void choose(struct peer *peer, size_t i)
 	}
 }
 
+/* Learned candidates come from the network: one that did not answer a
+ * whole burst was a replayed request or a mapping that is gone. */
+static void forget_silent_learned(struct peer *peer)
+{
+	struct punch *p = &peer->punch;
+
+	for (size_t i = p->n_candidates; i-- > 0;) {
+		const struct candidate *c = &p->candidates[i];
+
+		if (c->kind == CANDIDATE_LEARNED && !c->answered && !(p->has_chosen && p->chosen == i))
+			punch_forget_index(peer, i);
+	}
+}
+
 static void burst_over(struct peer *peer)
 {
 	struct punch *p = &peer->punch;
 	char ep[RDV_ENDPOINT_STR];
 
 	p->active = false;
+	forget_silent_learned(peer);
 	if (p->has_chosen && peer->path == PATH_DIRECT) {
-		if (p->candidates[p->chosen].answered)
-			return; /* the path in use still answers */
+		/* The path in use still works if it answered a probe or carried
+		 * authenticated traffic during this burst. */
+		if (p->candidates[p->chosen].answered ||
+		    peer->last_direct_rx_ms >= p->window_end_ms - PUNCH_WINDOW_MS)
+			return;
 		log_info("%s: the direct path to %s stopped answering", peer->tunnel->cfg.name,
 			 rdv_endpoint_str(&p->candidates[p->chosen].ep, ep, sizeof(ep)));
 		p->has_chosen = false;
@@ -201,7 +219,7 @@ void punch_destroy(struct peer *peer)
 void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind)
 {
 	struct punch *p = &peer->punch;
-	size_t learned = 0, oldest = SIZE_MAX;
+	size_t learned = 0, evictable = SIZE_MAX;
 	char text[RDV_ENDPOINT_STR];
 
 	if (peer_endpoint_in_tunnel(peer, ep)) {
@@ -219,14 +237,18 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 		}
 		if (c->kind == CANDIDATE_LEARNED) {
 			learned++;
-			if (oldest == SIZE_MAX)
-				oldest = i;
+			/* the oldest that neither answered nor carries the link */
+			if (evictable == SIZE_MAX && !c->answered && !(p->has_chosen && p->chosen == i))
+				evictable = i;
 		}
 	}
 	/* Learned candidates come from the network: keep only a few, so a flood
 	 * of replayed requests cannot crowd out the real ones. */
-	if (kind == CANDIDATE_LEARNED && learned >= PUNCH_MAX_LEARNED)
-		punch_forget_index(peer, oldest);
+	if (kind == CANDIDATE_LEARNED && learned >= PUNCH_MAX_LEARNED) {
+		if (evictable == SIZE_MAX)
+			return;
+		punch_forget_index(peer, evictable);
+	}
 	if (p->n_candidates == PUNCH_MAX_CANDIDATES)
 		return;
 	p->candidates[p->n_candidates++] = (struct candidate){ .ep = *ep, .kind = kind };
@@ -284,8 +306,14 @@ static void handle_request(struct peer *peer, const struct udp_datagram *d, uint
 	uint8_t msg[PROBE_LEN];
 	bool known = false;
 
+	/* One response of the request's size: no amplification. */
 	probe_build(msg, p->key, peer->tunnel->local.public_key, PROBE_RESPONSE, token);
 	if (udp_send(&peer->tunnel->udp, &d->from, msg, sizeof(msg)) != 0)
+		return;
+	/* Requests carry no freshness, so a captured one can be replayed from
+	 * anywhere: learn addresses only while both sides are punching (after
+	 * an introduction), never start a burst for one. */
+	if (!p->active)
 		return;
 	for (size_t i = 0; i < p->n_candidates && !known; i++)
 		known = rdv_endpoint_equal(&p->candidates[i].ep, &d->from);
@@ -296,9 +324,6 @@ static void handle_request(struct peer *peer, const struct udp_datagram *d, uint
 				send_request(peer, &p->candidates[i]);
 		}
 	}
-	/* The peer is punching towards us: punch back unless we have a path. */
-	if (!p->active && !(p->has_chosen && peer->path == PATH_DIRECT))
-		punch_start(peer);
 }
 
 static void handle_response(struct peer *peer, const struct udp_datagram *d, uint64_t token)

@@ -99,6 +99,7 @@ static void note_source(struct peer *peer, const struct udp_datagram *d, bool vi
 	 * endpoint there would nest the tunnel in itself. */
 	if (peer_endpoint_in_tunnel(peer, &d->from))
 		return;
+	peer->last_direct_rx_ms = peer->tunnel->loop.now_ms;
 	peer_set_endpoint(peer, &d->from);
 	peer->path = PATH_DIRECT;
 }
@@ -135,7 +136,11 @@ static void handle_initiation(struct tunnel *t, const struct udp_datagram *d, bo
 		log_error("%s: cannot answer a handshake: %s", t->cfg.name, strerror(-r));
 		return;
 	}
-	send_to_peer(peer, resp, sizeof(resp));
+	/* The way it came: a relayed initiation may mean our direct path is dead. */
+	if (via_relay)
+		relay_send(peer, resp, sizeof(resp));
+	else
+		send_to_peer(peer, resp, sizeof(resp));
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer);
 	timers_any_authenticated_packet_sent(peer);
@@ -196,7 +201,7 @@ static void flush_tun(struct tunnel *t)
 	size_t n = t->n_tun_out;
 
 	for (size_t i = 0; i < n;) {
-		size_t run = tun_coalesce_run(&t->tun_out[i], n - i);
+		size_t run = t->coalesce_off ? 1 : tun_coalesce_run(&t->tun_out[i], n - i);
 		uint8_t hdr[TUN_VNET_HDR_LEN];
 		int len = -1;
 
@@ -206,14 +211,20 @@ static void flush_tun(struct tunnel *t)
 		if (len > 0) {
 			int r = tun_device_write_gso(&t->tun, 0, hdr, t->coalesce_buf, (size_t)len);
 
-			for (size_t k = 0; k < run; k++)
-				write_result(t, r);
-			i += run;
-		} else {
-			write_result(t, tun_device_write(&t->tun, 0, t->tun_out[i].data,
-							 t->tun_out[i].len));
-			i++;
+			if (r == 0 || r == -EAGAIN) {
+				for (size_t k = 0; k < run; k++)
+					write_result(t, r);
+				i += run;
+				continue;
+			}
+			/* The kernel refused the super-packet: never lose the run
+			 * for it, write its packets one by one from now on. */
+			log_warn("%s: TUN refused a coalesced packet (%s); writing packets singly",
+				 t->cfg.name, strerror(-r));
+			t->coalesce_off = true;
 		}
+		write_result(t, tun_device_write(&t->tun, 0, t->tun_out[i].data, t->tun_out[i].len));
+		i++;
 	}
 	t->n_tun_out = 0;
 }

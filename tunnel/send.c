@@ -218,8 +218,8 @@ void send_from_tun(struct tunnel *t)
 	bool need_handshake = false;
 
 	for (size_t reads = 0; reads < TUNNEL_TUN_READS; reads++) {
-		uint8_t *out[TUNNEL_TX_BATCH];
-		size_t out_len[TUNNEL_TX_BATCH], room;
+		uint8_t **out = t->split_out;
+		size_t *out_len = t->split_len, room;
 		struct tun_vnet_hdr h;
 		ssize_t len;
 		int segs;
@@ -242,7 +242,7 @@ void send_from_tun(struct tunnel *t)
 		}
 		tun_vnet_hdr_parse(&h, t->tun_read_buf);
 		/* Make room for the most segments this read can become. */
-		if (TUNNEL_TX_BATCH - n < TUN_OFFLOAD_MAX_SEGMENTS) {
+		if (TUNNEL_TX_BATCH - n < tun_offload_segments(&h, (size_t)len)) {
 			flush_batch(t, n);
 			n = 0;
 		}

@@ -146,7 +146,9 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	}
 	for (size_t i = 0; i < TUNNEL_TX_BATCH; i++)
 		t->tx[i].data = t->tx_storage + i * t->packet_max;
-	r = udp_open(&t->udp, cfg->listen_port, t->packet_max);
+	/* A relayed data message is a rendezvous datagram, larger than the
+	 * WireGuard message inside it; each parser checks its own limits. */
+	r = udp_open(&t->udp, cfg->listen_port, MAX(t->packet_max, (size_t)RDV_DATAGRAM_MAX));
 	if (r) {
 		config_error(err, "cannot open UDP port %u: %s", cfg->listen_port, strerror(-r));
 		goto fail;

@@ -27,9 +27,14 @@ enum tunnel_limits {
 	TUNNEL_UNDER_LOAD_HANDSHAKES = 64,
 	TUNNEL_UNDER_LOAD_HOLD_MS = 1000,
 	TUNNEL_TUN_READS = 64,     /* TUN reads per wake-up */
-	TUNNEL_TX_BATCH = 256,     /* sealed messages sent together */
+	/* Sealed messages sent together: room for the largest TCP super-packet
+	 * (TUN_OFFLOAD_MAX_SEGMENTS) plus what is already waiting. */
+	TUNNEL_TX_BATCH = 1536,
 	TUNNEL_TUN_READ_SIZE = TUN_PACKET_MAX + TUN_VNET_HDR_LEN, /* a TSO super-packet */
 };
+
+_Static_assert((int)TUNNEL_TX_BATCH >= (int)TUN_OFFLOAD_MAX_SEGMENTS,
+	       "one TCP super-packet must fit a send batch");
 
 struct tunnel {
 	struct config cfg;
@@ -55,8 +60,11 @@ struct tunnel {
 	struct tun_packet tun_out[UDP_RX_MAX];
 	size_t n_tun_out;
 	uint8_t *coalesce_buf;               /* TUN_COALESCE_MAX_BYTES */
+	bool coalesce_off;                   /* the kernel refused a super-packet */
 	uint8_t *tx_storage;                 /* TUNNEL_TX_BATCH * packet_max */
 	struct udp_datagram tx[TUNNEL_TX_BATCH];
+	uint8_t *split_out[TUNNEL_TX_BATCH];  /* scratch for tun_offload_split */
+	size_t split_len[TUNNEL_TX_BATCH];
 
 	/* handshake load, for the cookie defence */
 	uint64_t load_window_ms;
