@@ -4,10 +4,12 @@
  * carrying our token has worked both ways; the best one wins (LAN over a
  * static Endpoint over reflexive over learned), WireGuard moves onto it.
  *
- * A valid request from an address we did not know is a "learned"
- * (peer-reflexive) candidate, as in ICE: the fresh mapping a symmetric NAT
- * made for the peer. We probe it back, which is how a symmetric NAT on one
- * side still gets a direct path when the other side lets it in.
+ * A valid request from an address we did not know, while a burst runs, is
+ * a "learned" (peer-reflexive) candidate, as in ICE: the fresh mapping a
+ * symmetric NAT made for the peer. We probe it back, which is how a
+ * symmetric NAT on one side still gets a direct path when the other side
+ * lets it in. Learned candidates that answer nothing in a burst are
+ * forgotten (a replayed request must not buy lasting traffic).
  *
  * If nothing answers within PUNCH_WINDOW_MS the link falls back to the
  * relay and keeps probing every PUNCH_BACKGROUND_MS, moving to a direct
