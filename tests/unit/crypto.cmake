@@ -4,7 +4,8 @@ foreach(t test_keys test_messages test_noise test_cookie test_session test_repla
   tunnel_unit_test(NAME ${t} SOURCES tests/unit/${t}.c LIBS crypto)
 endforeach()
 foreach(t test_noise_vectors test_aead_vectors)
-  tunnel_unit_test(NAME ${t} SOURCES tests/unit/${t}.c LIBS crypto PkgConfig::JANSSON)
+  tunnel_unit_test(NAME ${t} SOURCES tests/unit/${t}.c tests/unit/vectors.c
+                   LIBS crypto PkgConfig::JANSSON)
 endforeach()
 
 # tunnelctl genkey/pubkey agree with wg(8).

@@ -2,7 +2,8 @@
 # the real server on loopback, so it needs the binary built first.
 tunnel_unit_test(NAME test_rdv_proto SOURCES tests/unit/test_rdv_proto.c LIBS rendezvous)
 tunnel_unit_test(NAME test_rdv_demux SOURCES tests/unit/test_rdv_demux.c LIBS rendezvous)
-tunnel_unit_test(NAME test_stun SOURCES tests/unit/test_stun.c LIBS rendezvous PkgConfig::JANSSON)
+tunnel_unit_test(NAME test_stun SOURCES tests/unit/test_stun.c tests/unit/vectors.c
+                 LIBS rendezvous PkgConfig::JANSSON)
 tunnel_unit_test(NAME test_rdv_server SOURCES tests/unit/test_rdv_server.c LIBS rendezvous)
 tunnel_unit_test(NAME test_rdv_amplify SOURCES tests/unit/test_rdv_amplify.c LIBS rendezvous)
 add_dependencies(test_rdv_amplify tunnel-rendezvous)

@@ -17,8 +17,9 @@
 
 #include "crypto/messages.h"
 #include "crypto/noise.h"
+#include "vectors.h"
 
-static const char *vectors_dir;
+static json_t *vectors; /* aead/rfc8439.json, loaded by main */
 
 static uint8_t *hex_field(json_t *obj, const char *key, size_t *len)
 {
@@ -38,17 +39,11 @@ static uint8_t *hex_field(json_t *obj, const char *key, size_t *len)
 
 static void test_rfc8439(void **state)
 {
-	char path[4096];
-	json_error_t err;
-	json_t *root, *vecs, *v;
+	json_t *vecs, *v;
 	size_t i, checked = 0, via_noise = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/aead/rfc8439.json", vectors_dir);
-	root = json_load_file(path, 0, &err);
-	if (!root)
-		fail_msg("%s: %s", path, err.text);
-	vecs = json_object_get(root, "vectors");
+	vecs = json_object_get(vectors, "vectors");
 	assert_true(json_array_size(vecs) >= 2);
 	json_array_foreach(vecs, i, v) {
 		size_t klen, nlen, alen, plen, clen, tlen;
@@ -108,7 +103,6 @@ static void test_rfc8439(void **state)
 	printf("rfc8439: %zu vectors reproduced (%zu also through noise_cipher_*)\n", checked,
 	       via_noise);
 	assert_true(via_noise >= 1);
-	json_decref(root);
 }
 
 /* Short inputs: a ciphertext shorter than a tag never decrypts. */
@@ -127,26 +121,18 @@ static void test_short_inputs(void **state)
 
 int main(void)
 {
-	char probe[4096];
-	FILE *f;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc8439),
 		cmocka_unit_test(test_short_inputs),
 	};
+	int r;
 
-	vectors_dir = getenv("TUNNEL_VECTORS_DIR");
-	if (!vectors_dir) {
-		fprintf(stderr, "skip: TUNNEL_VECTORS_DIR is not set\n");
+	vectors = vectors_load("aead/rfc8439.json");
+	if (!vectors)
 		return 77;
-	}
-	snprintf(probe, sizeof(probe), "%s/aead/rfc8439.json", vectors_dir);
-	f = fopen(probe, "r");
-	if (!f) {
-		fprintf(stderr, "skip: no AEAD vectors at %s\n", probe);
-		return 77;
-	}
-	fclose(f);
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	json_decref(vectors);
+	return r;
 }

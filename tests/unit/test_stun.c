@@ -17,6 +17,7 @@
 
 #include "rendezvous/demux.h"
 #include "rendezvous/stun.h"
+#include "vectors.h"
 
 static json_t *vectors;
 
@@ -310,21 +311,11 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits),
 	};
-	const char *dir = getenv("TUNNEL_VECTORS_DIR");
-	char path[4096];
-	json_error_t err;
 	int r;
 
-	if (!dir) {
-		fprintf(stderr, "test_stun: TUNNEL_VECTORS_DIR not set, skipping\n");
+	vectors = vectors_load("stun/rfc5769.json");
+	if (!vectors)
 		return 77;
-	}
-	snprintf(path, sizeof(path), "%s/stun/rfc5769.json", dir);
-	vectors = json_load_file(path, 0, &err);
-	if (!vectors) {
-		fprintf(stderr, "test_stun: %s: %s, skipping\n", path, err.text);
-		return 77;
-	}
 	r = cmocka_run_group_tests(tests, NULL, NULL);
 	json_decref(vectors);
 	return r;
