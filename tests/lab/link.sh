@@ -226,15 +226,17 @@ _link_is_daemon() {
 link_cleanup() {
   local k pid n f
   LINK_LEFT=""
-  # Daemons we did not get to record (a test that failed half-way).
-  for k in "${!LINK_NODES[@]}"; do
-    for f in "${LINK_NODES[$k]}"/run/*.pid; do
-      [[ -e $f ]] || continue
-      n=${f##*/}
-      if pid=$(link_daemon_pid "$k" "${n%.pid}") && _link_is_daemon "$pid"; then
-        [[ -n ${LINK_DAEMONS["$k ${n%.pid}"]:-} ]] || LINK_DAEMONS["$k ${n%.pid}"]=$pid
-      fi
-    done
+  # Daemons we did not get to record (a test that failed half-way, or a
+  # helper that ran in a subshell): every node directory, not only the
+  # ones this shell remembers.
+  for f in "$LINK_DIR"/node/*/run/*.pid; do
+    [[ -e $f ]] || continue
+    k=${f%/run/*}
+    k=${k##*/}
+    n=${f##*/}
+    if pid=$(link_daemon_pid "$k" "${n%.pid}") && _link_is_daemon "$pid"; then
+      [[ -n ${LINK_DAEMONS["$k ${n%.pid}"]:-} ]] || LINK_DAEMONS["$k ${n%.pid}"]=$pid
+    fi
   done
   for k in "${!LINK_DAEMONS[@]}"; do
     pid=${LINK_DAEMONS[$k]}
@@ -253,10 +255,8 @@ link_cleanup() {
   # Foreground links and the server get TERM now, so that their run-dir
   # files can be checked before lab_cleanup removes the work directory.
   for pid in "${LAB_PIDS[@]}"; do lab_stop "$pid" 2>/dev/null || true; done
-  for k in "${!LINK_NODES[@]}"; do
-    for f in "${LINK_NODES[$k]}"/run/*; do
-      [[ -e $f ]] && LINK_LEFT+=" file $f"
-    done
+  for f in "$LINK_DIR"/node/*/run/*; do
+    [[ -e $f ]] && LINK_LEFT+=" file $f"
   done
   LINK_NODES=()
   lab_cleanup
