@@ -689,10 +689,31 @@ lab_wait_until() {
   return 1
 }
 
+# Deleting a namespace's name does not stop the processes inside it: they
+# would run on in an orphaned namespace. Everything in a namespace this run
+# created is ours; whatever a test forgot is stopped here (TERM, then KILL
+# after 2 s), and named, since the test should have stopped it itself.
+_lab_stop_stragglers() {
+  local ns=$1 pids i
+  pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+  [[ -n ${pids// /} ]] || return 0
+  printf 'lab: stopping processes left in %s: %s\n' "$ns" "$pids" >&2
+  # shellcheck disable=SC2086 # a list of pids
+  kill -TERM $pids 2>/dev/null || true
+  for ((i = 0; i < 20; i++)); do
+    [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && return 0
+    sleep 0.1
+  done
+  pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  [[ -z ${pids// /} ]] || kill -KILL $pids 2>/dev/null || true
+}
+
 lab_cleanup() {
   local pid node
   for pid in "${LAB_PIDS[@]}"; do lab_stop "$pid" 2>/dev/null || true; done
   for node in "${!LAB_NS[@]}"; do
+    _lab_stop_stragglers "${LAB_NS[$node]}"
     ip netns del "${LAB_NS[$node]}" 2>/dev/null || true
   done
   LAB_NS=()
