@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 
 int loop_init(struct loop *loop)
 {
@@ -49,8 +50,11 @@ int loop_timer_arm(struct loop *loop, struct loop_timer *t, uint64_t deadline_ms
 {
 	t->pending = false;
 	if (!t->armed) {
-		if (loop->n_timers == LOOP_MAX_TIMERS)
+		if (loop->n_timers == LOOP_MAX_TIMERS) {
+			log_error("timer table full (%d timers): a timer was not armed",
+				  LOOP_MAX_TIMERS);
 			return -ENOSPC;
+		}
 		loop->timers[loop->n_timers++] = t;
 		t->armed = true;
 	}

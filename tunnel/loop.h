@@ -58,8 +58,9 @@ must_check int loop_watch_modify(struct loop *loop, struct loop_watch *w, uint32
 void loop_watch_remove(struct loop *loop, struct loop_watch *w);
 
 /* Arms (or re-arms) `t` to expire at `deadline_ms` on the monotonic clock.
- * Fails only when LOOP_MAX_TIMERS are already armed, a programming error. */
-must_check int loop_timer_arm(struct loop *loop, struct loop_timer *t, uint64_t deadline_ms);
+ * Fails (-ENOSPC, and logs it) only when LOOP_MAX_TIMERS are already
+ * armed, a programming error: callers need not check. */
+int loop_timer_arm(struct loop *loop, struct loop_timer *t, uint64_t deadline_ms);
 
 /* Disarms `t`; harmless if it is not armed. */
 void loop_timer_cancel(struct loop *loop, struct loop_timer *t);

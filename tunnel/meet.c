@@ -87,8 +87,7 @@ static void poll_servers(struct loop_timer *timer, uint64_t now_ms)
 	}
 	if (!any_answered && now_ms - m->started_ms < MEET_UNREACHABLE_MS)
 		next = MIN(next, m->started_ms + MEET_UNREACHABLE_MS);
-	if (loop_timer_arm(&t->loop, &m->timer, MAX(next, now_ms + 10)) != 0)
-		log_error("timer table full");
+	loop_timer_arm(&t->loop, &m->timer, MAX(next, now_ms + 10));
 }
 
 int meet_init(struct tunnel *t)
@@ -259,9 +258,8 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		break;
 	}
 	/* A reply may have made a REGISTER due sooner (e.g. lease changes). */
-	if (rdv_client_next_ms(&m->servers[i].client) < m->timer.deadline_ms &&
-	    loop_timer_arm(&t->loop, &m->timer, rdv_client_next_ms(&m->servers[i].client)) != 0)
-		log_error("timer table full");
+	if (rdv_client_next_ms(&m->servers[i].client) < m->timer.deadline_ms)
+		loop_timer_arm(&t->loop, &m->timer, rdv_client_next_ms(&m->servers[i].client));
 }
 
 void meet_send_relay(struct tunnel *t, size_t index, const uint8_t *data, size_t len)

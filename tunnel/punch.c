@@ -32,8 +32,7 @@ static uint64_t now(const struct peer *peer)
 
 static void arm(struct peer *peer, uint64_t delay_ms)
 {
-	if (loop_timer_arm(&peer->tunnel->loop, &peer->punch.timer, now(peer) + delay_ms) != 0)
-		log_error("timer table full");
+	loop_timer_arm(&peer->tunnel->loop, &peer->punch.timer, now(peer) + delay_ms);
 }
 
 static uint64_t new_token(void)
@@ -100,9 +99,9 @@ static void choose(struct peer *peer, size_t i)
 			if (sodium_compare(peer->tunnel->local.public_key,
 					   peer->handshake.remote_static, NOISE_PUBLIC_KEY_LEN) <= 0)
 				send_handshake_initiation(peer, true);
-			else if (loop_timer_arm(&peer->tunnel->loop, &peer->retransmit_handshake,
-						now(peer) + HANDSHAKE_DEFER_MS) != 0)
-				log_error("timer table full");
+			else
+				loop_timer_arm(&peer->tunnel->loop, &peer->retransmit_handshake,
+					       now(peer) + HANDSHAKE_DEFER_MS);
 		}
 	}
 }
@@ -170,9 +169,8 @@ void punch_data_sent(struct peer *peer)
 {
 	struct punch *p = &peer->punch;
 
-	if (!p->liveness.armed &&
-	    loop_timer_arm(&peer->tunnel->loop, &p->liveness, now(peer) + PUNCH_QUIET_MS) != 0)
-		log_error("timer table full");
+	if (!p->liveness.armed)
+		loop_timer_arm(&peer->tunnel->loop, &p->liveness, now(peer) + PUNCH_QUIET_MS);
 }
 
 void punch_peer_alive(struct peer *peer)

@@ -41,14 +41,13 @@ static uint64_t now(struct peer *peer)
  * not wanted here: WireGuard only arms these when idle). */
 static void arm_if_idle(struct peer *peer, struct loop_timer *t, uint64_t delay_ms)
 {
-	if (!t->armed && loop_timer_arm(loop_of(peer), t, now(peer) + delay_ms) != 0)
-		log_error("timer table full");
+	if (!t->armed)
+		loop_timer_arm(loop_of(peer), t, now(peer) + delay_ms);
 }
 
 static void arm(struct peer *peer, struct loop_timer *t, uint64_t delay_ms)
 {
-	if (loop_timer_arm(loop_of(peer), t, now(peer) + delay_ms) != 0)
-		log_error("timer table full");
+	loop_timer_arm(loop_of(peer), t, now(peer) + delay_ms);
 }
 
 static void retransmit_handshake_expired(struct loop_timer *t, uint64_t now_ms)
