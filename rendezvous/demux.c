@@ -5,28 +5,20 @@
 
 #include <stdbool.h>
 
+#include "crypto/messages.h"
+
 static uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Rule 1: byte 0 is 1..4, bytes 1..3 are zero and the length fits the type. */
+/* Rule 1: byte 0 is 1..4, bytes 1..3 are zero and the length fits the type
+ * (148, 92 and 64 bytes exactly, 32 or more for transport data: no
+ * multiple-of-16 rule, senders cap the padding at the MTU). That is exactly
+ * crypto/messages.h's header check, the one declaration of those formats. */
 static bool is_wireguard(const uint8_t *pkt, size_t len)
 {
-	if (len < 4 || pkt[0] < 1 || pkt[0] > 4 || pkt[1] || pkt[2] || pkt[3])
-		return false;
-	switch (pkt[0]) {
-	case 1:
-		return len == DEMUX_WG_INITIATION_LEN;
-	case 2:
-		return len == DEMUX_WG_RESPONSE_LEN;
-	case 3:
-		return len == DEMUX_WG_COOKIE_REPLY_LEN;
-	default:
-		/* Transport: 16-byte header, ciphertext, 16-byte tag. No multiple-of-16
-		 * rule: senders cap the padding at the MTU (1420 + 32 = 1452). */
-		return len >= DEMUX_WG_TRANSPORT_MIN_LEN;
-	}
+	return message_validate_header(pkt, len) != MESSAGE_INVALID;
 }
 
 /* Rule 2: top two bits of byte 0 zero, length field a multiple of 4 equal to

@@ -20,14 +20,6 @@ enum demux_stun_const {
 	DEMUX_STUN_MAGIC_COOKIE = 0x2112a442,
 };
 
-/* WireGuard message lengths (the whitepaper's sizes). */
-enum demux_wg_len {
-	DEMUX_WG_INITIATION_LEN = 148,
-	DEMUX_WG_RESPONSE_LEN = 92,
-	DEMUX_WG_COOKIE_REPLY_LEN = 64,
-	DEMUX_WG_TRANSPORT_MIN_LEN = 32,
-};
-
 enum demux_class {
 	DEMUX_UNKNOWN,        /* none of the families below: drop and count */
 	DEMUX_WIREGUARD,      /* WireGuard v1, types 1..4 */
