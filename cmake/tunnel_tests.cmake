@@ -12,7 +12,7 @@
 # Every test gets these environment variables:
 #   TUNNEL_SOURCE_DIR   the repository root
 #   TUNNEL_BUILD_DIR    this build's directory (binaries live in its subfolders)
-#   TUNNEL_VECTORS_DIR  ../shared/vectors
+#   TUNNEL_VECTORS_DIR  tests/vectors (the published vectors, README there)
 set(TUNNEL_SANITIZER_ENV
     "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")

@@ -12,12 +12,12 @@ json_t *vectors_load(const char *relpath)
 	json_t *root;
 
 	if (!dir) {
-		fprintf(stderr, "skip: TUNNEL_VECTORS_DIR is not set\n");
+		fprintf(stderr, "error: TUNNEL_VECTORS_DIR is not set (run the test through ctest)\n");
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, relpath);
 	root = json_load_file(path, 0, &err);
 	if (!root)
-		fprintf(stderr, "skip: no vectors at %s: %s\n", path, err.text);
+		fprintf(stderr, "error: cannot load vectors %s: %s\n", path, err.text);
 	return root;
 }
