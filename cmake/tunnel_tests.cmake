@@ -3,11 +3,17 @@
 #   tunnel_unit_test(NAME test_replay SOURCES tests/unit/test_replay.c LIBS crypto)
 #     a cmocka program, label "unit". Paths are relative to the repository root.
 #   tunnel_script_test(NAME lab_natcheck COMMAND tests/lab/test_natcheck LABELS lab
-#                      [TIMEOUT 600] [DEPENDS_TARGETS tunnelctl ...])
+#                      [TIMEOUT 600] [DEPENDS_TARGETS tunnelctl ...] [IDLE])
 #     a script; exit 77 means skipped (no root, no namespaces). Tests labelled
-#     "lab" or "interop" build namespaces and run serially. DEPENDS_TARGETS
-#     names the programs the script runs: ctest reports the test as not run
-#     (instead of failing obscurely) when one of them was not built.
+#     "lab", "interop" or "fuzz" are timing-sensitive or CPU-bound: they take
+#     one lock ("machine") and so run one at a time, with only short unit
+#     tests beside them. IDLE marks a lab test that mostly waits (minutes of
+#     idle link by design): it takes no lock and runs beside the others, so
+#     its waiting does not add to the suite's wall time. Namespaces are named
+#     per test run (tests/lab/lab.sh), so lab tests never share one.
+#     DEPENDS_TARGETS names the programs the script runs: ctest reports the
+#     test as not run (instead of failing obscurely) when one of them was not
+#     built.
 #
 # Every test gets these environment variables:
 #   TUNNEL_SOURCE_DIR   the repository root
@@ -41,7 +47,7 @@ function(tunnel_unit_test)
 endfunction()
 
 function(tunnel_script_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "COMMAND;LABELS;DEPENDS_TARGETS" ${ARGN})
+  cmake_parse_arguments(T "IDLE" "NAME;TIMEOUT" "COMMAND;LABELS;DEPENDS_TARGETS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
@@ -50,8 +56,9 @@ function(tunnel_script_test)
   add_test(NAME ${T_NAME} COMMAND ${CMAKE_SOURCE_DIR}/${script} ${T_COMMAND})
   set_property(TEST ${T_NAME} PROPERTY LABELS ${T_LABELS})
   set_property(TEST ${T_NAME} PROPERTY TIMEOUT ${T_TIMEOUT})
-  if("lab" IN_LIST T_LABELS OR "interop" IN_LIST T_LABELS)
-    set_property(TEST ${T_NAME} PROPERTY RUN_SERIAL TRUE)
+  if(NOT T_IDLE AND ("lab" IN_LIST T_LABELS OR "interop" IN_LIST T_LABELS
+                      OR "fuzz" IN_LIST T_LABELS))
+    set_property(TEST ${T_NAME} PROPERTY RESOURCE_LOCK machine)
   endif()
   foreach(target ${T_DEPENDS_TARGETS})
     set_property(TEST ${T_NAME} APPEND PROPERTY REQUIRED_FILES $<TARGET_FILE:${target}>)
