@@ -2,3 +2,4 @@
 # on receive, relay -> direct upgrade, bulk data over the relay, keepalive
 # across key expiry, outer IPv6. Root and namespaces needed, else skip (77).
 tunnel_script_test(NAME lab_link_allowedips_receive COMMAND tests/lab/test_link_allowedips_receive LABELS lab TIMEOUT 90 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_link_relay_upgrade COMMAND tests/lab/test_link_relay_upgrade LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
