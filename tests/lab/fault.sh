@@ -65,7 +65,7 @@ fault_ping_mark() {
 # The number sent comes from ping's own summary: a ping that was killed
 # before it printed one (or never ran) fails the report.
 fault_ping_report() {
-  local log=$1 ival=$2 lo=${3:-0} hi=${4:-0} out summary
+  local log=$1 ival=$2 lo=${3:-0} hi=${4:-0} out summary miss
   FAULT_SENT=0 FAULT_RECV=0 FAULT_LOST=0 FAULT_OUTAGE_MS=0
   out=$(awk -v iv="$ival" -v lo="$lo" -v hi="$hi" '
     / bytes from / && /icmp_seq=/ {
@@ -74,16 +74,20 @@ fault_ping_report() {
     /packets transmitted/ { tx = $1 + 0; summary = 1 }
     END {
       lo = lo + 1; if (hi == 0 || hi > tx) hi = tx
-      sent = 0; recv = 0; run = 0; best = 0
+      sent = 0; recv = 0; run = 0; best = 0; miss = ""; nmiss = 0
       for (s = lo; s <= hi; s++) {
         sent++
-        if (s in got) { recv++; run = 0 } else { run++; if (run > best) best = run }
+        if (s in got) { recv++; run = 0 } else {
+          run++; if (run > best) best = run
+          if (++nmiss <= 10) miss = miss (miss == "" ? "" : ",") s
+        }
       }
-      printf "%d %d %d %d %d\n", sent, recv, sent - recv, int((best * iv) * 1000 + 0.5), summary + 0
+      printf "%d %d %d %d %d %s\n", sent, recv, sent - recv, int((best * iv) * 1000 + 0.5), summary + 0, miss
     }' "$log") || { echo "ping: cannot read $log" >&2; return 1; }
-  read -r FAULT_SENT FAULT_RECV FAULT_LOST FAULT_OUTAGE_MS summary <<<"$out"
-  printf 'ping: sent %d received %d lost %d longest_outage_s %d.%01d\n' \
-    "$FAULT_SENT" "$FAULT_RECV" "$FAULT_LOST" $((FAULT_OUTAGE_MS / 1000)) $((FAULT_OUTAGE_MS % 1000 / 100))
+  read -r FAULT_SENT FAULT_RECV FAULT_LOST FAULT_OUTAGE_MS summary miss <<<"$out"
+  printf 'ping: sent %d received %d lost %d longest_outage_s %d.%01d%s\n' \
+    "$FAULT_SENT" "$FAULT_RECV" "$FAULT_LOST" $((FAULT_OUTAGE_MS / 1000)) $((FAULT_OUTAGE_MS % 1000 / 100)) \
+    "${miss:+ (lost icmp_seq $miss)}"
   ((summary)) || { echo "ping: no summary in $log (ping did not finish)" >&2; tail -3 "$log" >&2; return 1; }
   ((FAULT_SENT > 0)) || { echo "ping: no probe in the range ($lo, $hi] of $log" >&2; return 1; }
 }
