@@ -12,7 +12,11 @@
 #                                            longest_outage_s X" for the probes after
 #                                            sequence number LO up to HI (marks; 0 =
 #                                            all); sets FAULT_SENT FAULT_RECV
-#                                            FAULT_LOST FAULT_OUTAGE_MS
+#                                            FAULT_LOST FAULT_OUTAGE_MS; fails when
+#                                            ping printed no summary or sent nothing
+#   fault_ping_need SECS INTERVAL            fails unless the last report counted at
+#                                            least 80 % of the SECS / INTERVAL probes
+#                                            a ping that kept going would have sent
 #   fault_stream_start SRCNODE DSTNODE DSTADDR PORT SECS   1 MiB/s TCP stream with a
 #                                            counter; sets FAULT_STREAM_SRV, FAULT_STREAM_CLI
 #   fault_stream_check                       wait for both ends; print their summary;
@@ -56,26 +60,43 @@ fault_ping_mark() {
 }
 
 # A missing run of sequence numbers is an outage of (run x INTERVAL) s.
-# Duplicates are counted once.
+# Duplicates are counted once. Only echo replies count as received: an ICMP
+# error ("From X icmp_seq=N Destination Host Unreachable") is not an answer.
+# The number sent comes from ping's own summary: a ping that was killed
+# before it printed one (or never ran) fails the report.
 fault_ping_report() {
-  local log=$1 ival=$2 lo=${3:-0} hi=${4:-0} out
+  local log=$1 ival=$2 lo=${3:-0} hi=${4:-0} out summary miss
+  FAULT_SENT=0 FAULT_RECV=0 FAULT_LOST=0 FAULT_OUTAGE_MS=0
   out=$(awk -v iv="$ival" -v lo="$lo" -v hi="$hi" '
-    /icmp_seq=/ && !/no answer yet/ {
+    / bytes from / && /icmp_seq=/ {
       for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) got[substr($i, 10) + 0] = 1
     }
-    /packets transmitted/ { tx = $1 + 0 }
+    /packets transmitted/ { tx = $1 + 0; summary = 1 }
     END {
       lo = lo + 1; if (hi == 0 || hi > tx) hi = tx
-      sent = 0; recv = 0; run = 0; best = 0
+      sent = 0; recv = 0; run = 0; best = 0; miss = ""; nmiss = 0
       for (s = lo; s <= hi; s++) {
         sent++
-        if (s in got) { recv++; run = 0 } else { run++; if (run > best) best = run }
+        if (s in got) { recv++; run = 0 } else {
+          run++; if (run > best) best = run
+          if (++nmiss <= 10) miss = miss (miss == "" ? "" : ",") s
+        }
       }
-      printf "%d %d %d %d\n", sent, recv, sent - recv, int((best * iv) * 1000 + 0.5)
-    }' "$log")
-  read -r FAULT_SENT FAULT_RECV FAULT_LOST FAULT_OUTAGE_MS <<<"$out"
-  printf 'ping: sent %d received %d lost %d longest_outage_s %d.%01d\n' \
-    "$FAULT_SENT" "$FAULT_RECV" "$FAULT_LOST" $((FAULT_OUTAGE_MS / 1000)) $((FAULT_OUTAGE_MS % 1000 / 100))
+      printf "%d %d %d %d %d %s\n", sent, recv, sent - recv, int((best * iv) * 1000 + 0.5), summary + 0, miss
+    }' "$log") || { echo "ping: cannot read $log" >&2; return 1; }
+  read -r FAULT_SENT FAULT_RECV FAULT_LOST FAULT_OUTAGE_MS summary miss <<<"$out"
+  printf 'ping: sent %d received %d lost %d longest_outage_s %d.%01d%s\n' \
+    "$FAULT_SENT" "$FAULT_RECV" "$FAULT_LOST" $((FAULT_OUTAGE_MS / 1000)) $((FAULT_OUTAGE_MS % 1000 / 100)) \
+    "${miss:+ (lost icmp_seq $miss)}"
+  ((summary)) || { echo "ping: no summary in $log (ping did not finish)" >&2; tail -3 "$log" >&2; return 1; }
+  ((FAULT_SENT > 0)) || { echo "ping: no probe in the range ($lo, $hi] of $log" >&2; return 1; }
+}
+
+fault_ping_need() {
+  local secs=$1 ival=$2 want
+  want=$(awk -v s="$secs" -v i="$ival" 'BEGIN { print int(s / i * 0.8) }')
+  ((FAULT_SENT >= want)) ||
+    { echo "ping: sent $FAULT_SENT probes in $secs s, want >= $want (one per $ival s)" >&2; return 1; }
 }
 
 _fault_listening() { grep -q '^listening' "$1" 2>/dev/null; }
@@ -103,10 +124,14 @@ fault_stream_check() {
   lab_stop "$FAULT_STREAM_CLI"; lab_stop "$FAULT_STREAM_SRV"
   cat "$FAULT_STREAM_CLI_LOG" "$FAULT_STREAM_SRV_LOG" | grep -v '^listening'
   ((rc_c == 0 && rc_s == 0)) || return 1
-  local sent got
+  local sent got want
   sent=$(sed -n 's/.*sent records=\([0-9]*\).*/\1/p' "$FAULT_STREAM_CLI_LOG")
   got=$(sed -n 's/^stream: records=\([0-9]*\).*/\1/p' "$FAULT_STREAM_SRV_LOG")
   [[ -n $sent && $sent == "$got" ]] || { echo "stream: sent $sent records, received $got" >&2; return 1; }
+  # The client keeps to 1 MiB/s (256 records/s) whatever TCP does; fewer
+  # records mean it did not run for its time.
+  want=$((FAULT_STREAM_SECS * 256 * 9 / 10))
+  ((sent >= want)) || { echo "stream: $sent records in $FAULT_STREAM_SECS s, want >= $want" >&2; return 1; }
 }
 
 fault_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

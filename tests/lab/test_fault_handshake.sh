@@ -100,9 +100,13 @@ echo "flood: $out"
 rl2=$(link_status b-peer laptop dropped.rate_limited)
 echo "b-peer dropped.rate_limited: $rl0 -> $rl2 (+$((rl2 - rl0)))"
 link_ctl b-peer status laptop --json | jq -c '.[0].dropped'
-echo "phase 1, link left alone under the flood (b-peer -> a-peer):"; fault_ping_report "$FAULT_PING_LOG" 0.1 0 "$m1"
+echo "phase 1, link left alone under the flood (b-peer -> a-peer):"
+fault_ping_report "$FAULT_PING_LOG" 0.1 0 "$m1" || fail "no ping count for phase 1"
+# Phase 1 lasted 8 s: zero loss only counts if the probes were sent.
+fault_ping_need 8 0.1 || fail "too few pings in phase 1"
 ((FAULT_LOST == 0)) || fail "$FAULT_LOST pings lost under the flood"
-echo "phase 2, from a-peer's restart on:"; fault_ping_report "$FAULT_PING_LOG" 0.1 "$m2"
+echo "phase 2, from a-peer's restart on:"
+fault_ping_report "$FAULT_PING_LOG" 0.1 "$m2" || fail "no ping count for phase 2"
 
 cookies=$(sed -n 's/.* cookie_replies=\([0-9]*\).*/\1/p' <<<"$out")
 matching=$(sed -n 's/.* matching=\([0-9]*\).*/\1/p' <<<"$out")

@@ -5,7 +5,10 @@
 # kernel lacks sch_netem). Both peers sit behind port-restricted NATs.
 # `tunnelctl up` still establishes (handshake and probes retry), and a
 # 32 MiB random file copied with scp over the tunnel arrives with the same
-# SHA-256 (the replay window takes the reordered packets).
+# SHA-256 (the replay window takes the reordered packets). The impairment is
+# the tests/lab/netem relay's even where sch_netem exists, so that it counts
+# what it did: at the end each direction must have lost and reordered frames
+# (otherwise the copy proved nothing about a bad path).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/link.sh
@@ -21,6 +24,7 @@ if ! command -v ethtool >/dev/null && ! modinfo sch_netem >/dev/null 2>&1; then
 fi
 trap link_cleanup EXIT
 LAB_VERBOSE=0
+LAB_NETEM_RELAY=1
 MIB=${FAULT_NETEM_MIB:-32}
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -89,6 +93,16 @@ echo "b-peer dropped: $(link_ctl b-peer status laptop --json | jq -c '.[0].dropp
 
 lab_stop "$sshd_pid"
 lab_netem a-router off
+# The relay's final counters, one line per direction.
+relay_log=${LAB_NETEM_LOG[a-router]:-}
+[[ -n $relay_log && -f $relay_log ]] || fail "no netem relay log"
+dirs=0
+while read -r fin lost reord name; do
+  echo "relay $name: in $fin, lost $lost, reordered $reord"
+  ((fin > 1000 && lost > 0 && reord > 0)) || fail "relay $name: the impairment did not happen (in $fin lost $lost reordered $reord)"
+  dirs=$((dirs + 1))
+done < <(sed -n 's/^netem: \([^:]*\): in \([0-9]*\) .* lost \([0-9]*\) .* reordered \([0-9]*\)$/\2 \3 \4 \1/p' "$relay_log")
+((dirs == 2)) || { cat "$relay_log"; fail "$dirs direction lines in the relay's counters, want 2"; }
 if grep -q 'Sanitizer\|runtime error' "$LAB_DIR"/*.log; then grep -l 'Sanitizer\|runtime error' "$LAB_DIR"/*.log; fail "sanitizer report"; fi
 link_cleanup
 link_assert_clean
