@@ -25,6 +25,7 @@
 #include <blake2.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "crypto/keys.h"
 
 enum { BLAKE2S_BLOCK = 64 };
@@ -569,8 +570,8 @@ int noise_create_initiation(struct noise_handshake *hs, const struct noise_local
 		       out + MESSAGE_INITIATION_NOISE_OFFSET);
 	if (r < 0)
 		goto out;
-	message_put_le32(out, MESSAGE_HANDSHAKE_INITIATION);
-	message_put_le32(out + 4, sender_index);
+	store_le32(out, MESSAGE_HANDSHAKE_INITIATION);
+	store_le32(out + 4, sender_index);
 	noise_handshake_clear(hs);
 	wg_symmetric_store(hs, &ss);
 	memcpy(hs->ephemeral_private, e_priv, sizeof(e_priv));
@@ -658,9 +659,9 @@ int noise_create_response(struct noise_handshake *hs, uint32_t sender_index,
 		       hs->remote_static, NULL, 0, out + MESSAGE_RESPONSE_NOISE_OFFSET);
 	if (r < 0)
 		goto out;
-	message_put_le32(out, MESSAGE_HANDSHAKE_RESPONSE);
-	message_put_le32(out + 4, sender_index);
-	message_put_le32(out + 8, hs->remote_index);
+	store_le32(out, MESSAGE_HANDSHAKE_RESPONSE);
+	store_le32(out + 4, sender_index);
+	store_le32(out + 8, hs->remote_index);
 	wg_symmetric_store(hs, &ss);
 	memcpy(hs->ephemeral_private, e_priv, sizeof(e_priv));
 	hs->local_index = sender_index;

@@ -10,6 +10,8 @@
 
 #include <sodium.h>
 
+#include "common/bytes.h"
+
 size_t session_padded_len(size_t len, size_t mtu)
 {
 	size_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
@@ -25,7 +27,7 @@ static void make_nonce(uint8_t nonce[static crypto_aead_chacha20poly1305_IETF_NP
 		       uint64_t counter)
 {
 	memset(nonce, 0, 4);
-	message_put_le64(nonce + 4, counter);
+	store_le64(nonce + 4, counter);
 }
 
 static bool too_old(const struct keypair *kp, uint64_t now_ms, uint64_t limit_ms)
@@ -53,9 +55,9 @@ int session_seal(struct keypair *kp, uint8_t *buf, size_t buf_len, size_t plain_
 	if (session_expired(kp, now_ms))
 		return -ESTALE;
 	counter = kp->send_counter++;
-	message_put_le32(buf, MESSAGE_DATA);
-	message_put_le32(buf + 4, kp->remote_index);
-	message_put_le64(buf + 8, counter);
+	store_le32(buf, MESSAGE_DATA);
+	store_le32(buf + 4, kp->remote_index);
+	store_le64(buf + 8, counter);
 	make_nonce(nonce, counter);
 	crypto_aead_chacha20poly1305_ietf_encrypt(buf + MESSAGE_DATA_HEADER_LEN, &clen,
 						  buf + MESSAGE_DATA_HEADER_LEN, plain_len,
@@ -72,11 +74,11 @@ int session_open(struct keypair *kp, uint8_t *buf, size_t len, uint64_t now_ms,
 	uint64_t counter;
 
 	if (!kp->valid || message_validate_header(buf, len) != MESSAGE_DATA ||
-	    message_get_le32(buf + 4) != kp->local_index)
+	    load_le32(buf + 4) != kp->local_index)
 		return -EINVAL;
 	if (too_old(kp, now_ms, REJECT_AFTER_TIME_MS))
 		return -ESTALE;
-	counter = message_get_le64(buf + 8);
+	counter = load_le64(buf + 8);
 	/* Cheap check before the AEAD; committed only once it verified. */
 	if (!replay_check(&kp->replay, counter))
 		return -EALREADY;
@@ -160,7 +162,7 @@ int session_keypairs_open(struct keypairs *kps, uint8_t *buf, size_t len, uint64
 	*rotated = false;
 	if (message_validate_header(buf, len) != MESSAGE_DATA)
 		return -EINVAL;
-	kp = session_keypairs_find(kps, message_get_le32(buf + 4));
+	kp = session_keypairs_find(kps, load_le32(buf + 4));
 	if (!kp)
 		return -ENOENT;
 	r = session_open(kp, buf, len, now_ms, plain, plain_len);
