@@ -99,15 +99,23 @@ static void kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3, const uint8_t ck[st
 
 /* ---- Layer 1 ---------------------------------------------------------- */
 
+/* The one ChaCha20 nonce of Noise and WireGuard: 32 zero bits, then the
+ * 64-bit counter little-endian (whitepaper §5.4.6, Noise spec §12.3). Every
+ * ChaCha20-Poly1305 call with a counter nonce goes through noise_cipher_*. */
+static void make_nonce(uint8_t nonce[static crypto_aead_chacha20poly1305_IETF_NPUBBYTES],
+		       uint64_t n)
+{
+	memset(nonce, 0, 4);
+	store_le64(nonce + 4, n);
+}
+
 void noise_cipher_encrypt(const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN], uint64_t n,
 			  const uint8_t *ad, size_t ad_len, const uint8_t *plain, size_t len,
 			  uint8_t *out)
 {
-	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = { 0 };
+	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
 
-	nonce[4] = (uint8_t)n;
-	for (int i = 1; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(n >> (8 * i));
+	make_nonce(nonce, n);
 	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, plain, len, ad, ad_len, NULL, nonce,
 						  key);
 }
@@ -116,13 +124,11 @@ int noise_cipher_decrypt(const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN], uint
 			 const uint8_t *ad, size_t ad_len, const uint8_t *cipher, size_t len,
 			 uint8_t *out)
 {
-	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = { 0 };
+	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
 
 	if (len < NOISE_AUTHTAG_LEN)
 		return -EBADMSG;
-	nonce[4] = (uint8_t)n;
-	for (int i = 1; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(n >> (8 * i));
+	make_nonce(nonce, n);
 	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, cipher, len, ad, ad_len,
 						      nonce, key) != 0)
 		return -EBADMSG;
