@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "common/bytes.h"
-#include "crypto/noise.h"
+#include "crypto/noise_core.h"
 
 size_t session_padded_len(size_t len, size_t mtu)
 {

@@ -17,7 +17,7 @@
 
 #include "common/bytes.h"
 #include "crypto/messages.h"
-#include "crypto/noise.h"
+#include "crypto/noise_core.h"
 #include "vectors.h"
 
 static json_t *vectors; /* aead/rfc8439.json, loaded by main */

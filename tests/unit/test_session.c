@@ -15,6 +15,7 @@
 
 #include "common/bytes.h"
 #include "crypto/noise.h"
+#include "crypto/noise_core.h"
 #include "crypto/session.h"
 
 enum { BIRTH = 1000000 };
