@@ -7,6 +7,8 @@
 #include <blake2.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
+
 static const char LABEL_MAC1[] = "mac1----";
 static const char LABEL_COOKIE[] = "cookie--";
 
@@ -121,8 +123,8 @@ int cookie_reply_create(struct cookie_checker *c, uint8_t out[static MESSAGE_COO
 	    source_len > COOKIE_MAX_SOURCE_LEN)
 		return -EINVAL;
 	memset(out, 0, MESSAGE_COOKIE_LEN);
-	message_put_le32(out, MESSAGE_HANDSHAKE_COOKIE);
-	message_put_le32(out + 4, message_sender_index(msg));
+	store_le32(out, MESSAGE_HANDSHAKE_COOKIE);
+	store_le32(out + 4, message_sender_index(msg));
 	randombytes_buf(nonce, COOKIE_NONCE_LEN);
 	make_cookie(c, cookie, source, source_len, now_ms);
 	/* The aad binds the reply to the message it answers. */

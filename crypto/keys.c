@@ -1,6 +1,7 @@
 /* Curve25519 keys on libsodium: see crypto/keys.h. */
 #include "crypto/keys.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -50,6 +51,30 @@ int keys_from_base64(uint8_t key[static KEY_LEN], const char *b64)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int keys_from_base64_text(uint8_t key[static KEY_LEN], const char *text)
+{
+	char b64[KEY_BASE64_SIZE];
+	size_t len;
+	int r;
+
+	if (!text)
+		return -EINVAL;
+	while (isspace((unsigned char)*text))
+		text++;
+	len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	if (len != KEY_BASE64_LEN) {
+		sodium_memzero(key, KEY_LEN);
+		return -EINVAL;
+	}
+	memcpy(b64, text, KEY_BASE64_LEN);
+	b64[KEY_BASE64_LEN] = '\0';
+	r = keys_from_base64(key, b64);
+	sodium_memzero(b64, sizeof(b64));
+	return r;
 }
 
 bool keys_equal(const uint8_t a[static KEY_LEN], const uint8_t b[static KEY_LEN])

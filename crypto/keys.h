@@ -35,6 +35,11 @@ void keys_to_base64(char out[static KEY_BASE64_SIZE], const uint8_t key[static K
  * on failure. */
 must_check int keys_from_base64(uint8_t key[static KEY_LEN], const char *b64);
 
+/* The same for text around one key, as a key file or an argument holds it:
+ * whitespace before and after the 44 characters is skipped. -EINVAL
+ * otherwise; `key` is wiped on failure. */
+must_check int keys_from_base64_text(uint8_t key[static KEY_LEN], const char *text);
+
 /* Constant-time equality of two keys. */
 bool keys_equal(const uint8_t a[static KEY_LEN], const uint8_t b[static KEY_LEN]);
 

@@ -3,7 +3,7 @@
  * messages". Every multi-byte integer is little-endian on the wire; structs
  * are only ever filled from or copied to a byte buffer with memcpy (never
  * cast onto a packet, which may be unaligned), and byte order is converted
- * in the parse/build code only.
+ * in the parse/build code only, with common/bytes.h.
  *
  * The timing and counter limits of the protocol (whitepaper §6) live here, in
  * one place, so the engine's timers and crypto/session.c agree. */
@@ -156,11 +156,5 @@ uint32_t message_receiver_index(const uint8_t *buf, enum message_type type);
 
 /* The sender index of an initiation or response (offset 4). */
 uint32_t message_sender_index(const uint8_t *buf);
-
-/* Little-endian load/store helpers for the parse/build code. */
-uint32_t message_get_le32(const uint8_t *p);
-uint64_t message_get_le64(const uint8_t *p);
-void message_put_le32(uint8_t *p, uint32_t v);
-void message_put_le64(uint8_t *p, uint64_t v);
 
 #endif

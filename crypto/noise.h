@@ -1,22 +1,12 @@
-/* The Noise protocol core and the WireGuard v1 handshake on top of it.
- *
- * Layer 1, the Noise SymmetricState (Noise spec §5.2) with BLAKE2s,
- * HMAC-BLAKE2s/HKDF and ChaCha20-Poly1305: noise_symmetric_*, noise_mix_*.
- *
- * Layer 2, the IK / IKpsk2 message patterns with any prologue, payloads and
- * optional psk (noise_ik_*), used by the published-vector tests:
- *     <- s
- *     ...
- *     -> e, es, s, ss
- *     <- e, ee, se[, psk]
- *
- * Layer 3, WireGuard's handshake (whitepaper §5.4): IKpsk2 with the
- * construction "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", the identifier
+/* WireGuard v1's handshake (whitepaper §5.4), built on the generic Noise
+ * layers of crypto/noise_core.h: IKpsk2 with the construction
+ * "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", the identifier
  * "WireGuard v1 zx2c4 Jason@zx2c4.com" as prologue, a TAI64N timestamp as
  * the first payload, an empty second payload, a psk of zeros when none is
- * configured, and sender/receiver indexes around it. It runs the same layer-2
- * steps as the vectors. MAC1/MAC2 are crypto/cookie.h's job: add them after
- * create_*, check them before consume_*.
+ * configured, and sender/receiver indexes around it, in the messages of
+ * crypto/messages.h. It runs the same IK token steps as the published
+ * vectors. MAC1/MAC2 are crypto/cookie.h's job: add them after create_*,
+ * check them before consume_*.
  *
  * No I/O and no clock reads: callers pass the TAI64N timestamp and now_ms.
  * Every function wipes its intermediate secrets on all exit paths. */
@@ -31,101 +21,7 @@
 #include "crypto/messages.h"
 #include "crypto/session.h"
 
-#define NOISE_CONSTRUCTION "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
 #define NOISE_IDENTIFIER "WireGuard v1 zx2c4 Jason@zx2c4.com"
-#define NOISE_IK_NAME "Noise_IK_25519_ChaChaPoly_BLAKE2s"
-
-/* ---- Layer 1: symmetric state ---------------------------------------- */
-
-struct noise_symmetric {
-	uint8_t ck[NOISE_HASH_LEN];
-	uint8_t h[NOISE_HASH_LEN];
-	uint8_t k[NOISE_SYMMETRIC_KEY_LEN];
-	uint64_t n;
-	bool has_k;
-};
-
-/* InitializeSymmetric(protocol_name) then MixHash(prologue). */
-void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name,
-			  const uint8_t *prologue, size_t prologue_len);
-void noise_mix_hash(struct noise_symmetric *ss, const uint8_t *data, size_t len);
-void noise_mix_key(struct noise_symmetric *ss, const uint8_t *ikm, size_t len);
-void noise_mix_key_and_hash(struct noise_symmetric *ss, const uint8_t *ikm, size_t len);
-/* MixKey(DH(priv, pub)); -EINVAL for a low-order `pub`. */
-must_check int noise_mix_dh(struct noise_symmetric *ss, const uint8_t priv[static NOISE_PRIVATE_KEY_LEN],
-			    const uint8_t pub[static NOISE_PUBLIC_KEY_LEN]);
-/* Writes len (+16 once a key is set) bytes to `out`. -EOVERFLOW when the
- * nonce is spent. */
-must_check int noise_encrypt_and_hash(struct noise_symmetric *ss, uint8_t *out,
-				      const uint8_t *plain, size_t len);
-/* `len` includes the tag when a key is set. -EBADMSG on a bad tag. */
-must_check int noise_decrypt_and_hash(struct noise_symmetric *ss, uint8_t *out,
-				      const uint8_t *cipher, size_t len);
-/* Split(): the two CipherState keys (initiator->responder first). */
-void noise_split(const struct noise_symmetric *ss, uint8_t k1[static NOISE_SYMMETRIC_KEY_LEN],
-		 uint8_t k2[static NOISE_SYMMETRIC_KEY_LEN]);
-void noise_symmetric_clear(struct noise_symmetric *ss);
-
-/* ENCRYPT(k, n, ad, plain) of Noise's ChaChaPoly: nonce = 32 zero bits then
- * n little-endian. `out` gets len + 16 bytes. */
-void noise_cipher_encrypt(const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN], uint64_t n,
-			  const uint8_t *ad, size_t ad_len, const uint8_t *plain, size_t len,
-			  uint8_t *out);
-/* DECRYPT; `len` includes the tag. -EBADMSG on a bad tag. */
-must_check int noise_cipher_decrypt(const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN], uint64_t n,
-				    const uint8_t *ad, size_t ad_len, const uint8_t *cipher,
-				    size_t len, uint8_t *out);
-
-/* ---- Layer 2: the IK / IKpsk2 patterns --------------------------------- */
-
-struct noise_ik {
-	struct noise_symmetric ss;
-	bool initiator;
-	bool has_psk;		/* IKpsk2 instead of IK */
-	bool e_injected;	/* test hook: use e_priv instead of a random one */
-	int step;		/* messages processed: 0, 1, 2 (done) */
-	uint8_t psk[NOISE_SYMMETRIC_KEY_LEN];
-	uint8_t s_priv[NOISE_PRIVATE_KEY_LEN];
-	uint8_t s_pub[NOISE_PUBLIC_KEY_LEN];
-	uint8_t e_priv[NOISE_PRIVATE_KEY_LEN];
-	uint8_t e_pub[NOISE_PUBLIC_KEY_LEN];
-	uint8_t rs[NOISE_PUBLIC_KEY_LEN];
-	uint8_t re[NOISE_PUBLIC_KEY_LEN];
-};
-
-/* Starts an IK (psk == NULL) or IKpsk2 handshake. The initiator must know
- * the responder's static `rs`; the responder passes NULL and learns it from
- * message 1. */
-must_check int noise_ik_init(struct noise_ik *hs, bool initiator, const uint8_t *prologue,
-			     size_t prologue_len, const uint8_t s_priv[static NOISE_PRIVATE_KEY_LEN],
-			     const uint8_t *rs, const uint8_t *psk);
-
-/* Test-only hook: the next `e` token uses this ephemeral private key instead
- * of a fresh random one (published vectors fix the ephemerals). */
-void noise_ik_test_set_ephemeral(struct noise_ik *hs, const uint8_t e_priv[static NOISE_PRIVATE_KEY_LEN]);
-
-/* Noise message lengths for a payload of `payload_len` bytes. */
-size_t noise_ik_message_len(unsigned msg_index, size_t payload_len);
-
-/* WriteMessage: message 1 by the initiator, message 2 by the responder.
- * -EPROTO out of turn, -ENOSPC for a short `out`. */
-must_check int noise_ik_write_message(struct noise_ik *hs, const uint8_t *payload,
-				      size_t payload_len, uint8_t *out, size_t out_size,
-				      size_t *out_len);
-
-/* ReadMessage: the payload goes to `payload` (at least len - 96 for
- * message 1, len - 48 for message 2). -EBADMSG when it does not
- * authenticate, -EPROTO out of turn, -EINVAL bad length. */
-must_check int noise_ik_read_message(struct noise_ik *hs, const uint8_t *msg, size_t len,
-				     uint8_t *payload, size_t payload_size, size_t *payload_len);
-
-/* After both messages: our sending and receiving keys. */
-must_check int noise_ik_split(const struct noise_ik *hs, uint8_t send_key[static NOISE_SYMMETRIC_KEY_LEN],
-			      uint8_t recv_key[static NOISE_SYMMETRIC_KEY_LEN]);
-
-void noise_ik_clear(struct noise_ik *hs);
-
-/* ---- Layer 3: WireGuard ----------------------------------------------- */
 
 /* Our static identity. */
 struct noise_local {

@@ -7,6 +7,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 static const char probe_label[] = "tunnel path probe v1";
 
 void probe_key_derive(uint8_t key[static NOISE_SYMMETRIC_KEY_LEN],
@@ -36,7 +38,7 @@ void probe_build(uint8_t out[static PROBE_LEN], const uint8_t key[static NOISE_S
 	memset(out, 0, PROBE_LEN);
 	out[0] = PROBE_TYPE;
 	out[1] = (uint8_t)kind;
-	message_put_le64(out + PROBE_TOKEN_OFFSET, token);
+	store_le64(out + PROBE_TOKEN_OFFSET, token);
 	probe_mac(out + PROBE_MAC_OFFSET, out, key, sender_public);
 }
 
@@ -53,6 +55,6 @@ int probe_parse(const uint8_t *msg, size_t len, const uint8_t key[static NOISE_S
 	if (sodium_memcmp(mac, msg + PROBE_MAC_OFFSET, PROBE_MAC_LEN) != 0)
 		return -EBADMSG;
 	*kind = (enum probe_kind)msg[1];
-	*token = message_get_le64(msg + PROBE_TOKEN_OFFSET);
+	*token = load_le64(msg + PROBE_TOKEN_OFFSET);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* The peer side of the rendezvous protocol as a socket-free state machine.
- * The engine (or rdv-probe, or a unit test) drives it:
+ * The engine (or tests/tools/rdv_probe.c, or a unit test) drives it:
  *   - rdv_client_poll() when rdv_client_next_ms() is due: maybe a REGISTER
  *     (first registration, retries with backoff, refreshes) to send;
  *   - rdv_client_consume() for each datagram demux_classify() calls

@@ -5,12 +5,8 @@
 
 #include <stdbool.h>
 
+#include "common/bytes.h"
 #include "crypto/messages.h"
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Rule 1: byte 0 is 1..4, bytes 1..3 are zero and the length fits the type
  * (148, 92 and 64 bytes exactly, 32 or more for transport data: no
@@ -30,10 +26,10 @@ static enum demux_class stun_kind(const uint8_t *pkt, size_t len)
 
 	if (len < DEMUX_STUN_HEADER_LEN || (pkt[0] & 0xc0) != 0)
 		return DEMUX_UNKNOWN;
-	body = (size_t)pkt[2] << 8 | pkt[3];
+	body = load_be16(pkt + 2);
 	if (body % 4 != 0 || body + DEMUX_STUN_HEADER_LEN != len)
 		return DEMUX_UNKNOWN;
-	if (get_be32(pkt + 4) == DEMUX_STUN_MAGIC_COOKIE)
+	if (load_be32(pkt + 4) == DEMUX_STUN_MAGIC_COOKIE)
 		return DEMUX_STUN;
 	if (pkt[0] == 0x00 && pkt[1] == 0x01)
 		return DEMUX_STUN_LEGACY;

@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "rendezvous/demux.h"
 
 static const char kdf_label[] = "tunnel rdv v1";
@@ -59,15 +60,6 @@ void rdv_session_wipe(struct rdv_session *s)
 	sodium_memzero(s, sizeof(*s));
 }
 
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 enum rdv_status rdv_header_parse(const uint8_t *pkt, size_t len, struct rdv_header *h)
 {
 	if (len < RDV_OVERHEAD)
@@ -79,7 +71,7 @@ enum rdv_status rdv_header_parse(const uint8_t *pkt, size_t len, struct rdv_head
 		return RDV_E_OVERSIZE_BODY;
 	h->dir = (enum rdv_direction)pkt[2];
 	h->peer_pk = pkt + 4;
-	h->counter = get_be64(pkt + 36);
+	h->counter = load_be64(pkt + 36);
 	return RDV_OK;
 }
 
@@ -102,8 +94,7 @@ int rdv_seal(const struct rdv_session *s, enum rdv_direction dir, uint64_t count
 	out[2] = (uint8_t)dir;
 	out[3] = 0;
 	memcpy(out + 4, s->peer_pk, RDV_KEY_LEN);
-	for (int i = 0; i < 8; i++)
-		out[36 + i] = (uint8_t)(counter >> (56 - 8 * i));
+	store_be64(out + 36, counter);
 	memcpy(out + 44, random, RDV_NONCE_RANDOM_LEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + RDV_HEADER_LEN, &clen, body, body_len,
 						   out, RDV_HEADER_LEN, NULL, out + 36,

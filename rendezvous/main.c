@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "crypto/keys.h"
 #include "rendezvous/keyfile.h"
 #include "rendezvous/loop.h"
 #include "rendezvous/server.h"
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
 	struct rdv_server_config cfg;
 	struct rdv_server *srv;
 	const char *key_path = NULL;
-	char pub[KEY_BASE64_LEN];
+	char pub[KEY_BASE64_SIZE];
 	int fds[RDV_LOOP_LISTEN_MAX];
 	bool verbose = false, default_listen = false;
 	unsigned long v;
@@ -171,7 +172,7 @@ int main(int argc, char **argv)
 		rdv_server_free(srv);
 		return 1;
 	}
-	key_to_base64(rdv_server_public_key(srv), pub);
+	keys_to_base64(pub, rdv_server_public_key(srv));
 	printf("%s\n", pub);
 	fflush(stdout);
 	for (size_t i = 0; i < lc.n_listen; i++) {

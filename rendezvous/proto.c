@@ -11,6 +11,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 /* ---- encoding ---- */
 
 struct out_buf {
@@ -45,8 +47,7 @@ static int pack_endpoint(msgpack_packer *pk, const struct rdv_endpoint *ep)
 	if ((ep->family != AF_INET && ep->family != AF_INET6) || ep->port == 0)
 		return -1;
 	memcpy(b, ep->addr, alen);
-	b[alen] = ep->port >> 8;
-	b[alen + 1] = ep->port & 0xff;
+	store_be16(b + alen, ep->port);
 	return msgpack_pack_bin_with_body(pk, b, alen + 2);
 }
 
@@ -278,7 +279,7 @@ static enum rdv_status get_endpoint(const msgpack_object *o, struct rdv_endpoint
 	else
 		return RDV_E_BAD_VALUE;
 	memcpy(ep->addr, b, alen);
-	ep->port = (uint16_t)(b[alen] << 8 | b[alen + 1]);
+	ep->port = load_be16(b + alen);
 	return ep->port ? RDV_OK : RDV_E_BAD_VALUE;
 }
 

@@ -7,23 +7,10 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "rendezvous/demux.h"
 
 enum { FINGERPRINT_XOR = 0x5354554e, FAMILY_IPV4 = 0x01, FAMILY_IPV6 = 0x02 };
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff;
-}
 
 /* CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), bitwise: STUN messages
  * are small and none of our libraries exports a CRC-32. */
@@ -47,11 +34,11 @@ static enum stun_parse_result parse_address(const struct stun_msg *msg, const ui
 	uint8_t mask[16];
 	uint16_t port;
 
-	put32(mask, DEMUX_STUN_MAGIC_COOKIE);
+	store_be32(mask, DEMUX_STUN_MAGIC_COOKIE);
 	memcpy(mask + 4, msg->txid, STUN_TXID_LEN);
 	if (len < 4 || v[0] != 0)
 		return STUN_ERR_ADDRESS;
-	port = get16(v + 2);
+	port = load_be16(v + 2);
 	if (xor_mapped)
 		port ^= DEMUX_STUN_MAGIC_COOKIE >> 16;
 	memset(out, 0, sizeof(*out));
@@ -99,7 +86,7 @@ static enum stun_parse_result parse_attr(const uint8_t *pkt, struct stun_msg *ms
 	case STUN_ATTR_CHANGE_REQUEST:
 		if (a->len != 4)
 			return STUN_ERR_ADDRESS;
-		msg->change_request = get32(v);
+		msg->change_request = load_be32(v);
 		return STUN_OK;
 	default:
 		return STUN_OK; /* other attributes are carried, not interpreted */
@@ -116,11 +103,11 @@ enum stun_parse_result stun_parse(const uint8_t *pkt, size_t len, struct stun_ms
 		return STUN_ERR_SHORT;
 	if ((pkt[0] & 0xc0) != 0)
 		return STUN_ERR_HEADER;
-	msg->type = get16(pkt);
-	msg->length = get16(pkt + 2);
+	msg->type = load_be16(pkt);
+	msg->length = load_be16(pkt + 2);
 	if (msg->length % 4 != 0 || (size_t)msg->length + STUN_HEADER_LEN != len)
 		return STUN_ERR_LENGTH;
-	if (get32(pkt + 4) == DEMUX_STUN_MAGIC_COOKIE) {
+	if (load_be32(pkt + 4) == DEMUX_STUN_MAGIC_COOKIE) {
 		memcpy(msg->txid, pkt + 8, STUN_TXID_LEN);
 	} else if (msg->type == STUN_BINDING_REQUEST || msg->type == STUN_BINDING_SUCCESS) {
 		msg->legacy = true;
@@ -140,14 +127,14 @@ enum stun_parse_result stun_parse(const uint8_t *pkt, size_t len, struct stun_ms
 		if (len - pos < 4)
 			return STUN_ERR_ATTR_OVERRUN;
 		a = &msg->attrs[msg->n_attrs++];
-		a->type = get16(pkt + pos);
-		a->len = get16(pkt + pos + 2);
+		a->type = load_be16(pkt + pos);
+		a->len = load_be16(pkt + pos + 2);
 		a->offset = (uint16_t)(pos + 4);
 		padded = ((size_t)a->len + 3) & ~(size_t)3;
 		if (padded > len - pos - 4)
 			return STUN_ERR_ATTR_OVERRUN;
 		if (a->type == STUN_ATTR_FINGERPRINT) {
-			if (a->len != 4 || get32(pkt + a->offset) != stun_fingerprint(pkt, pos))
+			if (a->len != 4 || load_be32(pkt + a->offset) != stun_fingerprint(pkt, pos))
 				return STUN_ERR_FINGERPRINT;
 			msg->has_fingerprint = true;
 		} else {
@@ -190,7 +177,7 @@ int stun_xor_address_encode(const struct sockaddr *addr, const uint8_t txid[stat
 {
 	uint8_t mask[16];
 
-	put32(mask, DEMUX_STUN_MAGIC_COOKIE);
+	store_be32(mask, DEMUX_STUN_MAGIC_COOKIE);
 	memcpy(mask + 4, txid, STUN_TXID_LEN);
 	out[0] = 0;
 	if (addr->sa_family == AF_INET) {
@@ -198,7 +185,7 @@ int stun_xor_address_encode(const struct sockaddr *addr, const uint8_t txid[stat
 		const uint8_t *a = (const uint8_t *)&sin->sin_addr;
 
 		out[1] = FAMILY_IPV4;
-		put16(out + 2, ntohs(sin->sin_port) ^ (DEMUX_STUN_MAGIC_COOKIE >> 16));
+		store_be16(out + 2, ntohs(sin->sin_port) ^ (DEMUX_STUN_MAGIC_COOKIE >> 16));
 		for (int i = 0; i < 4; i++)
 			out[4 + i] = a[i] ^ mask[i];
 		return 8;
@@ -207,7 +194,7 @@ int stun_xor_address_encode(const struct sockaddr *addr, const uint8_t txid[stat
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
 
 		out[1] = FAMILY_IPV6;
-		put16(out + 2, ntohs(sin6->sin6_port) ^ (DEMUX_STUN_MAGIC_COOKIE >> 16));
+		store_be16(out + 2, ntohs(sin6->sin6_port) ^ (DEMUX_STUN_MAGIC_COOKIE >> 16));
 		for (int i = 0; i < 16; i++)
 			out[4 + i] = sin6->sin6_addr.s6_addr[i] ^ mask[i];
 		return 20;
@@ -242,26 +229,26 @@ int stun_build_binding_response(const struct stun_msg *req, const struct sockadd
 		return vlen;
 	if (cap < STUN_HEADER_LEN + 4 + (size_t)vlen + 8)
 		return -ENOBUFS;
-	put16(out, STUN_BINDING_SUCCESS);
+	store_be16(out, STUN_BINDING_SUCCESS);
 	if (req->legacy) {
 		memcpy(out + 4, req->txid, STUN_LEGACY_TXID_LEN);
 	} else {
-		put32(out + 4, DEMUX_STUN_MAGIC_COOKIE);
+		store_be32(out + 4, DEMUX_STUN_MAGIC_COOKIE);
 		memcpy(out + 8, req->txid, STUN_TXID_LEN);
 	}
-	put16(out + pos, req->legacy ? STUN_ATTR_MAPPED_ADDRESS : STUN_ATTR_XOR_MAPPED_ADDRESS);
-	put16(out + pos + 2, (uint16_t)vlen);
+	store_be16(out + pos, req->legacy ? STUN_ATTR_MAPPED_ADDRESS : STUN_ATTR_XOR_MAPPED_ADDRESS);
+	store_be16(out + pos + 2, (uint16_t)vlen);
 	memcpy(out + pos + 4, value, (size_t)vlen);
 	pos += 4 + (size_t)vlen;
 	if (req->has_fingerprint && !req->legacy) {
 		/* The length field counts the FINGERPRINT before it is computed. */
-		put16(out + 2, (uint16_t)(pos + 8 - STUN_HEADER_LEN));
-		put16(out + pos, STUN_ATTR_FINGERPRINT);
-		put16(out + pos + 2, 4);
-		put32(out + pos + 4, stun_fingerprint(out, pos));
+		store_be16(out + 2, (uint16_t)(pos + 8 - STUN_HEADER_LEN));
+		store_be16(out + pos, STUN_ATTR_FINGERPRINT);
+		store_be16(out + pos + 2, 4);
+		store_be32(out + pos + 4, stun_fingerprint(out, pos));
 		pos += 8;
 	} else {
-		put16(out + 2, (uint16_t)(pos - STUN_HEADER_LEN));
+		store_be16(out + 2, (uint16_t)(pos - STUN_HEADER_LEN));
 	}
 	*out_len = pos;
 	return 0;
@@ -271,9 +258,9 @@ int stun_build_binding_request(const uint8_t txid[static STUN_TXID_LEN], uint8_t
 {
 	if (cap < STUN_HEADER_LEN)
 		return -ENOBUFS;
-	put16(out, STUN_BINDING_REQUEST);
-	put16(out + 2, 0);
-	put32(out + 4, DEMUX_STUN_MAGIC_COOKIE);
+	store_be16(out, STUN_BINDING_REQUEST);
+	store_be16(out + 2, 0);
+	store_be32(out + 4, DEMUX_STUN_MAGIC_COOKIE);
 	memcpy(out + 8, txid, STUN_TXID_LEN);
 	return STUN_HEADER_LEN;
 }

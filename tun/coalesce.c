@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 enum {
 	IPV4_HEADER = 20,
 	IPV6_HEADER = 40,
@@ -24,17 +26,6 @@ struct segment {
 	uint8_t flags;
 	const uint8_t *ip, *th;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* The merged packet goes to the kernel as CHECKSUM_PARTIAL, which it does
  * not verify again; so, like the kernel's own GRO, merge only segments
@@ -66,13 +57,13 @@ static bool parse_fields(const struct tun_packet *p, struct segment *s)
 		return false;
 	s->ip = d;
 	if (d[0] == 0x45) { /* IPv4 without options */
-		if (d[9] != PROTO_TCP || get16(d + 2) != p->len || (get16(d + 6) & 0x3fff))
+		if (d[9] != PROTO_TCP || load_be16(d + 2) != p->len || (load_be16(d + 6) & 0x3fff))
 			return false; /* not TCP, padded, or a fragment */
 		s->v6 = false;
 		s->ip_hlen = IPV4_HEADER;
 	} else if ((d[0] >> 4) == 6) {
 		if (p->len < IPV6_HEADER || d[6] != PROTO_TCP ||
-		    (size_t)get16(d + 4) + IPV6_HEADER != p->len)
+		    (size_t)load_be16(d + 4) + IPV6_HEADER != p->len)
 			return false; /* extension headers, or padded */
 		s->v6 = true;
 		s->ip_hlen = IPV6_HEADER;
@@ -90,7 +81,7 @@ static bool parse_fields(const struct tun_packet *p, struct segment *s)
 	if ((s->flags & (uint8_t)~(TCP_ACK | TCP_PSH)) || !(s->flags & TCP_ACK))
 		return false;
 	s->payload = p->len - s->hlen;
-	s->seq = (uint32_t)get16(s->th + 4) << 16 | get16(s->th + 6);
+	s->seq = (uint32_t)load_be16(s->th + 4) << 16 | load_be16(s->th + 6);
 	return true;
 }
 
@@ -173,18 +164,18 @@ int tun_coalesce_build(const struct tun_packet *pkts, size_t count, uint8_t *out
 	out[first.ip_hlen + 13] |= last.flags & TCP_PSH;
 	tcp_len = len - first.ip_hlen;
 	if (first.v6) {
-		put16(out + 4, (uint16_t)tcp_len);
+		store_be16(out + 4, (uint16_t)tcp_len);
 		pseudo = (uint32_t)~tun_checksum(out + 8, 32, 0) & 0xffff;
 	} else {
-		put16(out + 2, (uint16_t)len);
-		put16(out + 10, 0);
-		put16(out + 10, tun_checksum(out, IPV4_HEADER, 0));
+		store_be16(out + 2, (uint16_t)len);
+		store_be16(out + 10, 0);
+		store_be16(out + 10, tun_checksum(out, IPV4_HEADER, 0));
 		pseudo = (uint32_t)~tun_checksum(out + 12, 8, 0) & 0xffff;
 	}
 	/* The kernel finishes the TCP checksum from the pseudo-header sum
 	 * (CHECKSUM_PARTIAL), as it does for its own GRO packets. */
 	pseudo += (uint32_t)tcp_len + PROTO_TCP;
-	put16(out + first.ip_hlen + 16, (uint16_t)~tun_checksum(NULL, 0, pseudo));
+	store_be16(out + first.ip_hlen + 16, (uint16_t)~tun_checksum(NULL, 0, pseudo));
 
 	memset(hdr, 0, TUN_VNET_HDR_LEN);
 	hdr[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;

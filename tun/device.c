@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "tun/offload.h"
 
 static const char tun_clone_path[] = "/dev/net/tun";
@@ -144,9 +145,9 @@ static bool packet_truncated(const uint8_t *p, size_t n)
 	size_t claimed;
 
 	if (n >= 4 && p[0] >> 4 == 4)
-		claimed = (size_t)p[2] << 8 | p[3];
+		claimed = load_be16(p + 2);
 	else if (n >= 6 && p[0] >> 4 == 6)
-		claimed = 40 + ((size_t)p[4] << 8 | p[5]);
+		claimed = 40 + (size_t)load_be16(p + 4);
 	else
 		return true;	/* too short to be whole */
 	return claimed > n;

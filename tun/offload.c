@@ -7,6 +7,8 @@
 #include <linux/virtio_net.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 enum {
 	IPV4_MIN_HEADER = 20,
 	IPV6_HEADER = 40,
@@ -59,17 +61,6 @@ uint16_t tun_checksum(const uint8_t *buf, size_t len, uint32_t sum)
 	return (uint16_t)~fold(sum_words(buf, len, sum));
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* The kernel left the pseudo-header sum in the checksum field; summing from
  * csum_start to the end (field included) finishes it. */
 static int finish_checksum(const struct tun_vnet_hdr *h, uint8_t *pkt, size_t len)
@@ -81,7 +72,7 @@ static int finish_checksum(const struct tun_vnet_hdr *h, uint8_t *pkt, size_t le
 	c = tun_checksum(pkt + h->csum_start, len - h->csum_start, 0);
 	if (h->csum_offset == UDP_CHECK_OFFSET && c == 0)
 		c = 0xffff; /* zero means "no checksum" in UDP */
-	put16(pkt + h->csum_start + h->csum_offset, c);
+	store_be16(pkt + h->csum_start + h->csum_offset, c);
 	return 0;
 }
 
@@ -92,12 +83,12 @@ static void tcp_checksum(uint8_t *seg, size_t ip_hlen, size_t seg_len, bool v6)
 	size_t tcp_len = seg_len - ip_hlen;
 	uint64_t sum;
 
-	put16(th + 16, 0);
+	store_be16(th + 16, 0);
 	if (v6)
 		sum = sum_words(seg + 8, 32, 0) + tcp_len + IPPROTO_TCP_NUMBER;
 	else
 		sum = sum_words(seg + 12, 8, 0) + tcp_len + IPPROTO_TCP_NUMBER;
-	put16(th + 16, tun_checksum(th, tcp_len, fold(sum)));
+	store_be16(th + 16, tun_checksum(th, tcp_len, fold(sum)));
 }
 
 static int split_tcp(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len,
@@ -122,9 +113,9 @@ static int split_tcp(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t le
 	nseg = payload ? (payload + h->gso_size - 1) / h->gso_size : 1;
 	if (nseg > max_out || hlen + MIN(payload, (size_t)h->gso_size) > out_size)
 		return -ENOSPC;
-	seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+	seq = (uint32_t)load_be16(th + 4) << 16 | load_be16(th + 6);
 	if (!v6)
-		ip_id = get16(pkt + 4);
+		ip_id = load_be16(pkt + 4);
 
 	for (size_t i = 0; i < nseg; i++) {
 		size_t off = i * h->gso_size, chunk = MIN((size_t)h->gso_size, payload - off);
@@ -135,15 +126,15 @@ static int split_tcp(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t le
 		memcpy(seg, pkt, hlen);
 		memcpy(seg + hlen, pkt + hlen + off, chunk);
 		if (v6) {
-			put16(seg + 4, (uint16_t)(seg_len - IPV6_HEADER));
+			store_be16(seg + 4, (uint16_t)(seg_len - IPV6_HEADER));
 		} else {
-			put16(seg + 2, (uint16_t)seg_len);
-			put16(seg + 4, (uint16_t)(ip_id + i));
-			put16(seg + 10, 0);
-			put16(seg + 10, tun_checksum(seg, ip_hlen, 0));
+			store_be16(seg + 2, (uint16_t)seg_len);
+			store_be16(seg + 4, (uint16_t)(ip_id + i));
+			store_be16(seg + 10, 0);
+			store_be16(seg + 10, tun_checksum(seg, ip_hlen, 0));
 		}
-		put16(sth + 4, (uint16_t)(sseq >> 16));
-		put16(sth + 6, (uint16_t)sseq);
+		store_be16(sth + 4, (uint16_t)(sseq >> 16));
+		store_be16(sth + 6, (uint16_t)sseq);
 		if (i + 1 < nseg)
 			sth[13] &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
 		if (i > 0)

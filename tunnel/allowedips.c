@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/bytes.h"
+
 enum { IPV4_MIN_HEADER = 20, IPV6_HEADER = 40 };
 
 bool allowedips_parse_packet(const uint8_t *pkt, size_t len, struct inner_packet *out)
@@ -18,7 +20,7 @@ bool allowedips_parse_packet(const uint8_t *pkt, size_t len, struct inner_packet
 		if (len < IPV4_MIN_HEADER || ihl < IPV4_MIN_HEADER || ihl > len)
 			return false;
 		out->family = AF_INET;
-		out->total_len = (size_t)pkt[2] << 8 | pkt[3];
+		out->total_len = load_be16(pkt + 2);
 		out->src = pkt + 12;
 		out->dst = pkt + 16;
 		return out->total_len >= ihl && out->total_len <= len;
@@ -27,7 +29,7 @@ bool allowedips_parse_packet(const uint8_t *pkt, size_t len, struct inner_packet
 		if (len < IPV6_HEADER)
 			return false;
 		out->family = AF_INET6;
-		out->total_len = IPV6_HEADER + ((size_t)pkt[4] << 8 | pkt[5]);
+		out->total_len = IPV6_HEADER + (size_t)load_be16(pkt + 4);
 		out->src = pkt + 8;
 		out->dst = pkt + 24;
 		return out->total_len <= len;

@@ -10,6 +10,7 @@
  *  - section headers are checked (only [Interface] and [Peer], once each). */
 #include "tunnel/config.h"
 
+#include "common/keyfile.h"
 #include "crypto/keys.h"
 
 #include <ctype.h>
@@ -256,35 +257,20 @@ static int parse_endpoint(const char *value, struct config_endpoint *out, bool r
 static int read_key_file(struct parse_state *st, const char *path,
 			 uint8_t key[static CONFIG_KEY_LEN])
 {
-	char buf[128];
-	struct stat sb;
-	ssize_t n;
-	int fd, r = 0;
+	char buf[KEYFILE_TEXT_MAX + 1];
+	int r = keyfile_read_text(path, buf);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return fail(st, "PrivateKeyFile '%s': %s", path, strerror(errno));
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (r == -EINVAL)
 		r = fail(st, "PrivateKeyFile '%s': not a regular file", path);
-		goto out;
-	}
-	if (sb.st_mode & 077) {
+	else if (r == -EPERM)
 		r = fail(st, "PrivateKeyFile '%s' is readable by others (chmod 600 it)", path);
-		goto out;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		r = fail(st, "PrivateKeyFile '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	buf[n] = '\0';
-	if (!decode_key(trim(buf), key))
+	else if (r < 0 && r != -EFBIG)
+		r = fail(st, "PrivateKeyFile '%s': %s", path, strerror(-r));
+	else if (r == -EFBIG || keys_from_base64_text(key, buf) < 0)
 		r = fail(st, "PrivateKeyFile '%s' does not hold a base64 key", path);
 	else
 		r = 1;
-out:
 	sodium_memzero(buf, sizeof(buf));
-	close(fd);
 	return r;
 }
 

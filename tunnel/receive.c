@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "common/log.h"
 #include "crypto/keys.h"
 #include "rendezvous/demux.h"
@@ -29,8 +30,7 @@ static size_t encode_source(const struct rdv_endpoint *ep, uint8_t out[COOKIE_MA
 	size_t alen = ep->family == AF_INET ? 4 : 16;
 
 	memcpy(out, ep->addr, alen);
-	out[alen] = (uint8_t)(ep->port >> 8);
-	out[alen + 1] = (uint8_t)ep->port;
+	store_be16(out + alen, ep->port);
 	return alen + 2;
 }
 

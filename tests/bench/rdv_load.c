@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "crypto/keys.h"
 #include "rendezvous/envelope.h"
-#include "rendezvous/keyfile.h"
 
 enum { SOCKETS_MAX = 1024, RETRY_MS = 500, TIME_LIMIT_MS = 600000 };
 
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's': server_s = optarg; break;
 		case 'K':
-			if (key_from_base64(optarg, l.server_pk) < 0)
+			if (keys_from_base64_text(l.server_pk, optarg) < 0)
 				return 2;
 			break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;

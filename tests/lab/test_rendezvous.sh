@@ -24,7 +24,7 @@ trap lab_cleanup EXIT
 
 build=${TUNNEL_BUILD_DIR:-$here/../../build/sanitize}
 server_bin=$build/rendezvous/tunnel-rendezvous
-probe_bin=$build/rendezvous/rdv-probe
+probe_bin=$build/tests/tools/rdv-probe
 ctl_bin=$build/tunnel/tunnelctl
 for b in "$server_bin" "$probe_bin" "$ctl_bin"; do
   [[ -x $b ]] || { echo "test_rendezvous: $b is not built" >&2; exit 1; }

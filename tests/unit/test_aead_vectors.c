@@ -15,8 +15,9 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "crypto/messages.h"
-#include "crypto/noise.h"
+#include "crypto/noise_core.h"
 #include "vectors.h"
 
 static json_t *vectors; /* aead/rfc8439.json, loaded by main */
@@ -85,7 +86,7 @@ static void test_rfc8439(void **state)
 			aad[b] ^= 0x10;
 		}
 		if (sodium_is_zero(nonce, 4)) {
-			uint64_t n = message_get_le64(nonce + 4);
+			uint64_t n = load_le64(nonce + 4);
 
 			noise_cipher_encrypt(key, n, aad, alen, pt, plen, out);
 			assert_memory_equal(out, expect, plen + 16);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "crypto/cookie.h"
 #include "crypto/keys.h"
 #include "crypto/messages.h"
@@ -37,7 +38,7 @@ static void setup(struct fixture *f)
 	cookie_maker_init(&f->maker, f->pub_b);
 	/* The MACs do not care what the body is, only its type and length. */
 	randombytes_buf(f->msg, sizeof(f->msg));
-	message_put_le32(f->msg, MESSAGE_HANDSHAKE_INITIATION);
+	store_le32(f->msg, MESSAGE_HANDSHAKE_INITIATION);
 	memcpy(f->src, "\x0a\x00\x00\x01\xca\x6c", 6);	/* 10.0.0.1:51820 */
 }
 
@@ -71,7 +72,7 @@ static void test_mac1(void **state)
 	assert_int_equal(cookie_maker_add_macs(&wrong, f.msg, sizeof(f.msg), 0), 0);
 	assert_int_equal(check(&f, f.src, false, 0), COOKIE_MAC_INVALID);
 	/* Responses carry MACs at their own offsets; other types none. */
-	message_put_le32(resp, MESSAGE_HANDSHAKE_RESPONSE);
+	store_le32(resp, MESSAGE_HANDSHAKE_RESPONSE);
 	assert_int_equal(cookie_maker_add_macs(&f.maker, resp, sizeof(resp), 0), 0);
 	assert_int_equal(cookie_checker_validate(&f.checker, resp, sizeof(resp), f.src, 6, false, 0),
 			 COOKIE_MAC_VALID_NO_COOKIE);
@@ -90,11 +91,11 @@ static void test_cookie_roundtrip_and_mac2(void **state)
 	setup(&f);
 	/* A reply with nothing sent is refused. */
 	memset(reply, 0, sizeof(reply));
-	message_put_le32(reply, MESSAGE_HANDSHAKE_COOKIE);
+	store_le32(reply, MESSAGE_HANDSHAKE_COOKIE);
 	assert_int_equal(cookie_maker_consume_reply(&f.maker, reply, sizeof(reply), t0), -EPROTO);
 
 	assert_int_equal(cookie_maker_add_macs(&f.maker, f.msg, sizeof(f.msg), t0), 0);
-	message_put_le32(f.msg + 4, 0xdeadbeef);	/* sender index, after MACs: redo them */
+	store_le32(f.msg + 4, 0xdeadbeef);	/* sender index, after MACs: redo them */
 	assert_int_equal(cookie_maker_add_macs(&f.maker, f.msg, sizeof(f.msg), t0), 0);
 	assert_int_equal(cookie_reply_create(&f.checker, reply, f.msg, sizeof(f.msg), f.src, 6, t0), 0);
 	assert_int_equal(message_validate_header(reply, sizeof(reply)), MESSAGE_HANDSHAKE_COOKIE);

@@ -107,6 +107,44 @@ static void test_base64(void **state)
 	assert_int_equal(keys_from_base64(back, bad), -EINVAL);
 }
 
+/* Text around one key (a key file, an argument): whitespace on either side
+ * is skipped, anything else is what keys_from_base64 would reject. */
+static void test_base64_text(void **state)
+{
+	static const char *const accepts[] = {
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n",
+		" \t dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\r\n\n",
+	};
+	static const char *const rejects[] = {
+		"",
+		" \n",
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo",		/* no pad */
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo==\n",	/* 45 chars */
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCp=\n",	/* non-canonical */
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25L Co=",		/* inner space */
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo= x",	/* trailing word */
+		"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo= dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
+	};
+	uint8_t key[32], back[32];
+
+	(void)state;
+	unhex(key, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+	for (size_t i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++) {
+		memset(back, 0, sizeof(back));
+		if (keys_from_base64_text(back, accepts[i]) != 0)
+			fail_msg("rejected good text #%zu", i);
+		assert_memory_equal(back, key, 32);
+	}
+	for (size_t i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
+		memset(back, 0xaa, sizeof(back));
+		if (keys_from_base64_text(back, rejects[i]) != -EINVAL)
+			fail_msg("accepted bad text #%zu \"%s\"", i, rejects[i]);
+		assert_true(keys_is_zero(back));	/* wiped on failure */
+	}
+	assert_int_equal(keys_from_base64_text(back, NULL), -EINVAL);
+}
+
 /* The 14 encodings of the Curve25519 points of small order (the 7 of
  * libsodium's blocklist, each also with the ignored top bit set). */
 static const char *const low_order[] = {
@@ -154,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_rfc7748),
 		cmocka_unit_test(test_generate_clamped),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_base64_text),
 		cmocka_unit_test(test_low_order),
 	};
 

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "common/bytes.h"
 #include "crypto/messages.h"
 
 static void test_layout(void **state)
@@ -77,15 +78,48 @@ static void test_le(void **state)
 	uint8_t b[12] = { 0 };
 
 	(void)state;
-	message_put_le32(b, 0x04030201);
+	store_le32(b, 0x04030201);
 	assert_memory_equal(b, "\x01\x02\x03\x04", 4);
-	message_put_le64(b + 4, 0x0807060504030201ULL);
+	store_le64(b + 4, 0x0807060504030201ULL);
 	assert_memory_equal(b + 4, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
-	assert_int_equal(message_get_le32(b), 0x04030201);
-	assert_true(message_get_le64(b + 4) == 0x0807060504030201ULL);
+	assert_int_equal(load_le32(b), 0x04030201);
+	assert_true(load_le64(b + 4) == 0x0807060504030201ULL);
 	assert_int_equal(message_sender_index(b), 0x04030201);
 	assert_int_equal(message_receiver_index(b, MESSAGE_DATA), 0x04030201);
 	assert_int_equal(message_receiver_index(b, MESSAGE_HANDSHAKE_RESPONSE), 0x08070605);
+}
+
+/* common/bytes.h, every width both ways, at an odd (unaligned) offset and
+ * with the top bit set so a sign extension or a lost byte shows. */
+static void test_bytes(void **state)
+{
+	static const uint8_t seq[8] = { 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8 };
+	uint8_t b[9];
+
+	(void)state;
+	assert_int_equal(load_le16(seq), 0x9281);
+	assert_int_equal(load_be16(seq), 0x8192);
+	assert_int_equal(load_le32(seq), 0xb4a39281u);
+	assert_int_equal(load_be32(seq), 0x8192a3b4u);
+	assert_true(load_le64(seq) == 0xf8e7d6c5b4a39281ULL);
+	assert_true(load_be64(seq) == 0x8192a3b4c5d6e7f8ULL);
+
+	memset(b, 0, sizeof(b));
+	store_le16(b + 1, 0x9281);
+	assert_memory_equal(b + 1, seq, 2);
+	store_be16(b + 1, 0x8192);
+	assert_memory_equal(b + 1, seq, 2);
+	store_le32(b + 1, 0xb4a39281u);
+	assert_memory_equal(b + 1, seq, 4);
+	store_be32(b + 1, 0x8192a3b4u);
+	assert_memory_equal(b + 1, seq, 4);
+	store_le64(b + 1, 0xf8e7d6c5b4a39281ULL);
+	assert_memory_equal(b + 1, seq, 8);
+	memset(b, 0, sizeof(b));
+	store_be64(b + 1, 0x8192a3b4c5d6e7f8ULL);
+	assert_memory_equal(b + 1, seq, 8);
+	assert_int_equal(b[0], 0);
+	assert_true(load_be64(b + 1) == 0x8192a3b4c5d6e7f8ULL);
 }
 
 int main(void)
@@ -94,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_validate_header),
 		cmocka_unit_test(test_le),
+		cmocka_unit_test(test_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "crypto/cookie.h"
 #include "crypto/keys.h"
 #include "crypto/noise.h"
@@ -447,7 +448,7 @@ static void test_out_of_order(void **state)
 	assert_int_equal(noise_create_response(&b.hs, 6, resp), 0);
 	assert_int_equal(cookie_maker_add_macs(&b.maker, resp, sizeof(resp), 0), 0);
 	/* Wrong receiver index (a response to someone else's initiation). */
-	message_put_le32(resp + 8, 99);
+	store_le32(resp + 8, 99);
 	assert_int_equal(cookie_maker_add_macs(&b.maker, resp, sizeof(resp), 0), 0);
 	assert_int_equal(receive_response(&a, resp, sizeof(resp), false, b.addr, 0), -ENOENT);
 	/* Wrong lengths never reach the parser. */

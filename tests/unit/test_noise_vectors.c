@@ -17,7 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "crypto/noise.h"
+#include "crypto/noise_test_hooks.h"
 #include "vectors.h"
 
 /* Hex string of a JSON field into a fresh buffer; *len gets its length. */

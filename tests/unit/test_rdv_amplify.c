@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "crypto/keys.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/envelope.h"
-#include "rendezvous/keyfile.h"
 #include "rendezvous/stun.h"
 
 enum { N_DATAGRAMS = 100000, N_SOCKETS = 64, FLOOD = 3000 };
@@ -98,7 +98,7 @@ static int start_server(void)
 {
 	char key_path[128], port_s[64], line[128];
 	uint8_t sk[RDV_KEY_LEN];
-	char b64[KEY_BASE64_LEN];
+	char b64[KEY_BASE64_SIZE];
 	int pipefd[2], fd, probe;
 	socklen_t sl = sizeof(server_addr);
 	struct pollfd pfd;
@@ -115,7 +115,7 @@ static int start_server(void)
 	snprintf(port_s, sizeof(port_s), "127.0.0.1:%u", ntohs(server_addr.sin_port));
 
 	randombytes_buf(sk, sizeof(sk));
-	key_to_base64(sk, b64);
+	keys_to_base64(b64, sk);
 	snprintf(key_path, sizeof(key_path), "%s/key", dir);
 	fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);

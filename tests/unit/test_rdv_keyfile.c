@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "common/compiler.h"
+#include "common/keyfile.h"
+#include "crypto/keys.h"
 #include "rendezvous/endpoint.h"
 #include "rendezvous/keyfile.h"
 
@@ -39,11 +41,11 @@ static const char *write_file(const char *name, const char *text, mode_t mode)
 static void test_keyfile(void **state)
 {
 	uint8_t key[RDV_KEY_LEN], want[RDV_KEY_LEN];
-	char b64[KEY_BASE64_LEN], text[256];
+	char b64[KEY_BASE64_SIZE], text[256];
 
 	(void)state;
 	randombytes_buf(want, sizeof(want));
-	key_to_base64(want, b64);
+	keys_to_base64(b64, want);
 	snprintf(text, sizeof(text), "%s\n", b64);
 	assert_int_equal(keyfile_read(write_file("good", text, 0600), key), 0);
 	assert_memory_equal(key, want, RDV_KEY_LEN);
@@ -61,6 +63,41 @@ static void test_keyfile(void **state)
 	text[10] = '*';
 	assert_int_equal(keyfile_read(write_file("bad", text, 0600), key), -EINVAL);
 	assert_int_equal(keyfile_read("/nonexistent/key", key), -ENOENT);
+}
+
+/* common/keyfile.h's reader itself, under both callers' mappings: a
+ * directory or a symlink is not a key file, and a file as long as the text
+ * buffer is refused before any decoding. */
+static void test_keyfile_text(void **state)
+{
+	char text[KEYFILE_TEXT_MAX + 1], body[KEYFILE_TEXT_MAX + 2], sub[] = "/tmp/tnl-rdv-kf.XXXXXX";
+	char link[64];
+	uint8_t key[RDV_KEY_LEN];
+	const char *good;
+
+	(void)state;
+	assert_int_equal(keyfile_read_text(write_file("plain", "abc \n", 0600), text), 0);
+	assert_string_equal(text, "abc \n");
+	memset(body, 'A', KEYFILE_TEXT_MAX - 1);
+	body[KEYFILE_TEXT_MAX - 1] = '\0';
+	assert_int_equal(keyfile_read_text(write_file("justfits", body, 0600), text), 0);
+	assert_int_equal(strlen(text), KEYFILE_TEXT_MAX - 1);
+	memset(body, 'A', KEYFILE_TEXT_MAX);
+	body[KEYFILE_TEXT_MAX] = '\0';
+	assert_int_equal(keyfile_read_text(write_file("toolong", body, 0600), text), -EFBIG);
+	assert_int_equal(text[0], '\0');	/* wiped */
+	assert_int_equal(keyfile_read(write_file("toolong", body, 0600), key), -EINVAL);
+	assert_int_equal(keyfile_read_text(write_file("other", "x", 0601), text), -EPERM);
+
+	assert_non_null(mkdtemp(sub));
+	assert_int_equal(keyfile_read_text(sub, text), -EINVAL);
+	assert_int_equal(keyfile_read(sub, key), -EINVAL);
+	good = write_file("plain", "abc\n", 0600);
+	snprintf(link, sizeof(link), "%s/link", sub);
+	assert_int_equal(symlink(good, link), 0);
+	assert_int_equal(keyfile_read_text(link, text), -ELOOP);
+	unlink(link);
+	rmdir(sub);
 }
 
 static void test_endpoint_parse(void **state)
@@ -123,11 +160,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keyfile),
+		cmocka_unit_test(test_keyfile_text),
 		cmocka_unit_test(test_endpoint_parse),
 		cmocka_unit_test(test_v4_mapped),
 	};
 	static const char *names[] = { "good", "good4", "group", "world", "short",
-				       "empty", "two", "long", "bad" };
+				       "empty", "two", "long", "bad", "plain", "justfits",
+				       "toolong", "other" };
 	int r;
 
 	if (sodium_init() < 0)

@@ -13,7 +13,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "crypto/noise.h"
+#include "crypto/noise_core.h"
 #include "crypto/session.h"
 
 enum { BIRTH = 1000000 };
@@ -137,7 +139,7 @@ static void test_message_limits(void **state)
 	a.send_counter = REJECT_AFTER_MESSAGES - 1;
 	assert_false(session_expired(&a, BIRTH));
 	len = seal_text(&a, buf, sizeof(buf), "last", BIRTH);
-	assert_int_equal(message_get_le64(buf + 8), REJECT_AFTER_MESSAGES - 1);
+	assert_int_equal(load_le64(buf + 8), REJECT_AFTER_MESSAGES - 1);
 	assert_int_equal(session_open(&b, buf, len, BIRTH, &plain, &plain_len), 0);
 	assert_true(session_expired(&a, BIRTH));
 	assert_int_equal(session_seal(&a, buf, sizeof(buf), 1, BIRTH, &len), -ESTALE);
@@ -145,9 +147,9 @@ static void test_message_limits(void **state)
 
 	/* A (correctly encrypted) message with counter REJECT_AFTER_MESSAGES
 	 * is refused by the receiver. */
-	message_put_le32(buf, MESSAGE_DATA);
-	message_put_le32(buf + 4, b.local_index);
-	message_put_le64(buf + 8, REJECT_AFTER_MESSAGES);
+	store_le32(buf, MESSAGE_DATA);
+	store_le32(buf + 4, b.local_index);
+	store_le64(buf + 8, REJECT_AFTER_MESSAGES);
 	noise_cipher_encrypt(a.send_key, REJECT_AFTER_MESSAGES, NULL, 0, (const uint8_t *)"y", 1,
 			     buf + 16);
 	assert_int_equal(session_open(&b, buf, 33, BIRTH, &plain, &plain_len), -EALREADY);
@@ -237,7 +239,7 @@ static void test_slots(void **state)
 	assert_non_null(session_keypairs_find(&rsp, 200));
 	assert_null(session_keypairs_find(&rsp, 999));
 	/* Unknown receiver index. */
-	message_put_le32(buf + 4, 999);
+	store_le32(buf + 4, 999);
 	assert_int_equal(session_keypairs_open(&rsp, buf, len, BIRTH, &plain, &plain_len, &rotated),
 			 -ENOENT);
 

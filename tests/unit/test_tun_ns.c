@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/compiler.h"
 #include "tun/device.h"
 #include "tun/netlink.h"
@@ -255,12 +256,6 @@ static uint16_t icmp6_sum(const uint8_t *ip6, const uint8_t *icmp, size_t len)
 	return fold(sum16(icmp, len, sum16(pseudo, sizeof(pseudo), 0)));
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 enum { ECHO_PAYLOAD = 48 };
 
 /* An echo request or reply (type) from src to dst; returns its length. */
@@ -274,27 +269,27 @@ static size_t build_echo(uint8_t *pkt, int family, const uint8_t *src,
 	memset(pkt, 0, hl + il);
 	if (family == AF_INET) {
 		pkt[0] = 0x45;
-		put16(pkt + 2, (uint16_t)(hl + il));
-		put16(pkt + 4, seq);
+		store_be16(pkt + 2, (uint16_t)(hl + il));
+		store_be16(pkt + 4, seq);
 		pkt[6] = 0x40;	/* DF */
 		pkt[8] = 64;
 		pkt[9] = 1;
 		memcpy(pkt + 12, src, 4);
 		memcpy(pkt + 16, dst, 4);
-		put16(pkt + 10, fold(sum16(pkt, hl, 0)));
+		store_be16(pkt + 10, fold(sum16(pkt, hl, 0)));
 	} else {
 		pkt[0] = 0x60;
-		put16(pkt + 4, (uint16_t)il);
+		store_be16(pkt + 4, (uint16_t)il);
 		pkt[6] = 58;
 		pkt[7] = 64;
 		memcpy(pkt + 8, src, 16);
 		memcpy(pkt + 24, dst, 16);
 	}
 	icmp[0] = type;
-	put16(icmp + 4, id);
-	put16(icmp + 6, seq);
+	store_be16(icmp + 4, id);
+	store_be16(icmp + 6, seq);
 	memcpy(icmp + 8, payload, plen);
-	put16(icmp + 2, family == AF_INET ? fold(sum16(icmp, il, 0))
+	store_be16(icmp + 2, family == AF_INET ? fold(sum16(icmp, il, 0))
 					  : icmp6_sum(pkt, icmp, il));
 	return hl + il;
 }

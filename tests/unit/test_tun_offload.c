@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "tun/coalesce.h"
 #include "tun/offload.h"
 
@@ -36,16 +37,6 @@ static bool tcp_checksum_ok(const uint8_t *seg, size_t ip_hlen, size_t len, bool
 
 	pseudo += (uint32_t)(len - ip_hlen) + 6;
 	return naive_sum(seg + ip_hlen, len - ip_hlen, pseudo) == 0xffff;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
 /* Builds IP + 32-byte TCP header (with options) + PAYLOAD random bytes. */
@@ -107,13 +98,13 @@ static void check_split(bool v6)
 
 		assert_int_equal(chunk, i + 1 < n ? MSS : PAYLOAD - (size_t)(n - 1) * MSS);
 		if (v6) {
-			assert_int_equal(get16(seg + 4), out_len[i] - 40);
+			assert_int_equal(load_be16(seg + 4), out_len[i] - 40);
 		} else {
-			assert_int_equal(get16(seg + 2), out_len[i]);
-			assert_int_equal(get16(seg + 4), 0x1234 + i);
+			assert_int_equal(load_be16(seg + 2), out_len[i]);
+			assert_int_equal(load_be16(seg + 4), 0x1234 + i);
 			assert_int_equal(naive_sum(seg, 20, 0), 0xffff);
 		}
-		assert_true(get32(th + 4) == (uint32_t)(0xfffff000u + (uint32_t)i * MSS));
+		assert_true(load_be32(th + 4) == (uint32_t)(0xfffff000u + (uint32_t)i * MSS));
 		assert_int_equal(flags & 0x10, 0x10);                       /* ACK everywhere */
 		assert_int_equal(flags & 0x80, i == 0 ? 0x80 : 0);           /* CWR first only */
 		assert_int_equal(flags & 0x09, i + 1 == n ? 0x09 : 0);       /* FIN, PSH last only */
@@ -270,7 +261,7 @@ static void check_round_trip(bool v6)
 	assert_memory_equal(merged + hlen, payload, PAYLOAD);
 	assert_int_equal(merged[ip_hlen + 13], 0x18); /* PSH came from the last */
 	if (v6)
-		assert_int_equal(get16(merged + 4), len - 40);
+		assert_int_equal(load_be16(merged + 4), len - 40);
 	else
 		assert_int_equal(naive_sum(merged, 20, 0), 0xffff);
 	tun_vnet_hdr_parse(&got, hdr);

@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/sockbuf.h"
+#include "crypto/keys.h"
 #include "rendezvous/client.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/keyfile.h"
@@ -66,9 +67,9 @@ static void emit(json_t *o)
 
 static json_t *key_json(const uint8_t key[static RDV_KEY_LEN])
 {
-	char b64[KEY_BASE64_LEN];
+	char b64[KEY_BASE64_SIZE];
 
-	key_to_base64(key, b64);
+	keys_to_base64(b64, key);
 	return json_string(b64);
 }
 
@@ -212,7 +213,7 @@ static void relay_pump(struct probe *p, uint64_t now_ms)
 
 static int parse_key_arg(const char *s, uint8_t key[static RDV_KEY_LEN])
 {
-	if (key_from_base64(s, key) < 0) {
+	if (keys_from_base64_text(key, s) < 0) {
 		fprintf(stderr, "rdv-probe: bad base64 key '%s'\n", s);
 		return -EINVAL;
 	}
