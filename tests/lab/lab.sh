@@ -151,9 +151,14 @@ _lab_newns() {
 }
 
 _lab_bridge() {
-  local ns=$1 name=$2
+  local ns=$1 name=$2 mac
   _lab_run ip -n "$ns" link add "$name" type bridge stp_state 0 forward_delay 0 || return 1
-  _lab_run ip -n "$ns" link set "$name" up || return 1
+  # A bridge left to itself takes the lowest MAC of its ports, so a port
+  # coming or going (a new site, lab_netem's relay) can change the gateway's
+  # MAC under its neighbours' ARP caches. Set explicitly, it never moves.
+  mac=$(ip -n "$ns" -o link show dev "$name" | sed -n 's|.* link/ether \([0-9a-f:]*\) .*|\1|p')
+  [[ -n $mac ]] || { _lab_die "no MAC address on bridge $name"; return 1; }
+  _lab_run ip -n "$ns" link set "$name" address "$mac" up || return 1
 }
 
 lab_init() {
