@@ -1,0 +1,5 @@
+# What tunnelctl promises around a link, and the demo (issue 10 item 5):
+# a refused `up` leaves nothing behind, a SIGKILLed daemon's leftovers are
+# cleaned by the next `up`, contrib/demo runs against this build, cookies
+# against a stock wireguard-go. Root and namespaces needed, else skip (77).
+tunnel_script_test(NAME lab_link_up_refused COMMAND tests/lab/test_link_up_refused LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
