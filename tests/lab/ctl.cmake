@@ -3,3 +3,4 @@
 # cleaned by the next `up`, contrib/demo runs against this build, cookies
 # against a stock wireguard-go. Root and namespaces needed, else skip (77).
 tunnel_script_test(NAME lab_link_up_refused COMMAND tests/lab/test_link_up_refused LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_link_up_stale COMMAND tests/lab/test_link_up_stale LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
