@@ -4,3 +4,4 @@
 # against a stock wireguard-go. Root and namespaces needed, else skip (77).
 tunnel_script_test(NAME lab_link_up_refused COMMAND tests/lab/test_link_up_refused LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_up_stale COMMAND tests/lab/test_link_up_stale LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_demo COMMAND tests/lab/test_demo LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
