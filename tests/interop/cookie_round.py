@@ -25,6 +25,7 @@ import struct
 import sys
 from hashlib import blake2s
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
 from hostile import read_pcap  # noqa: E402  (pcap reader shared with the lab tools)
 
