@@ -5,5 +5,5 @@
 tunnel_script_test(NAME lab_link_up_refused COMMAND tests/lab/test_link_up_refused LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_up_stale COMMAND tests/lab/test_link_up_stale LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_demo COMMAND tests/lab/test_demo LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
-tunnel_script_test(NAME lab_interop_cookie_wggo COMMAND tests/lab/test_interop_cookie wggo LABELS lab TIMEOUT 200 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
-tunnel_script_test(NAME lab_interop_cookie_ours COMMAND tests/lab/test_interop_cookie ours LABELS lab TIMEOUT 200 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_interop_cookie_wggo COMMAND tests/lab/test_interop_cookie wggo LABELS lab interop TIMEOUT 200 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_interop_cookie_ours COMMAND tests/lab/test_interop_cookie ours LABELS lab interop TIMEOUT 200 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
