@@ -217,10 +217,15 @@ _link_conf_one() {
 }
 
 # Is pid $1 a tunnelctl process (and so still ours, not a reused pid)?
+# Compared by device and inode, not by the text of readlink /proc/PID/exe:
+# `ip netns exec` gives the daemon a mount namespace of its own, and from a
+# chroot (a fresh Debian root, tests/fresh) the link of a process in another
+# mount namespace reads as the host's path, never equal to LINK_BIN_CTL; the
+# daemon was then taken for gone and outlived its test.
 _link_is_daemon() {
   local exe
-  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
-  [[ $exe == "$LINK_BIN_CTL" ]]
+  exe=$(stat -L -c %d:%i "/proc/$1/exe" 2>/dev/null) || return 1
+  [[ $exe == "$(stat -L -c %d:%i "$LINK_BIN_CTL")" ]]
 }
 
 link_cleanup() {
