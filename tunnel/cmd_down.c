@@ -1,17 +1,64 @@
 /* `tunnelctl down PEER`: asks the link's daemon to stop and waits until it
- * has removed its routes, addresses, interface and socket. */
+ * has removed its routes, addresses, interface, socket and pid file and
+ * exited: when `down` returns 0, nothing of the link is left. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "tunnel/commands.h"
 #include "tunnel/config.h"
 #include "tunnel/control_socket.h"
 
-enum { DOWN_WAIT_MS = 10000, DOWN_POLL_MS = 50 };
+/* A daemon built with sanitizers checks for leaks on its way out, which on
+ * a loaded machine takes seconds: the bound is generous, the poll short. */
+enum { DOWN_WAIT_MS = 30000, DOWN_POLL_MS = 50 };
+
+/* Has process `pid` exited? A zombie has: it only waits for its parent
+ * (here init or a subreaper) to collect its status, which `down` cannot
+ * hurry and need not wait for. */
+static bool process_gone(pid_t pid)
+{
+	char path[64], stat[256], *p;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	p = strrchr(stat, ')'); /* the name in parentheses may hold anything */
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* The daemon removes its socket and pid file before it exits; one that
+ * exited and left them did not shut down cleanly. */
+static bool files_left(const char *run_dir, const char *name)
+{
+	char path[CONTROL_PATH_MAX + 8];
+	bool left = false;
+
+	snprintf(path, sizeof(path), "%s/%s.sock", run_dir, name);
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "tunnelctl: %s: the daemon exited but left %s\n", name, path);
+		left = true;
+	}
+	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, name);
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "tunnelctl: %s: the daemon exited but left %s\n", name, path);
+		left = true;
+	}
+	return left;
+}
 
 int cmd_down(int argc, char **argv)
 {
@@ -47,13 +94,18 @@ int cmd_down(int argc, char **argv)
 		return 1;
 	}
 	deadline = clock_now_ms() + DOWN_WAIT_MS;
-	while (kill((pid_t)st.pid, 0) == 0 || errno != ESRCH) {
+	while (!process_gone((pid_t)st.pid)) {
 		if (clock_now_ms() >= deadline) {
-			fprintf(stderr, "tunnelctl: %s: the daemon (pid %llu) is still running\n",
-				name, (unsigned long long)st.pid);
+			fprintf(stderr, "tunnelctl: %s: the daemon (pid %llu) is still running "
+					"%d s after it was asked to stop\n",
+				name, (unsigned long long)st.pid, DOWN_WAIT_MS / 1000);
 			return 1;
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = DOWN_POLL_MS * 1000000L }, NULL);
+	}
+	if (files_left(run_dir, name)) {
+		control_daemon_alive(run_dir, name); /* clears a stale socket and pid file */
+		return 1;
 	}
 	return 0;
 }
