@@ -92,7 +92,7 @@ declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
 declare -ga LAB_PIDS=() LAB_EXIT0=() LAB_BAD=()
 declare -gA LAB_PARENT=() LAB_CMD=() LAB_EXIT=()
 LAB_STOP_WAIT=${LAB_STOP_WAIT:-15}
-LAB_SAN_OPTS0="${ASAN_OPTIONS-}" LAB_UBSAN_OPTS0="${UBSAN_OPTIONS-}" LAB_SAN_SET=0
+LAB_SAN_OPTS0="" LAB_UBSAN_OPTS0="" LAB_SAN_SET=0
 LAB_NSITES=0
 LAB_IFCOUNT=0
 LAB_INITED=0
@@ -649,10 +649,14 @@ lab_addr6() {
   printf '%s\n' "${LAB_ADDR6[$1]}"
 }
 
-# Sanitizer options of this run: the caller's (ctest's abort_on_error and
-# so on), leak checking, and reports into files named after $1 (the
-# sanitizers add .PID). Later settings win, so $1 replaces an earlier path.
+# Sanitizer options of this run: the caller's as lab_init finds them
+# (ctest's abort_on_error, a test's own words), leak checking, and reports
+# into files named after $1 (the sanitizers add .PID). Later settings win,
+# so $1 replaces an earlier path.
 _lab_san_env() {
+  if ((!LAB_SAN_SET)); then
+    LAB_SAN_OPTS0="${ASAN_OPTIONS-}" LAB_UBSAN_OPTS0="${UBSAN_OPTIONS-}"
+  fi
   export ASAN_OPTIONS="${LAB_SAN_OPTS0:+$LAB_SAN_OPTS0:}detect_leaks=1:log_path=$1"
   export UBSAN_OPTIONS="${LAB_UBSAN_OPTS0:+$LAB_UBSAN_OPTS0:}print_stacktrace=1:log_path=$1"
   LAB_SAN_SET=1
@@ -724,6 +728,7 @@ lab_stop() {
       kill -KILL "$pid" 2>/dev/null
     fi
     wait "$pid" 2>/dev/null || st=$?
+    # shellcheck disable=SC2034 # for the tests
     if ((killed)); then LAB_EXIT[$pid]=killed; else LAB_EXIT[$pid]=$st; fi
     if _lab_exit0 "$pid"; then
       if ((killed)); then

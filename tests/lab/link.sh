@@ -275,7 +275,7 @@ _link_reaper() {
 _link_exit_line() { grep -m1 "^$1 exit $2 " "$3" 2>/dev/null; }
 
 link_cleanup() {
-  local k pid n f rp line code
+  local k pid n f rp line
   LINK_LEFT=""
   # Daemons we did not get to record (a test that failed half-way, or a
   # helper that ran in a subshell): every node directory, not only the
