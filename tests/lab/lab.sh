@@ -725,7 +725,7 @@ lab_stop() {
     done
     if _lab_ours "$pid" && [[ ${wait_state:-} != Z ]]; then
       killed=1
-      kill -KILL "$pid" 2>/dev/null
+      kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || st=$?
     # shellcheck disable=SC2034 # for the tests
