@@ -41,23 +41,18 @@ static bool process_gone(pid_t pid)
 }
 
 /* The daemon removes its socket and pid file before it exits; one that
- * exited and left them did not shut down cleanly. */
-static bool files_left(const char *run_dir, const char *name)
+ * exited and left either did not shut down cleanly: say so, and remove the
+ * stale file (nothing listens on it any more). */
+static bool file_left(const char *run_dir, const char *name, const char *ext)
 {
 	char path[CONTROL_PATH_MAX + 8];
-	bool left = false;
 
-	snprintf(path, sizeof(path), "%s/%s.sock", run_dir, name);
-	if (access(path, F_OK) == 0) {
-		fprintf(stderr, "tunnelctl: %s: the daemon exited but left %s\n", name, path);
-		left = true;
-	}
-	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, name);
-	if (access(path, F_OK) == 0) {
-		fprintf(stderr, "tunnelctl: %s: the daemon exited but left %s\n", name, path);
-		left = true;
-	}
-	return left;
+	snprintf(path, sizeof(path), "%s/%s.%s", run_dir, name, ext);
+	if (access(path, F_OK) != 0)
+		return false;
+	fprintf(stderr, "tunnelctl: %s: the daemon exited but left %s (removed)\n", name, path);
+	unlink(path);
+	return true;
 }
 
 int cmd_down(int argc, char **argv)
@@ -66,6 +61,7 @@ int cmd_down(int argc, char **argv)
 	char buf[CONTROL_RESPONSE_MAX];
 	struct control_status st;
 	uint64_t deadline;
+	bool left;
 	int r;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -103,9 +99,7 @@ int cmd_down(int argc, char **argv)
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = DOWN_POLL_MS * 1000000L }, NULL);
 	}
-	if (files_left(run_dir, name)) {
-		control_daemon_alive(run_dir, name); /* clears a stale socket and pid file */
-		return 1;
-	}
-	return 0;
+	left = file_left(run_dir, name, "sock");
+	left = file_left(run_dir, name, "pid") || left;
+	return left ? 1 : 0;
 }
