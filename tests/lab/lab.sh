@@ -66,7 +66,8 @@
 # Exit status: LAB_EXIT[PID] is the status lab_stop reaped ("killed" when
 # TERM was not enough). A program listed in LAB_EXIT0 (full paths, e.g. the
 # daemons link.sh runs) must exit 0 on TERM and must not die of a signal by
-# itself; anything else is recorded in LAB_BAD and fails lab_assert_clean.
+# itself (SIGKILL excepted: a test's deliberate kill); anything else is
+# recorded in LAB_BAD and fails lab_assert_clean.
 # Globals: LAB_ID (default $$; set before sourcing), LAB_VERBOSE (default 1),
 #   LAB_DIR (logs; a temporary directory removed by lab_cleanup unless preset),
 #   LAB_PUB1 LAB_PUB2 LAB_PUB6_1 LAB_PUB6_2 (the public host's addresses),
@@ -731,11 +732,15 @@ lab_stop() {
     # shellcheck disable=SC2034 # for the tests
     if ((killed)); then LAB_EXIT[$pid]=killed; else LAB_EXIT[$pid]=$st; fi
     if _lab_exit0 "$pid"; then
+      # 137 without our KILL: the test's own SIGKILL (which may still be
+      # on its way when lab_stop looks, so the TERM can come first).
       if ((killed)); then
         bad="still running ${LAB_STOP_WAIT} s after TERM (KILLed)"
+      elif ((st == 137)); then
+        :
       elif ((termed && st != 0)); then
         bad="exit status $st after TERM, not 0"
-      elif ((!termed && st > 128 && st != 137)); then
+      elif ((!termed && st > 128)); then
         bad="died by itself of signal $((st - 128))"
       fi
       if [[ -n $bad ]]; then
