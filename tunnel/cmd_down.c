@@ -1,17 +1,59 @@
 /* `tunnelctl down PEER`: asks the link's daemon to stop and waits until it
- * has removed its routes, addresses, interface and socket. */
+ * has removed its routes, addresses, interface, socket and pid file and
+ * exited: when `down` returns 0, nothing of the link is left. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "tunnel/commands.h"
 #include "tunnel/config.h"
 #include "tunnel/control_socket.h"
 
-enum { DOWN_WAIT_MS = 10000, DOWN_POLL_MS = 50 };
+/* A daemon built with sanitizers checks for leaks on its way out, which on
+ * a loaded machine takes seconds: the bound is generous, the poll short. */
+enum { DOWN_WAIT_MS = 30000, DOWN_POLL_MS = 50 };
+
+/* Has process `pid` exited? A zombie has: it only waits for its parent
+ * (here init or a subreaper) to collect its status, which `down` cannot
+ * hurry and need not wait for. */
+static bool process_gone(pid_t pid)
+{
+	char path[64], stat[256], *p;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	p = strrchr(stat, ')'); /* the name in parentheses may hold anything */
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* The daemon removes its socket and pid file before it exits; one that
+ * exited and left either did not shut down cleanly: say so, and remove the
+ * stale file (nothing listens on it any more). */
+static bool file_left(const char *run_dir, const char *name, const char *ext)
+{
+	char path[CONTROL_PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/%s.%s", run_dir, name, ext);
+	if (access(path, F_OK) != 0)
+		return false;
+	fprintf(stderr, "tunnelctl: %s: the daemon exited but left %s (removed)\n", name, path);
+	unlink(path);
+	return true;
+}
 
 int cmd_down(int argc, char **argv)
 {
@@ -19,6 +61,7 @@ int cmd_down(int argc, char **argv)
 	char buf[CONTROL_RESPONSE_MAX];
 	struct control_status st;
 	uint64_t deadline;
+	bool left;
 	int r;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -47,13 +90,16 @@ int cmd_down(int argc, char **argv)
 		return 1;
 	}
 	deadline = clock_now_ms() + DOWN_WAIT_MS;
-	while (kill((pid_t)st.pid, 0) == 0 || errno != ESRCH) {
+	while (!process_gone((pid_t)st.pid)) {
 		if (clock_now_ms() >= deadline) {
-			fprintf(stderr, "tunnelctl: %s: the daemon (pid %llu) is still running\n",
-				name, (unsigned long long)st.pid);
+			fprintf(stderr, "tunnelctl: %s: the daemon (pid %llu) is still running "
+					"%d s after it was asked to stop\n",
+				name, (unsigned long long)st.pid, DOWN_WAIT_MS / 1000);
 			return 1;
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = DOWN_POLL_MS * 1000000L }, NULL);
 	}
-	return 0;
+	left = file_left(run_dir, name, "sock");
+	left = file_left(run_dir, name, "pid") || left;
+	return left ? 1 : 0;
 }

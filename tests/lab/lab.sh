@@ -45,14 +45,29 @@
 #                                   tests/lab/netem relay is spliced in
 #   lab_cut ROUTER [down|up]        cut / restore the router's public link
 #   lab_exec NODE CMD...            run CMD in NODE (printed when LAB_VERBOSE=1)
-#   lab_spawn NODE CMD...           background CMD in NODE; sets LAB_PID, LAB_LOG
-#   lab_stop PID                    TERM, then KILL after 2 s; reaps it
+#   lab_spawn NODE CMD...           background CMD in NODE; sets LAB_PID, LAB_LOG; its
+#                                   sanitizer reports go to LAB_DIR/san/NODE.N.PID
+#   lab_stop PID                    TERM, then KILL after LAB_STOP_WAIT s (15); reaps it and
+#                                   records its exit status in LAB_EXIT[PID] (see below)
 #   lab_wait_until SECS CMD...      poll CMD every 0.1 s until it succeeds
 #   lab_addr NODE / lab_addr6 NODE  print the node's main IPv4 / IPv6 address
 #   lab_ns NODE                     print the real namespace name
 #   lab_show                        table of nodes, namespaces, addresses, NAT types
-#   lab_cleanup                     stop processes, delete every namespace
-#   lab_assert_clean                fail if anything of this run is left
+#   lab_cleanup                     stop processes, read the sanitizer logs, delete every
+#                                   namespace (and LAB_DIR if lab_init made it)
+#   lab_assert_clean                fail if anything of this run is left, a sanitizer
+#                                   wrote a report, or a LAB_EXIT0 program did not exit 0
+#
+# Sanitizers: lab_init exports ASAN_OPTIONS / UBSAN_OPTIONS (what the caller
+# had, e.g. ctest's, plus detect_leaks=1 and log_path=LAB_DIR/san/...), so
+# every sanitized program of the run reports to a file there, leaks at exit
+# included. lab_cleanup prints every non-empty report after the processes
+# are stopped and before LAB_DIR goes; lab_assert_clean then fails.
+# Exit status: LAB_EXIT[PID] is the status lab_stop reaped ("killed" when
+# TERM was not enough). A program listed in LAB_EXIT0 (full paths, e.g. the
+# daemons link.sh runs) must exit 0 on TERM and must not die of a signal by
+# itself (SIGKILL excepted: a test's deliberate kill); anything else is
+# recorded in LAB_BAD and fails lab_assert_clean.
 # Globals: LAB_ID (default $$; set before sourcing), LAB_VERBOSE (default 1),
 #   LAB_DIR (logs; a temporary directory removed by lab_cleanup unless preset),
 #   LAB_PUB1 LAB_PUB2 LAB_PUB6_1 LAB_PUB6_2 (the public host's addresses),
@@ -75,8 +90,10 @@ declare -gA LAB_NS=() LAB_ADDR=() LAB_ADDR6=() LAB_WANIF=() LAB_UPIF=() \
   LAB_UPNS=() LAB_WANADDR=() LAB_WANGW=() LAB_LANBR=() LAB_NAT=() \
   LAB_TIMEOUT=() LAB_SITEIDX=() LAB_LANNET=() LAB_LANNET6=() LAB_NETEM=() \
   LAB_NETEM_PID=() LAB_NETEM_LOG=() LAB_NETEM_UP=()
-declare -ga LAB_PIDS=()
-declare -gA LAB_PARENT=()
+declare -ga LAB_PIDS=() LAB_EXIT0=() LAB_BAD=()
+declare -gA LAB_PARENT=() LAB_CMD=() LAB_EXIT=()
+LAB_STOP_WAIT=${LAB_STOP_WAIT:-15}
+LAB_SAN_OPTS0="" LAB_UBSAN_OPTS0="" LAB_SAN_SET=0
 LAB_NSITES=0
 LAB_IFCOUNT=0
 LAB_INITED=0
@@ -168,7 +185,8 @@ lab_init() {
     LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}.XXXXXX") || return 1
     LAB_DIR_OWNED=1
   fi
-  mkdir -p "$LAB_DIR" || return 1
+  mkdir -p "$LAB_DIR" "$LAB_DIR/san" || return 1
+  _lab_san_env "$LAB_DIR/san/lab"
   LAB_INITED=1
   _lab_newns inet || return 1
   local br="${LAB_PREFIX}br" ns=${LAB_NS[inet]}
@@ -637,18 +655,45 @@ lab_addr6() {
   printf '%s\n' "${LAB_ADDR6[$1]}"
 }
 
+# Sanitizer options of this run: the caller's as lab_init finds them
+# (ctest's abort_on_error, a test's own words), leak checking, and reports
+# into files named after $1 (the sanitizers add .PID). Later settings win,
+# so $1 replaces an earlier path.
+_lab_san_env() {
+  if ((!LAB_SAN_SET)); then
+    LAB_SAN_OPTS0="${ASAN_OPTIONS-}" LAB_UBSAN_OPTS0="${UBSAN_OPTIONS-}"
+  fi
+  export ASAN_OPTIONS="${LAB_SAN_OPTS0:+$LAB_SAN_OPTS0:}detect_leaks=1:log_path=$1"
+  export UBSAN_OPTIONS="${LAB_UBSAN_OPTS0:+$LAB_UBSAN_OPTS0:}print_stacktrace=1:log_path=$1"
+  LAB_SAN_SET=1
+}
+
 # Must not run in a subshell: LAB_PID and LAB_PIDS are how we stop it later.
 lab_spawn() {
   local node=$1; shift
   local ns; ns=$(lab_ns "$node") || return 1
   [[ -n $LAB_DIR ]] || { _lab_die "lab_init first"; return 1; }
-  LAB_LOG="$LAB_DIR/$node.${#LAB_PIDS[@]}.log"
+  local name="$node.${#LAB_PIDS[@]}"
+  LAB_LOG="$LAB_DIR/$name.log"
   _lab_log "[$node] $* &  (log $LAB_LOG)"
-  # ip netns exec execs the command: the PID is the command's own.
-  ip netns exec "$ns" "$@" >"$LAB_LOG" 2>&1 </dev/null &
+  # ip netns exec and env exec the command: the PID is the command's own.
+  ip netns exec "$ns" env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$LAB_DIR/san/$name" \
+    "UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$LAB_DIR/san/$name" \
+    "$@" >"$LAB_LOG" 2>&1 </dev/null &
   LAB_PID=$!
   LAB_PIDS+=("$LAB_PID")
   LAB_PARENT[$LAB_PID]=$BASHPID
+  LAB_CMD[$LAB_PID]="$*"
+}
+
+# Is the command of lab_spawn'd $1 one of the LAB_EXIT0 programs?
+_lab_exit0() {
+  local p w words
+  read -ra words <<<"${LAB_CMD[$1]:-}"
+  for p in "${LAB_EXIT0[@]}"; do
+    for w in "${words[@]}"; do [[ $w == "$p" ]] && return 0; done
+  done
+  return 1
 }
 
 # True while $1 is still the process lab_spawn started: alive (or a zombie)
@@ -663,22 +708,71 @@ _lab_ours() {
   [[ $ppid == "${LAB_PARENT[$pid]}" ]]
 }
 
+_lab_state() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null; }
+
+# Returns 0 once the process is gone (whatever its status, which goes to
+# LAB_EXIT); a bad status of a LAB_EXIT0 program is printed and kept in
+# LAB_BAD for lab_assert_clean.
 lab_stop() {
-  local pid=$1 n wait_state=""
+  local pid=$1 n wait_state="" st=0 killed=0 termed=0 bad=""
   [[ $pid =~ ^[0-9]+$ ]] || { _lab_die "lab_stop: bad pid '$pid'"; return 1; }
   [[ " ${LAB_PIDS[*]} " == *" $pid "* ]] || { _lab_die "lab_stop: $pid was not started by lab_spawn"; return 1; }
   if _lab_ours "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((n = 0; n < 20; n++)); do
-      wait_state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) || break
+    # A sanitized daemon checks for leaks on its way out: on a loaded
+    # 2-core machine that takes seconds, so KILL comes late.
+    if [[ $(_lab_state "$pid") != Z ]]; then
+      termed=1
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+    for ((n = 0; n < LAB_STOP_WAIT * 10; n++)); do
+      wait_state=$(_lab_state "$pid") || break
       [[ $wait_state == Z ]] && break
       sleep 0.1
     done
-    _lab_ours "$pid" && [[ ${wait_state:-} != Z ]] && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
+    if _lab_ours "$pid" && [[ ${wait_state:-} != Z ]]; then
+      killed=1
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || st=$?
+    # shellcheck disable=SC2034 # for the tests
+    if ((killed)); then LAB_EXIT[$pid]=killed; else LAB_EXIT[$pid]=$st; fi
+    if _lab_exit0 "$pid"; then
+      # 137 without our KILL: the test's own SIGKILL (which may still be
+      # on its way when lab_stop looks, so the TERM can come first).
+      if ((killed)); then
+        bad="still running ${LAB_STOP_WAIT} s after TERM (KILLed)"
+      elif ((st == 137)); then
+        :
+      elif ((termed && st != 0)); then
+        bad="exit status $st after TERM, not 0"
+      elif ((!termed && st > 128)); then
+        bad="died by itself of signal $((st - 128))"
+      fi
+      if [[ -n $bad ]]; then
+        LAB_BAD+=("process $pid (${LAB_CMD[$pid]}): $bad")
+        printf 'lab: process %s (%s): %s\n' "$pid" "${LAB_CMD[$pid]}" "$bad" >&2
+      fi
+    fi
   fi
   unset "LAB_PARENT[$pid]"
   return 0
+}
+
+# Prints every non-empty sanitizer report of this run and keeps their names
+# in LAB_SAN_REPORTS (for lab_assert_clean). Runs after the processes are
+# stopped (leaks are reported at exit) and before LAB_DIR is removed.
+LAB_SAN_REPORTS=""
+lab_san_check() {
+  local f
+  [[ -n $LAB_DIR && -d $LAB_DIR/san ]] || return 0
+  for f in "$LAB_DIR"/san/*; do
+    [[ -s $f ]] || continue
+    case " $LAB_SAN_REPORTS " in *" ${f##*/} "*) continue ;; esac
+    LAB_SAN_REPORTS+=" ${f##*/}"
+    printf 'lab: sanitizer report %s:\n' "$f" >&2
+    sed 's/^/  | /' "$f" >&2
+  done
+  [[ -z $LAB_SAN_REPORTS ]]
 }
 
 # lab_wait_until SECS CMD...: 0 once CMD succeeds, 1 after SECS seconds.
@@ -716,12 +810,20 @@ _lab_stop_stragglers() {
 
 lab_cleanup() {
   local pid node
-  for pid in "${LAB_PIDS[@]}"; do lab_stop "$pid" 2>/dev/null || true; done
+  for pid in "${LAB_PIDS[@]}"; do
+    [[ -z ${LAB_PARENT[$pid]:-} ]] || lab_stop "$pid" || true
+  done
   for node in "${!LAB_NS[@]}"; do
     _lab_stop_stragglers "${LAB_NS[$node]}"
     ip netns del "${LAB_NS[$node]}" 2>/dev/null || true
   done
   LAB_NS=()
+  lab_san_check || true
+  if ((LAB_SAN_SET)); then
+    if [[ -n $LAB_SAN_OPTS0 ]]; then export ASAN_OPTIONS=$LAB_SAN_OPTS0; else unset ASAN_OPTIONS; fi
+    if [[ -n $LAB_UBSAN_OPTS0 ]]; then export UBSAN_OPTIONS=$LAB_UBSAN_OPTS0; else unset UBSAN_OPTIONS; fi
+    LAB_SAN_SET=0
+  fi
   # Logs go with the lab only when the lab made their directory.
   if ((LAB_DIR_OWNED)) && [[ -d $LAB_DIR ]]; then rm -rf -- "$LAB_DIR"; LAB_DIR=""; fi
   LAB_DIR_OWNED=0
@@ -742,6 +844,9 @@ lab_assert_clean() {
   for pid in "${LAB_PIDS[@]}"; do
     [[ -z ${LAB_PARENT[$pid]:-} ]] || ! _lab_ours "$pid" || left+=" process $pid"
   done
+  lab_san_check || true
+  [[ -z $LAB_SAN_REPORTS ]] || left+=" sanitizer reports:$LAB_SAN_REPORTS"
+  for pid in "${LAB_BAD[@]}"; do left+=" [$pid]"; done
   if [[ -n $left ]]; then
     printf 'lab: left behind by run %s: %s\n' "$LAB_ID" "$left" >&2
     return 1

@@ -12,7 +12,9 @@
 #                                   sets LINK_RDV (address), LINK_RDV_KEY (public key)
 #   link_rdv_stat NAME              one counter of the server (SIGUSR1 + --stats file)
 #   link_conf NODE LINK             config from stdin -> NODE's config dir (mode 0600)
-#   link_ctl NODE ARGS...           tunnelctl ARGS in NODE with NODE's config/run dirs
+#   link_ctl NODE ARGS...           tunnelctl ARGS in NODE with NODE's config/run dirs; an
+#                                   `up` in daemon mode runs under tests/lab/reap, which
+#                                   records the daemon's exit status in NODE's dir (exits)
 #   link_up NODE LINK [ARGS...]     `tunnelctl up LINK` (daemon mode) in NODE; records the
 #                                   daemon for cleanup; returns tunnelctl's exit code
 #   link_up_fg NODE LINK            `tunnelctl up LINK --foreground` via lab_spawn;
@@ -22,8 +24,11 @@
 #                                   JSON null prints "null"
 #   link_wait_state NODE LINK SECS STATE...   until the state is one of STATE
 #   link_daemon_pid NODE LINK       pid from the run dir's pid file
-#   link_cleanup                    down every link, stop daemons, lab_cleanup
-#   link_assert_clean               lab_assert_clean + no daemon, no run-dir file left
+#   link_cleanup                    down every link, stop daemons, lab_cleanup (which
+#                                   prints the sanitizer reports of the run)
+#   link_assert_clean               lab_assert_clean + no daemon, no run-dir file left,
+#                                   every daemon exited 0 after down / TERM, no
+#                                   sanitizer report
 # Globals: LINK_BIN_CTL, LINK_BIN_RDV, LINK_DIR, LINK_RDV, LINK_RDV_KEY,
 #   LINK_RDV_PID, LINK_RDV_STATS.
 
@@ -34,6 +39,9 @@ LINK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LINK_BUILD=${TUNNEL_BUILD_DIR:-$LINK_SRC/build/sanitize}
 LINK_BIN_CTL=$LINK_BUILD/tunnel/tunnelctl
 LINK_BIN_RDV=$LINK_BUILD/rendezvous/tunnel-rendezvous
+LINK_REAP=$LINK_SRC/tests/lab/reap
+# Foreground links and rendezvous servers stopped by lab_stop must exit 0.
+LAB_EXIT0+=("$LINK_BIN_CTL" "$LINK_BIN_RDV")
 LINK_DIR=""
 LINK_RDV="" LINK_RDV_KEY="" LINK_RDV_PID="" LINK_RDV_STATS=""
 # Daemons started by link_up: "NODE LINK" -> pid, so cleanup stops exactly them.
@@ -111,9 +119,36 @@ link_conf() {
 }
 
 link_ctl() {
-  local node=$1 d; shift
+  local node=$1 d a rp line n; shift
   _link_nodedir "$node" || return 1; d=$_ND
-  lab_exec "$node" env TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" "$LINK_BIN_CTL" "$@"
+  # Sanitizer reports of tunnelctl (and of a daemon it forks): san/NODE-ctl.PID
+  local san=(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$LAB_DIR/san/$node-ctl"
+    UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$LAB_DIR/san/$node-ctl")
+  if [[ ${1:-} != up ]] || [[ " $* " == *" --foreground "* ]]; then
+    lab_exec "$node" env "${san[@]}" TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" \
+      "$LINK_BIN_CTL" "$@"
+    return
+  fi
+  # Daemon mode: the daemon outlives `up`; tests/lab/reap adopts it and
+  # records its exit status for link_cleanup. `up`'s own status comes back
+  # as "R cmd CODE" (R: the reaper's PID: a simple command in the
+  # background, and ip netns exec execs, so $! is the reaper itself).
+  _lab_log "[$node] tunnelctl $*"
+  ip netns exec "$(lab_ns "$node")" "$LINK_REAP" "$d/exits" \
+    env "${san[@]}" TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" "$LINK_BIN_CTL" "$@" &
+  rp=$!
+  for ((n = 0; n < 36000; n++)); do
+    line=$(grep -m1 "^$rp cmd " "$d/exits" 2>/dev/null) && break
+    if [[ ! -e /proc/$rp ]] || [[ $(_lab_state "$rp") == Z ]]; then
+      line=$(grep -m1 "^$rp cmd " "$d/exits" 2>/dev/null) && break
+      _link_die "tests/lab/reap $rp ended without tunnelctl's status"; return 1
+    fi
+    sleep 0.1
+  done
+  a=${line##* }
+  [[ $a =~ ^-?[0-9]+$ ]] || { _link_die "tunnelctl up: no exit status from tests/lab/reap"; return 1; }
+  ((a >= 0)) || a=$((128 - a))
+  return "$a"
 }
 
 link_daemon_pid() {
@@ -217,14 +252,30 @@ _link_conf_one() {
 }
 
 # Is pid $1 a tunnelctl process (and so still ours, not a reused pid)?
+# Compared by device and inode, not by the text of readlink /proc/PID/exe:
+# `ip netns exec` gives the daemon a mount namespace of its own, and from a
+# chroot (a fresh Debian root, tests/fresh) the link of a process in another
+# mount namespace reads as the host's path, never equal to LINK_BIN_CTL; the
+# daemon was then taken for gone and outlived its test.
 _link_is_daemon() {
   local exe
-  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
-  [[ $exe == "$LINK_BIN_CTL" ]]
+  exe=$(stat -L -c %d:%i "/proc/$1/exe" 2>/dev/null) || return 1
+  [[ $exe == "$(stat -L -c %d:%i "$LINK_BIN_CTL")" ]]
 }
 
+# The parent of daemon $1, if it is a tests/lab/reap of node dir $2.
+_link_reaper() {
+  local stat rest ppid
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  rest=${stat##*) }
+  read -r _ ppid _ <<<"$rest"
+  grep -q "^$ppid start\$" "$2/exits" 2>/dev/null && printf '%s\n' "$ppid"
+}
+
+_link_exit_line() { grep -m1 "^$1 exit $2 " "$3" 2>/dev/null; }
+
 link_cleanup() {
-  local k pid n f
+  local k pid n f rp line
   LINK_LEFT=""
   # Daemons we did not get to record (a test that failed half-way, or a
   # helper that ran in a subshell): every node directory, not only the
@@ -234,16 +285,22 @@ link_cleanup() {
     k=${f%/run/*}
     k=${k##*/}
     n=${f##*/}
-    if pid=$(link_daemon_pid "$k" "${n%.pid}") && _link_is_daemon "$pid"; then
+    # (Foreground links are lab_spawn's: lab_stop TERMs them below.)
+    if pid=$(link_daemon_pid "$k" "${n%.pid}") && _link_is_daemon "$pid" &&
+      [[ -z ${LAB_PARENT[$pid]:-} ]]; then
       [[ -n ${LINK_DAEMONS["$k ${n%.pid}"]:-} ]] || LINK_DAEMONS["$k ${n%.pid}"]=$pid
     fi
   done
   for k in "${!LINK_DAEMONS[@]}"; do
     pid=${LINK_DAEMONS[$k]}
     _link_is_daemon "$pid" || continue
+    f=$LINK_DIR/node/${k%% *}
+    rp=$(_link_reaper "$pid" "$f") || rp=""
     # shellcheck disable=SC2086 # "NODE LINK"
-    link_down $k >/dev/null 2>&1 || true
-    for ((n = 0; n < 30; n++)); do
+    link_down $k >&2 || LINK_LEFT+=" (down $k failed)"
+    # down waits for the daemon itself; this is a second bound, for a
+    # sanitized daemon's exit on a loaded machine.
+    for ((n = 0; n < 100; n++)); do
       _link_is_daemon "$pid" || break
       sleep 0.1
     done
@@ -251,10 +308,36 @@ link_cleanup() {
       LINK_LEFT+=" daemon $pid ($k) survived down"
       kill -KILL "$pid" 2>/dev/null || true
     fi
+    if [[ -z $rp ]]; then
+      echo "link: daemon $pid ($k) was not started by link_ctl: its exit status is not known" >&2
+      continue
+    fi
+    line=""
+    for ((n = 0; n < 100; n++)); do
+      line=$(_link_exit_line "$rp" "$pid" "$f/exits") && break
+      sleep 0.1
+    done
+    [[ -n $line ]] || LINK_LEFT+=" daemon $pid ($k): no exit status from tests/lab/reap $rp"
+    # The reaper ends with its last child.
+    for ((n = 0; n < 50; n++)); do
+      [[ -e /proc/$rp && $(_lab_state "$rp") != Z ]] || break
+      sleep 0.1
+    done
+  done
+  # Every daemon-mode daemon of the run, also those the test downed itself,
+  # must have exited 0 (-9: a test's deliberate SIGKILL).
+  for f in "$LINK_DIR"/node/*/exits; do
+    [[ -e $f ]] || continue
+    while read -r rp _ pid code; do
+      LINK_LEFT+=" daemon $pid (${f%/exits}) exited with status $code, not 0"
+    done < <(awk '$2 == "exit" && $4 != 0 && $4 != -9' "$f")
   done
   # Foreground links and the server get TERM now, so that their run-dir
-  # files can be checked before lab_cleanup removes the work directory.
-  for pid in "${LAB_PIDS[@]}"; do lab_stop "$pid" 2>/dev/null || true; done
+  # files can be checked before lab_cleanup removes the work directory;
+  # lab_stop records a daemon that does not exit 0 (LAB_BAD).
+  for pid in "${LAB_PIDS[@]}"; do
+    [[ -z ${LAB_PARENT[$pid]:-} ]] || lab_stop "$pid" || true
+  done
   for f in "$LINK_DIR"/node/*/run/*; do
     [[ -e $f ]] && LINK_LEFT+=" file $f"
   done
