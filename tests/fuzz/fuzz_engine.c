@@ -22,7 +22,7 @@
  * from: 0 the peer's endpoint, 1 the rendezvous server, 2 a stranger
  * (198.51.100.9:40000), 3 an address inside AllowedIPs ([fd77::1]:51820).
  * Bits 2-4, what the bytes are:
- *   0, 7  the datagram itself;
+ *   0  the datagram itself;
  *   1  a packet peer seals as a WireGuard data message (padded, next
  *      counter), so hostile plaintext reaches the AllowedIPs check,
  *      coalescing and the TUN;
@@ -34,7 +34,9 @@
  *   4  like 1, then relayed: the server seals it in a RELAY from peer;
  *   5  the bytes as a WireGuard message in a RELAY from peer;
  *   6  the previous datagram again, byte 0 times, from this source (a
- *      flood that fits a short input: handshakes under load).
+ *      flood that fits a short input: handshakes under load);
+ *   7  like 1, with the packet's lengths and checksums fixed first
+ *      (inet.h), so mutated TCP segments can still be coalesced.
  * Bit 5 ends the receive batch after this datagram (flush to the TUN);
  * bits 6-7 first move the clock by 0, 100 ms, 5 s or 125 s and fire the
  * timers then due.
@@ -65,6 +67,7 @@
 #include "crypto/keys.h"
 #include "rendezvous/demux.h"
 #include "tests/fuzz/fixture.h"
+#include "tests/fuzz/inet.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/meet.h"
 #include "tunnel/receive.h"
@@ -82,7 +85,7 @@ enum {
 	PROBES_MAX = 16,         /* probe requests the engine sent, remembered */
 	SOURCES = 4,
 	KIND_RAW = 0, KIND_DATA, KIND_RDV, KIND_PROBE, KIND_RELAY_DATA, KIND_RELAY_RAW,
-	KIND_REPEAT,
+	KIND_REPEAT, KIND_DATA_FIXED,
 	TAG_END_BATCH = 1 << 5,
 	RDV_COUNTER_START = 1700000000, /* any: the client checks no freshness */
 };
@@ -602,6 +605,14 @@ static uint8_t *make_datagram(unsigned kind, const uint8_t *p, size_t n, size_t 
 	switch (kind) {
 	case KIND_DATA:
 		return seal_data(p, n, len);
+	case KIND_DATA_FIXED:
+		if (n > MTU || !(buf = malloc(n ? n : 1)))
+			return NULL;
+		memcpy(buf, p, n);
+		inet_fix(buf, n);
+		inner = seal_data(buf, n, len);
+		free(buf);
+		return inner;
 	case KIND_RDV:
 		if (rdv_body_decode(p, n, &msg) != RDV_OK)
 			return NULL;

@@ -311,6 +311,11 @@ static void allowedips_seeds(void)
 	put16(buf + n + 2, (uint16_t)(len + 4));
 	memset(buf + n + 20, 1, 4);
 	put("fuzz_allowedips", "v4-options", buf, n + len + 4);
+	/* Headers alone: the shortest whole packets. */
+	ip_header(buf + n, false, "10.77.0.1", "10.2.0.1", 59, 0);
+	put("fuzz_allowedips", "v4-header-only", buf, n + 20);
+	ip_header(buf + n, true, "fd77::1", "fd77::2", 59, 0);
+	put("fuzz_allowedips", "v6-header-only", buf, n + 40);
 }
 
 static void vnet(uint8_t *raw, uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
@@ -361,10 +366,11 @@ static void offload_seeds(void)
 	put("fuzz_offload", "tso-v6-too-many", buf, TUN_VNET_HDR_LEN + 3 + len);
 }
 
-/* A literal record of the coalesce input. */
+/* A literal record of the coalesce input, to be fixed up (bit 6) so that
+ * mutations of it keep their checksums right. */
 static size_t literal(uint8_t *out, const uint8_t *pkt, size_t len)
 {
-	out[0] = (uint8_t)(len >> 8);
+	out[0] = (uint8_t)(0x40 | len >> 8);
 	out[1] = (uint8_t)len;
 	memcpy(out + 2, pkt, len);
 	return 2 + len;
@@ -387,6 +393,16 @@ static void coalesce_seeds(void)
 	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 5, TCP_ACK, 0, 10);
 	n += literal(buf + n, pkt, len);
 	put("fuzz_coalesce", "v4-run", buf, n);
+
+	/* A segment, a pure ACK (no payload: never merged), a segment. */
+	n = 0;
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 1, TCP_ACK, 0, 50);
+	n += literal(buf + n, pkt, len);
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 51, TCP_ACK, 0, 0);
+	n += literal(buf + n, pkt, len);
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 51, TCP_ACK, 0, 50);
+	n += literal(buf + n, pkt, len);
+	put("fuzz_coalesce", "v4-pure-ack", buf, n);
 
 	/* IPv6 with options: one segment, then five more made by the target. */
 	n = 0;
@@ -413,7 +429,7 @@ static void coalesce_seeds(void)
 enum {
 	SRC_PEER = 0, SRC_SERVER = 1, SRC_STRANGER = 2, SRC_INSIDE = 3,
 	K_RAW = 0 << 2, K_DATA = 1 << 2, K_RDV = 2 << 2, K_PROBE = 3 << 2, K_RELAY_DATA = 4 << 2,
-	K_RELAY_RAW = 5 << 2, K_REPEAT = 6 << 2,
+	K_RELAY_RAW = 5 << 2, K_REPEAT = 6 << 2, K_DATA_FIXED = 7 << 2,
 	END_BATCH = 1 << 5, STEP_100MS = 1 << 6, STEP_5S = 2 << 6, STEP_125S = 3 << 6,
 };
 
@@ -489,6 +505,11 @@ static void engine_seeds(void)
 	rec(SRC_PEER | K_DATA, pkt, len);
 	rec(SRC_PEER | K_DATA | END_BATCH, pkt, 0);
 	engine_put("sealed-data");
+	for (uint32_t i = 0; i < 3; i++) {
+		len = tcp_packet(pkt, true, "fd77::1", "fd77::2", 1 + 300 * i, TCP_ACK, 1, 300);
+		rec(SRC_PEER | K_DATA_FIXED, pkt, len);
+	}
+	engine_put("sealed-data-fixed");
 	len = tcp_packet(pkt, true, "fd77::5", "fd77::2", 1, TCP_ACK, 2, 1200);
 	rec(SRC_PEER | K_DATA, pkt, len);
 	rec(SRC_PEER | K_DATA | STEP_125S, pkt, len);
