@@ -123,8 +123,10 @@ static bool follows(const struct segment *first, const struct segment *prev,
 		    first->ip[8] != next->ip[8] || memcmp(first->ip + 12, next->ip + 12, 8))
 			return false;
 	}
-	/* ports; ACK number; window; options */
-	return !memcmp(first->th, next->th, 4) && !memcmp(first->th + 8, next->th + 8, 4) &&
+	/* ports; ACK number; data offset and the reserved bits (AccECN's AE
+	 * among them: a merged packet carries the first segment's); window;
+	 * options */
+	return !memcmp(first->th, next->th, 4) && !memcmp(first->th + 8, next->th + 8, 5) &&
 	       !memcmp(first->th + 14, next->th + 14, 2) &&
 	       !memcmp(first->th + TCP_MIN_HEADER, next->th + TCP_MIN_HEADER,
 		       first->hlen - first->ip_hlen - TCP_MIN_HEADER);
