@@ -66,8 +66,8 @@ static bool parse_fields(const struct tun_packet *p, struct segment *s)
 		return false;
 	s->ip = d;
 	if (d[0] == 0x45) { /* IPv4 without options */
-		if (d[9] != PROTO_TCP || get16(d + 2) != p->len || (get16(d + 6) & 0x3fff))
-			return false; /* not TCP, padded, or a fragment */
+		if (d[9] != PROTO_TCP || get16(d + 2) != p->len || (get16(d + 6) & 0xbfff))
+			return false; /* not TCP, padded, a fragment or the reserved flag */
 		s->v6 = false;
 		s->ip_hlen = IPV4_HEADER;
 	} else if ((d[0] >> 4) == 6) {
