@@ -57,8 +57,8 @@ static bool parse_fields(const struct tun_packet *p, struct segment *s)
 		return false;
 	s->ip = d;
 	if (d[0] == 0x45) { /* IPv4 without options */
-		if (d[9] != PROTO_TCP || load_be16(d + 2) != p->len || (load_be16(d + 6) & 0x3fff))
-			return false; /* not TCP, padded, or a fragment */
+		if (d[9] != PROTO_TCP || load_be16(d + 2) != p->len || (load_be16(d + 6) & 0xbfff))
+			return false; /* not TCP, padded, a fragment or the reserved flag */
 		s->v6 = false;
 		s->ip_hlen = IPV4_HEADER;
 	} else if ((d[0] >> 4) == 6) {
@@ -114,8 +114,10 @@ static bool follows(const struct segment *first, const struct segment *prev,
 		    first->ip[8] != next->ip[8] || memcmp(first->ip + 12, next->ip + 12, 8))
 			return false;
 	}
-	/* ports; ACK number; window; options */
-	return !memcmp(first->th, next->th, 4) && !memcmp(first->th + 8, next->th + 8, 4) &&
+	/* ports; ACK number; data offset and the reserved bits (AccECN's AE
+	 * among them: a merged packet carries the first segment's); window;
+	 * options */
+	return !memcmp(first->th, next->th, 4) && !memcmp(first->th + 8, next->th + 8, 5) &&
 	       !memcmp(first->th + 14, next->th + 14, 2) &&
 	       !memcmp(first->th + TCP_MIN_HEADER, next->th + TCP_MIN_HEADER,
 		       first->hlen - first->ip_hlen - TCP_MIN_HEADER);

@@ -7,7 +7,7 @@
  *
  * Merging is deliberately narrow: TCP over IPv4 without options or IPv6
  * without extension headers, with correct checksums; identical addresses, ports, ACK number,
- * window, TCP options, TOS/traffic class and TTL/hop limit; no SYN, FIN,
+ * TCP reserved bits, window, TCP options, TOS/traffic class and TTL/hop limit; no SYN, FIN,
  * RST, URG, ECE or CWR; contiguous sequence numbers; equal payload sizes
  * except a shorter last one. Anything else is written as it came. */
 #ifndef TUN_COALESCE_H

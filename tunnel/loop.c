@@ -98,7 +98,7 @@ static int next_timeout(const struct loop *loop)
 /* Fires every due timer once. A callback may re-arm its own timer or others;
  * a timer re-armed for "now" waits for the next wake-up, so a callback that
  * keeps re-arming cannot starve the descriptors. */
-static void run_timers(struct loop *loop)
+void loop_run_timers(struct loop *loop)
 {
 	struct loop_timer *due[LOOP_MAX_TIMERS];
 	size_t n_due = 0;
@@ -141,7 +141,7 @@ int loop_run(struct loop *loop)
 			w->ready(w, events[i].events);
 		}
 		if (!loop->stopping)
-			run_timers(loop);
+			loop_run_timers(loop);
 	}
 	return 0;
 }

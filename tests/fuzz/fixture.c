@@ -51,6 +51,16 @@ static uint32_t rng_random(void)
 	return v;
 }
 
+uint64_t fixture_rng_tell(void)
+{
+	return rng_counter;
+}
+
+void fixture_rng_seek(uint64_t pos)
+{
+	rng_counter = pos;
+}
+
 static const char *rng_name(void)
 {
 	return "tunnel-fuzz-deterministic";
@@ -218,6 +228,9 @@ void fixture_wg_build(struct wg_fixture *f)
 	fixture_check(cookie_maker_add_macs(&peer_maker, f->initiation, sizeof(f->initiation),
 					    FIXTURE_NOW_MS) == 0, "add_macs(initiation)");
 
+	f->peer_keypair = peer_kp;
+	memcpy(f->psk, psk, sizeof(psk));
+
 	check_world(f);
 	session_keypair_clear(&peer_kp);
 	noise_handshake_destroy(&peer_hs);
@@ -242,6 +255,19 @@ void fixture_rdv_session(struct rdv_session *s, uint8_t peer_pk[static RDV_KEY_L
 	fixture_check(rdv_session_derive(s, peer_sk, server_pk, peer_pk, server_pk) == 0,
 		      "rdv_session_derive");
 	sodium_memzero(peer_sk, sizeof(peer_sk));
+	sodium_memzero(server_sk, sizeof(server_sk));
+}
+
+void fixture_rdv_server_session(struct rdv_session *s, const uint8_t client_sk[static RDV_KEY_LEN],
+				uint8_t server_pk[static RDV_KEY_LEN])
+{
+	uint8_t server_sk[RDV_KEY_LEN], client_pk[RDV_KEY_LEN];
+
+	fixture_private_key(server_sk, KEY_RDV_SERVER);
+	fixture_check(keys_public_from_private(server_pk, server_sk) == 0, "rdv server key");
+	fixture_check(keys_public_from_private(client_pk, client_sk) == 0, "rdv client key");
+	fixture_check(rdv_session_derive(s, server_sk, client_pk, client_pk, server_pk) == 0,
+		      "rdv_session_derive(server)");
 	sodium_memzero(server_sk, sizeof(server_sk));
 }
 

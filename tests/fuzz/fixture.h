@@ -51,6 +51,10 @@ struct wg_fixture {
 	size_t data_len[FIXTURE_DATA_SEEDS];
 	/* The initiation local sent to peer: the two messages above answer it. */
 	uint8_t local_initiation[MESSAGE_INITIATION_LEN];
+	/* Peer's sending half of `keypairs`, after it sealed `data` (its next
+	 * counter is FIXTURE_DATA_SEEDS): lets a target seal more data. */
+	struct keypair peer_keypair;
+	uint8_t psk[NOISE_SYMMETRIC_KEY_LEN];
 };
 
 /* Installs the deterministic random source and calls sodium_init(). Call
@@ -65,6 +69,18 @@ void fixture_wg_build(struct wg_fixture *f);
  * fixed keys themselves. */
 void fixture_rdv_session(struct rdv_session *s, uint8_t peer_pk[static RDV_KEY_LEN],
 			 uint8_t server_pk[static RDV_KEY_LEN]);
+
+/* The rendezvous session as the fixed server sees it for a client whose
+ * private key is `client_sk` (the engine registers with its link key), and
+ * the server's public key. */
+void fixture_rdv_server_session(struct rdv_session *s, const uint8_t client_sk[static RDV_KEY_LEN],
+				uint8_t server_pk[static RDV_KEY_LEN]);
+
+/* The random stream's position: a target that builds its world once can
+ * rewind the stream before each input, so every input sees the same
+ * "random" values and a finding reproduces from the input alone. */
+uint64_t fixture_rng_tell(void);
+void fixture_rng_seek(uint64_t pos);
 
 /* The path-probe key of the fixed pair and the sender's public key. */
 void fixture_probe_key(uint8_t key[static NOISE_SYMMETRIC_KEY_LEN],

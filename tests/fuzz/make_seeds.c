@@ -19,6 +19,8 @@
 #include "crypto/keys.h"
 #include "rendezvous/stun.h"
 #include "tests/fuzz/fixture.h"
+#include "tun/coalesce.h"
+#include "tun/offload.h"
 #include "tunnel/control.h"
 
 static const char *out_dir;
@@ -60,9 +62,11 @@ static void put2(const char *target, const char *name, const void *buf, size_t l
 	put("fuzz_demux", demux_name, buf, len);
 }
 
+/* The fixture's WireGuard world, shared by the WireGuard and engine seeds. */
+static struct wg_fixture f;
+
 static void wireguard_seeds(void)
 {
-	static struct wg_fixture f;
 	char name[32];
 
 	fixture_wg_build(&f);
@@ -188,6 +192,391 @@ static void stun_seeds(void)
 	put2("fuzz_stun", "legacy-change-request", req, 28);
 }
 
+
+/* ---- inner packets: what a peer's TCP or UDP sends ----------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Sum of the pseudo-header (addresses, protocol, length), folded. */
+static uint32_t pseudo(const uint8_t *ip, bool v6, uint8_t proto, size_t l4_len)
+{
+	uint32_t s = (uint32_t)~(v6 ? tun_checksum(ip + 8, 32, 0) : tun_checksum(ip + 12, 8, 0)) &
+		     0xffff;
+
+	s += proto + (uint32_t)l4_len;
+	return (s & 0xffff) + (s >> 16);
+}
+
+/* An IPv4 or IPv6 header for `l4_len` bytes of protocol `proto`. */
+static size_t ip_header(uint8_t *buf, bool v6, const char *src, const char *dst, uint8_t proto,
+			size_t l4_len)
+{
+	if (v6) {
+		memset(buf, 0, 40);
+		buf[0] = 0x60;
+		put16(buf + 4, (uint16_t)l4_len);
+		buf[6] = proto;
+		buf[7] = 64;
+		fixture_check(inet_pton(AF_INET6, src, buf + 8) == 1 &&
+			      inet_pton(AF_INET6, dst, buf + 24) == 1, "IPv6 address");
+		return 40;
+	}
+	memset(buf, 0, 20);
+	buf[0] = 0x45;
+	put16(buf + 2, (uint16_t)(20 + l4_len));
+	put16(buf + 4, 0x1234);
+	buf[6] = 0x40; /* DF */
+	buf[8] = 64;
+	buf[9] = proto;
+	fixture_check(inet_pton(AF_INET, src, buf + 12) == 1 && inet_pton(AF_INET, dst, buf + 16) == 1,
+		      "IPv4 address");
+	put16(buf + 10, tun_checksum(buf, 20, 0));
+	return 20;
+}
+
+/* A TCP segment with correct checksums; opt_words 32-bit words of NOPs. */
+static size_t tcp_packet(uint8_t *buf, bool v6, const char *src, const char *dst, uint32_t seq,
+			 uint8_t flags, size_t opt_words, size_t payload)
+{
+	size_t thl = 20 + 4 * opt_words, ip = ip_header(buf, v6, src, dst, 6, thl + payload);
+	uint8_t *th = buf + ip;
+
+	memset(th, 0, thl);
+	put16(th, 40000);
+	put16(th + 2, 5201);
+	put16(th + 4, (uint16_t)(seq >> 16));
+	put16(th + 6, (uint16_t)seq);
+	put16(th + 10, 1);
+	th[12] = (uint8_t)((thl / 4) << 4);
+	th[13] = flags;
+	put16(th + 14, 512);
+	memset(th + 20, 1, thl - 20);
+	for (size_t i = 0; i < payload; i++)
+		th[thl + i] = (uint8_t)(seq + i);
+	put16(th + 16, tun_checksum(th, thl + payload, pseudo(buf, v6, 6, thl + payload)));
+	return ip + thl + payload;
+}
+
+static size_t udp_packet(uint8_t *buf, bool v6, const char *src, const char *dst, size_t payload)
+{
+	size_t ip = ip_header(buf, v6, src, dst, 17, 8 + payload);
+	uint8_t *uh = buf + ip;
+
+	put16(uh, 51000);
+	put16(uh + 2, 53);
+	put16(uh + 4, (uint16_t)(8 + payload));
+	put16(uh + 6, 0);
+	memset(uh + 8, 0x61, payload);
+	put16(uh + 6, tun_checksum(uh, 8 + payload, pseudo(buf, v6, 17, 8 + payload)));
+	return ip + 8 + payload;
+}
+
+enum { TCP_ACK = 0x10, TCP_PSH = 0x08, TCP_FIN = 0x01, TCP_CWR = 0x80 };
+
+/* ---- allowedips, offload, coalesce ---------------------------------- */
+
+static void allowedips_seeds(void)
+{
+	static const uint8_t prefixes[] = {
+		3,
+		32, 10, 77, 0, 1,
+		24, 10, 2, 0, 0,
+		0x80 | 64, 0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	uint8_t buf[sizeof(prefixes) + 128];
+	size_t n = sizeof(prefixes), len;
+
+	memcpy(buf, prefixes, n);
+	len = udp_packet(buf + n, false, "10.77.0.1", "10.77.0.2", 8);
+	put("fuzz_allowedips", "v4-inside", buf, n + len);
+	/* The same with padding after total length, as WireGuard pads. */
+	memset(buf + n + len, 0, 12);
+	put("fuzz_allowedips", "v4-padded", buf, n + len + 12);
+	len = udp_packet(buf + n, false, "10.2.0.9", "224.0.0.251", 4);
+	put("fuzz_allowedips", "v4-multicast", buf, n + len);
+	len = udp_packet(buf + n, false, "192.0.2.99", "10.77.0.2", 4);
+	put("fuzz_allowedips", "v4-outside", buf, n + len);
+	len = udp_packet(buf + n, true, "fd77::5", "fd77::2", 8);
+	put("fuzz_allowedips", "v6-inside", buf, n + len);
+	len = udp_packet(buf + n, true, "fd78::5", "ff02::1", 8);
+	put("fuzz_allowedips", "v6-multicast-outside", buf, n + len);
+	/* IPv4 with 4 bytes of options (IHL 6). */
+	len = udp_packet(buf + n + 4, false, "10.2.0.1", "10.77.0.2", 4);
+	memmove(buf + n, buf + n + 4, 20);
+	buf[n] = 0x46;
+	put16(buf + n + 2, (uint16_t)(len + 4));
+	memset(buf + n + 20, 1, 4);
+	put("fuzz_allowedips", "v4-options", buf, n + len + 4);
+	/* Headers alone: the shortest whole packets. */
+	ip_header(buf + n, false, "10.77.0.1", "10.2.0.1", 59, 0);
+	put("fuzz_allowedips", "v4-header-only", buf, n + 20);
+	ip_header(buf + n, true, "fd77::1", "fd77::2", 59, 0);
+	put("fuzz_allowedips", "v6-header-only", buf, n + 40);
+}
+
+static void vnet(uint8_t *raw, uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
+		 uint16_t csum_start, uint16_t csum_offset)
+{
+	/* Host byte order, as the TUN writes it (tun_vnet_hdr_parse). */
+	raw[0] = flags;
+	raw[1] = gso;
+	memcpy(raw + 2, &hdr_len, 2);
+	memcpy(raw + 4, &gso_size, 2);
+	memcpy(raw + 6, &csum_start, 2);
+	memcpy(raw + 8, &csum_offset, 2);
+}
+
+static void offload_seeds(void)
+{
+	/* After the header: max_out (0xf0: the engine's), out_size 1420. */
+	static uint8_t buf[TUN_VNET_HDR_LEN + 3 + 2048];
+	uint8_t *pkt = buf + TUN_VNET_HDR_LEN + 3;
+	size_t len;
+
+	buf[TUN_VNET_HDR_LEN] = 0xf0;
+	put16(buf + TUN_VNET_HDR_LEN + 1, 1419);
+
+	len = udp_packet(pkt, false, "10.77.0.2", "10.77.0.1", 40);
+	vnet(buf, 0, 0, 0, 0, 0, 0);
+	put("fuzz_offload", "plain", buf, TUN_VNET_HDR_LEN + 3 + len);
+	/* Checksum left to us: the field holds the pseudo-header sum. */
+	put16(pkt + 26, (uint16_t)pseudo(pkt, false, 17, len - 20));
+	vnet(buf, 1, 0, 0, 0, 20, 6);
+	put("fuzz_offload", "udp-csum", buf, TUN_VNET_HDR_LEN + 3 + len);
+
+	len = tcp_packet(pkt, false, "10.77.0.2", "10.77.0.1", 1000, TCP_ACK | TCP_PSH, 0, 350);
+	put16(pkt + 36, (uint16_t)pseudo(pkt, false, 6, len - 20));
+	vnet(buf, 1, 1, 40, 100, 20, 16);
+	put("fuzz_offload", "tso-v4", buf, TUN_VNET_HDR_LEN + 3 + len);
+	len = tcp_packet(pkt, false, "10.77.0.2", "10.77.0.1", 0xfffffff0u,
+			 TCP_ACK | TCP_PSH | TCP_FIN | TCP_CWR, 3, 1000);
+	vnet(buf, 1, 1 | 0x80, 52, 333, 20, 16);
+	put("fuzz_offload", "tso-v4-ecn-options", buf, TUN_VNET_HDR_LEN + 3 + len);
+	len = tcp_packet(pkt, true, "fd77::2", "fd77::1", 7, TCP_ACK, 0, 1200);
+	vnet(buf, 1, 4, 60, 1000, 40, 16);
+	put("fuzz_offload", "tso-v6", buf, TUN_VNET_HDR_LEN + 3 + len);
+	/* Too many segments for max_out 2. */
+	buf[TUN_VNET_HDR_LEN] = 1;
+	len = tcp_packet(pkt, true, "fd77::2", "fd77::1", 7, TCP_ACK, 0, 301);
+	vnet(buf, 1, 4, 60, 100, 40, 16);
+	put("fuzz_offload", "tso-v6-too-many", buf, TUN_VNET_HDR_LEN + 3 + len);
+}
+
+/* A literal record of the coalesce input, to be fixed up (bit 6) so that
+ * mutations of it keep their checksums right. */
+static size_t literal(uint8_t *out, const uint8_t *pkt, size_t len)
+{
+	out[0] = (uint8_t)(0x40 | len >> 8);
+	out[1] = (uint8_t)len;
+	memcpy(out + 2, pkt, len);
+	return 2 + len;
+}
+
+static void coalesce_seeds(void)
+{
+	static uint8_t buf[4096], pkt[512];
+	size_t n = 0, len;
+
+	/* Three segments of one stream, the last short with PSH, then a UDP
+	 * packet and a lone segment of another stream. */
+	for (uint32_t i = 0; i < 3; i++) {
+		len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 1000 + 100 * i,
+				 TCP_ACK | (i == 2 ? TCP_PSH : 0), 0, i == 2 ? 40 : 100);
+		n += literal(buf + n, pkt, len);
+	}
+	len = udp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 30);
+	n += literal(buf + n, pkt, len);
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 5, TCP_ACK, 0, 10);
+	n += literal(buf + n, pkt, len);
+	put("fuzz_coalesce", "v4-run", buf, n);
+
+	/* A segment, a pure ACK (no payload: never merged), a segment. */
+	n = 0;
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 1, TCP_ACK, 0, 50);
+	n += literal(buf + n, pkt, len);
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 51, TCP_ACK, 0, 0);
+	n += literal(buf + n, pkt, len);
+	len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 51, TCP_ACK, 0, 50);
+	n += literal(buf + n, pkt, len);
+	put("fuzz_coalesce", "v4-pure-ack", buf, n);
+
+	/* IPv6 with options: one segment, then five more made by the target. */
+	n = 0;
+	len = tcp_packet(pkt, true, "fd77::1", "fd77::2", 1, TCP_ACK, 3, 200);
+	n += literal(buf + n, pkt, len);
+	memset(buf + n, 0x81, 5);
+	n += 5;
+	put("fuzz_coalesce", "v6-clones", buf, n);
+
+	/* Grown to 1400 bytes, then 60 more: past TUN_COALESCE_MAX_BYTES. */
+	n = 0;
+	len = tcp_packet(pkt, false, "10.2.0.3", "10.77.0.2", 1, TCP_ACK, 0, 100);
+	n += literal(buf + n, pkt, len);
+	buf[n++] = 0xc1;
+	put16(buf + n, 1400);
+	n += 2;
+	memset(buf + n, 0x81, 60);
+	n += 60;
+	put("fuzz_coalesce", "v4-large", buf, n);
+}
+
+/* ---- the engine: records of tag, length, bytes (fuzz_engine.c) ------ */
+
+enum {
+	SRC_PEER = 0, SRC_SERVER = 1, SRC_STRANGER = 2, SRC_INSIDE = 3,
+	K_RAW = 0 << 2, K_DATA = 1 << 2, K_RDV = 2 << 2, K_PROBE = 3 << 2, K_RELAY_DATA = 4 << 2,
+	K_RELAY_RAW = 5 << 2, K_REPEAT = 6 << 2, K_DATA_FIXED = 7 << 2,
+	END_BATCH = 1 << 5, STEP_100MS = 1 << 6, STEP_5S = 2 << 6, STEP_125S = 3 << 6,
+};
+
+static uint8_t engine_buf[8192];
+static size_t engine_len;
+
+static void rec(uint8_t tag, const void *data, size_t len)
+{
+	fixture_check(engine_len + 3 + len <= sizeof(engine_buf), "engine seed size");
+	engine_buf[engine_len] = tag;
+	put16(engine_buf + engine_len + 1, (uint16_t)len);
+	memcpy(engine_buf + engine_len + 3, data, len);
+	engine_len += 3 + len;
+}
+
+static size_t len_of_body(const struct rdv_msg *m)
+{
+	uint8_t body[RDV_BODY_MAX];
+	size_t len;
+
+	fixture_check(rdv_body_encode(m, body, sizeof(body), &len) == 0, "rdv_body_encode");
+	return len;
+}
+
+static void rec_rdv(const struct rdv_msg *m)
+{
+	uint8_t body[RDV_BODY_MAX];
+	size_t len;
+
+	fixture_check(rdv_body_encode(m, body, sizeof(body), &len) == 0, "rdv_body_encode");
+	rec(SRC_SERVER | K_RDV, body, len);
+}
+
+static void engine_put(const char *name)
+{
+	put("fuzz_engine", name, engine_buf, engine_len);
+	engine_len = 0;
+}
+
+static void engine_seeds(void)
+{
+	static struct rdv_msg m;
+	uint8_t pkt[1600], token[9] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 }, n;
+	size_t len;
+
+	/* WireGuard: each valid message from the peer. */
+	rec(SRC_PEER | K_RAW, f.initiation, sizeof(f.initiation));
+	engine_put("initiation");
+	rec(SRC_PEER | K_RAW, f.response, sizeof(f.response));
+	rec(SRC_PEER | K_RAW | END_BATCH, f.data[1], f.data_len[1]);
+	engine_put("response-then-data");
+	rec(SRC_PEER | K_RAW, f.cookie_reply, sizeof(f.cookie_reply));
+	engine_put("cookie-reply");
+	for (size_t i = 0; i < FIXTURE_DATA_SEEDS; i++)
+		rec(SRC_STRANGER | K_RAW, f.data[i], f.data_len[i]);
+	engine_put("data-roaming");
+	/* Replayed, then from inside the tunnel. */
+	rec(SRC_PEER | K_RAW, f.data[2], f.data_len[2]);
+	rec(SRC_PEER | K_RAW, f.data[2], f.data_len[2]);
+	rec(SRC_INSIDE | K_RAW, f.data[1], f.data_len[1]);
+	engine_put("data-replay-inside");
+
+	/* Data peer seals now: a TCP stream to coalesce, IPv6, a source
+	 * outside AllowedIPs, a padded packet, a keepalive. */
+	for (uint32_t i = 0; i < 4; i++) {
+		len = tcp_packet(pkt, false, "10.77.0.1", "10.77.0.2", 1000 + 200 * i,
+				 TCP_ACK | (i == 3 ? TCP_PSH : 0), 0, 200);
+		rec(SRC_PEER | K_DATA, pkt, len);
+	}
+	len = udp_packet(pkt, true, "fd77::5", "fd77::2", 20);
+	rec(SRC_PEER | K_DATA, pkt, len);
+	len = udp_packet(pkt, false, "192.0.2.99", "10.77.0.2", 20);
+	rec(SRC_PEER | K_DATA, pkt, len);
+	rec(SRC_PEER | K_DATA | END_BATCH, pkt, 0);
+	engine_put("sealed-data");
+	for (uint32_t i = 0; i < 3; i++) {
+		len = tcp_packet(pkt, true, "fd77::1", "fd77::2", 1 + 300 * i, TCP_ACK, 1, 300);
+		rec(SRC_PEER | K_DATA_FIXED, pkt, len);
+	}
+	engine_put("sealed-data-fixed");
+	len = tcp_packet(pkt, true, "fd77::5", "fd77::2", 1, TCP_ACK, 2, 1200);
+	rec(SRC_PEER | K_DATA, pkt, len);
+	rec(SRC_PEER | K_DATA | STEP_125S, pkt, len);
+	rec(SRC_PEER | K_DATA | STEP_125S, pkt, len);
+	engine_put("sealed-data-rekey");
+
+	/* Rendezvous: registered, introduced, probes both ways, relay. */
+	memset(&m, 0, sizeof(m));
+	m.type = RDV_MSG_REGISTERED;
+	fixture_check(rdv_endpoint_parse(&m.registered.reflexive, "198.51.100.7:40000", false) == 0,
+		      "endpoint");
+	m.registered.lease_s = 300;
+	rec_rdv(&m);
+	memset(&m, 0, sizeof(m));
+	m.type = RDV_MSG_INTRODUCE;
+	memcpy(m.introduce.peer, f.peer.public_key, RDV_KEY_LEN);
+	fixture_check(rdv_endpoint_parse(&m.introduce.reflexive, "198.51.100.9:40000", false) == 0,
+		      "endpoint");
+	m.introduce.n_lan = 2;
+	fixture_check(rdv_endpoint_parse(&m.introduce.lan[0], "192.168.7.7:51820", false) == 0 &&
+		      rdv_endpoint_parse(&m.introduce.lan[1], "[fd77::9]:51820", false) == 0,
+		      "endpoint");
+	rec_rdv(&m);
+	rec(SRC_STRANGER | K_PROBE | END_BATCH, token, sizeof(token));
+	token[0] = 1;
+	rec(SRC_STRANGER | K_PROBE | STEP_100MS, token, 2);
+	token[1] = 1;
+	rec(SRC_STRANGER | K_PROBE | END_BATCH, token, 2);
+	rec(SRC_PEER | K_RAW | STEP_5S, "", 0);
+	rec(SRC_PEER | K_RAW | STEP_5S, "", 0);
+	engine_put("rendezvous-punch");
+
+	rec_rdv(&m);
+	rec(SRC_PEER | K_RAW | STEP_5S, "", 0);
+	len = udp_packet(pkt, false, "10.2.0.1", "10.77.0.2", 100);
+	rec(SRC_SERVER | K_RELAY_DATA, pkt, len);
+	rec(SRC_SERVER | K_RELAY_RAW, f.initiation, sizeof(f.initiation));
+	rec(SRC_SERVER | K_RELAY_RAW, f.cookie_reply, sizeof(f.cookie_reply));
+	memset(&m, 0, sizeof(m));
+	m.type = RDV_MSG_ERROR;
+	m.error.code = RDV_ERROR_NOT_INTRODUCED;
+	memcpy(m.error.peer, f.peer.public_key, RDV_KEY_LEN);
+	rec_rdv(&m);
+	engine_put("relay");
+
+	/* A handshake flood: the engine goes under load and answers with
+	 * cookie replies, directly and through the relay. */
+	rec(SRC_STRANGER | K_RAW, f.initiation, sizeof(f.initiation));
+	n = 70;
+	rec(SRC_STRANGER | K_REPEAT, &n, 1);
+	rec(SRC_SERVER | K_RELAY_RAW, f.initiation, sizeof(f.initiation));
+	engine_put("flood");
+
+	/* Junk: no known kind, oversized, a rendezvous message from a stranger. */
+	rec(SRC_STRANGER | K_RAW, "\x05\0\0\0junk", 8);
+	memset(pkt, 0x04, sizeof(pkt));
+	rec(SRC_PEER | K_RAW, pkt, sizeof(pkt));
+	memset(&m, 0, sizeof(m));
+	m.type = RDV_MSG_REGISTERED;
+	fixture_check(rdv_endpoint_parse(&m.registered.reflexive, "198.51.100.7:40000", false) == 0,
+		      "endpoint");
+	m.registered.lease_s = 300;
+	rec_rdv(&m);
+	engine_buf[engine_len - len_of_body(&m) - 3] = SRC_STRANGER | K_RDV;
+	engine_put("junk");
+}
+
 static void probe_seeds(void)
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], sender[NOISE_PUBLIC_KEY_LEN], buf[PROBE_LEN];
@@ -295,5 +684,9 @@ int main(int argc, char **argv)
 	probe_seeds();
 	control_seeds();
 	config_seeds();
+	allowedips_seeds();
+	offload_seeds();
+	coalesce_seeds();
+	engine_seeds();
 	return 0;
 }
