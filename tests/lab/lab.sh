@@ -49,6 +49,7 @@
 #                                   sanitizer reports go to LAB_DIR/san/NODE.N.PID
 #   lab_stop PID                    TERM, then KILL after LAB_STOP_WAIT s (15); reaps it and
 #                                   records its exit status in LAB_EXIT[PID] (see below)
+#   lab_gone PID                    the process exited (a zombie counts: it has)
 #   lab_wait_until SECS CMD...      poll CMD every 0.1 s until it succeeds
 #   lab_addr NODE / lab_addr6 NODE  print the node's main IPv4 / IPv6 address
 #   lab_ns NODE                     print the real namespace name
@@ -709,6 +710,11 @@ _lab_ours() {
 }
 
 _lab_state() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null; }
+
+# lab_gone PID: the process has exited. A zombie has: only its parent (init
+# or a subreaper) can collect it, and `tunnelctl down` returns as soon as
+# the daemon is one, so a plain `kill -0` would race that collection.
+lab_gone() { ! kill -0 "$1" 2>/dev/null || [[ $(_lab_state "$1") == Z ]]; }
 
 # Returns 0 once the process is gone (whatever its status, which goes to
 # LAB_EXIT); a bad status of a LAB_EXIT0 program is printed and kept in
