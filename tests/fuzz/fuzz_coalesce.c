@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "tests/fuzz/inet.h"
 #include "tun/coalesce.h"
 
@@ -39,17 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { MAX_PACKETS = 160, BIG_PACKET = 9000 };
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* The next segment after prev: a copy, sequence number moved on. */
 static uint8_t *next_segment(const uint8_t *prev, size_t prev_len, size_t new_len, bool fixup)
@@ -61,13 +51,13 @@ static uint8_t *next_segment(const uint8_t *prev, size_t prev_len, size_t new_le
 		return NULL;
 	memcpy(p, prev, prev_len < new_len ? prev_len : new_len);
 	if (off && off + 20 <= new_len) {
-		uint32_t seq = (uint32_t)get16(prev + off + 4) << 16 | get16(prev + off + 6);
+		uint32_t seq = (uint32_t)load_be16(prev + off + 4) << 16 | load_be16(prev + off + 6);
 
 		hlen = off + (size_t)(prev[off + 12] >> 4) * 4;
 		if (hlen < prev_len)
 			seq += (uint32_t)(prev_len - hlen);
-		put16(p + off + 4, (uint16_t)(seq >> 16));
-		put16(p + off + 6, (uint16_t)seq);
+		store_be16(p + off + 4, (uint16_t)(seq >> 16));
+		store_be16(p + off + 6, (uint16_t)seq);
 	}
 	if (fixup)
 		inet_fix(p, new_len);
@@ -100,23 +90,23 @@ static void check_run(const struct tun_packet *pkts, size_t run, uint8_t *out)
 	}
 	CHECK((size_t)len == total);
 	if (v6) {
-		CHECK(get16(out + 4) == len - 40);
+		CHECK(load_be16(out + 4) == len - 40);
 	} else {
-		CHECK(get16(out + 2) == len);
+		CHECK(load_be16(out + 2) == len);
 		CHECK((uint16_t)~inet_sum(out, 20, 0) == 0);
 	}
 	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum; summing
 	 * from csum_start over the rest must then give the true checksum. */
 	{
-		uint16_t partial = get16(out + ip_hlen + 16), full;
+		uint16_t partial = load_be16(out + ip_hlen + 16), full;
 
 		CHECK(partial == inet_pseudo_sum(out, 6, (size_t)len - ip_hlen) ||
 		      (partial == 0xffff && inet_pseudo_sum(out, 6, (size_t)len - ip_hlen) == 0));
 		full = (uint16_t)~inet_sum(out + ip_hlen, (size_t)len - ip_hlen, 0);
-		put16(out + ip_hlen + 16, full);
+		store_be16(out + ip_hlen + 16, full);
 		CHECK((uint16_t)~inet_sum(out + ip_hlen, (size_t)len - ip_hlen,
 					 inet_pseudo_sum(out, 6, (size_t)len - ip_hlen)) == 0);
-		put16(out + ip_hlen + 16, partial);
+		store_be16(out + ip_hlen + 16, partial);
 	}
 
 	/* Cut it up again: the packets that went in come out. */
@@ -184,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (tag & 0x40) {
 				if (size < 2)
 					break;
-				len = get16(data) % (BIG_PACKET + 1);
+				len = load_be16(data) % (BIG_PACKET + 1);
 				data += 2, size -= 2;
 			}
 			bufs[n] = next_segment(pkts[n - 1].data, pkts[n - 1].len, len, tag & 1);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "tun/offload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,16 +34,11 @@ enum { OUT_SIZE_MAX = 9000, PARAMS_LEN = TUN_VNET_HDR_LEN + 3 };
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* RFC 1071, the plain way: 16-bit big-endian words, an odd byte padded. */
 static uint32_t ref_sum(const uint8_t *p, size_t len, uint32_t sum)
 {
 	for (size_t i = 0; i + 1 < len; i += 2) {
-		sum += get16(p + i);
+		sum += load_be16(p + i);
 		sum = (sum & 0xffff) + (sum >> 16);
 	}
 	if (len & 1) {
@@ -81,9 +77,9 @@ static void check_plain(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t
 	/* ...and they are the sum from csum_start, the field's old value (the
 	 * pseudo-header sum the kernel left there) included. */
 	c = ref_checksum(pkt + h->csum_start, len - h->csum_start, 0);
-	CHECK(csum_eq(get16(out + at), c));
+	CHECK(csum_eq(load_be16(out + at), c));
 	if (h->csum_offset == 6) /* UDP: zero would mean "no checksum" */
-		CHECK(get16(out + at) != 0);
+		CHECK(load_be16(out + at) != 0);
 }
 
 static void check_segments(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len,
@@ -99,7 +95,7 @@ static void check_segments(const struct tun_vnet_hdr *h, const uint8_t *pkt, siz
 	CHECK(hlen <= len && hlen >= ip_hlen + 20);
 	payload = len - hlen;
 	CHECK(n == (payload ? (payload + h->gso_size - 1) / h->gso_size : 1));
-	seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+	seq = (uint32_t)load_be16(th + 4) << 16 | load_be16(th + 6);
 
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *seg = out[i], *sth = seg + ip_hlen;
@@ -113,12 +109,12 @@ static void check_segments(const struct tun_vnet_hdr *h, const uint8_t *pkt, siz
 		/* Headers: only lengths, IPv4 ID and checksum, sequence number,
 		 * flags and TCP checksum may differ from the super-packet's. */
 		if (v6) {
-			CHECK(get16(seg + 4) == out_len[i] - 40);
+			CHECK(load_be16(seg + 4) == out_len[i] - 40);
 			CHECK(memcmp(seg, pkt, 4) == 0 && memcmp(seg + 6, pkt + 6, ip_hlen - 6) == 0);
 			pseudo = ref_sum(seg + 8, 32, 0);
 		} else {
-			CHECK(get16(seg + 2) == out_len[i]);
-			CHECK(get16(seg + 4) == (uint16_t)(get16(pkt + 4) + i));
+			CHECK(load_be16(seg + 2) == out_len[i]);
+			CHECK(load_be16(seg + 4) == (uint16_t)(load_be16(pkt + 4) + i));
 			CHECK(memcmp(seg, pkt, 2) == 0 && memcmp(seg + 6, pkt + 6, 4) == 0 &&
 			      memcmp(seg + 12, pkt + 12, ip_hlen - 12) == 0);
 			CHECK(ref_checksum(seg, ip_hlen, 0) == 0 || ref_sum(seg, ip_hlen, 0) == 0);
@@ -127,7 +123,7 @@ static void check_segments(const struct tun_vnet_hdr *h, const uint8_t *pkt, siz
 		CHECK(memcmp(sth, th, 4) == 0 && memcmp(sth + 8, th + 8, 5) == 0 &&
 		      memcmp(sth + 14, th + 14, 2) == 0 &&
 		      memcmp(sth + 18, th + 18, hlen - ip_hlen - 18) == 0);
-		CHECK(((uint32_t)get16(sth + 4) << 16 | get16(sth + 6)) == seq + (uint32_t)off);
+		CHECK(((uint32_t)load_be16(sth + 4) << 16 | load_be16(sth + 6)) == seq + (uint32_t)off);
 		if (i + 1 < n)
 			flags &= (uint8_t)~0x09; /* FIN, PSH: the last segment's */
 		if (i > 0)
@@ -155,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						 : 1 + data[TUN_VNET_HDR_LEN] % 64;
 	/* Up to 2 KiB, or the largest MTU: room for 1400 of those would be
 	 * more memory than an input is worth. */
-	out_size = get16(data + TUN_VNET_HDR_LEN + 1);
+	out_size = load_be16(data + TUN_VNET_HDR_LEN + 1);
 	out_size = out_size >= 0xf000 ? OUT_SIZE_MAX : 1 + out_size % 2048;
 	data += PARAMS_LEN, size -= PARAMS_LEN;
 	len = size;

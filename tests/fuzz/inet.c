@@ -1,22 +1,13 @@
 /* Reference checksums and a packet fixer for the fuzz targets (inet.h). */
 #include "tests/fuzz/inet.h"
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
+#include "common/bytes.h"
 
 uint32_t inet_sum(const uint8_t *p, size_t len, uint32_t sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
 	for (size_t i = 0; i + 1 < len; i += 2) {
-		sum += get16(p + i);
+		sum += load_be16(p + i);
 		sum = (sum & 0xffff) + (sum >> 16);
 	}
 	if (len & 1) {
@@ -56,30 +47,30 @@ void inet_fix(uint8_t *pkt, size_t len)
 
 	if (len >= 20 && pkt[0] >> 4 == 4) {
 		proto = pkt[9];
-		put16(pkt + 2, (uint16_t)len);
+		store_be16(pkt + 2, (uint16_t)len);
 	} else if (len >= 40 && pkt[0] >> 4 == 6) {
 		proto = pkt[6];
-		put16(pkt + 4, (uint16_t)(len - 40));
+		store_be16(pkt + 4, (uint16_t)(len - 40));
 	} else {
 		return;
 	}
 	off = inet_l4_offset(pkt, len, proto, proto == 6 ? 20 : 8);
 	if (pkt[0] >> 4 == 4 && (pkt[0] & 0x0f) >= 5 && (size_t)(pkt[0] & 0x0f) * 4 <= len) {
-		put16(pkt + 10, 0);
-		put16(pkt + 10, (uint16_t)~inet_sum(pkt, (size_t)(pkt[0] & 0x0f) * 4, 0));
+		store_be16(pkt + 10, 0);
+		store_be16(pkt + 10, (uint16_t)~inet_sum(pkt, (size_t)(pkt[0] & 0x0f) * 4, 0));
 	}
 	if (!off || (proto != 6 && proto != 17))
 		return;
 	if (proto == 17) {
 		uint16_t c;
 
-		put16(pkt + off + 4, (uint16_t)(len - off));
-		put16(pkt + off + 6, 0);
+		store_be16(pkt + off + 4, (uint16_t)(len - off));
+		store_be16(pkt + off + 6, 0);
 		c = (uint16_t)~inet_sum(pkt + off, len - off, inet_pseudo_sum(pkt, 17, len - off));
-		put16(pkt + off + 6, c ? c : 0xffff); /* zero: "no checksum" */
+		store_be16(pkt + off + 6, c ? c : 0xffff); /* zero: "no checksum" */
 		return;
 	}
-	put16(pkt + off + 16, 0);
-	put16(pkt + off + 16,
+	store_be16(pkt + off + 16, 0);
+	store_be16(pkt + off + 16,
 	      (uint16_t)~inet_sum(pkt + off, len - off, inet_pseudo_sum(pkt, 6, len - off)));
 }

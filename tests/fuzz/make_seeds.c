@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/bytes.h"
 #include "crypto/keys.h"
 #include "rendezvous/stun.h"
 #include "tests/fuzz/fixture.h"
@@ -195,12 +196,6 @@ static void stun_seeds(void)
 
 /* ---- inner packets: what a peer's TCP or UDP sends ----------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Sum of the pseudo-header (addresses, protocol, length), folded. */
 static uint32_t pseudo(const uint8_t *ip, bool v6, uint8_t proto, size_t l4_len)
 {
@@ -218,7 +213,7 @@ static size_t ip_header(uint8_t *buf, bool v6, const char *src, const char *dst,
 	if (v6) {
 		memset(buf, 0, 40);
 		buf[0] = 0x60;
-		put16(buf + 4, (uint16_t)l4_len);
+		store_be16(buf + 4, (uint16_t)l4_len);
 		buf[6] = proto;
 		buf[7] = 64;
 		fixture_check(inet_pton(AF_INET6, src, buf + 8) == 1 &&
@@ -227,14 +222,14 @@ static size_t ip_header(uint8_t *buf, bool v6, const char *src, const char *dst,
 	}
 	memset(buf, 0, 20);
 	buf[0] = 0x45;
-	put16(buf + 2, (uint16_t)(20 + l4_len));
-	put16(buf + 4, 0x1234);
+	store_be16(buf + 2, (uint16_t)(20 + l4_len));
+	store_be16(buf + 4, 0x1234);
 	buf[6] = 0x40; /* DF */
 	buf[8] = 64;
 	buf[9] = proto;
 	fixture_check(inet_pton(AF_INET, src, buf + 12) == 1 && inet_pton(AF_INET, dst, buf + 16) == 1,
 		      "IPv4 address");
-	put16(buf + 10, tun_checksum(buf, 20, 0));
+	store_be16(buf + 10, tun_checksum(buf, 20, 0));
 	return 20;
 }
 
@@ -246,18 +241,18 @@ static size_t tcp_packet(uint8_t *buf, bool v6, const char *src, const char *dst
 	uint8_t *th = buf + ip;
 
 	memset(th, 0, thl);
-	put16(th, 40000);
-	put16(th + 2, 5201);
-	put16(th + 4, (uint16_t)(seq >> 16));
-	put16(th + 6, (uint16_t)seq);
-	put16(th + 10, 1);
+	store_be16(th, 40000);
+	store_be16(th + 2, 5201);
+	store_be16(th + 4, (uint16_t)(seq >> 16));
+	store_be16(th + 6, (uint16_t)seq);
+	store_be16(th + 10, 1);
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = flags;
-	put16(th + 14, 512);
+	store_be16(th + 14, 512);
 	memset(th + 20, 1, thl - 20);
 	for (size_t i = 0; i < payload; i++)
 		th[thl + i] = (uint8_t)(seq + i);
-	put16(th + 16, tun_checksum(th, thl + payload, pseudo(buf, v6, 6, thl + payload)));
+	store_be16(th + 16, tun_checksum(th, thl + payload, pseudo(buf, v6, 6, thl + payload)));
 	return ip + thl + payload;
 }
 
@@ -266,12 +261,12 @@ static size_t udp_packet(uint8_t *buf, bool v6, const char *src, const char *dst
 	size_t ip = ip_header(buf, v6, src, dst, 17, 8 + payload);
 	uint8_t *uh = buf + ip;
 
-	put16(uh, 51000);
-	put16(uh + 2, 53);
-	put16(uh + 4, (uint16_t)(8 + payload));
-	put16(uh + 6, 0);
+	store_be16(uh, 51000);
+	store_be16(uh + 2, 53);
+	store_be16(uh + 4, (uint16_t)(8 + payload));
+	store_be16(uh + 6, 0);
 	memset(uh + 8, 0x61, payload);
-	put16(uh + 6, tun_checksum(uh, 8 + payload, pseudo(buf, v6, 17, 8 + payload)));
+	store_be16(uh + 6, tun_checksum(uh, 8 + payload, pseudo(buf, v6, 17, 8 + payload)));
 	return ip + 8 + payload;
 }
 
@@ -308,7 +303,7 @@ static void allowedips_seeds(void)
 	len = udp_packet(buf + n + 4, false, "10.2.0.1", "10.77.0.2", 4);
 	memmove(buf + n, buf + n + 4, 20);
 	buf[n] = 0x46;
-	put16(buf + n + 2, (uint16_t)(len + 4));
+	store_be16(buf + n + 2, (uint16_t)(len + 4));
 	memset(buf + n + 20, 1, 4);
 	put("fuzz_allowedips", "v4-options", buf, n + len + 4);
 	/* Headers alone: the shortest whole packets. */
@@ -338,18 +333,18 @@ static void offload_seeds(void)
 	size_t len;
 
 	buf[TUN_VNET_HDR_LEN] = 0xf0;
-	put16(buf + TUN_VNET_HDR_LEN + 1, 1419);
+	store_be16(buf + TUN_VNET_HDR_LEN + 1, 1419);
 
 	len = udp_packet(pkt, false, "10.77.0.2", "10.77.0.1", 40);
 	vnet(buf, 0, 0, 0, 0, 0, 0);
 	put("fuzz_offload", "plain", buf, TUN_VNET_HDR_LEN + 3 + len);
 	/* Checksum left to us: the field holds the pseudo-header sum. */
-	put16(pkt + 26, (uint16_t)pseudo(pkt, false, 17, len - 20));
+	store_be16(pkt + 26, (uint16_t)pseudo(pkt, false, 17, len - 20));
 	vnet(buf, 1, 0, 0, 0, 20, 6);
 	put("fuzz_offload", "udp-csum", buf, TUN_VNET_HDR_LEN + 3 + len);
 
 	len = tcp_packet(pkt, false, "10.77.0.2", "10.77.0.1", 1000, TCP_ACK | TCP_PSH, 0, 350);
-	put16(pkt + 36, (uint16_t)pseudo(pkt, false, 6, len - 20));
+	store_be16(pkt + 36, (uint16_t)pseudo(pkt, false, 6, len - 20));
 	vnet(buf, 1, 1, 40, 100, 20, 16);
 	put("fuzz_offload", "tso-v4", buf, TUN_VNET_HDR_LEN + 3 + len);
 	len = tcp_packet(pkt, false, "10.77.0.2", "10.77.0.1", 0xfffffff0u,
@@ -417,7 +412,7 @@ static void coalesce_seeds(void)
 	len = tcp_packet(pkt, false, "10.2.0.3", "10.77.0.2", 1, TCP_ACK, 0, 100);
 	n += literal(buf + n, pkt, len);
 	buf[n++] = 0xc1;
-	put16(buf + n, 1400);
+	store_be16(buf + n, 1400);
 	n += 2;
 	memset(buf + n, 0x81, 60);
 	n += 60;
@@ -440,7 +435,7 @@ static void rec(uint8_t tag, const void *data, size_t len)
 {
 	fixture_check(engine_len + 3 + len <= sizeof(engine_buf), "engine seed size");
 	engine_buf[engine_len] = tag;
-	put16(engine_buf + engine_len + 1, (uint16_t)len);
+	store_be16(engine_buf + engine_len + 1, (uint16_t)len);
 	memcpy(engine_buf + engine_len + 3, data, len);
 	engine_len += 3 + len;
 }
