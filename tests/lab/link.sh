@@ -145,6 +145,13 @@ link_ctl() {
     fi
     sleep 0.1
   done
+  # No daemon under the reaper (a refused `up`): let it end first, so that
+  # it never shows as a process of the namespace after we return.
+  for ((n = 0; n < 50; n++)); do
+    [[ -e /proc/$rp && $(_lab_state "$rp") != Z ]] || break
+    [[ ! -s /proc/$rp/task/$rp/children ]] || break
+    sleep 0.1
+  done
   a=${line##* }
   [[ $a =~ ^-?[0-9]+$ ]] || { _link_die "tunnelctl up: no exit status from tests/lab/reap"; return 1; }
   ((a >= 0)) || a=$((128 - a))
