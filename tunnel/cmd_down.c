@@ -16,19 +16,15 @@
 
 /* A daemon built with sanitizers checks for leaks on its way out, which on
  * a loaded machine takes seconds: the bound is generous, the poll short. */
-enum { DOWN_WAIT_MS = 30000, DOWN_POLL_MS = 50 };
+enum { DOWN_WAIT_MS = 30000, DOWN_POLL_MS = 50, DOWN_ZOMBIE_GRACE_MS = 2000 };
 
-/* Has process `pid` exited? A zombie has: it only waits for its parent
- * (here init or a subreaper) to collect its status, which `down` cannot
- * hurry and need not wait for. */
-static bool process_gone(pid_t pid)
+/* Is process `pid` a zombie: exited, its status not yet collected? */
+static bool process_zombie(pid_t pid)
 {
 	char path[64], stat[256], *p;
 	FILE *f;
 	size_t n;
 
-	if (kill(pid, 0) != 0 && errno == ESRCH)
-		return true;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -38,6 +34,26 @@ static bool process_gone(pid_t pid)
 	stat[n] = '\0';
 	p = strrchr(stat, ')'); /* the name in parentheses may hold anything */
 	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* Has the daemon gone? Normally its parent (init, or a subreaper) reaps it
+ * at once and the pid disappears, which is what a caller checking with
+ * kill(pid, 0) after `down` expects. A zombie has exited and cleaned up,
+ * though: one that no parent collects within the grace time counts as
+ * gone rather than making `down` fail. */
+static bool process_gone(pid_t pid, uint64_t *zombie_since)
+{
+	uint64_t now = clock_now_ms();
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	if (!process_zombie(pid)) {
+		*zombie_since = 0;
+		return false;
+	}
+	if (!*zombie_since)
+		*zombie_since = now;
+	return now - *zombie_since >= DOWN_ZOMBIE_GRACE_MS;
 }
 
 /* The daemon removes its socket and pid file before it exits; one that
@@ -60,7 +76,7 @@ int cmd_down(int argc, char **argv)
 	const char *run_dir = control_run_dir(), *name;
 	char buf[CONTROL_RESPONSE_MAX];
 	struct control_status st;
-	uint64_t deadline;
+	uint64_t deadline, zombie_since = 0;
 	bool left;
 	int r;
 
@@ -90,7 +106,7 @@ int cmd_down(int argc, char **argv)
 		return 1;
 	}
 	deadline = clock_now_ms() + DOWN_WAIT_MS;
-	while (!process_gone((pid_t)st.pid)) {
+	while (!process_gone((pid_t)st.pid, &zombie_since)) {
 		if (clock_now_ms() >= deadline) {
 			fprintf(stderr, "tunnelctl: %s: the daemon (pid %llu) is still running "
 					"%d s after it was asked to stop\n",

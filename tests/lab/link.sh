@@ -118,6 +118,16 @@ link_conf() {
   chmod 0600 "$d/cfg/$name.conf"
 }
 
+# Sets line to reaper $1's "R cmd CODE" line in file $2, if it is there.
+_link_cmd_line() {
+  local r w c
+  [[ -e $2 ]] || return 1
+  while read -r r w c; do
+    if [[ $r == "$1" && $w == cmd ]]; then line="$r $w $c"; return 0; fi
+  done <"$2"
+  return 1
+}
+
 link_ctl() {
   local node=$1 d a rp line n; shift
   _link_nodedir "$node" || return 1; d=$_ND
@@ -137,13 +147,26 @@ link_ctl() {
   ip netns exec "$(lab_ns "$node")" "$LINK_REAP" "$d/exits" \
     env "${san[@]}" TUNNEL_CONFIG_DIR="$d/cfg" TUNNEL_RUN_DIR="$d/run" "$LINK_BIN_CTL" "$@" &
   rp=$!
-  for ((n = 0; n < 36000; n++)); do
-    line=$(grep -m1 "^$rp cmd " "$d/exits" 2>/dev/null) && break
+  # Polled often and without forks (tests time `up`): 3600 s at most.
+  line=""
+  for ((n = 0; n < 180000; n++)); do
+    _link_cmd_line "$rp" "$d/exits" && break
     if [[ ! -e /proc/$rp ]] || [[ $(_lab_state "$rp") == Z ]]; then
-      line=$(grep -m1 "^$rp cmd " "$d/exits" 2>/dev/null) && break
+      _link_cmd_line "$rp" "$d/exits" && break
       _link_die "tests/lab/reap $rp ended without tunnelctl's status"; return 1
     fi
-    sleep 0.1
+    sleep 0.02
+  done
+  # No daemon under the reaper (a refused `up`): let it end first, so that
+  # it never shows as a process of the namespace after we return.
+  # (/proc files have size 0: read the list, do not test -s.)
+  local kids
+  for ((n = 0; n < 250; n++)); do
+    [[ -e /proc/$rp && $(_lab_state "$rp") != Z ]] || break
+    kids=""
+    read -r kids 2>/dev/null <"/proc/$rp/task/$rp/children" || true
+    [[ -z $kids ]] || break
+    sleep 0.02
   done
   a=${line##* }
   [[ $a =~ ^-?[0-9]+$ ]] || { _link_die "tunnelctl up: no exit status from tests/lab/reap"; return 1; }
