@@ -513,8 +513,8 @@ _lab_netem_offloads() {
 # The link carries frames again: the router's end has carrier and the bridge
 # forwards on the upstream port.
 _lab_netem_linked() {
-  ip -n "$1" link show dev "$2" | grep -q LOWER_UP &&
-    bridge -n "$3" link show dev "$4" | grep -q 'state forwarding'
+  ip -n "$1" link show dev "$2" | grep LOWER_UP >/dev/null &&
+    bridge -n "$3" link show dev "$4" | grep 'state forwarding' >/dev/null
 }
 
 # "up" or "down": the administrative state of $2 in $1 (lab_cut's doing).
