@@ -35,7 +35,7 @@ if(TUNNEL_FUZZ)
   set(fuzz_libs_probe fuzz_fixture crypto)
   set(fuzz_libs_engine fuzz_fixture engine)
   set(fuzz_libs_allowedips engine)
-  set(fuzz_libs_offload tun)
+  set(fuzz_libs_offload fuzz_fixture tun)
   set(fuzz_libs_coalesce fuzz_fixture tun)
 
   foreach(t ${TUNNEL_FUZZ_TARGETS})

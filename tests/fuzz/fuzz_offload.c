@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "tests/fuzz/inet.h"
 #include "tun/offload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,23 +35,9 @@ enum { OUT_SIZE_MAX = 9000, PARAMS_LEN = TUN_VNET_HDR_LEN + 3 };
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-/* RFC 1071, the plain way: 16-bit big-endian words, an odd byte padded. */
-static uint32_t ref_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		sum += load_be16(p + i);
-		sum = (sum & 0xffff) + (sum >> 16);
-	}
-	if (len & 1) {
-		sum += (uint32_t)p[len - 1] << 8;
-		sum = (sum & 0xffff) + (sum >> 16);
-	}
-	return sum;
-}
-
 static uint16_t ref_checksum(const uint8_t *p, size_t len, uint32_t sum)
 {
-	return (uint16_t)~ref_sum(p, len, sum);
+	return (uint16_t)~inet_sum(p, len, sum);
 }
 
 /* Equal ones' complement sums: 0x0000 and 0xffff are the same number. */
@@ -111,14 +98,14 @@ static void check_segments(const struct tun_vnet_hdr *h, const uint8_t *pkt, siz
 		if (v6) {
 			CHECK(load_be16(seg + 4) == out_len[i] - 40);
 			CHECK(memcmp(seg, pkt, 4) == 0 && memcmp(seg + 6, pkt + 6, ip_hlen - 6) == 0);
-			pseudo = ref_sum(seg + 8, 32, 0);
+			pseudo = inet_sum(seg + 8, 32, 0);
 		} else {
 			CHECK(load_be16(seg + 2) == out_len[i]);
 			CHECK(load_be16(seg + 4) == (uint16_t)(load_be16(pkt + 4) + i));
 			CHECK(memcmp(seg, pkt, 2) == 0 && memcmp(seg + 6, pkt + 6, 4) == 0 &&
 			      memcmp(seg + 12, pkt + 12, ip_hlen - 12) == 0);
-			CHECK(ref_checksum(seg, ip_hlen, 0) == 0 || ref_sum(seg, ip_hlen, 0) == 0);
-			pseudo = ref_sum(seg + 12, 8, 0);
+			CHECK(ref_checksum(seg, ip_hlen, 0) == 0 || inet_sum(seg, ip_hlen, 0) == 0);
+			pseudo = inet_sum(seg + 12, 8, 0);
 		}
 		CHECK(memcmp(sth, th, 4) == 0 && memcmp(sth + 8, th + 8, 5) == 0 &&
 		      memcmp(sth + 14, th + 14, 2) == 0 &&
@@ -129,7 +116,7 @@ static void check_segments(const struct tun_vnet_hdr *h, const uint8_t *pkt, siz
 		if (i > 0)
 			flags &= (uint8_t)~0x80; /* CWR: the first segment's */
 		CHECK(sth[13] == flags);
-		pseudo = ref_sum(NULL, 0, pseudo + (uint32_t)(out_len[i] - ip_hlen) + 6);
+		pseudo = inet_sum(NULL, 0, pseudo + (uint32_t)(out_len[i] - ip_hlen) + 6);
 		pseudo = (pseudo & 0xffff) + (pseudo >> 16);
 		CHECK(csum_eq(ref_checksum(sth, out_len[i] - ip_hlen, pseudo), 0));
 		off += chunk;
