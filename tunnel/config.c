@@ -12,6 +12,7 @@
 
 #include "common/keyfile.h"
 #include "crypto/keys.h"
+#include "tunnel/control.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -501,19 +502,12 @@ static int check_complete(struct parse_state *st)
 	return 1;
 }
 
+_Static_assert((int)CONFIG_NAME_MAX + 1 == (int)CONTROL_NAME_MAX, "a link name fits the control protocol");
+
 bool config_name_valid(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (len == 0 || len > CONFIG_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (!isalnum(c) && !strchr("_=+.-", c))
-			return false;
-	}
-	return true;
+	/* One rule for link names: the control protocol's (the socket's name). */
+	return control_name_valid(name);
 }
 
 int config_parse_string(const char *path, const char *name, const char *text,

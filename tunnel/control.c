@@ -1,13 +1,18 @@
-/* Encoding and parsing of the control protocol (see control.h). Both sides
- * treat the other's bytes as untrusted: every line is bounded and checked. */
+/* Encoding and parsing of the control protocol (see control.h), and where
+ * both sides find a link's socket. Both sides treat the other's bytes as
+ * untrusted: every line is bounded and checked. */
 #include "tunnel/control.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_MALFORMED] = "malformed",
@@ -228,4 +233,62 @@ int control_parse_status(const char *buf, size_t len, struct control_status *st)
 			return -EINVAL;
 	}
 	return -EINVAL; /* no errno line */
+}
+
+bool control_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CONTROL_NAME_MAX - 1 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && !strchr("_=+.-", c))
+			return false;
+	}
+	return true;
+}
+
+int control_connect(const char *run_dir, const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock", run_dir, name) >=
+	    sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void remove_stale(const char *run_dir, const char *name)
+{
+	char path[CONTROL_PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/%s.sock", run_dir, name);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, name);
+	unlink(path);
+}
+
+bool control_daemon_alive(const char *run_dir, const char *name)
+{
+	int fd = control_connect(run_dir, name);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	/* A socket file nobody listens on: its daemon died without cleaning up. */
+	if (fd == -ECONNREFUSED)
+		remove_stale(run_dir, name);
+	return false;
 }

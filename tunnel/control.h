@@ -36,6 +36,7 @@ enum control_limits {
 	CONTROL_KEY_B64_LEN = 45,      /* 44 characters and NUL */
 	CONTROL_ENDPOINT_MAX = 64,     /* "[v6]:port" and NUL */
 	CONTROL_REASON_MAX = 160,
+	CONTROL_PATH_MAX = 108,        /* sun_path */
 };
 
 enum control_request {
@@ -88,5 +89,21 @@ must_check int control_format_status(const struct control_status *st, char *buf,
 /* Parses a "get" response. Returns 0, -EAGAIN when incomplete, -EINVAL when
  * malformed or missing a key, or the daemon's own errno (negated). */
 must_check int control_parse_status(const char *buf, size_t len, struct control_status *st);
+
+/* Where the protocol is spoken: both halves (the daemon's listener in
+ * control_socket.c, tunnelctl's client in ctl/control_client.c) find a
+ * link's socket at RUN_DIR/NAME.sock, with NAME.pid beside it. */
+
+/* True for a usable link name: 1..15 characters from [A-Za-z0-9_=+.-],
+ * not "." or "..". The name becomes the interface, file and socket name. */
+bool control_name_valid(const char *name);
+
+/* Connects to NAME's socket; returns the fd or a negative errno
+ * (-ENOENT/-ECONNREFUSED when no daemon listens). */
+must_check int control_connect(const char *run_dir, const char *name);
+
+/* True when a daemon answers on NAME's socket; removes a stale socket and
+ * pid file left by one that died. */
+bool control_daemon_alive(const char *run_dir, const char *name);
 
 #endif

@@ -1,13 +1,11 @@
-/* Unix-socket plumbing for the control protocol. The daemon never blocks on
+/* The daemon's half of the control socket. The daemon never blocks on
  * a client: clients are non-blocking watches with a bounded buffer, and a
  * reply (a few hundred bytes) fits the socket buffer in one write. */
 #include "tunnel/control_socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -16,16 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "common/log.h"
-#include "tunnel/tunnel.h"
-
-const char *control_run_dir(void)
-{
-	const char *dir = getenv("TUNNEL_RUN_DIR");
-
-	return dir && *dir ? dir : CONTROL_DEFAULT_RUN_DIR;
-}
 
 static int socket_address(struct sockaddr_un *sun, const char *run_dir, const char *name)
 {
@@ -34,49 +23,6 @@ static int socket_address(struct sockaddr_un *sun, const char *run_dir, const ch
 			     name) >= sizeof(sun->sun_path))
 		return -ENAMETOOLONG;
 	return 0;
-}
-
-static int connect_to(const char *run_dir, const char *name)
-{
-	struct sockaddr_un sun;
-	int fd, r;
-
-	r = socket_address(&sun, run_dir, name);
-	if (r)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-static void remove_stale(const char *run_dir, const char *name)
-{
-	char path[CONTROL_PATH_MAX + 8];
-
-	snprintf(path, sizeof(path), "%s/%s.sock", run_dir, name);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s.pid", run_dir, name);
-	unlink(path);
-}
-
-bool control_daemon_alive(const char *run_dir, const char *name)
-{
-	int fd = connect_to(run_dir, name);
-
-	if (fd >= 0) {
-		close(fd);
-		return true;
-	}
-	/* A socket file nobody listens on: its daemon died without cleaning up. */
-	if (fd == -ECONNREFUSED)
-		remove_stale(run_dir, name);
-	return false;
 }
 
 static int write_pid_file(const char *path)
@@ -136,13 +82,14 @@ static int claim_socket(struct control_server *srv, const char *run_dir, const c
 	return r;
 }
 
-int control_server_open(struct control_server *srv, struct tunnel *t, const char *run_dir,
-			const char *name)
+int control_server_open(struct control_server *srv, const struct control_ops *ops,
+			const char *run_dir, const char *name)
 {
 	int dir_fd, r;
 
 	memset(srv, 0, sizeof(*srv));
-	srv->tunnel = t;
+	srv->ops = *ops;
+	snprintf(srv->name, sizeof(srv->name), "%s", name);
 	srv->watch.fd = -1;
 	if (mkdir(run_dir, 0700) != 0 && errno != EEXIST)
 		return -errno;
@@ -172,7 +119,7 @@ static void client_close(struct control_client *c, struct loop *loop)
 static void client_ready(struct loop_watch *w, uint32_t events)
 {
 	struct control_client *c = container_of(w, struct control_client, watch);
-	struct tunnel *t = c->server->tunnel;
+	struct control_server *srv = c->server;
 	char reply[CONTROL_RESPONSE_MAX];
 	enum control_request req;
 	int len = 0, r;
@@ -182,7 +129,7 @@ static void client_ready(struct loop_watch *w, uint32_t events)
 	n = read(w->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			client_close(c, &t->loop);
+			client_close(c, srv->loop);
 		return;
 	}
 	c->len += (size_t)n;
@@ -192,25 +139,25 @@ static void client_ready(struct loop_watch *w, uint32_t events)
 	if (r == 0 && req == CONTROL_GET) {
 		struct control_status st;
 
-		tunnel_status(t, &st);
+		srv->ops.status(srv->ops.ctx, &st);
 		len = control_format_status(&st, reply, sizeof(reply));
 	} else if (r == 0 && req == CONTROL_DOWN) {
-		log_info("%s: down requested", t->cfg.name);
+		log_info("%s: down requested", srv->name);
 		len = snprintf(reply, sizeof(reply), "errno=0\n\n");
-		loop_stop(&t->loop);
+		srv->ops.down(srv->ops.ctx);
 	}
 	if (r != 0 || len < 0)
 		len = snprintf(reply, sizeof(reply), "errno=%d\n\n", r ? -r : -len);
 	/* MSG_NOSIGNAL: a client that hung up must not kill the daemon. */
 	if (send(w->fd, reply, (size_t)len, MSG_NOSIGNAL) != len)
-		log_debug("%s: control client went away", t->cfg.name);
-	client_close(c, &t->loop);
+		log_debug("%s: control client went away", srv->name);
+	client_close(c, srv->loop);
 }
 
 static void listener_ready(struct loop_watch *w, uint32_t events)
 {
 	struct control_server *srv = container_of(w, struct control_server, watch);
-	struct loop *loop = &srv->tunnel->loop;
+	struct loop *loop = srv->loop;
 
 	(void)events;
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
@@ -238,6 +185,7 @@ static void listener_ready(struct loop_watch *w, uint32_t events)
 
 int control_server_watch(struct control_server *srv, struct loop *loop)
 {
+	srv->loop = loop;
 	srv->watch.ready = listener_ready;
 	return loop_watch_add(loop, &srv->watch, EPOLLIN);
 }
@@ -255,48 +203,4 @@ void control_server_close(struct control_server *srv, struct loop *loop)
 	unlink(srv->sock_path);
 	unlink(srv->pid_path);
 	srv->listening = false;
-}
-
-int control_query(const char *run_dir, const char *name, const char *request, char *buf,
-		  size_t size)
-{
-	uint64_t deadline = clock_now_ms() + CONTROL_QUERY_TIMEOUT_MS;
-	size_t len = 0, req_len = strlen(request);
-	int fd, r = 0;
-
-	fd = connect_to(run_dir, name);
-	if (fd < 0)
-		return fd;
-	if (send(fd, request, req_len, MSG_NOSIGNAL) != (ssize_t)req_len) {
-		r = -EIO;
-		goto out;
-	}
-	while (len + 1 < size) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = clock_now_ms();
-		ssize_t n;
-
-		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) == 0) {
-			r = -ETIMEDOUT;
-			goto out;
-		}
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (memmem(buf, len, "\n\n", 2))
-			break;
-	}
-	buf[len] = '\0';
-	if (!memmem(buf, len, "\n\n", 2))
-		r = -EPROTO;
-out:
-	close(fd);
-	return r;
 }

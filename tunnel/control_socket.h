@@ -1,6 +1,7 @@
-/* The control socket's transport: the daemon's listener at RUN_DIR/NAME.sock
- * (with NAME.pid beside it) and tunnelctl's one-shot query. The protocol
- * itself is tunnel/control.h. */
+/* The daemon's half of the control socket: the listener at RUN_DIR/NAME.sock
+ * (with NAME.pid beside it). The protocol itself is tunnel/control.h;
+ * tunnelctl's half is tunnel/ctl/control_client.h. The server knows the
+ * link only through struct control_ops, so it does not include tunnel.h. */
 #ifndef TUNNEL_CONTROL_SOCKET_H
 #define TUNNEL_CONTROL_SOCKET_H
 
@@ -11,15 +12,18 @@
 #include "tunnel/control.h"
 #include "tunnel/loop.h"
 
-#define CONTROL_DEFAULT_RUN_DIR "/run/tunnel"
-
 enum control_socket_limits {
 	CONTROL_MAX_CLIENTS = 8,
-	CONTROL_QUERY_TIMEOUT_MS = 2000,
-	CONTROL_PATH_MAX = 108, /* sun_path */
 };
 
-struct tunnel;
+/* What the server asks of the link it serves (tunnel.c fills this). */
+struct control_ops {
+	void *ctx;
+	/* Fills a status snapshot for "get". */
+	void (*status)(void *ctx, struct control_status *st);
+	/* Asks the link to stop ("down"); the reply is sent before the loop ends. */
+	void (*down)(void *ctx);
+};
 
 struct control_client {
 	struct loop_watch watch;
@@ -30,21 +34,20 @@ struct control_client {
 };
 
 struct control_server {
-	struct tunnel *tunnel;
+	struct control_ops ops;
+	struct loop *loop;
 	struct loop_watch watch;
+	char name[CONTROL_NAME_MAX]; /* for log lines */
 	char sock_path[CONTROL_PATH_MAX];
 	char pid_path[CONTROL_PATH_MAX];
 	bool listening;
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 };
 
-/* The run directory: $TUNNEL_RUN_DIR, else /run/tunnel. */
-const char *control_run_dir(void);
-
 /* Creates the run directory (0700) if needed, refuses when a live daemon
  * already answers on the socket (-EADDRINUSE), removes a stale socket and
  * pid file, then listens (socket mode 0600) and writes the pid file. */
-must_check int control_server_open(struct control_server *srv, struct tunnel *t,
+must_check int control_server_open(struct control_server *srv, const struct control_ops *ops,
 				   const char *run_dir, const char *name);
 
 /* Starts serving requests from the loop. */
@@ -52,15 +55,5 @@ must_check int control_server_watch(struct control_server *srv, struct loop *loo
 
 /* Stops listening, closes clients, removes the socket and pid file. */
 void control_server_close(struct control_server *srv, struct loop *loop);
-
-/* tunnelctl's side: connects to NAME's socket, sends `request`, and reads
- * the reply into buf (NUL-terminated). -ENOENT/-ECONNREFUSED when no daemon
- * runs, -ETIMEDOUT when it does not answer in time. */
-must_check int control_query(const char *run_dir, const char *name, const char *request,
-			     char *buf, size_t size);
-
-/* True when a daemon answers on NAME's socket; removes a stale socket and
- * pid file left by one that died. */
-bool control_daemon_alive(const char *run_dir, const char *name);
 
 #endif

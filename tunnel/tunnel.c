@@ -88,6 +88,19 @@ static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN]
 	return 0;
 }
 
+/* The control server's view of the link (control_socket.h). */
+static void serve_status(void *ctx, struct control_status *st)
+{
+	tunnel_status(ctx, st);
+}
+
+static void serve_down(void *ctx)
+{
+	struct tunnel *t = ctx;
+
+	loop_stop(&t->loop);
+}
+
 static int watch(struct tunnel *t, struct loop_watch *w, int fd,
 		 void (*ready)(struct loop_watch *, uint32_t))
 {
@@ -116,7 +129,10 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	t->packet_max = MESSAGE_DATA_HEADER_LEN + cfg->mtu + MESSAGE_PADDING_MULTIPLE +
 			NOISE_AUTHTAG_LEN;
 
-	r = control_server_open(&t->control, t, run_dir, cfg->name);
+	r = control_server_open(&t->control,
+				&(struct control_ops){ .ctx = t, .status = serve_status,
+						       .down = serve_down },
+				run_dir, cfg->name);
 	if (r == -EADDRINUSE) {
 		config_error(err, "link %s is already up", cfg->name);
 		goto fail;

@@ -17,11 +17,10 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "common/log.h"
-#include "tunnel/commands.h"
-#include "tunnel/config.h"
-#include "tunnel/control_socket.h"
-#include "tunnel/tunnel.h"
+#include "tunnel/control.h"
+#include "tunnel/ctl/commands.h"
+#include "tunnel/ctl/control_client.h"
+#include "tunnel/daemon.h"
 
 enum { UP_DEFAULT_WAIT_S = 15, UP_MAX_WAIT_S = 3600, UP_POLL_MS = 100 };
 
@@ -40,55 +39,11 @@ const char *commands_config_dir(const char *flag_value)
 	return env && *env ? env : COMMANDS_DEFAULT_CONFIG_DIR;
 }
 
-/* Runs the daemon in this process until it is told to stop. */
-static int run_daemon(struct tunnel *t)
-{
-	int r = tunnel_run(t);
-
-	tunnel_destroy(t);
-	return r ? 1 : 0;
-}
-
-/* The forked child: create the link, tell the parent how that went through
- * `report` (one NUL byte for success, else the error line), detach from
- * the terminal and run. Returns the daemon's exit code. */
-static int daemon_child(const struct config *cfg, const char *run_dir, int report)
-{
-	char err[CONFIG_ERR_LEN], ident[48];
-	struct tunnel *t = NULL;
-	int devnull, r;
-
-	setsid();
-	snprintf(ident, sizeof(ident), "tunnel[%s]", cfg->name);
-	log_open(ident, true, LOG_LEVEL_INFO);
-	r = tunnel_create(&t, cfg, run_dir, err);
-	if (r) {
-		if (write(report, err, strlen(err)) < 0)
-			log_error("%s", err);
-		close(report);
-		return 1;
-	}
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull >= 0) {
-		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
-		dup2(devnull, STDERR_FILENO);
-		close(devnull);
-	}
-	if (write(report, "", 1) != 1) {
-		close(report);
-		tunnel_destroy(t);
-		return 1;
-	}
-	close(report);
-	return run_daemon(t);
-}
-
 /* Reads the daemon's start-up report until the child closes the pipe.
  * 0 when the daemon is running. */
 static int read_report(int report, const char *name, pid_t child)
 {
-	char msg[CONFIG_ERR_LEN + 1];
+	char msg[DAEMON_ERR_LEN + 1];
 	size_t len = 0;
 
 	while (len < sizeof(msg) - 1) {
@@ -145,8 +100,8 @@ int cmd_up(int argc, char **argv)
 	const char *name = NULL, *config_dir = NULL, *run_dir = control_run_dir();
 	bool foreground = false;
 	unsigned long wait_s = UP_DEFAULT_WAIT_S;
-	char err[CONFIG_ERR_LEN];
-	struct config cfg;
+	char err[DAEMON_ERR_LEN];
+	struct daemon_link *link;
 	int pipefd[2], r;
 	pid_t child;
 
@@ -180,49 +135,42 @@ int cmd_up(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	r = config_load(commands_config_dir(config_dir), name, &cfg, err);
+	r = daemon_load(&link, commands_config_dir(config_dir), name, err);
 	if (r) {
 		fprintf(stderr, "tunnelctl: %s\n", err);
 		return r == -ENOENT || r == -EIO || r == -ENOMEM ? 1 : 2;
 	}
 	if (control_daemon_alive(run_dir, name)) {
 		fprintf(stderr, "tunnelctl: link %s is already up\n", name);
-		config_clear(&cfg);
+		daemon_free(link);
 		return 1;
 	}
 
 	if (foreground) {
-		struct tunnel *t;
-
-		log_open("tunnel", false, getenv("TUNNEL_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-		r = tunnel_create(&t, &cfg, run_dir, err);
-		config_clear(&cfg);
-		if (r) {
-			fprintf(stderr, "tunnelctl: %s: %s\n", name, err);
-			return 1;
-		}
-		return run_daemon(t);
+		r = daemon_run(link, run_dir, -1);
+		daemon_free(link);
+		return r;
 	}
 
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		fprintf(stderr, "tunnelctl: pipe: %s\n", strerror(errno));
-		config_clear(&cfg);
+		daemon_free(link);
 		return 1;
 	}
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "tunnelctl: fork: %s\n", strerror(errno));
-		config_clear(&cfg);
+		daemon_free(link);
 		return 1;
 	}
 	if (child == 0) {
 		close(pipefd[0]);
-		r = daemon_child(&cfg, run_dir, pipefd[1]);
-		config_clear(&cfg);
+		r = daemon_run(link, run_dir, pipefd[1]);
+		daemon_free(link);
 		return r;
 	}
-	config_clear(&cfg);
+	daemon_free(link);
 	close(pipefd[1]);
 	r = read_report(pipefd[0], name, child);
 	close(pipefd[0]);

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tunnel/commands.h"
-#include "tunnel/config.h"
-#include "tunnel/control_socket.h"
+#include "tunnel/control.h"
+#include "tunnel/ctl/commands.h"
+#include "tunnel/ctl/control_client.h"
 
 enum { STATUS_MAX_LINKS = 256 };
 
@@ -95,7 +95,7 @@ static int compare_names(const void *a, const void *b)
 }
 
 /* Names of the links with a socket in the run directory, sorted. */
-static size_t list_links(const char *run_dir, char names[][CONFIG_NAME_MAX + 1], size_t max)
+static size_t list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max)
 {
 	DIR *dir = opendir(run_dir);
 	struct dirent *de;
@@ -106,11 +106,11 @@ static size_t list_links(const char *run_dir, char names[][CONFIG_NAME_MAX + 1],
 	while ((de = readdir(dir)) && n < max) {
 		size_t len = strlen(de->d_name);
 
-		if (len <= 5 || len - 5 > CONFIG_NAME_MAX || strcmp(de->d_name + len - 5, ".sock"))
+		if (len <= 5 || len - 5 >= CONTROL_NAME_MAX || strcmp(de->d_name + len - 5, ".sock"))
 			continue;
 		memcpy(names[n], de->d_name, len - 5);
 		names[n][len - 5] = '\0';
-		if (config_name_valid(names[n]))
+		if (control_name_valid(names[n]))
 			n++;
 	}
 	closedir(dir);
@@ -120,7 +120,7 @@ static size_t list_links(const char *run_dir, char names[][CONFIG_NAME_MAX + 1],
 
 int cmd_status(int argc, char **argv)
 {
-	static char names[STATUS_MAX_LINKS][CONFIG_NAME_MAX + 1];
+	static char names[STATUS_MAX_LINKS][CONTROL_NAME_MAX];
 	const char *run_dir = control_run_dir(), *only = NULL;
 	bool as_json = false, colour = isatty(STDOUT_FILENO);
 	json_t *array = NULL;
@@ -133,7 +133,7 @@ int cmd_status(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: tunnelctl status [PEER] [--json]\n");
 			return 0;
-		} else if (argv[i][0] != '-' && !only && config_name_valid(argv[i])) {
+		} else if (argv[i][0] != '-' && !only && control_name_valid(argv[i])) {
 			only = argv[i];
 		} else {
 			fprintf(stderr, "usage: tunnelctl status [PEER] [--json]\n");

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "tunnel/commands.h"
-#include "tunnel/config.h"
-#include "tunnel/control_socket.h"
+#include "tunnel/control.h"
+#include "tunnel/ctl/commands.h"
+#include "tunnel/ctl/control_client.h"
 
 /* A daemon built with sanitizers checks for leaks on its way out, which on
  * a loaded machine takes seconds: the bound is generous, the poll short. */
@@ -84,7 +84,7 @@ int cmd_down(int argc, char **argv)
 		printf("usage: tunnelctl down PEER\n");
 		return 0;
 	}
-	if (argc != 2 || !config_name_valid(argv[1])) {
+	if (argc != 2 || !control_name_valid(argv[1])) {
 		fprintf(stderr, "usage: tunnelctl down PEER\n");
 		return 2;
 	}

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/compiler.h"
-#include "tunnel/commands.h"
+#include "tunnel/ctl/commands.h"
 
 struct command {
 	const char *name;

@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
-#include "tunnel/commands.h"
+#include "tunnel/ctl/commands.h"
 
 int cmd_genkey(int argc, char **argv)
 {

@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
-#include "tunnel/commands.h"
+#include "tunnel/ctl/commands.h"
 
 /* Generous bound: a key plus whitespace; more than this is not a key. */
 enum { PUBKEY_INPUT_MAX = 1024 };

@@ -1,8 +1,15 @@
 /* The tunnelctl subcommands. Each takes its own argv (argv[0] is the
  * subcommand's name) and returns the process exit code: 0 success,
- * 1 runtime failure, 2 bad usage or bad config (SPEC.md). */
-#ifndef TUNNEL_COMMANDS_H
-#define TUNNEL_COMMANDS_H
+ * 1 runtime failure, 2 bad usage or bad config (SPEC.md).
+ *
+ * tunnel/ctl/ is the CLI only. It depends on the engine through two
+ * headers and no others: tunnel/control.h (the control protocol: the wire
+ * format of requests, responses and status, and the socket's address) and
+ * tunnel/daemon.h (the one entry point that runs a link in this process,
+ * used by `up`). Keep it that way: status and down talk to the daemon over
+ * the socket (control_client.h), never through engine structures. */
+#ifndef TUNNEL_CTL_COMMANDS_H
+#define TUNNEL_CTL_COMMANDS_H
 
 #define COMMANDS_DEFAULT_CONFIG_DIR "/etc/tunnel"
 

@@ -1,0 +1,27 @@
+/* tunnelctl's half of the control socket: find the run directory, send one
+ * request and read the daemon's answer. The protocol is tunnel/control.h;
+ * the daemon's half is tunnel/control_socket.h. */
+#ifndef TUNNEL_CTL_CONTROL_CLIENT_H
+#define TUNNEL_CTL_CONTROL_CLIENT_H
+
+#include <stddef.h>
+
+#include "common/compiler.h"
+#include "tunnel/control.h"
+
+#define CONTROL_DEFAULT_RUN_DIR "/run/tunnel"
+
+enum control_client_limits {
+	CONTROL_QUERY_TIMEOUT_MS = 2000,
+};
+
+/* The run directory: $TUNNEL_RUN_DIR, else /run/tunnel. */
+const char *control_run_dir(void);
+
+/* Connects to NAME's socket, sends `request`, and reads the reply into buf
+ * (NUL-terminated). -ENOENT/-ECONNREFUSED when no daemon runs, -ETIMEDOUT
+ * when it does not answer in time. */
+must_check int control_query(const char *run_dir, const char *name, const char *request,
+			     char *buf, size_t size);
+
+#endif
