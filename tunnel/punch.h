@@ -40,6 +40,7 @@ enum punch_timing {
 	PUNCH_WINDOW_MS = 4000,
 	PUNCH_BACKGROUND_MS = 5000,
 	PUNCH_QUIET_MS = 3000,
+	HANDSHAKE_DEFER_MS = 1000, /* the larger key waits for the peer's initiation */
 };
 
 enum punch_limits {
@@ -72,7 +73,7 @@ struct punch {
 	size_t chosen;           /* index into candidates */
 	uint64_t window_end_ms;  /* end of the current burst */
 	int64_t rtt_ms;          /* of the chosen path, -1: unknown */
-	struct loop_timer timer;
+	struct loop_timer timer;     /* armed only by tunnel/timers.c */
 	struct loop_timer liveness;
 	uint64_t probes_sent, probes_answered;
 };
@@ -92,12 +93,9 @@ void punch_forget(struct peer *peer, enum candidate_kind kind);
 /* Starts a burst of probes at every candidate now. */
 void punch_start(struct peer *peer);
 
-/* Should be called after data is sent to the peer: starts the liveness
- * check unless one is running. */
-void punch_data_sent(struct peer *peer);
-
-/* Should be called after any authenticated packet from the peer. */
-void punch_peer_alive(struct peer *peer);
+/* The probe timer expired (tunnel/timers.c): the next round of a burst,
+ * the end of a burst, or a background burst. */
+void punch_round_due(struct peer *peer, uint64_t now_ms);
 
 /* Handles a probe datagram (DEMUX_PROBE) received directly from d->from. */
 void punch_receive(struct peer *peer, const struct udp_datagram *d);
