@@ -970,6 +970,44 @@ static void relay_upgrades_to_direct_path(void **state)
 	world_check();
 }
 
+/* T7: established -> relayed. The direct path goes silent while both send
+ * data every 100 ms: after PUNCH_QUIET_MS and an unanswered burst the link
+ * is relayed, and data keeps arriving. */
+static void silent_direct_path_falls_back_to_relay(void **state)
+{
+	uint64_t cut, relayed, relayed_before;
+	size_t sent;
+
+	(void)state;
+	establish_direct();
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	/* Past the burst the introduction started: its answers would count. */
+	run_for(PUNCH_WINDOW_MS + PUNCH_INTERVAL_MS + PUNCH_JITTER_MS + 500);
+	w.block_direct = true;
+	cut = w.now;
+	for (int i = 0; i < LINKS; i++)
+		check(run_until(i, "relayed", "relay",
+				cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS + PUNCH_INTERVAL_MS +
+					PUNCH_JITTER_MS + SLACK_MS - w.now));
+	for (int i = 0; i < LINKS; i++) {
+		/* The quiet time counts from the last packet received before the
+		 * cut: up to one traffic interval earlier. */
+		check(first_in(i, "relayed", cut)->at_ms >=
+		      cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS - 2 * 100);
+		check(is_host_addr(SERVER, w.obs[i].now.endpoint));
+	}
+	relayed = w.now + 200;
+	relayed_before = rdv_server_stats(w.srv)->relay_packets;
+	run_for(3000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, relayed, &sent) == sent && sent >= 25);
+		check(in_state(i, "relayed", "relay"));
+	}
+	check(rdv_server_stats(w.srv)->relay_packets - relayed_before >= 2 * 25);
+	world_check();
+}
+
 /* T8: roaming. B's public address changes while established: A's endpoint
  * follows B's next authenticated packet, and A stays established on the
  * direct path the whole time. */
@@ -1074,6 +1112,42 @@ static void unreachable_rendezvous_is_reported(void **state)
 	world_check();
 }
 
+/* T12: no flapping. Established on the direct path with data both ways,
+ * probes alone dropped: B sends less often than PUNCH_QUIET_MS, so A's
+ * liveness check fires and bursts of probes go unanswered, but the path
+ * carries authenticated traffic within each burst. For over 30 s neither
+ * side's state, path or endpoint changes. */
+static void unanswered_probes_do_not_move_a_working_path(void **state)
+{
+	uint64_t since;
+	size_t probes, sent;
+
+	(void)state;
+	establish_direct();
+	run_for(500);
+	w.block_probes = true;
+	since = w.now;
+	probes = w.probes[LINK_A][LINK_B];
+	traffic(LINK_A, 100);
+	traffic(LINK_B, PUNCH_QUIET_MS + 500);
+	/* Long enough to include each link's registration refresh (every
+	 * PersistentKeepalive, 25 s, plus 10 % jitter) and the burst after the
+	 * server's answer to it. */
+	run_for(25000 * 11 / 10 + PUNCH_WINDOW_MS + SLACK_MS);
+	/* The bursts happened (they are what could move the path): at least
+	 * three windows' worth of probe rounds. */
+	check(w.probes[LINK_A][LINK_B] - probes >=
+	      3 * PUNCH_WINDOW_MS / (PUNCH_INTERVAL_MS + PUNCH_JITTER_MS));
+	for (int i = 0; i < LINKS; i++) {
+		check(changes_since(i, since) == 0);
+		check(in_state(i, "established", "direct"));
+		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
+		check(arrived_since(i, since, &sent) == sent && sent >= 7);
+	}
+	check(rdv_server_stats(w.srv)->relay_packets == 0);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1083,9 +1157,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
 		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
 		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
+		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),
 		cmocka_unit_test_teardown(roaming_peer_moves_the_endpoint, world_free),
 		cmocka_unit_test_teardown(static_endpoint_establishes_on_handshake, world_free),
 		cmocka_unit_test_teardown(unreachable_rendezvous_is_reported, world_free),
+		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
+					  world_free),
 	};
 
 	if (sodium_init() < 0)
