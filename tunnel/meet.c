@@ -197,12 +197,7 @@ static void on_introduced(struct tunnel *t, size_t index, const struct rdv_intro
 	m->relay_server = index;
 	/* A new introduction (the peer moved or restarted) replaces the old
 	 * candidates; the path in use stays until a better one answers. */
-	punch_forget(peer, CANDIDATE_REFLEXIVE);
-	punch_forget(peer, CANDIDATE_LAN);
-	for (size_t i = 0; i < in->n_lan; i++)
-		punch_add_candidate(peer, &in->lan[i], CANDIDATE_LAN);
-	punch_add_candidate(peer, &in->reflexive, CANDIDATE_REFLEXIVE);
-	punch_start(peer);
+	punch_introduced(peer, in->lan, in->n_lan, &in->reflexive);
 }
 
 void meet_receive(struct tunnel *t, struct udp_datagram *d)

@@ -238,8 +238,10 @@ void peer_no_direct_path(struct peer *peer)
 			  "sides?) and no relay is available");
 		return;
 	}
-	log_info("%s: no direct path answered within %d s; using the relay, still probing "
-		 "every %d s", t->cfg.name, PUNCH_WINDOW_MS / 1000, PUNCH_BACKGROUND_MS / 1000);
+	if (peer->path != PATH_RELAY)
+		log_info("%s: no direct path answered within %d s; using the relay, still "
+			 "probing every %d s", t->cfg.name, PUNCH_WINDOW_MS / 1000,
+			 PUNCH_BACKGROUND_MS / 1000);
 	peer->path = PATH_RELAY;
 	if (peer->keypairs.current.valid) {
 		peer_session_confirmed(peer);

@@ -94,14 +94,18 @@ static void burst_over(struct peer *peer)
 
 	p->active = false;
 	forget_silent_learned(peer);
-	if (p->has_chosen && peer->path == PATH_DIRECT) {
-		/* The path in use still works if it answered a probe or carried
-		 * authenticated traffic during this burst. */
-		if (p->candidates[p->chosen].answered ||
+	if (peer->path == PATH_DIRECT && peer->has_endpoint) {
+		const struct candidate *c = p->has_chosen ? &p->candidates[p->chosen] : NULL;
+
+		/* The endpoint in use still works if it answered a probe or
+		 * carried authenticated traffic during this burst, whatever the
+		 * candidate list says now (an introduction may have replaced
+		 * it, WireGuard roaming may have moved it). */
+		if ((c && c->answered && rdv_endpoint_equal(&c->ep, &peer->endpoint)) ||
 		    peer->last_direct_rx_ms >= p->window_end_ms - PUNCH_WINDOW_MS)
 			return;
 		log_info("%s: the direct path to %s stopped answering", peer->tunnel->cfg.name,
-			 rdv_endpoint_str(&p->candidates[p->chosen].ep, ep, sizeof(ep)));
+			 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
 		p->has_chosen = false;
 	}
 	peer_no_direct_path(peer);
@@ -156,6 +160,7 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 		if (rdv_endpoint_equal(&c->ep, ep)) {
 			if (kind < c->kind)
 				c->kind = kind;
+			c->stale = false;
 			return;
 		}
 		if (c->kind == CANDIDATE_LEARNED) {
@@ -191,21 +196,31 @@ static void punch_forget_index(struct peer *peer, size_t i)
 	p->n_candidates--;
 }
 
-void punch_forget(struct peer *peer, enum candidate_kind kind)
+void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t n_lan,
+		      const struct rdv_endpoint *reflexive)
 {
 	struct punch *p = &peer->punch;
 
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		enum candidate_kind k = p->candidates[i].kind;
+
+		p->candidates[i].stale = k == CANDIDATE_LAN || k == CANDIDATE_REFLEXIVE;
+	}
+	for (size_t i = 0; i < n_lan; i++)
+		punch_add_candidate(peer, &lan[i], CANDIDATE_LAN);
+	punch_add_candidate(peer, reflexive, CANDIDATE_REFLEXIVE);
 	for (size_t i = p->n_candidates; i-- > 0;) {
-		if (p->candidates[i].kind == kind)
+		if (p->candidates[i].stale && !(p->has_chosen && p->chosen == i))
 			punch_forget_index(peer, i);
 	}
+	punch_start(peer);
 }
 
 void punch_start(struct peer *peer)
 {
 	struct punch *p = &peer->punch;
 
-	if (p->n_candidates == 0)
+	if (p->n_candidates == 0 || p->active)
 		return;
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		p->candidates[i].token = 0; /* fresh tokens for each burst */

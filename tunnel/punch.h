@@ -62,6 +62,7 @@ struct candidate {
 	uint64_t token;      /* of the last request we sent it, 0: none */
 	uint64_t sent_ms;
 	bool answered;
+	bool stale;          /* not repeated by the latest introduction (yet) */
 };
 
 struct punch {
@@ -87,10 +88,16 @@ void punch_destroy(struct peer *peer);
 /* Adds a candidate (duplicates are merged, keeping the better kind). */
 void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind);
 
-/* Forgets every candidate of `kind` (a new introduction replaces them). */
-void punch_forget(struct peer *peer, enum candidate_kind kind);
+/* An introduction gave the peer's LAN and public candidates: they replace
+ * the ones the last introduction gave (those it repeats keep their probe
+ * state; the one carrying the link stays until a better one answers), and
+ * a burst starts. */
+void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t n_lan,
+		      const struct rdv_endpoint *reflexive);
 
-/* Starts a burst of probes at every candidate now. */
+/* Starts a burst of probes at every candidate now; while one runs, new
+ * candidates join it and its end stays where it was (re-registrations
+ * must not keep a burst going forever). */
 void punch_start(struct peer *peer);
 
 /* The probe timer expired (tunnel/timers.c): the next round of a burst,

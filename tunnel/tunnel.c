@@ -202,19 +202,25 @@ fail:
 	return r;
 }
 
-int tunnel_run(struct tunnel *t)
+void tunnel_start(struct tunnel *t)
 {
 	struct peer *peer = &t->peer;
-	int r;
 
-	t->loop.now_ms = clock_now_ms();
 	/* With a static Endpoint, bring the link up now, so `up` can report
 	 * it, rather than on the first packet as plain WireGuard would. */
 	peer_start(peer);
 	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
 	meet_start(t);
+}
+
+int tunnel_run(struct tunnel *t)
+{
+	int r;
+
+	t->loop.now_ms = clock_now_ms();
+	tunnel_start(t);
 	r = loop_run(&t->loop);
-	peer_stop(peer);
+	peer_stop(&t->peer);
 	return r;
 }
 

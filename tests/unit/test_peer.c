@@ -661,25 +661,6 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 	return t;
 }
 
-/* What tunnel_run does before its loop.
- * TODO(engine): a tunnel_start(t) hook in tunnel.c would keep this in one
- * place. */
-static void start_link(struct tunnel *t)
-{
-	if (t->cfg.has_endpoint) {
-		char ep[RDV_ENDPOINT_STR], reason[CONTROL_REASON_MAX];
-		struct rdv_endpoint peer_ep;
-
-		assert_int_equal(rdv_endpoint_from_sockaddr(
-					 &peer_ep, (const struct sockaddr *)&t->cfg.endpoint.addr), 0);
-		snprintf(reason, sizeof(reason), "handshake with %s not answered yet",
-			 rdv_endpoint_str(&peer_ep, ep, sizeof(ep)));
-		peer_set_state(&t->peer, LINK_CONNECTING, PATH_NONE, reason);
-		send_handshake_initiation(&t->peer, false);
-	}
-	timers_set_persistent_keepalive(&t->peer, t->cfg.persistent_keepalive_s);
-	meet_start(t);
-}
 
 static void world_start(const struct world_opts *opts)
 {
@@ -708,7 +689,7 @@ static void world_start(const struct world_opts *opts)
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(psk, sizeof(psk));
 	for (int i = 0; i < LINKS; i++)
-		start_link(w.link[i]);
+		tunnel_start(w.link[i]);
 	sample_all();
 }
 
