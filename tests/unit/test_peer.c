@@ -604,6 +604,7 @@ static void prefix(struct tun_prefix *p, const char *s)
 struct world_opts {
 	bool rendezvous;      /* both links register with the server */
 	bool static_endpoint; /* both links know the other's address */
+	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -626,7 +627,7 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 	snprintf(allowed, sizeof(allowed), "%s/32", tunnel_addr[1 - i]);
 	prefix(&cfg->allowed_ips[0], allowed);
 	cfg->n_allowed_ips = 1;
-	cfg->persistent_keepalive_s = 25;
+	cfg->persistent_keepalive_s = opts->no_keepalive ? 0 : 25;
 	if (opts->rendezvous) {
 		config_endpoint(&cfg->rendezvous[0], &w.addr[SERVER]);
 		cfg->n_rendezvous = 1;
@@ -1129,6 +1130,30 @@ static void unanswered_probes_do_not_move_a_working_path(void **state)
 	world_check();
 }
 
+/* Without PersistentKeepalive an idle link goes quiet: after one exchange
+ * of data, what follows (the liveness re-probe, WireGuard's passive
+ * keepalive) ends within seconds, so NAT mappings can expire as the user
+ * asked. Nothing goes between the peers in the last 10 s of 30. */
+static void idle_link_without_keepalive_goes_quiet(void **state)
+{
+	static const struct world_opts quiet = { .rendezvous = true, .no_keepalive = true };
+	size_t direct;
+
+	(void)state;
+	world_start(&quiet);
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	run_for(500);
+	send_data(LINK_A);
+	run_for(50);
+	send_data(LINK_B);
+	run_for(20000);
+	direct = w.sent[LINK_A][LINK_B] + w.sent[LINK_B][LINK_A];
+	run_for(10000);
+	check(w.sent[LINK_A][LINK_B] + w.sent[LINK_B][LINK_A] == direct);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1144,6 +1169,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(unreachable_rendezvous_is_reported, world_free),
 		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
 					  world_free),
+		cmocka_unit_test_teardown(idle_link_without_keepalive_goes_quiet, world_free),
 	};
 
 	if (sodium_init() < 0)
