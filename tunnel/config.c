@@ -10,6 +10,7 @@
  *  - section headers are checked (only [Interface] and [Peer], once each). */
 #include "tunnel/config.h"
 
+#include "common/ifname.h"
 #include "common/keyfile.h"
 #include "crypto/keys.h"
 #include "tunnel/control.h"
@@ -504,10 +505,11 @@ static int check_complete(struct parse_state *st)
 
 _Static_assert((int)CONFIG_NAME_MAX + 1 == (int)CONTROL_NAME_MAX, "a link name fits the control protocol");
 
+_Static_assert((int)CONFIG_NAME_MAX == (int)IFNAME_MAX_LEN, "a link name is an interface name");
+
 bool config_name_valid(const char *name)
 {
-	/* One rule for link names: the control protocol's (the socket's name). */
-	return control_name_valid(name);
+	return ifname_valid(name);
 }
 
 int config_parse_string(const char *path, const char *name, const char *text,
@@ -522,8 +524,7 @@ int config_parse_string(const char *path, const char *name, const char *text,
 	memset(out, 0, sizeof(*out));
 	err[0] = '\0';
 	if (!config_name_valid(name)) {
-		config_error(err, "%s: link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]",
-			 path, name);
+		config_error(err, "%s: link name '%.40s' is not " IFNAME_RULE, path, name);
 		return -EINVAL;
 	}
 	strcpy(out->name, name);
@@ -554,7 +555,7 @@ int config_load(const char *dir, const char *name, struct config *out,
 	int fd, r;
 
 	if (!config_name_valid(name)) {
-		config_error(err, "link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]", name);
+		config_error(err, "link name '%.40s' is not " IFNAME_RULE, name);
 		return -EINVAL;
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.conf", dir, name) >= sizeof(path)) {

@@ -3,7 +3,6 @@
  * untrusted: every line is bounded and checked. */
 #include "tunnel/control.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -233,21 +232,6 @@ int control_parse_status(const char *buf, size_t len, struct control_status *st)
 			return -EINVAL;
 	}
 	return -EINVAL; /* no errno line */
-}
-
-bool control_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > CONTROL_NAME_MAX - 1 || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (!isalnum(c) && !strchr("_=+.-", c))
-			return false;
-	}
-	return true;
 }
 
 int control_connect(const char *run_dir, const char *name)
