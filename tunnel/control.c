@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/number.h"
+
 const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_MALFORMED] = "malformed",
 	[DROP_UNAUTHENTICATED] = "unauthenticated",
@@ -148,17 +150,6 @@ static bool parse_int64(const char *s, int64_t *out)
 	return errno == 0 && end != s && *end == '\0';
 }
 
-static bool parse_uint64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
 /* Stores one key=value line; false if the key is unknown or the value bad. */
 static bool store(struct control_status *st, const char *key, const char *value,
 		  uint64_t *seen)
@@ -180,13 +171,14 @@ static bool store(struct control_status *st, const char *key, const char *value,
 		case FIELD_INT:
 			return parse_int64(value, (int64_t *)(void *)(base + f->offset));
 		case FIELD_UINT:
-			return parse_uint64(value, (uint64_t *)(void *)(base + f->offset));
+			return number_parse_uint(value, UINT64_MAX,
+						 (uint64_t *)(void *)(base + f->offset)) == 0;
 		}
 	}
 	if (!strncmp(key, "dropped_", 8)) {
 		for (size_t i = 0; i < DROP_KIND_COUNT; i++) {
 			if (!strcmp(key + 8, control_drop_names[i]))
-				return parse_uint64(value, &st->dropped[i]);
+				return number_parse_uint(value, UINT64_MAX, &st->dropped[i]) == 0;
 		}
 		return true; /* a newer daemon's counter: ignore, stay compatible */
 	}
