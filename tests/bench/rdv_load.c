@@ -152,12 +152,13 @@ int main(int argc, char **argv)
 	size_t n = 100000, window = 512, next = 0, base = 0;
 	long pid = 0;
 	uint64_t t0, t_keys, last_scan, now, v;
-	int opt;
+	int opt, idx = 0;
 
 	l.n_fds = 64;
 	if (sodium_init() < 0)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* Long options only: idx names the option of every count. */
+	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (opt) {
 		case 's': server_s = optarg; break;
 		case 'K':
@@ -165,24 +166,23 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'n':
-			if (!server_args_uint("rdv-load", "peers", optarg, 10000000, &v))
-				return 2;
-			n = (size_t)v;
-			break;
 		case 'S':
-			if (!server_args_uint("rdv-load", "sockets", optarg, SOCKETS_MAX, &v))
-				return 2;
-			l.n_fds = (size_t)v;
-			break;
 		case 'w':
-			if (!server_args_uint("rdv-load", "window", optarg, SIZE_MAX, &v))
-				return 2;
-			window = (size_t)v;
-			break;
 		case 'p':
-			if (!server_args_uint("rdv-load", "server-pid", optarg, INT32_MAX, &v))
+			if (!server_args_uint("rdv-load", opts[idx].name, optarg,
+					      opt == 'n'   ? 10000000
+					      : opt == 'S' ? SOCKETS_MAX
+					      : opt == 'p' ? INT32_MAX
+							   : SIZE_MAX, &v))
 				return 2;
-			pid = (long)v;
+			if (opt == 'n')
+				n = (size_t)v;
+			else if (opt == 'S')
+				l.n_fds = (size_t)v;
+			else if (opt == 'w')
+				window = (size_t)v;
+			else
+				pid = (long)v;
 			break;
 		default: return 2;
 		}

@@ -259,13 +259,14 @@ int main(int argc, char **argv)
 	size_t n_want = 0, n_lan = 0;
 	double duration = 10;
 	uint64_t now, deadline;
-	int opt, r;
+	int opt, idx = 0, r;
 	json_t *o;
 	char sent_hex[65], recv_hex[65];
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* Long options only: idx names the option of every count. */
+	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (opt) {
 		case 's': server_s = optarg; break;
 		case 'K':
@@ -294,18 +295,12 @@ int main(int argc, char **argv)
 			p.relay_send = true;
 			break;
 		case 'n':
-			if (!server_args_uint("rdv-probe", "relay-bytes", optarg, UINT64_MAX,
-					      &p.relay_total))
-				return 2;
-			break;
 		case 'p':
-			if (!server_args_uint("rdv-probe", "relay-pace", optarg, UINT64_MAX,
-					      &p.relay_pace))
-				return 2;
-			break;
 		case 'e':
-			if (!server_args_uint("rdv-probe", "relay-expect", optarg, UINT64_MAX,
-					      &p.relay_expect))
+			if (!server_args_uint("rdv-probe", opts[idx].name, optarg, UINT64_MAX,
+					      opt == 'n'   ? &p.relay_total
+					      : opt == 'p' ? &p.relay_pace
+							   : &p.relay_expect))
 				return 2;
 			break;
 		case 'u': p.stun = true; break;
