@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/number.h"
 #include "crypto/keys.h"
 #include "rendezvous/keyfile.h"
 #include "rendezvous/loop.h"
@@ -31,15 +32,6 @@ static const char usage[] =
 	"  --stun-rate N     STUN Binding responses per second per source (default 10)\n"
 	"  --source-rate N   key agreements for unknown keys per second per source (default 20)\n"
 	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n";
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || end == s || *end || *s == '-' || *v == 0 || *v > max ? -EINVAL : 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -64,7 +56,7 @@ int main(int argc, char **argv)
 	char pub[KEY_BASE64_SIZE];
 	int fds[RDV_LOOP_LISTEN_MAX];
 	bool verbose = false, default_listen = false;
-	unsigned long v;
+	uint64_t v;
 	sigset_t sigs;
 	int opt, r;
 
@@ -93,7 +85,8 @@ int main(int argc, char **argv)
 		case 'r':
 		case 's':
 		case 'c':
-			if (parse_uint(optarg, opt == 'L' ? RDV_LEASE_MAX_S : 1ul << 30, &v) < 0) {
+			if (number_parse_uint(optarg, opt == 'L' ? RDV_LEASE_MAX_S : 1ul << 30, &v) < 0 ||
+			    v == 0) {
 				fprintf(stderr, "tunnel-rendezvous: bad number '%s'\n", optarg);
 				return 2;
 			}
