@@ -18,6 +18,7 @@
 #include "rendezvous/keyfile.h"
 #include "rendezvous/loop.h"
 #include "rendezvous/server.h"
+#include "tunnel_version.h"
 
 static const char usage[] =
 	"usage: tunnel-rendezvous --key FILE [--listen ADDR:PORT]... [--foreground]\n"
@@ -31,7 +32,8 @@ static const char usage[] =
 	"  --relay-rate B    relayed bytes per second per peer (default 4194304)\n"
 	"  --stun-rate N     STUN Binding responses per second per source (default 10)\n"
 	"  --source-rate N   key agreements for unknown keys per second per source (default 20)\n"
-	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n";
+	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n"
+	"  --version         print the version and exit\n";
 
 int main(int argc, char **argv)
 {
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rdv_loop_config lc = { .daemonize = true };
@@ -61,7 +64,7 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:S:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:S:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
@@ -110,6 +113,12 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'V':
+			if (TUNNEL_REVISION[0])
+				printf("tunnel-rendezvous %s (git %s)\n", TUNNEL_VERSION, TUNNEL_REVISION);
+			else
+				printf("tunnel-rendezvous %s\n", TUNNEL_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		default:
 			fputs(usage, stderr);
 			return 2;

@@ -10,6 +10,7 @@
 
 #include "common/compiler.h"
 #include "tunnel/ctl/commands.h"
+#include "tunnel_version.h"
 
 struct command {
 	const char *name;
@@ -27,19 +28,65 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tunnelctl COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: tunnelctl COMMAND [ARGS]\n       tunnelctl --version\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'tunnelctl COMMAND --help' describes one command.\n");
+	fprintf(f, "\n'tunnelctl COMMAND --help' describes one command; man tunnelctl, "
+		   "man tunnel.conf.\n");
+}
+
+int commands_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts)
+{
+	const char *word, *what;
+	int opt;
+
+	opterr = 0; /* the messages below name the subcommand and the option */
+	opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (opt != ':' && opt != '?')
+		return opt;
+	/* argv[optind - 1] is the word that failed (`--wait` at the end,
+	 * `--frob`, `--json=1`, `-x`); optopt is the short option or the long
+	 * one's value, 0 for an unknown long one. */
+	word = argv[optind - 1];
+	what = opt == ':' ? "needs an argument"
+	     : optopt && strchr(word, '=') ? "takes no argument"
+					   : "is unknown";
+	if (!strncmp(word, "--", 2))
+		fprintf(stderr, "tunnelctl %s: option '%.*s' %s\n", argv[0],
+			(int)strcspn(word, "="), word, what);
+	else
+		fprintf(stderr, "tunnelctl %s: option '-%c' %s\n", argv[0], optopt, what);
+	return '?';
 }
 
 bool commands_no_args(int argc, char **argv, const char *usage, const char *summary,
 		      int *exit_code)
 {
-	if (argc == 1)
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool help = false;
+	int opt;
+
+	optind = 0;
+	while ((opt = commands_getopt(argc, argv, ":h", opts)) != -1) {
+		if (opt != 'h') {
+			fprintf(stderr, "usage: %s\n", usage);
+			*exit_code = 2;
+			return false;
+		}
+		help = true;
+	}
+	/* `tunnelctl genkey help` too, as `tunnelctl help genkey`. */
+	if (!help && optind == argc - 1 && !strcmp(argv[optind], "help")) {
+		help = true;
+		optind++;
+	}
+	if (optind == argc && !help)
 		return true;
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
+	if (help && optind == argc) {
 		printf("usage: %s\n%s\n", usage, summary);
 		*exit_code = 0;
 	} else {
@@ -47,6 +94,14 @@ bool commands_no_args(int argc, char **argv, const char *usage, const char *summ
 		*exit_code = 2;
 	}
 	return false;
+}
+
+static void version(void)
+{
+	if (TUNNEL_REVISION[0])
+		printf("tunnelctl %s (git %s)\n", TUNNEL_VERSION, TUNNEL_REVISION);
+	else
+		printf("tunnelctl %s\n", TUNNEL_VERSION);
 }
 
 static const struct command *find(const char *name)
@@ -64,6 +119,14 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		if (argc > 2) {
+			usage(stderr);
+			return 2;
+		}
+		version();
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		/* `tunnelctl help CMD` is `tunnelctl CMD --help`. */
