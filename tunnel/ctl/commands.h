@@ -13,7 +13,6 @@
 
 #include <getopt.h>
 #include <stdbool.h>
-#include <stdio.h>
 
 #define COMMANDS_DEFAULT_CONFIG_DIR "/etc/tunnel"
 
