@@ -114,29 +114,56 @@ static const struct command *find(const char *name)
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct command *cmd;
+	bool help = false, show_version = false;
+	int opt;
 
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
+	/* Options before the command ('+': the first operand is the command,
+	 * whose own options its cmd_*.c parses). */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			help = true;
+		} else if (opt == 'V') {
+			show_version = true;
+		} else {
+			fprintf(stderr, "tunnelctl: option '%s' is unknown\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		if (argc > 2) {
+	argc -= optind;
+	argv += optind;
+	if (show_version) {
+		if (argc > 0 || help) {
 			usage(stderr);
 			return 2;
 		}
 		version();
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		/* `tunnelctl help CMD` is `tunnelctl CMD --help`. */
-		if (argc >= 3 && (cmd = find(argv[2]))) {
-			char *sub_argv[] = { argv[2], "--help", NULL };
+	if (argc == 0 && !help) {
+		usage(stderr);
+		return 2;
+	}
+	if (help || !strcmp(argv[0], "help")) {
+		/* `tunnelctl help CMD` and `tunnelctl --help CMD` are
+		 * `tunnelctl CMD --help`. */
+		const char *name = help ? argv[0] : argv[1];
+		int rest = help ? argc : argc - 1;
+
+		if (rest >= 1 && (cmd = find(name))) {
+			char *sub_argv[] = { (char *)cmd->name, "--help", NULL };
 
 			return cmd->run(2, sub_argv);
 		}
 		usage(stdout);
-		return argc >= 3 ? 2 : 0;
+		return rest >= 1 ? 2 : 0;
 	}
 	/* Before any subcommand: besides seeding its random generator,
 	 * sodium_init picks the fastest ChaCha20/Poly1305 code for this CPU;
@@ -148,11 +175,11 @@ int main(int argc, char **argv)
 	/* Errors on sockets and pipes are handled where they happen; a peer
 	 * that went away must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
-	cmd = find(argv[1]);
+	cmd = find(argv[0]);
 	if (!cmd) {
-		fprintf(stderr, "tunnelctl: unknown command '%s'\n", argv[1]);
+		fprintf(stderr, "tunnelctl: unknown command '%s'\n", argv[0]);
 		usage(stderr);
 		return 2;
 	}
-	return cmd->run(argc - 1, argv + 1);
+	return cmd->run(argc, argv);
 }
