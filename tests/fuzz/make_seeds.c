@@ -577,9 +577,14 @@ static void probe_seeds(void)
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], sender[NOISE_PUBLIC_KEY_LEN], buf[PROBE_LEN];
 
 	fixture_probe_key(key, sender);
-	probe_build(buf, key, sender, PROBE_REQUEST, 0x0123456789abcdefULL);
+	struct probe req = { .kind = PROBE_REQUEST, .token = 0x0123456789abcdefULL,
+			     .sent_ms = 1000, .len = PROBE_LEN };
+	struct probe resp = { .kind = PROBE_RESPONSE, .token = 0x0123456789abcdefULL,
+			      .acked_len = PROBE_LEN, .len = PROBE_LEN };
+
+	fixture_check(probe_build(buf, sizeof(buf), &req, key, sender) == 0, "probe request");
 	put2("fuzz_probe", "request", buf, sizeof(buf));
-	probe_build(buf, key, sender, PROBE_RESPONSE, 0x0123456789abcdefULL);
+	fixture_check(probe_build(buf, sizeof(buf), &resp, key, sender) == 0, "probe response");
 	put2("fuzz_probe", "response", buf, sizeof(buf));
 }
 
