@@ -59,7 +59,7 @@
 #include "tunnel/tunnel.h"
 
 enum {
-	LINK_A, LINK_B, SERVER, HOSTS,
+	LINK_A, LINK_B, SERVER, ATTACKER, HOSTS,
 	LINKS = 2,
 	STEP_MS = 5,            /* the world clock's tick */
 	LATENCY_MS = 2,         /* one way, any pair of hosts */
@@ -84,6 +84,7 @@ static const char *const host_addr[HOSTS] = {
 	[LINK_A] = "198.51.100.1:40001",
 	[LINK_B] = "198.51.100.2:40002",
 	[SERVER] = "203.0.113.10:3478",
+	[ATTACKER] = "198.51.100.66:40066", /* a host that can reach both links */
 };
 static const char *const roamed_addr_b = "198.51.100.22:40022";
 static const char *const tunnel_addr[LINKS] = { "10.77.0.1", "10.77.0.2" };
@@ -135,6 +136,12 @@ static struct world {
 	size_t n_q;
 	/* rules */
 	bool block_direct, block_probes, block_server;
+	/* the attacker: records the probes A and B exchange (a sniffer on
+	 * their way), and forwards probes it receives to the other link */
+	bool attacker_captures, attacker_forwards;
+	struct datagram captured[64];
+	size_t n_captured;
+	size_t to_attacker_wg_data;      /* WireGuard data (not keepalives) sent to it */
 	/* counters */
 	size_t sent[HOSTS][HOSTS];       /* datagrams put on the wire, by pair */
 	size_t probes[HOSTS][HOSTS];     /* of which probes (DEMUX_PROBE) */
@@ -343,7 +350,7 @@ static size_t arrived_since(int from, uint64_t since, size_t *sent)
 
 static bool rule_drops(int from, int to, enum demux_class kind)
 {
-	bool direct = from != SERVER && to != SERVER;
+	bool direct = (from == LINK_A && to == LINK_B) || (from == LINK_B && to == LINK_A);
 
 	if (direct && w.block_direct)
 		return true;
@@ -381,6 +388,20 @@ static void put_on_wire(int from, const struct rdv_endpoint *to, const uint8_t *
 	w.sent[from][dest]++;
 	if (kind == DEMUX_PROBE && from != SERVER && dest != SERVER)
 		w.probes[from][dest]++;
+	if (dest == ATTACKER && kind == DEMUX_WIREGUARD && data[0] == MESSAGE_DATA &&
+	    len > MESSAGE_DATA_MIN_LEN)
+		w.to_attacker_wg_data++;
+	/* A sniffer on their way passes each probe on at once, as its own. */
+	if (w.attacker_forwards && kind == DEMUX_PROBE && from < LINKS && dest < LINKS)
+		put_on_wire(ATTACKER, &w.addr[dest], data, len);
+	if (w.attacker_captures && kind == DEMUX_PROBE && from < LINKS && dest < LINKS &&
+	    w.n_captured < sizeof(w.captured) / sizeof(w.captured[0])) {
+		struct datagram *c = &w.captured[w.n_captured++];
+
+		*c = (struct datagram){ .to_host = dest, .len = len, .data = malloc(len) };
+		assert_non_null(c->data);
+		memcpy(c->data, data, len);
+	}
 	if (rule_drops(from, dest, kind)) {
 		w.dropped_by_rule++;
 		return;
@@ -445,6 +466,15 @@ static void deliver_due(void)
 
 		if (d->to_host == SERVER) {
 			server_receive(d);
+			free(d->data);
+			continue;
+		}
+		if (d->to_host == ATTACKER) {
+			/* It passes probes on (only probes: it cannot make
+			 * WireGuard traffic, and chooses not to forward it). */
+			if (w.attacker_forwards && d->from_host < LINKS &&
+			    demux_classify(d->data, d->len) == DEMUX_PROBE)
+				put_on_wire(ATTACKER, &w.addr[1 - d->from_host], d->data, d->len);
 			free(d->data);
 			continue;
 		}
@@ -605,6 +635,7 @@ struct world_opts {
 	bool rendezvous;      /* both links register with the server */
 	bool static_endpoint; /* both links know the other's address */
 	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
+	bool static_endpoint_a; /* only A knows B's address */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -634,7 +665,7 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 		memcpy(cfg->rendezvous_key, rdv_server_public_key(w.srv), CONFIG_KEY_LEN);
 		cfg->has_rendezvous_key = true;
 	}
-	if (opts->static_endpoint) {
+	if (opts->static_endpoint || (opts->static_endpoint_a && i == LINK_A)) {
 		config_endpoint(&cfg->endpoint, &w.addr[1 - i]);
 		cfg->has_endpoint = true;
 	}
@@ -707,6 +738,8 @@ static int world_free(void **state)
 	}
 	for (size_t k = 0; k < w.n_q; k++)
 		free(w.q[k].data);
+	for (size_t k = 0; k < w.n_captured; k++)
+		free(w.captured[k].data);
 	rdv_server_free(w.srv);
 	memset(&w, 0, sizeof(w));
 	return 0;
@@ -1154,6 +1187,119 @@ static void idle_link_without_keepalive_goes_quiet(void **state)
 	world_check();
 }
 
+/* The attacker sends every probe it captured again, from its own address,
+ * to the link it was meant for. */
+static void attacker_replays(void)
+{
+	for (size_t k = 0; k < w.n_captured; k++)
+		put_on_wire(ATTACKER, &w.addr[w.captured[k].to_host], w.captured[k].data,
+			    w.captured[k].len);
+}
+
+static uint64_t dropped(int i, enum control_drop why)
+{
+	return w.obs[i].now.dropped[why];
+}
+
+/* Probes are hints that expire: a host that recorded the probes of the
+ * punching and replays them later, from its own address, gets nothing back
+ * and moves nothing. The replays are dropped as stale requests (or as
+ * responses to no request of ours). */
+static void replayed_probes_cannot_steer_the_path(void **state)
+{
+	uint64_t since, stale[LINKS];
+
+	(void)state;
+	world_start(&via_rendezvous);
+	w.attacker_captures = true;
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	w.attacker_captures = false;
+	check(w.n_captured >= 4);
+	run_for(PROBE_FRESH_MS + SLACK_MS); /* the captures are old now */
+	since = w.now;
+	for (int i = 0; i < LINKS; i++)
+		stale[i] = dropped(i, DROP_REPLAYED);
+	traffic(LINK_A, 200);
+	traffic(LINK_B, 200);
+	for (int round = 0; round < 20; round++) {
+		attacker_replays();
+		run_for(1000);
+	}
+	for (int i = 0; i < LINKS; i++) {
+		check(w.sent[i][ATTACKER] == 0);
+		check(changes_since(i, since) == 0);
+		check(in_state(i, "established", "direct"));
+		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
+		check(dropped(i, DROP_REPLAYED) - stale[i] >= 20);
+	}
+	world_check();
+}
+
+/* A host both links can reach, while their direct path is blocked, sees
+ * their probes and passes them on in real time as its own, and forwards
+ * the probes sent to it: the probe round trip through it works, but it
+ * does not forward WireGuard, so no authenticated reply comes back from it
+ * and the link stays on the relay. No data reaches it. */
+static void forwarded_probes_cannot_steer_the_path(void **state)
+{
+	uint64_t since;
+	size_t sent;
+
+	(void)state;
+	establish_relayed();
+	since = w.now;
+	w.attacker_forwards = true;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(4 * (PUNCH_BACKGROUND_MS + PUNCH_WINDOW_MS));
+	for (int i = 0; i < LINKS; i++) {
+		check(changes_since(i, since) == 0);
+		check(in_state(i, "relayed", "relay"));
+		check(arrived_since(i, since, &sent) == sent && sent >= 100);
+	}
+	/* The attacker was in the game (the links probed it)... */
+	check(w.probes[LINK_A][ATTACKER] + w.probes[LINK_B][ATTACKER] > 0);
+	/* ...but carried no data. */
+	check(w.to_attacker_wg_data == 0);
+	world_check();
+}
+
+/* A flood of junk initiations puts A under load, so A demands a cookie on
+ * every handshake message, B's responses too: B must take A's cookie reply
+ * to its response (matched by the keypair index the response made), or the
+ * handshakes A starts never complete. B knows no endpoint (a server
+ * without Endpoint, as in WireGuard), so only A can start one. */
+static void flooded_side_completes_its_own_handshakes(void **state)
+{
+	static const struct world_opts a_knows_b = { .static_endpoint_a = true };
+	uint8_t junk[MESSAGE_INITIATION_LEN];
+
+	(void)state;
+	world_start(&a_knows_b);
+	memset(junk, 0x5a, sizeof(junk));
+	junk[0] = MESSAGE_HANDSHAKE_INITIATION;
+	junk[1] = junk[2] = junk[3] = 0;
+	/* A's first initiation is lost, so its retry meets the flood: 2000
+	 * junk initiations per second, far above the load threshold. */
+	w.block_direct = true;
+	run_for(50);
+	w.block_direct = false;
+	for (uint64_t end = w.now + 3 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS);
+	     w.now < end && !in_state(LINK_A, "established", "direct");) {
+		for (int k = 0; k < 10; k++)
+			put_on_wire(ATTACKER, &w.addr[LINK_A], junk, sizeof(junk));
+		step();
+	}
+	check(in_state(LINK_A, "established", "direct"));
+	check(dropped(LINK_A, DROP_RATE_LIMITED) > 0); /* it was under load */
+	run_for(500);
+	send_data(LINK_A);
+	run_for(100);
+	check(w.obs[LINK_B].n_received == 1);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1170,6 +1316,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
 					  world_free),
 		cmocka_unit_test_teardown(idle_link_without_keepalive_goes_quiet, world_free),
+		cmocka_unit_test_teardown(replayed_probes_cannot_steer_the_path, world_free),
+		cmocka_unit_test_teardown(forwarded_probes_cannot_steer_the_path, world_free),
+		cmocka_unit_test_teardown(flooded_side_completes_its_own_handshakes, world_free),
 	};
 
 	if (sodium_init() < 0)
