@@ -144,6 +144,10 @@ static struct world {
 	size_t to_attacker_wg_data;      /* WireGuard data (not keepalives) sent to it */
 	/* counters */
 	size_t sent[HOSTS][HOSTS];       /* datagrams put on the wire, by pair */
+	size_t bytes[HOSTS][HOSTS];      /* and their bytes */
+	/* the latest of each kind B sent A, for replays */
+	uint8_t last_b_to_a[4][256];     /* initiation, data, probe request, rendezvous */
+	size_t last_b_to_a_len[4];
 	size_t probes[HOSTS][HOSTS];     /* of which probes (DEMUX_PROBE) */
 	size_t dropped_by_rule, to_old_addr, strays;
 	uint64_t tai_last_ns;
@@ -386,6 +390,19 @@ static void put_on_wire(int from, const struct rdv_endpoint *to, const uint8_t *
 		return;
 	}
 	w.sent[from][dest]++;
+	w.bytes[from][dest] += len;
+	if ((from == LINK_B && dest == LINK_A) || (from == SERVER && dest == LINK_A)) {
+		int slot = kind == DEMUX_RENDEZVOUS			     ? 3
+			   : kind == DEMUX_PROBE && data[1] == PROBE_REQUEST ? 2
+			   : kind == DEMUX_WIREGUARD && data[0] == MESSAGE_DATA ? 1
+			   : kind == DEMUX_WIREGUARD && data[0] == MESSAGE_HANDSHAKE_INITIATION ? 0
+											  : -1;
+
+		if (slot >= 0 && len <= sizeof(w.last_b_to_a[0])) {
+			memcpy(w.last_b_to_a[slot], data, len);
+			w.last_b_to_a_len[slot] = len;
+		}
+	}
 	if (kind == DEMUX_PROBE && from != SERVER && dest != SERVER)
 		w.probes[from][dest]++;
 	if (dest == ATTACKER && kind == DEMUX_WIREGUARD && data[0] == MESSAGE_DATA &&
@@ -1300,6 +1317,136 @@ static void flooded_side_completes_its_own_handshakes(void **state)
 	world_check();
 }
 
+/* ---- amplification ------------------------------------------------------ */
+
+struct amp_row {
+	const char *input;
+	bool authentic;             /* passes authentication (a replay of a real one) */
+	size_t in_pkts, in_bytes, out_pkts, out_bytes;
+};
+
+/* Sends `n` copies of msg to A from the attacker's address (standing for
+ * any spoofed victim), `per_step` per world tick, and counts what A sends
+ * back to that address. */
+static void amp_measure(struct amp_row *row, const uint8_t *msg, size_t len, size_t n,
+			size_t per_step)
+{
+	size_t p0 = w.sent[LINK_A][ATTACKER], b0 = w.bytes[LINK_A][ATTACKER];
+
+	for (size_t k = 0; k < n; k++) {
+		put_on_wire(ATTACKER, &w.addr[LINK_A], msg, len);
+		if ((k + 1) % per_step == 0)
+			step();
+	}
+	run_for(200);
+	row->in_pkts += n;
+	row->in_bytes += n * len;
+	row->out_pkts += w.sent[LINK_A][ATTACKER] - p0;
+	row->out_bytes += w.bytes[LINK_A][ATTACKER] - b0;
+}
+
+/* Every unauthenticated or spoofed-source input a peer can get, measured:
+ * bytes and packets it sends to the claimed source per byte and packet in.
+ * Nothing at all for what fails authentication (junk of every kind, stale
+ * or replayed messages); at most one reply no larger than the input
+ * otherwise: a cookie reply under load (WireGuard's own rule) and the probe
+ * response to a request replayed within PROBE_FRESH_MS, within its budget.
+ * The table is printed for docs/PROTOCOL.md. */
+static void unauthenticated_input_is_never_amplified(void **state)
+{
+	static const struct { uint8_t type; size_t len; const char *name; } junk[] = {
+		{ MESSAGE_HANDSHAKE_INITIATION, MESSAGE_INITIATION_LEN, "junk initiation (bad mac1)" },
+		{ MESSAGE_HANDSHAKE_RESPONSE, MESSAGE_RESPONSE_LEN, "junk handshake response" },
+		{ MESSAGE_HANDSHAKE_COOKIE, MESSAGE_COOKIE_LEN, "junk cookie reply" },
+		{ MESSAGE_DATA, 128, "junk data message" },
+		{ DEMUX_TYPE_RENDEZVOUS, 120, "junk rendezvous message" },
+		{ DEMUX_TYPE_PROBE, PROBE_LEN, "junk probe" },
+		{ 0x00, 20, "STUN Binding request" },
+		{ 0xff, 64, "unknown datagram" },
+	};
+	struct amp_row rows[16] = { 0 };
+	size_t n_rows = 0;
+	uint8_t msg[256];
+
+	(void)state;
+	establish_direct();
+	run_for(500);
+	send_data(LINK_B); /* a data message to replay */
+	/* and an initiation: whichever side started the first handshake, B
+	 * starts one now (a rekey, as any session sees every 2 minutes). */
+	send_handshake_initiation(&w.link[LINK_B]->peer, false);
+	run_for(100);
+	check(w.last_b_to_a_len[0] && w.last_b_to_a_len[1] && w.last_b_to_a_len[2] &&
+	      w.last_b_to_a_len[3]);
+
+	for (size_t j = 0; j < sizeof(junk) / sizeof(junk[0]); j++) {
+		struct amp_row *row = &rows[n_rows++];
+
+		row->input = junk[j].name;
+		randombytes_buf(msg, junk[j].len);
+		msg[0] = junk[j].type;
+		if (junk[j].type < 5)
+			msg[1] = msg[2] = msg[3] = 0;
+		if (junk[j].type == 0x00) { /* a STUN header: links never answer STUN */
+			memset(msg, 0, 20);
+			msg[1] = 0x01;
+			store_be32(msg + 4, DEMUX_STUN_MAGIC_COOKIE);
+		}
+		amp_measure(row, msg, junk[j].len, 50, 5);
+	}
+	/* Real messages B sent A, replayed from elsewhere. */
+	rows[n_rows] = (struct amp_row){ .input = "replayed data message", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[1], w.last_b_to_a_len[1], 50, 5);
+	rows[n_rows] = (struct amp_row){ .input = "replayed rendezvous message", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[3], w.last_b_to_a_len[3], 50, 5);
+	rows[n_rows] = (struct amp_row){ .input = "replayed initiation", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[0], w.last_b_to_a_len[0], 20, 1);
+	rows[n_rows] = (struct amp_row){ .input = "replayed initiation, flood (under load)",
+					 .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[0], w.last_b_to_a_len[0], 2000, 20);
+	/* The load passes, and the probe requests B sent while punching grow
+	 * older than PROBE_FRESH_MS. */
+	run_for(PROBE_FRESH_MS + SLACK_MS);
+	rows[n_rows] = (struct amp_row){ .input = "stale probe request", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[2], w.last_b_to_a_len[2], 50, 5);
+	/* A fresh one, replayed at once: answered within its budget. */
+	w.attacker_captures = true;
+	w.n_captured = 0;
+	punch_start(&w.link[LINK_B]->peer);
+	run_for(100);
+	w.attacker_captures = false;
+	for (size_t k = 0; k < w.n_captured; k++) {
+		if (w.captured[k].to_host == LINK_A && w.captured[k].data[1] == PROBE_REQUEST) {
+			rows[n_rows] = (struct amp_row){ .input = "fresh probe request, replayed",
+							 .authentic = true };
+			amp_measure(&rows[n_rows++], w.captured[k].data, w.captured[k].len, 200, 10);
+			break;
+		}
+	}
+	check(n_rows == sizeof(junk) / sizeof(junk[0]) + 6);
+
+	printf("| input to a peer | in: packets, bytes | out: packets, bytes | packets out/in | bytes out/in |\n");
+	printf("| --- | --- | --- | --- | --- |\n");
+	for (size_t r = 0; r < n_rows; r++) {
+		const struct amp_row *row = &rows[r];
+		double pr = (double)row->out_pkts / (double)row->in_pkts;
+		double br = (double)row->out_bytes / (double)row->in_bytes;
+
+		printf("| %s | %zu, %zu | %zu, %zu | %.2f | %.2f |\n", row->input, row->in_pkts,
+		       row->in_bytes, row->out_pkts, row->out_bytes, pr, br);
+		check(pr <= 1.0 && br <= 1.0);
+		if (!row->authentic || strstr(row->input, "stale") ||
+		    !strcmp(row->input, "replayed data message") ||
+		    !strcmp(row->input, "replayed rendezvous message") ||
+		    !strcmp(row->input, "replayed initiation"))
+			check(row->out_pkts == 0);
+	}
+	/* The probe answers were budgeted: a burst, then the rate. */
+	check(rows[n_rows - 1].out_pkts <= PROBE_ANSWER_BURST + PROBE_ANSWER_RATE * 2);
+	check(rows[n_rows - 1].out_pkts >= PROBE_ANSWER_BURST);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1319,6 +1466,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(replayed_probes_cannot_steer_the_path, world_free),
 		cmocka_unit_test_teardown(forwarded_probes_cannot_steer_the_path, world_free),
 		cmocka_unit_test_teardown(flooded_side_completes_its_own_handshakes, world_free),
+		cmocka_unit_test_teardown(unauthenticated_input_is_never_amplified, world_free),
 	};
 
 	if (sodium_init() < 0)
