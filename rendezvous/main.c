@@ -150,17 +150,12 @@ int main(int argc, char **argv)
 				      : strerror(-r));
 		return 2;
 	}
-	cfg.wall_offset_ms = clock_wall_offset_ms();
 	srv = rdv_server_new(&cfg);
 	sodium_memzero(cfg.private_key, sizeof(cfg.private_key));
 	if (!srv) {
 		fprintf(stderr, "tunnel-rendezvous: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
-	if (cfg.lease_s * 1000ull <= RDV_FRESHNESS_MS)
-		log_warn("a lease of %u s is not longer than the %u s freshness window: "
-			 "an expired peer's last message could be replayed", cfg.lease_s,
-			 RDV_FRESHNESS_MS / 1000);
 	r = rdv_loop_open(&lc, fds);
 	if (r == -EAFNOSUPPORT && default_listen) {
 		/* A host without IPv6 still serves the default IPv4 address. */

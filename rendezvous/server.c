@@ -1,9 +1,16 @@
 /* Rendezvous server logic (server.h). Invariants:
- * - a registration exists only after an authenticated, fresh, non-replayed
- *   REGISTER; at most cfg.max_peers exist at once;
+ * - a registration exists only after an authenticated, non-replayed REGISTER
+ *   that carried a valid cookie for its source address and session (so the
+ *   address is verified: it received our CHALLENGE); at most cfg.max_peers
+ *   exist at once;
+ * - to an address not verified the server sends only a CHALLENGE, and only
+ *   when it is smaller than the authenticated request it answers;
  * - an endpoint is sent to peer B only inside an INTRODUCE of a peer A that
  *   B asked for while A asked for B (mutual intent), both registered;
- * - relay flows only along such a pair, within the sender's byte budget;
+ * - relay flows only along such a pair, from the sender's verified address
+ *   to the receiver's, within the sender's and the receiver's byte budgets;
+ * - an INTRODUCE is sent again only when the endpoints it carries changed,
+ *   the receiver's registration or session is new, or it asked ("again");
  * - a datagram that is not authenticated gets no reply, except the STUN
  *   Binding response, which is rate-limited per source. */
 #include "rendezvous/server.h"
@@ -15,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "common/log.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/ratelimit.h"
@@ -22,7 +30,7 @@
 
 struct want {
 	uint8_t key[RDV_KEY_LEN];
-	uint32_t told_gen; /* our gen last sent to that peer in an INTRODUCE; 0: never */
+	uint64_t told_gen; /* our gen last sent to that peer in an INTRODUCE; 0: never */
 };
 
 struct reg {
@@ -35,9 +43,10 @@ struct reg {
 	struct rdv_endpoint lan[RDV_LAN_MAX];
 	size_t n_want;
 	struct want *want; /* n_want entries, owned */
-	uint32_t gen;      /* bumped whenever reflexive or LAN endpoints change */
+	uint64_t gen;      /* new (server-unique) whenever reflexive or LAN endpoints change */
 	uint64_t expires_ms;
-	uint64_t relay_tokens, relay_last_ms;
+	uint64_t relay_tokens, relay_last_ms;       /* budget as a sender */
+	uint64_t relay_in_tokens, relay_in_last_ms; /* budget as a destination */
 };
 
 struct rdv_server {
@@ -47,7 +56,11 @@ struct rdv_server {
 	size_t n_buckets; /* power of two */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	struct ratelimit rl;
-	uint64_t last_counter; /* our nonce counter, strictly increasing */
+	uint64_t last_counter; /* our session in the top bits, then a sequence */
+	uint64_t gen_seq;      /* last registration generation handed out */
+	uint8_t cookie_secret[2][crypto_generichash_KEYBYTES]; /* current, previous */
+	uint64_t cookie_rotated_ms;
+	bool cookie_started;
 	struct rdv_server_stats stats;
 	struct log_ratelimit log_rl;
 	struct rdv_msg scratch; /* the message being handled: no allocation per packet */
@@ -100,6 +113,8 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	srv->n_buckets = n;
 	srv->buckets = calloc(n, sizeof(*srv->buckets));
 	randombytes_buf(srv->hash_key, sizeof(srv->hash_key));
+	randombytes_buf(srv->cookie_secret, sizeof(srv->cookie_secret));
+	srv->last_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
 	if (!srv->buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
 		rdv_server_free(srv);
 		errno = ENOMEM;
@@ -199,12 +214,67 @@ void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms)
 	}
 }
 
-static uint64_t next_counter(struct rdv_server *srv, uint64_t now_ms)
+/* Our session (random at start) and the next sequence number; a sequence
+ * that runs out starts a new session, which clients take on their next
+ * REGISTERED or CHALLENGE. */
+static uint64_t next_counter(struct rdv_server *srv)
 {
-	uint64_t wall_us = (uint64_t)((int64_t)now_ms + srv->cfg.wall_offset_ms) * 1000;
+	if (rdv_counter_seq(srv->last_counter) == RDV_SEQ_MASK)
+		srv->last_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
+	return ++srv->last_counter;
+}
 
-	srv->last_counter = wall_us > srv->last_counter ? wall_us : srv->last_counter + 1;
-	return srv->last_counter;
+/* Rotates the cookie secret every RDV_SERVER_COOKIE_ROTATE_MS, keeping the
+ * previous one, so a cookie lives between one and two periods. */
+static void cookie_rotate(struct rdv_server *srv, uint64_t now_ms)
+{
+	if (!srv->cookie_started) {
+		srv->cookie_started = true;
+		srv->cookie_rotated_ms = now_ms;
+	}
+	for (int i = 0; i < 2 && now_ms - srv->cookie_rotated_ms >= RDV_SERVER_COOKIE_ROTATE_MS;
+	     i++) {
+		memcpy(srv->cookie_secret[1], srv->cookie_secret[0], sizeof(srv->cookie_secret[0]));
+		randombytes_buf(srv->cookie_secret[0], sizeof(srv->cookie_secret[0]));
+		srv->cookie_rotated_ms += RDV_SERVER_COOKIE_ROTATE_MS;
+	}
+	if (now_ms - srv->cookie_rotated_ms >= RDV_SERVER_COOKIE_ROTATE_MS)
+		srv->cookie_rotated_ms = now_ms; /* a long jump: both secrets are new */
+}
+
+/* cookie = BLAKE2b-128(key = secret, family || address || port || peer key ||
+ * peer session): only the holder of the secret makes one, and it is good for
+ * one address, one key and one client session. */
+static void cookie_make(const uint8_t secret[static crypto_generichash_KEYBYTES],
+			const struct rdv_endpoint *src, const uint8_t key[static RDV_KEY_LEN],
+			uint32_t epoch, uint8_t out[static RDV_COOKIE_LEN])
+{
+	crypto_generichash_state st;
+	uint8_t b[1 + 16 + 2 + 4];
+
+	memset(b, 0, sizeof(b));
+	b[0] = src->family == AF_INET6 ? 6 : 4;
+	memcpy(b + 1, src->addr, src->family == AF_INET6 ? 16 : 4);
+	store_be16(b + 17, src->port);
+	store_be32(b + 19, epoch);
+	crypto_generichash_init(&st, secret, crypto_generichash_KEYBYTES, RDV_COOKIE_LEN);
+	crypto_generichash_update(&st, b, sizeof(b));
+	crypto_generichash_update(&st, key, RDV_KEY_LEN);
+	crypto_generichash_final(&st, out, RDV_COOKIE_LEN);
+}
+
+static bool cookie_valid(const struct rdv_server *srv, const struct rdv_endpoint *src,
+			 const uint8_t key[static RDV_KEY_LEN], uint32_t epoch,
+			 const uint8_t cookie[static RDV_COOKIE_LEN])
+{
+	uint8_t want[RDV_COOKIE_LEN];
+	bool ok = false;
+
+	for (int i = 0; i < 2; i++) {
+		cookie_make(srv->cookie_secret[i], src, key, epoch, want);
+		ok |= sodium_memcmp(want, cookie, RDV_COOKIE_LEN) == 0;
+	}
+	return ok;
 }
 
 static struct rdv_datagram *out_slot(struct rdv_server *srv, struct rdv_outbox *out)
@@ -234,8 +304,9 @@ static void send_msg(struct rdv_server *srv, const struct rdv_session *sess, int
 	if (!d)
 		return;
 	randombytes_buf(rnd, sizeof(rnd));
-	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv, now_ms), rnd, msg, d->buf,
-		     sizeof(d->buf), &d->len) < 0)
+	(void)now_ms;
+	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv), rnd, msg, d->buf, sizeof(d->buf),
+		     &d->len) < 0)
 		return; /* cannot happen for messages we build; nothing queued */
 	d->sock = sock;
 	rdv_endpoint_to_sockaddr(to, &d->to, &d->to_len);
@@ -277,22 +348,27 @@ static void introduce(struct rdv_server *srv, const struct reg *to, const struct
 	send_msg(srv, &to->sess, to->sock, &to->reflexive, &m, now_ms, out);
 }
 
-/* After a REGISTER from r: every mutual pair (r wants k, k wants r) gets r
- * told about k (a reply, so a lost INTRODUCE is repaired by the next
- * refresh), and k told about r when k has not yet seen r's current
- * endpoints. */
-static void introduce_mutual(struct rdv_server *srv, struct reg *r, uint64_t now_ms,
+/* After a REGISTER from r: for every mutual pair (r wants k, k wants r), r
+ * is told about k unless it already knows k's current endpoints (or `again`:
+ * r asked, or its registration or session is new), and k is told about r
+ * unless it already knows r's. An unchanged INTRODUCE is never sent twice
+ * unasked. */
+static void introduce_mutual(struct rdv_server *srv, struct reg *r, bool again, uint64_t now_ms,
 			     struct rdv_outbox *out)
 {
 	for (size_t i = 0; i < r->n_want; i++) {
 		struct reg *k = reg_find(srv, r->want[i].key, now_ms);
+		struct want *kw;
 
-		if (!k || k == r || !want_find(k, r->sess.peer_pk))
+		if (!k || k == r)
 			continue;
-		struct want *kw = want_find(k, r->sess.peer_pk);
-
-		introduce(srv, r, k, now_ms, out);
-		kw->told_gen = k->gen; /* r now knows k's current endpoints */
+		kw = want_find(k, r->sess.peer_pk);
+		if (!kw)
+			continue;
+		if (again || kw->told_gen != k->gen) {
+			introduce(srv, r, k, now_ms, out);
+			kw->told_gen = k->gen;
+		}
 		if (r->want[i].told_gen != r->gen) {
 			introduce(srv, k, r, now_ms, out);
 			r->want[i].told_gen = r->gen;
@@ -300,10 +376,12 @@ static void introduce_mutual(struct rdv_server *srv, struct reg *r, uint64_t now
 	}
 }
 
-/* Replaces r's want list, keeping told_gen for keys it still wants. */
+/* Replaces r's want list, keeping told_gen for keys it still wants. A key
+ * listed twice, or r's own key, is kept once or not at all. */
 static int set_wants(struct reg *r, const struct rdv_register *reg)
 {
 	struct want *w = NULL;
+	size_t n = 0;
 
 	if (reg->n_want) {
 		w = calloc(reg->n_want, sizeof(*w));
@@ -312,58 +390,122 @@ static int set_wants(struct reg *r, const struct rdv_register *reg)
 	}
 	for (size_t i = 0; i < reg->n_want; i++) {
 		struct want *old = want_find(r, reg->want[i]);
+		bool dup = memcmp(reg->want[i], r->sess.peer_pk, RDV_KEY_LEN) == 0;
 
-		memcpy(w[i].key, reg->want[i], RDV_KEY_LEN);
-		w[i].told_gen = old ? old->told_gen : 0;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = memcmp(w[j].key, reg->want[i], RDV_KEY_LEN) == 0;
+		if (dup)
+			continue;
+		memcpy(w[n].key, reg->want[i], RDV_KEY_LEN);
+		w[n].told_gen = old ? old->told_gen : 0;
+		n++;
 	}
 	free(r->want);
 	r->want = w;
-	r->n_want = reg->n_want;
+	r->n_want = n;
 	return 0;
+}
+
+/* Answers an authenticated request from an address (or session) not yet
+ * verified: a CHALLENGE with the cookie for that address and session, and
+ * never more bytes than the request had. */
+static void send_challenge(struct rdv_server *srv, const struct rdv_session *sess, int sock,
+			   const struct rdv_endpoint *src, uint64_t counter, size_t req_len,
+			   uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct rdv_msg m = { .type = RDV_MSG_CHALLENGE };
+	struct rdv_datagram *d = out_slot(srv, out);
+	uint8_t rnd[RDV_NONCE_RANDOM_LEN];
+
+	if (!d)
+		return;
+	m.challenge.echo = counter;
+	cookie_make(srv->cookie_secret[0], src, sess->peer_pk, rdv_counter_epoch(counter),
+		    m.challenge.cookie);
+	randombytes_buf(rnd, sizeof(rnd));
+	(void)now_ms;
+	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv), rnd, &m, d->buf, sizeof(d->buf),
+		     &d->len) < 0 || d->len > req_len) {
+		srv->stats.challenge_oversize++;
+		return;
+	}
+	d->sock = sock;
+	rdv_endpoint_to_sockaddr(src, &d->to, &d->to_len);
+	srv->stats.challenges++;
+	out_commit(srv, out);
+}
+
+/* A new registration for sess, or NULL (table full, no memory). */
+static struct reg *reg_create(struct rdv_server *srv, const struct rdv_session *sess, int sock,
+			      const struct rdv_endpoint *src, uint64_t now_ms,
+			      struct rdv_outbox *out)
+{
+	struct reg *r, **b;
+	char fp[RDV_FINGERPRINT_LEN];
+
+	if (srv->stats.peers >= srv->cfg.max_peers) {
+		srv->stats.refused_full++;
+		rdv_key_fingerprint(sess->peer_pk, fp);
+		if (log_ratelimit_allow(&srv->log_rl, now_ms))
+			log_warn("peer %s refused: %zu registrations held", fp, srv->cfg.max_peers);
+		send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
+		return NULL;
+	}
+	/* A key whose lease ended may still sit in its chain until the next
+	 * sweep: reuse nothing from it, drop it now. */
+	for (struct reg *old = *bucket_of(srv, sess->peer_pk); old; old = old->next) {
+		if (memcmp(old->sess.peer_pk, sess->peer_pk, RDV_KEY_LEN) == 0) {
+			reg_unlink(srv, old);
+			srv->stats.expired++;
+			reg_free(old);
+			break;
+		}
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->sess = *sess;
+	b = bucket_of(srv, sess->peer_pk);
+	r->next = *b;
+	*b = r;
+	srv->stats.peers++;
+	srv->stats.registrations++;
+	return r;
 }
 
 static void handle_register(struct rdv_server *srv, struct reg *r, const struct rdv_session *sess,
 			    int sock, const struct rdv_endpoint *src, const struct rdv_msg *msg,
-			    uint64_t counter, uint64_t now_ms, struct rdv_outbox *out)
+			    uint64_t counter, size_t req_len, uint64_t now_ms,
+			    struct rdv_outbox *out)
 {
 	const struct rdv_register *reg = &msg->reg;
 	struct rdv_msg reply = { .type = RDV_MSG_REGISTERED };
 	char fp[RDV_FINGERPRINT_LEN], ep[RDV_ENDPOINT_STR];
-	bool fresh = !r, moved;
+	uint32_t epoch = rdv_counter_epoch(counter);
+	bool same_session = r && r->replay.epoch == epoch;
+	bool verified = same_session && rdv_endpoint_equal(&r->reflexive, src);
+	bool fresh = !r, new_session = !same_session, moved;
 
-	rdv_key_fingerprint(sess->peer_pk, fp);
+	/* Return routability: act only for an address that proved it
+	 * receives there (it echoes the cookie we sent it), or the one this
+	 * session already proved. Everything else gets a CHALLENGE. */
+	if (!verified && !cookie_valid(srv, src, sess->peer_pk, epoch, reg->cookie)) {
+		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+		return;
+	}
 	if (!r) {
-		if (srv->stats.peers >= srv->cfg.max_peers) {
-			srv->stats.refused_full++;
-			if (log_ratelimit_allow(&srv->log_rl, now_ms))
-				log_warn("peer %s refused: %zu registrations held", fp,
-					 srv->cfg.max_peers);
-			send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
-			return;
-		}
-		/* A key whose lease ended may still sit in its chain until the
-		 * next sweep: reuse nothing from it, drop it now. */
-		for (struct reg *old = *bucket_of(srv, sess->peer_pk); old; old = old->next) {
-			if (memcmp(old->sess.peer_pk, sess->peer_pk, RDV_KEY_LEN) == 0) {
-				reg_unlink(srv, old);
-				srv->stats.expired++;
-				reg_free(old);
-				break;
-			}
-		}
-		r = calloc(1, sizeof(*r));
+		r = reg_create(srv, sess, sock, src, now_ms, out);
 		if (!r)
 			return;
-		r->sess = *sess;
-		r->gen = 1;
-		struct reg **b = bucket_of(srv, sess->peer_pk);
-
-		r->next = *b;
-		*b = r;
-		srv->stats.peers++;
-		srv->stats.registrations++;
 	} else {
 		srv->stats.refreshes++;
+	}
+	if (new_session) {
+		/* A new client session (restart) knows nothing: start its
+		 * window over and introduce everyone again. */
+		rdv_replay_reset(&r->replay, epoch);
+		if (!fresh)
+			srv->stats.new_sessions++;
 	}
 	if (set_wants(r, reg) < 0)
 		return; /* keeps the old list; the peer will refresh */
@@ -371,16 +513,17 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 	moved = !fresh && (!rdv_endpoint_equal(&r->reflexive, src) || r->n_lan != reg->n_lan);
 	for (size_t i = 0; !fresh && !moved && i < reg->n_lan; i++)
 		moved = !rdv_endpoint_equal(&r->lan[i], &reg->lan[i]);
-	if (moved) {
-		r->gen++;
+	if (moved)
 		srv->stats.endpoint_changes++;
-	}
+	if (fresh || moved)
+		r->gen = ++srv->gen_seq;
 	r->reflexive = *src;
 	r->sock = sock;
 	r->n_lan = reg->n_lan;
 	memset(r->lan, 0, sizeof(r->lan));
 	memcpy(r->lan, reg->lan, reg->n_lan * sizeof(reg->lan[0]));
 	r->expires_ms = now_ms + (uint64_t)srv->cfg.lease_s * 1000;
+	rdv_key_fingerprint(sess->peer_pk, fp);
 	if (fresh || moved)
 		log_info("peer %s %s %s (%zu LAN candidates, wants %zu peers)", fp,
 			 fresh ? "registered from" : "moved to",
@@ -388,35 +531,68 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 
 	reply.registered.reflexive = *src;
 	reply.registered.lease_s = srv->cfg.lease_s;
+	reply.registered.echo = counter;
 	send_msg(srv, &r->sess, sock, src, &reply, now_ms, out);
-	introduce_mutual(srv, r, now_ms, out);
+	introduce_mutual(srv, r, reg->again || new_session, now_ms, out);
 }
 
-static bool relay_budget(struct rdv_server *srv, struct reg *r, size_t bytes, uint64_t now_ms)
+/* Token bucket of rate bytes/s, burst a quarter second (at least 64 KiB). */
+static bool bucket_take(uint64_t rate, uint64_t *tokens, uint64_t *last_ms, size_t bytes,
+			uint64_t now_ms)
 {
-	uint64_t cap = MAX((uint64_t)srv->cfg.relay_rate / 4, 65536u);
+	uint64_t cap = MAX(rate / 4, 65536u);
 
-	if (r->relay_last_ms == 0) {
-		r->relay_tokens = cap;
-	} else if (now_ms > r->relay_last_ms) {
-		uint64_t add = (now_ms - r->relay_last_ms) * srv->cfg.relay_rate / 1000;
+	if (*last_ms == 0) {
+		*tokens = cap;
+	} else if (now_ms > *last_ms) {
+		uint64_t add = (now_ms - *last_ms) * rate / 1000;
 
-		r->relay_tokens = MIN(cap, r->relay_tokens + add);
+		*tokens = MIN(cap, *tokens + add);
 	}
-	r->relay_last_ms = now_ms;
-	if (r->relay_tokens < bytes)
+	*last_ms = MAX(now_ms, 1);
+	if (*tokens < bytes)
 		return false;
-	r->relay_tokens -= bytes;
+	*tokens -= bytes;
 	return true;
 }
 
-static void handle_relay(struct rdv_server *srv, struct reg *from, const struct rdv_msg *msg,
-			 uint64_t counter, uint64_t now_ms, struct rdv_outbox *out)
+/* Both budgets must have room: the sender's (one peer cannot flood) and the
+ * destination's (many senders together cannot flood one peer). */
+static bool relay_budget(struct rdv_server *srv, struct reg *from, struct reg *to, size_t bytes,
+			 uint64_t now_ms)
 {
-	struct reg *to = reg_find(srv, msg->relay.peer, now_ms);
+	uint64_t rate = srv->cfg.relay_rate;
+	uint64_t from_tokens = from->relay_tokens, from_last = from->relay_last_ms;
+
+	if (!bucket_take(rate, &from->relay_tokens, &from->relay_last_ms, bytes, now_ms))
+		return false;
+	if (!bucket_take(rate, &to->relay_in_tokens, &to->relay_in_last_ms, bytes, now_ms)) {
+		from->relay_tokens = from_tokens; /* nothing was sent: refund */
+		from->relay_last_ms = from_last;
+		srv->stats.relay_dest_limited++;
+		return false;
+	}
+	return true;
+}
+
+static void handle_relay(struct rdv_server *srv, struct reg *from, const struct rdv_session *sess,
+			 int sock, const struct rdv_endpoint *src, const struct rdv_msg *msg,
+			 uint64_t counter, size_t req_len, uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct reg *to;
 	struct rdv_msg fwd = { .type = RDV_MSG_RELAY };
 
+	/* Relay only from the verified address of a live session: anything
+	 * else (unregistered, restarted client, new NAT mapping, or a spoofed
+	 * source) gets a CHALLENGE, which makes a real client register again. */
+	if (!from || from->replay.epoch != rdv_counter_epoch(counter) ||
+	    !rdv_endpoint_equal(&from->reflexive, src)) {
+		srv->stats.relay_not_registered++;
+		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+		return;
+	}
 	rdv_replay_update(&from->replay, counter);
+	to = reg_find(srv, msg->relay.peer, now_ms);
 	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
 	    !want_find(to, from->sess.peer_pk)) {
 		srv->stats.relay_not_introduced++;
@@ -424,7 +600,7 @@ static void handle_relay(struct rdv_server *srv, struct reg *from, const struct 
 			   msg->relay.peer, now_ms, out);
 		return;
 	}
-	if (!relay_budget(srv, from, msg->relay.len, now_ms)) {
+	if (!relay_budget(srv, from, to, msg->relay.len, now_ms)) {
 		/* No reply: an error per dropped packet would double a flood. */
 		srv->stats.relay_rate_limited++;
 		return;
@@ -462,15 +638,16 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 		srv->stats.rdv_wrong_direction++;
 		return;
 	}
-	/* Cheap checks before any crypto: the clock, then the window. */
-	st = rdv_timestamp_check(h.counter, (uint64_t)((int64_t)now_ms + srv->cfg.wall_offset_ms));
-	if (st != RDV_OK)
-		return reject(srv, st, now_ms);
+	cookie_rotate(srv, now_ms);
 	r = reg_find(srv, h.peer_pk, now_ms);
 	if (r) {
-		st = rdv_replay_check(&r->replay, h.counter);
-		if (st != RDV_OK)
-			return reject(srv, st, now_ms);
+		/* Cheap before any crypto: a counter of the live session must
+		 * be new. Another session's is judged by its cookie. */
+		if (rdv_counter_epoch(h.counter) == r->replay.epoch) {
+			st = rdv_replay_check(&r->replay, h.counter);
+			if (st != RDV_OK)
+				return reject(srv, st, now_ms);
+		}
 		sess = &r->sess;
 	} else {
 		if (!ratelimit_allow(&srv->rl, RATELIMIT_CRYPTO, src, now_ms)) {
@@ -492,22 +669,14 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 	srv->stats.rdv_accepted++;
 	switch (msg->type) {
 	case RDV_MSG_REGISTER:
-		handle_register(srv, r, sess, sock, src, msg, counter, now_ms, out);
+		handle_register(srv, r, sess, sock, src, msg, counter, len, now_ms, out);
 		break;
 	case RDV_MSG_RELAY:
-		if (!r) {
-			srv->stats.relay_not_registered++;
-			send_error(srv, sess, sock, src, RDV_ERROR_NOT_REGISTERED, msg->relay.peer,
-				   now_ms, out);
-			break;
-		}
-		handle_relay(srv, r, msg, counter, now_ms, out);
+		handle_relay(srv, r, sess, sock, src, msg, counter, len, now_ms, out);
 		break;
 	default:
 		/* Server-to-peer messages are never valid here. */
 		srv->stats.unexpected_type++;
-		if (r)
-			rdv_replay_update(&r->replay, counter);
 		break;
 	}
 out:
@@ -601,7 +770,8 @@ void rdv_server_stats_print(const struct rdv_server *srv, FILE *f)
 	P(unexpected_type); P(peers); P(registrations); P(refreshes); P(endpoint_changes);
 	P(expired); P(refused_full); P(introductions); P(relay_packets); P(relay_bytes);
 	P(relay_rate_limited); P(relay_not_introduced); P(relay_not_registered);
-	P(outbox_full); P(errors_sent);
+	P(outbox_full); P(errors_sent); P(challenges); P(challenge_oversize); P(new_sessions);
+	P(relay_dest_limited);
 #undef P
 	for (int i = 1; i < RDV_STATUS_COUNT; i++)
 		fprintf(f, "rdv_rejected_%s %" PRIu64 "\n", rdv_status_name((enum rdv_status)i),

@@ -26,6 +26,7 @@ enum rdv_server_defaults {
 	RDV_SERVER_CRYPTO_BURST = 40,
 	RDV_SERVER_RATELIMIT_SLOTS = 65536,
 	RDV_SERVER_OUTBOX = 2 + 2 * RDV_WANT_MAX, /* registered + two per wanted peer */
+	RDV_SERVER_COOKIE_ROTATE_MS = 120000,     /* a cookie is good for 2 to 4 minutes */
 };
 
 struct rdv_server_config {
@@ -35,9 +36,6 @@ struct rdv_server_config {
 	uint32_t relay_rate;  /* bytes/s per peer; the burst is a quarter second of it, at least 64 KiB */
 	uint32_t stun_rate, stun_burst;
 	uint32_t crypto_rate, crypto_burst;
-	/* Wall clock minus the monotonic clock, in ms: timestamps in nonces are
-	 * wall-clock, everything else runs on now_ms. Tests pin it. */
-	int64_t wall_offset_ms;
 };
 
 /* Counters, read by the stats dump and by tests. */
@@ -50,8 +48,9 @@ struct rdv_server_stats {
 	uint64_t peers, registrations, refreshes, endpoint_changes, expired, refused_full;
 	uint64_t introductions;
 	uint64_t relay_packets, relay_bytes, relay_rate_limited, relay_not_introduced,
-		relay_not_registered;
+		relay_not_registered, relay_dest_limited;
 	uint64_t outbox_full, errors_sent;
+	uint64_t challenges, challenge_oversize, new_sessions;
 };
 
 /* One datagram to send: on the socket the trigger arrived on (or the one the
