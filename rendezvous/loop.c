@@ -134,7 +134,7 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_TIMERS, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) < 0) {
 		r = log_error_errno(-errno, "cannot set up the event loop: %s", strerror(errno));
 		goto out;
