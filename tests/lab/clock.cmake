@@ -1,0 +1,3 @@
+# Issue 12 on the NAT lab: wall clocks 10 minutes off and stepped by an hour
+# (libfaketime) change nothing. Root and namespaces needed, else skip (77).
+tunnel_script_test(NAME lab_link_clock COMMAND tests/lab/test_link_clock LABELS lab TIMEOUT 180 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
