@@ -63,6 +63,7 @@ struct rdv_server {
 	bool cookie_started;
 	struct rdv_server_stats stats;
 	struct log_ratelimit log_rl;
+	struct log_ratelimit reg_log_rl; /* registered / moved / expired lines */
 	struct rdv_msg scratch; /* the message being handled: no allocation per packet */
 };
 
@@ -107,6 +108,7 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	if (!srv)
 		return NULL;
 	srv->cfg = *cfg;
+	srv->reg_log_rl.burst = 100;
 	crypto_scalarmult_base(srv->public_key, cfg->private_key);
 	while (n < cfg->max_peers && n < ((size_t)1 << 24))
 		n <<= 1;
@@ -206,7 +208,8 @@ void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms)
 			}
 			*pp = r->next;
 			rdv_key_fingerprint(r->sess.peer_pk, fp);
-			log_info("peer %s expired", fp);
+			if (log_ratelimit_allow(&srv->reg_log_rl, now_ms))
+				log_info("peer %s expired", fp);
 			srv->stats.peers--;
 			srv->stats.expired++;
 			reg_free(r);
@@ -524,7 +527,9 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 	memcpy(r->lan, reg->lan, reg->n_lan * sizeof(reg->lan[0]));
 	r->expires_ms = now_ms + (uint64_t)srv->cfg.lease_s * 1000;
 	rdv_key_fingerprint(sess->peer_pk, fp);
-	if (fresh || moved)
+	/* Rate-limited too: anyone can make keys, so a key flood from one
+	 * verified address must not flood the log. */
+	if ((fresh || moved) && log_ratelimit_allow(&srv->reg_log_rl, now_ms))
 		log_info("peer %s %s %s (%zu LAN candidates, wants %zu peers)", fp,
 			 fresh ? "registered from" : "moved to",
 			 rdv_endpoint_str(src, ep, sizeof(ep)), r->n_lan, r->n_want);

@@ -346,6 +346,64 @@ static void test_relay(void **state)
 	world_free(&w);
 }
 
+/* A want list naming one key 16 times is one want; two senders together
+ * get no more than one budget through to one destination. */
+static void test_dedup_and_dest_budget(void **state)
+{
+	struct world w;
+	struct peer *a, *b, *c;
+	uint8_t keys[RDV_WANT_MAX][RDV_KEY_LEN], buf[RDV_DATAGRAM_MAX], data[RDV_RELAY_DATA_MAX];
+	size_t len;
+	const struct rdv_server_stats *st;
+
+	(void)state;
+	world_init(&w, 100, 100000);
+	st = rdv_server_stats(w.srv);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	c = peer_new(&w, "192.0.2.3", 40003, NULL);
+	memcpy(keys[0], a->pk, RDV_KEY_LEN);
+	memcpy(keys[1], c->pk, RDV_KEY_LEN);
+	assert_int_equal(rdv_client_set_wants(&b->c, (const uint8_t(*)[RDV_KEY_LEN])keys, 2, w.now),
+			 0);
+	assert_int_equal(step(&w, b, NULL, NULL), 1);
+	for (int i = 0; i < RDV_WANT_MAX; i++)
+		memcpy(keys[i], b->pk, RDV_KEY_LEN);
+	memcpy(keys[RDV_WANT_MAX - 1], a->pk, RDV_KEY_LEN); /* and itself */
+	assert_int_equal(rdv_client_set_wants(&a->c, (const uint8_t(*)[RDV_KEY_LEN])keys,
+					      RDV_WANT_MAX, w.now), 0);
+	/* REGISTERED, A told about B once, B told about A once. */
+	assert_int_equal(step(&w, a, NULL, NULL), 3);
+	assert_int_equal(a->n_introduced, 1);
+	assert_int_equal(b->n_introduced, 1);
+	/* a refresh asking for everything again still tells A once */
+	rdv_client_request_introductions(&a->c, w.now);
+	assert_int_equal(step(&w, a, NULL, NULL), 2);
+	assert_int_equal(a->n_introduced, 2);
+	assert_int_equal(b->n_introduced, 1);
+	want(&w, c, b);
+	assert_int_equal(step(&w, c, NULL, NULL), 3);
+
+	/* A and C each send 200 x 1600 B to B at one instant: each is within
+	 * its own sender budget for 64 KiB, but B's destination budget lets
+	 * only 64 KiB through in all. */
+	memset(data, 0x77, sizeof(data));
+	for (int i = 0; i < 200; i++) {
+		struct peer *from = i % 2 ? c : a;
+
+		assert_int_equal(rdv_client_build_relay(&from->c, b->pk, data, sizeof(data), w.now,
+							buf, sizeof(buf), &len), 0);
+		send_raw(&w, from, buf, len);
+		deliver(&w);
+	}
+	if (b->n_relay > 65536 / 1600 + 1)
+		fail_msg("B received %d relayed datagrams, one budget is %d", b->n_relay,
+			 65536 / 1600);
+	assert_true(b->n_relay >= 65536 / 1600 - 1);
+	assert_true(st->relay_dest_limited > 0);
+	world_free(&w);
+}
+
 static void test_replay_stale_wrong_key(void **state)
 {
 	struct world w;
@@ -564,6 +622,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutual_introduction),
 		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_dedup_and_dest_budget),
 		cmocka_unit_test(test_replay_stale_wrong_key),
 		cmocka_unit_test(test_lease_and_capacity),
 		cmocka_unit_test(test_client_timers),
