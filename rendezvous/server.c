@@ -24,6 +24,7 @@
 
 #include "common/bytes.h"
 #include "common/log.h"
+#include "rendezvous/allowed.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/ratelimit.h"
 #include "rendezvous/stun.h"
@@ -33,8 +34,16 @@ struct want {
 	uint64_t told_gen; /* our gen last sent to that peer in an INTRODUCE; 0: never */
 };
 
+/* How many registrations one source (IPv4 address or IPv6 /64) holds. */
+struct src_count {
+	struct src_count *next;
+	uint8_t prefix[RDV_SOURCE_PREFIX_LEN];
+	size_t n;
+};
+
 struct reg {
 	struct reg *next; /* hash chain */
+	struct src_count *src; /* the source of `reflexive`, counted there */
 	struct rdv_session sess;
 	struct rdv_replay replay;
 	struct rdv_endpoint reflexive;
@@ -54,6 +63,9 @@ struct rdv_server {
 	uint8_t public_key[RDV_KEY_LEN];
 	struct reg **buckets;
 	size_t n_buckets; /* power of two */
+	struct src_count **src_buckets; /* n_buckets of them */
+	struct rdv_allowed allowed;
+	bool allowed_on; /* false: any key may register */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	struct ratelimit rl;
 	uint64_t last_counter; /* our session in the top bits, then a sequence */
@@ -80,6 +92,7 @@ void rdv_server_config_defaults(struct rdv_server_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_peers = RDV_SERVER_MAX_PEERS;
+	cfg->max_per_source = RDV_SERVER_MAX_PER_SOURCE;
 	cfg->lease_s = RDV_SERVER_LEASE_S;
 	cfg->relay_rate = RDV_SERVER_RELAY_RATE;
 	cfg->stun_rate = RDV_SERVER_STUN_RATE;
@@ -95,7 +108,7 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	struct rdv_server *srv;
 	size_t n = 1024;
 
-	if (cfg->max_peers == 0 || cfg->lease_s == 0 || cfg->lease_s > RDV_LEASE_MAX_S ||
+	if (cfg->max_peers == 0 || cfg->max_per_source == 0 || cfg->lease_s == 0 || cfg->lease_s > RDV_LEASE_MAX_S ||
 	    cfg->relay_rate == 0) {
 		errno = EINVAL;
 		return NULL;
@@ -114,10 +127,11 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 		n <<= 1;
 	srv->n_buckets = n;
 	srv->buckets = calloc(n, sizeof(*srv->buckets));
+	srv->src_buckets = calloc(n, sizeof(*srv->src_buckets));
 	randombytes_buf(srv->hash_key, sizeof(srv->hash_key));
 	randombytes_buf(srv->cookie_secret, sizeof(srv->cookie_secret));
 	srv->last_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
-	if (!srv->buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
+	if (!srv->buckets || !srv->src_buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
 		rdv_server_free(srv);
 		errno = ENOMEM;
 		return NULL;
@@ -125,8 +139,12 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	return srv;
 }
 
-static void reg_free(struct reg *r)
+static void source_put(struct rdv_server *srv, struct src_count *sc);
+
+static void reg_free(struct rdv_server *srv, struct reg *r)
 {
+	if (r->src)
+		source_put(srv, r->src);
 	free(r->want);
 	sodium_memzero(r, sizeof(*r));
 	free(r);
@@ -141,10 +159,12 @@ void rdv_server_free(struct rdv_server *srv)
 
 		for (; r; r = next) {
 			next = r->next;
-			reg_free(r);
+			reg_free(srv, r);
 		}
 	}
 	free(srv->buckets);
+	free(srv->src_buckets); /* every count went with its registration */
+	rdv_allowed_free(&srv->allowed);
 	ratelimit_free(&srv->rl);
 	sodium_memzero(srv, sizeof(*srv));
 	free(srv);
@@ -153,6 +173,32 @@ void rdv_server_free(struct rdv_server *srv)
 const uint8_t *rdv_server_public_key(const struct rdv_server *srv)
 {
 	return srv->public_key;
+}
+
+void rdv_server_set_allowed(struct rdv_server *srv, struct rdv_allowed *allowed)
+{
+	rdv_allowed_free(&srv->allowed);
+	srv->allowed_on = allowed != NULL;
+	if (!allowed)
+		return;
+	srv->allowed = *allowed;
+	*allowed = (struct rdv_allowed){ 0 };
+	for (size_t i = 0; i < srv->n_buckets; i++) {
+		struct reg **pp = &srv->buckets[i];
+
+		while (*pp) {
+			struct reg *r = *pp;
+
+			if (rdv_allowed_has(&srv->allowed, r->sess.peer_pk)) {
+				pp = &r->next;
+				continue;
+			}
+			*pp = r->next;
+			srv->stats.peers--;
+			srv->stats.revoked++;
+			reg_free(srv, r);
+		}
+	}
 }
 
 const struct rdv_server_stats *rdv_server_stats(const struct rdv_server *srv)
@@ -168,6 +214,83 @@ static struct reg **bucket_of(struct rdv_server *srv, const uint8_t key[static R
 	crypto_shorthash(h, key, RDV_KEY_LEN, srv->hash_key);
 	memcpy(&idx, h, sizeof(idx));
 	return &srv->buckets[idx & (srv->n_buckets - 1)];
+}
+
+static void source_prefix(const struct rdv_endpoint *ep, uint8_t out[static RDV_SOURCE_PREFIX_LEN])
+{
+	memset(out, 0, RDV_SOURCE_PREFIX_LEN);
+	out[0] = ep->family == AF_INET6 ? 6 : 4;
+	memcpy(out + 1, ep->addr, ep->family == AF_INET6 ? 8 : 4);
+}
+
+static struct src_count **source_bucket(struct rdv_server *srv,
+					const uint8_t prefix[static RDV_SOURCE_PREFIX_LEN])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t idx;
+
+	crypto_shorthash(h, prefix, RDV_SOURCE_PREFIX_LEN, srv->hash_key);
+	memcpy(&idx, h, sizeof(idx));
+	return &srv->src_buckets[idx & (srv->n_buckets - 1)];
+}
+
+/* The count of ep's source (created at 0 when `create`), or NULL. */
+static struct src_count *source_find(struct rdv_server *srv, const struct rdv_endpoint *ep,
+				     bool create)
+{
+	uint8_t prefix[RDV_SOURCE_PREFIX_LEN];
+	struct src_count **b, *sc;
+
+	source_prefix(ep, prefix);
+	b = source_bucket(srv, prefix);
+	for (sc = *b; sc; sc = sc->next)
+		if (memcmp(sc->prefix, prefix, RDV_SOURCE_PREFIX_LEN) == 0)
+			return sc;
+	if (!create)
+		return NULL;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return NULL;
+	memcpy(sc->prefix, prefix, RDV_SOURCE_PREFIX_LEN);
+	sc->next = *b;
+	*b = sc;
+	return sc;
+}
+
+static bool source_full(struct rdv_server *srv, const struct rdv_endpoint *ep)
+{
+	struct src_count *sc = source_find(srv, ep, false);
+
+	return sc && sc->n >= srv->cfg.max_per_source;
+}
+
+static void source_put(struct rdv_server *srv, struct src_count *sc)
+{
+	struct src_count **pp;
+
+	if (--sc->n > 0)
+		return;
+	for (pp = source_bucket(srv, sc->prefix); *pp; pp = &(*pp)->next) {
+		if (*pp == sc) {
+			*pp = sc->next;
+			free(sc);
+			return;
+		}
+	}
+}
+
+/* Counts r under ep's source (after source_full() said no). */
+static int source_take(struct rdv_server *srv, struct reg *r, const struct rdv_endpoint *ep)
+{
+	struct src_count *sc = source_find(srv, ep, true);
+
+	if (!sc)
+		return -ENOMEM;
+	sc->n++;
+	if (r->src)
+		source_put(srv, r->src);
+	r->src = sc;
+	return 0;
 }
 
 /* The live registration of key, or NULL (an expired one counts as absent). */
@@ -212,7 +335,7 @@ void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms)
 				log_info("peer %s expired", fp);
 			srv->stats.peers--;
 			srv->stats.expired++;
-			reg_free(r);
+			reg_free(srv, r);
 		}
 	}
 }
@@ -446,27 +569,41 @@ static struct reg *reg_create(struct rdv_server *srv, const struct rdv_session *
 	struct reg *r, **b;
 	char fp[RDV_FINGERPRINT_LEN];
 
-	if (srv->stats.peers >= srv->cfg.max_peers) {
-		srv->stats.refused_full++;
-		rdv_key_fingerprint(sess->peer_pk, fp);
-		if (log_ratelimit_allow(&srv->log_rl, now_ms))
-			log_warn("peer %s refused: %zu registrations held", fp, srv->cfg.max_peers);
-		send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
-		return NULL;
-	}
 	/* A key whose lease ended may still sit in its chain until the next
 	 * sweep: reuse nothing from it, drop it now. */
 	for (struct reg *old = *bucket_of(srv, sess->peer_pk); old; old = old->next) {
 		if (memcmp(old->sess.peer_pk, sess->peer_pk, RDV_KEY_LEN) == 0) {
 			reg_unlink(srv, old);
 			srv->stats.expired++;
-			reg_free(old);
+			reg_free(srv, old);
 			break;
 		}
+	}
+	/* Full, or this source holds its share: a new key never pushes out
+	 * a registration that exists (none is unverified: a registration is
+	 * made only for an address that echoed its cookie). */
+	if (srv->stats.peers >= srv->cfg.max_peers || source_full(srv, src)) {
+		bool by_source = srv->stats.peers < srv->cfg.max_peers;
+
+		if (by_source)
+			srv->stats.refused_source_full++;
+		else
+			srv->stats.refused_full++;
+		rdv_key_fingerprint(sess->peer_pk, fp);
+		if (log_ratelimit_allow(&srv->log_rl, now_ms))
+			log_warn("peer %s refused: %zu registrations held%s", fp,
+				 by_source ? srv->cfg.max_per_source : srv->cfg.max_peers,
+				 by_source ? " from its address" : "");
+		send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
+		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	if (source_take(srv, r, src) < 0) {
+		free(r);
+		return NULL;
+	}
 	r->sess = *sess;
 	b = bucket_of(srv, sess->peer_pk);
 	r->next = *b;
@@ -501,6 +638,21 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 		if (!r)
 			return;
 	} else {
+		uint8_t a[RDV_SOURCE_PREFIX_LEN], b[RDV_SOURCE_PREFIX_LEN];
+
+		source_prefix(&r->reflexive, a);
+		source_prefix(src, b);
+		if (memcmp(a, b, sizeof(a)) != 0) {
+			/* Moving to another source counts there, within its share. */
+			if (source_full(srv, src)) {
+				srv->stats.refused_source_full++;
+				send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms,
+					   out);
+				return;
+			}
+			if (source_take(srv, r, src) < 0)
+				return;
+		}
 		srv->stats.refreshes++;
 	}
 	if (new_session) {
@@ -643,6 +795,10 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 		srv->stats.rdv_wrong_direction++;
 		return;
 	}
+	if (srv->allowed_on && !rdv_allowed_has(&srv->allowed, h.peer_pk)) {
+		srv->stats.refused_key++; /* no reply, no crypto */
+		return;
+	}
 	cookie_rotate(srv, now_ms);
 	r = reg_find(srv, h.peer_pk, now_ms);
 	if (r) {
@@ -776,7 +932,7 @@ void rdv_server_stats_print(const struct rdv_server *srv, FILE *f)
 	P(expired); P(refused_full); P(introductions); P(relay_packets); P(relay_bytes);
 	P(relay_rate_limited); P(relay_not_introduced); P(relay_not_registered);
 	P(outbox_full); P(errors_sent); P(challenges); P(challenge_oversize); P(new_sessions);
-	P(relay_dest_limited);
+	P(relay_dest_limited); P(refused_source_full); P(refused_key); P(revoked);
 #undef P
 	for (int i = 1; i < RDV_STATUS_COUNT; i++)
 		fprintf(f, "rdv_rejected_%s %" PRIu64 "\n", rdv_status_name((enum rdv_status)i),

@@ -9,12 +9,17 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "crypto/keys.h"
+#include "rendezvous/allowed.h"
 #include "rendezvous/client.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/server.h"
@@ -23,6 +28,8 @@
 struct peer {
 	struct rdv_client c;
 	struct sockaddr_in addr; /* where the "NAT" maps it */
+	struct sockaddr_in6 addr6; /* used instead when v6 */
+	bool v6;
 	uint8_t pk[RDV_KEY_LEN];
 	/* events received, latest of each kind */
 	int n_registered, n_introduced, n_relay, n_error, n_challenge;
@@ -36,7 +43,7 @@ struct world {
 	uint64_t now;
 	struct rdv_outbox out;
 	struct rdv_datagram slots[64];
-	struct peer *peers[8];
+	struct peer *peers[128];
 	size_t n_peers;
 };
 
@@ -48,7 +55,8 @@ static void addr_of(struct sockaddr_in *sa, const char *ip, uint16_t port)
 	inet_pton(AF_INET, ip, &sa->sin_addr);
 }
 
-static void world_init(struct world *w, size_t max_peers, uint32_t relay_rate)
+static void world_init_source(struct world *w, size_t max_peers, uint32_t relay_rate,
+			      size_t max_per_source)
 {
 	struct rdv_server_config cfg;
 
@@ -57,12 +65,19 @@ static void world_init(struct world *w, size_t max_peers, uint32_t relay_rate)
 	rdv_server_config_defaults(&cfg);
 	randombytes_buf(cfg.private_key, sizeof(cfg.private_key));
 	cfg.max_peers = max_peers;
+	if (max_per_source)
+		cfg.max_per_source = max_per_source;
 	cfg.relay_rate = relay_rate;
 	w->srv = rdv_server_new(&cfg);
 	assert_non_null(w->srv);
 	memcpy(w->server_pk, rdv_server_public_key(w->srv), RDV_KEY_LEN);
 	w->now = 5000;
 	w->out = (struct rdv_outbox){ .d = w->slots, .cap = ARRAY_SIZE(w->slots) };
+}
+
+static void world_init(struct world *w, size_t max_peers, uint32_t relay_rate)
+{
+	world_init_source(w, max_peers, relay_rate, 0);
 }
 
 static void world_free(struct world *w)
@@ -104,9 +119,16 @@ static size_t deliver(struct world *w)
 			struct sockaddr_in *to = (struct sockaddr_in *)&d->to;
 			struct rdv_event ev;
 
-			if (to->sin_port != p->addr.sin_port ||
-			    to->sin_addr.s_addr != p->addr.sin_addr.s_addr)
+			if (p->v6) {
+				struct sockaddr_in6 *to6 = (struct sockaddr_in6 *)&d->to;
+
+				if (d->to.ss_family != AF_INET6 || to6->sin6_port != p->addr6.sin6_port ||
+				    memcmp(&to6->sin6_addr, &p->addr6.sin6_addr, 16) != 0)
+					continue;
+			} else if (d->to.ss_family != AF_INET || to->sin_port != p->addr.sin_port ||
+				   to->sin_addr.s_addr != p->addr.sin_addr.s_addr) {
 				continue;
+			}
 			if (rdv_client_consume(&p->c, d->buf, d->len, w->now, &ev) != RDV_OK)
 				continue;
 			switch (ev.type) {
@@ -143,7 +165,10 @@ static size_t deliver(struct world *w)
 
 static void send_raw(struct world *w, struct peer *p, const uint8_t *buf, size_t len)
 {
-	rdv_server_handle(w->srv, 3, (struct sockaddr *)&p->addr, buf, len, w->now, &w->out);
+	if (p->v6)
+		rdv_server_handle(w->srv, 3, (struct sockaddr *)&p->addr6, buf, len, w->now, &w->out);
+	else
+		rdv_server_handle(w->srv, 3, (struct sockaddr *)&p->addr, buf, len, w->now, &w->out);
 }
 
 /* Lets the client send what is due, hands it to the server, delivers
@@ -404,6 +429,142 @@ static void test_dedup_and_dest_budget(void **state)
 	world_free(&w);
 }
 
+static struct peer *peer_new6(struct world *w, const char *ip, uint16_t port)
+{
+	struct peer *p = peer_new(w, "192.0.2.255", 1, NULL);
+
+	p->v6 = true;
+	p->addr6.sin6_family = AF_INET6;
+	p->addr6.sin6_port = htons(port);
+	assert_int_equal(inet_pton(AF_INET6, ip, &p->addr6.sin6_addr), 1);
+	return p;
+}
+
+/* A flood of new keys from one address (or one IPv6 /64, any ports) gets
+ * at most max_per_source registrations and pushes nobody out. */
+static void test_source_cap(void **state)
+{
+	struct world w;
+	struct peer *legit, *legit6, *other, *p;
+	const struct rdv_server_stats *st;
+	int got = 0;
+	char ip[64];
+
+	(void)state;
+	world_init_source(&w, 100, 1 << 20, 4);
+	st = rdv_server_stats(w.srv);
+	legit = peer_new(&w, "203.0.113.50", 1000, NULL);
+	legit6 = peer_new6(&w, "2001:db8:1:3::1", 1000);
+	assert_int_equal(step(&w, legit, NULL, NULL), 1);
+	assert_int_equal(step(&w, legit6, NULL, NULL), 1);
+	/* 100 ms apart: the per-source X25519 budget (20/s) is not what stops
+	 * them here. */
+	for (int i = 0; i < 40; i++) {
+		w.now += 100;
+		p = peer_new(&w, "198.51.100.9", (uint16_t)(2000 + i), NULL);
+		step(&w, p, NULL, NULL);
+		got += p->n_registered;
+		if (!p->n_registered)
+			assert_int_equal(p->last_error.error.code, RDV_ERROR_SERVER_FULL);
+	}
+	assert_int_equal(got, 4);
+	for (int i = 0; i < 40; i++) {
+		w.now += 100;
+		snprintf(ip, sizeof(ip), "2001:db8:1:2::%x", i + 1);
+		p = peer_new6(&w, ip, (uint16_t)(3000 + i));
+		step(&w, p, NULL, NULL);
+		got += p->n_registered;
+	}
+	assert_int_equal(got, 8);
+	assert_int_equal(st->refused_source_full, 72);
+	assert_int_equal(st->peers, 10);
+	/* The legitimate peers are still there and refresh as before. */
+	w.now += 30000;
+	legit->c.next_ms = legit6->c.next_ms = w.now;
+	assert_int_equal(step(&w, legit, NULL, NULL), 1);
+	assert_int_equal(step(&w, legit6, NULL, NULL), 1);
+	assert_int_equal(legit->n_registered, 2);
+	assert_int_equal(legit6->n_registered, 2);
+	assert_int_equal(legit->n_challenge + legit6->n_challenge, 2);
+	/* Another address is not held back by the flood. */
+	other = peer_new(&w, "198.51.100.10", 2000, NULL);
+	assert_int_equal(step(&w, other, NULL, NULL), 1);
+	assert_int_equal(other->n_registered, 1);
+	assert_int_equal(st->peers, 11);
+	world_free(&w);
+}
+
+/* --allowed-keys: an unknown key gets nothing back and costs no X25519; a
+ * listed one registers; a reload drops a registration no longer listed. */
+static void test_allowed_keys(void **state)
+{
+	struct world w;
+	struct peer *a, *b, *stranger;
+	struct rdv_allowed al;
+	const struct rdv_server_stats *st;
+	char path[] = "/tmp/test_rdv_allowed.XXXXXX", b64[KEY_BASE64_SIZE];
+	size_t bad_line = 0;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	world_init(&w, 100, 1 << 20);
+	st = rdv_server_stats(w.srv);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "198.51.100.2", 40002, NULL);
+	stranger = peer_new(&w, "198.51.100.3", 40003, NULL);
+	assert_int_equal(step(&w, b, NULL, NULL), 1); /* before any list */
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	keys_to_base64(b64, a->pk);
+	fprintf(f, "# the laptop\n\n  %s   # a comment after the key\n", b64);
+	keys_to_base64(b64, a->pk);
+	fprintf(f, "%s\n", b64); /* twice is once */
+	fclose(f);
+	assert_int_equal(rdv_allowed_load(path, &al, &bad_line), 0);
+	assert_int_equal(al.n, 1);
+	rdv_server_set_allowed(w.srv, &al);
+	assert_null(al.keys);
+	assert_int_equal(st->revoked, 1); /* b was registered, is not listed */
+	assert_int_equal(st->peers, 0);
+
+	assert_int_equal(step(&w, a, NULL, NULL), 1);
+	assert_int_equal(a->n_registered, 1);
+	for (int i = 0; i < 5; i++) {
+		stranger->c.next_ms = w.now;
+		assert_int_equal(step(&w, stranger, NULL, NULL), 0);
+		assert_int_equal(w.out.n, 0);
+	}
+	b->c.next_ms = w.now;
+	assert_int_equal(step(&w, b, NULL, NULL), 0);
+	assert_int_equal(stranger->n_challenge + stranger->n_error + stranger->n_registered, 0);
+	assert_int_equal(st->refused_key, 6);
+	assert_int_equal(st->rdv_rejected[RDV_E_BAD_MAC], 0);
+
+	/* A bad line is named, and nothing is half-loaded. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n# ok\nnot-a-key\n", b64);
+	fclose(f);
+	assert_int_equal(rdv_allowed_load(path, &al, &bad_line), -EINVAL);
+	assert_int_equal(bad_line, 3);
+	/* An empty list allows nobody; NULL allows everyone again. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(rdv_allowed_load(path, &al, &bad_line), 0);
+	rdv_server_set_allowed(w.srv, &al);
+	assert_int_equal(st->peers, 0);
+	rdv_server_set_allowed(w.srv, NULL);
+	b->c.next_ms = w.now;
+	assert_int_equal(step(&w, b, NULL, NULL), 1);
+	unlink(path);
+	world_free(&w);
+}
+
 static void test_replay_stale_wrong_key(void **state)
 {
 	struct world w;
@@ -623,6 +784,8 @@ int main(void)
 		cmocka_unit_test(test_mutual_introduction),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_dedup_and_dest_budget),
+		cmocka_unit_test(test_source_cap),
+		cmocka_unit_test(test_allowed_keys),
 		cmocka_unit_test(test_replay_stale_wrong_key),
 		cmocka_unit_test(test_lease_and_capacity),
 		cmocka_unit_test(test_client_timers),
