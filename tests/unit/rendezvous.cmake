@@ -12,3 +12,5 @@ tunnel_unit_test(NAME test_rdv_keyfile SOURCES tests/unit/test_rdv_keyfile.c LIB
 # Suspend and wrong clocks, with clock_gettime() wrapped by the test.
 tunnel_unit_test(NAME test_rdv_clock SOURCES tests/unit/test_rdv_clock.c LIBS rendezvous crypto common)
 target_link_options(test_rdv_clock PRIVATE -Wl,--wrap=clock_gettime)
+# The amplification table: every spoofed or unauthenticated input, in memory.
+tunnel_unit_test(NAME test_rdv_reflect SOURCES tests/unit/test_rdv_reflect.c LIBS rendezvous)
