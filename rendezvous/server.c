@@ -53,6 +53,7 @@ struct reg {
 	size_t n_want;
 	struct want *want; /* n_want entries, owned */
 	uint64_t gen;      /* new (server-unique) whenever reflexive or LAN endpoints change */
+	uint64_t down_counter; /* last counter sent to this peer: its session and sequence */
 	uint64_t expires_ms;
 	uint64_t relay_tokens, relay_last_ms;       /* budget as a sender */
 	uint64_t relay_in_tokens, relay_in_last_ms; /* budget as a destination */
@@ -68,8 +69,8 @@ struct rdv_server {
 	bool allowed_on; /* false: any key may register */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	struct ratelimit rl;
-	uint64_t last_counter; /* our session in the top bits, then a sequence */
 	uint64_t gen_seq;      /* last registration generation handed out */
+	uint64_t req_counter;  /* the counter of the request being answered */
 	uint8_t cookie_secret[2][crypto_generichash_KEYBYTES]; /* current, previous */
 	uint64_t cookie_rotated_ms;
 	bool cookie_started;
@@ -130,7 +131,6 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	srv->src_buckets = calloc(n, sizeof(*srv->src_buckets));
 	randombytes_buf(srv->hash_key, sizeof(srv->hash_key));
 	randombytes_buf(srv->cookie_secret, sizeof(srv->cookie_secret));
-	srv->last_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
 	if (!srv->buckets || !srv->src_buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
 		rdv_server_free(srv);
 		errno = ENOMEM;
@@ -340,14 +340,32 @@ void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms)
 	}
 }
 
-/* Our session (random at start) and the next sequence number; a sequence
- * that runs out starts a new session, which clients take on their next
- * REGISTERED or CHALLENGE. */
-static uint64_t next_counter(struct rdv_server *srv)
+/* The counter of the next message to `key`: every registration has a
+ * session of its own (random when it is made) and a sequence, so what a
+ * peer sees is one gap-free sequence whatever the server sends to others
+ * (reordering within the window is all its window has to absorb). A key
+ * without a registration is answered statelessly: the session is a keyed
+ * hash of its key and client session, the sequence that of the request
+ * answered (srv->req_counter), so a CHALLENGE and a later ERROR to one
+ * client session are in one window. The client takes either session on an
+ * echo alone. */
+static uint64_t counter_for(struct rdv_server *srv, const uint8_t key[static RDV_KEY_LEN])
 {
-	if (rdv_counter_seq(srv->last_counter) == RDV_SEQ_MASK)
-		srv->last_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
-	return ++srv->last_counter;
+	uint8_t in[RDV_KEY_LEN + 4], h[crypto_shorthash_BYTES];
+	uint32_t epoch;
+
+	for (struct reg *r = *bucket_of(srv, key); r; r = r->next) {
+		if (memcmp(r->sess.peer_pk, key, RDV_KEY_LEN) != 0)
+			continue;
+		if (r->down_counter == 0 || rdv_counter_seq(r->down_counter) == RDV_SEQ_MASK)
+			r->down_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
+		return ++r->down_counter;
+	}
+	memcpy(in, key, RDV_KEY_LEN);
+	store_be32(in + RDV_KEY_LEN, rdv_counter_epoch(srv->req_counter));
+	crypto_shorthash(h, in, sizeof(in), srv->hash_key);
+	epoch = load_be32(h) & ((UINT32_C(1) << RDV_EPOCH_BITS) - 1);
+	return ((uint64_t)(epoch ? epoch : 1) << RDV_SEQ_BITS) | rdv_counter_seq(srv->req_counter);
 }
 
 /* Rotates the cookie secret every RDV_SERVER_COOKIE_ROTATE_MS, keeping the
@@ -431,7 +449,7 @@ static void send_msg(struct rdv_server *srv, const struct rdv_session *sess, int
 		return;
 	randombytes_buf(rnd, sizeof(rnd));
 	(void)now_ms;
-	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv), rnd, msg, d->buf, sizeof(d->buf),
+	if (rdv_seal(sess, RDV_DIR_DOWN, counter_for(srv, sess->peer_pk), rnd, msg, d->buf, sizeof(d->buf),
 		     &d->len) < 0)
 		return; /* cannot happen for messages we build; nothing queued */
 	d->sock = sock;
@@ -550,7 +568,7 @@ static void send_challenge(struct rdv_server *srv, const struct rdv_session *ses
 		    m.challenge.cookie);
 	randombytes_buf(rnd, sizeof(rnd));
 	(void)now_ms;
-	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv), rnd, &m, d->buf, sizeof(d->buf),
+	if (rdv_seal(sess, RDV_DIR_DOWN, counter_for(srv, sess->peer_pk), rnd, &m, d->buf, sizeof(d->buf),
 		     &d->len) < 0 || d->len > req_len) {
 		srv->stats.challenge_oversize++;
 		return;
@@ -828,6 +846,7 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 		goto out;
 	}
 	srv->stats.rdv_accepted++;
+	srv->req_counter = counter;
 	switch (msg->type) {
 	case RDV_MSG_REGISTER:
 		handle_register(srv, r, sess, sock, src, msg, counter, len, now_ms, out);

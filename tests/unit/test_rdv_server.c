@@ -371,6 +371,57 @@ static void test_relay(void **state)
 	world_free(&w);
 }
 
+/* Reordering inside WireGuard's window loses nothing, upstream (the
+ * server's window of A) or downstream (B's window of the server): 1000
+ * RELAYs sent in reverse order, forwarded, and delivered in reverse again. */
+static void test_relay_reordered(void **state)
+{
+	enum { R = 1000 };
+	struct world w;
+	struct peer *a, *b;
+	static uint8_t up[R][RDV_DATAGRAM_MAX];
+	static struct rdv_datagram down[R];
+	size_t up_len[R];
+	uint8_t data[64];
+
+	(void)state;
+	world_init(&w, 100, 1 << 30);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	want(&w, a, b);
+	want(&w, b, a);
+	step(&w, a, NULL, NULL);
+	step(&w, b, NULL, NULL);
+	for (int i = 0; i < R; i++) {
+		memset(data, i & 0xff, sizeof(data));
+		assert_int_equal(rdv_client_build_relay(&a->c, b->pk, data, sizeof(data), w.now, up[i],
+							sizeof(up[i]), &up_len[i]), 0);
+	}
+	for (int i = R - 1; i >= 0; i--) {
+		send_raw(&w, a, up[i], up_len[i]);
+		assert_int_equal(w.out.n, 1);
+		down[i] = w.out.d[0];
+		w.out.n = 0;
+	}
+	assert_int_equal(rdv_server_stats(w.srv)->rdv_rejected[RDV_E_REPLAY], 0);
+	assert_int_equal(rdv_server_stats(w.srv)->relay_packets, R);
+	/* down[i] was forwarded at position R - 1 - i: deliver from the end. */
+	for (int i = 0; i < R; i++) {
+		struct rdv_event ev;
+
+		assert_int_equal(rdv_client_consume(&b->c, down[i].buf, down[i].len, w.now, &ev),
+				 RDV_OK);
+		assert_int_equal(ev.type, RDV_EVENT_RELAY);
+		assert_int_equal(ev.msg.relay.data[0], i & 0xff);
+	}
+	/* and each only once */
+	assert_int_not_equal(rdv_client_consume(&b->c, down[7].buf, down[7].len, w.now,
+						&(struct rdv_event){ 0 }), RDV_OK);
+	send_raw(&w, a, up[7], up_len[7]);
+	assert_int_equal(w.out.n, 0);
+	world_free(&w);
+}
+
 /* A want list naming one key 16 times is one want; two senders together
  * get no more than one budget through to one destination. */
 static void test_dedup_and_dest_budget(void **state)
@@ -783,6 +834,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutual_introduction),
 		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_relay_reordered),
 		cmocka_unit_test(test_dedup_and_dest_budget),
 		cmocka_unit_test(test_source_cap),
 		cmocka_unit_test(test_allowed_keys),
