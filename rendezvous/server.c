@@ -677,6 +677,7 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 		/* A new client session (restart) knows nothing: start its
 		 * window over and introduce everyone again. */
 		rdv_replay_reset(&r->replay, epoch);
+		r->down_counter = 0; /* and a new server session for it */
 		if (!fresh)
 			srv->stats.new_sessions++;
 	}

@@ -39,6 +39,7 @@ struct peer {
 
 struct world {
 	struct rdv_server *srv;
+	struct rdv_server_config cfg;
 	uint8_t server_pk[RDV_KEY_LEN];
 	uint64_t now;
 	struct rdv_outbox out;
@@ -67,6 +68,7 @@ static void world_init_source(struct world *w, size_t max_peers, uint32_t relay_
 	cfg.max_peers = max_peers;
 	if (max_per_source)
 		cfg.max_per_source = max_per_source;
+	w->cfg = cfg;
 	cfg.relay_rate = relay_rate;
 	w->srv = rdv_server_new(&cfg);
 	assert_non_null(w->srv);
@@ -368,6 +370,100 @@ static void test_relay(void **state)
 		deliver(&w);
 	}
 	assert_true(b->n_relay >= 50000 / 1600 - 1 && b->n_relay <= 50000 / 1600 + 1);
+	world_free(&w);
+}
+
+/* A restarted server (same key, no state) has everyone registered again
+ * within a round trip or two, relay included; a restarted client (same key,
+ * new session) too, and its old session's messages are no use to anyone. */
+static void test_restarts(void **state)
+{
+	struct world w;
+	struct peer *a, *b;
+	uint8_t buf[RDV_DATAGRAM_MAX], old_reg[RDV_DATAGRAM_MAX], sk[RDV_KEY_LEN];
+	size_t len, old_len = 0;
+	struct rdv_client old;
+	const struct rdv_server_stats *st;
+
+	(void)state;
+	world_init(&w, 100, 1 << 20);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	want(&w, a, b);
+	want(&w, b, a);
+	step(&w, a, NULL, NULL);
+	step(&w, b, NULL, NULL);
+	assert_int_equal(a->n_introduced, 1);
+
+	/* The server restarts: same key and address, nothing remembered. */
+	rdv_server_free(w.srv);
+	w.srv = rdv_server_new(&w.cfg);
+	assert_non_null(w.srv);
+	st = rdv_server_stats(w.srv);
+	w.now += 1000;
+	/* A's next RELAY earns a CHALLENGE, which makes a REGISTER due now;
+	 * one more round trip and A is registered again. */
+	assert_int_equal(rdv_client_build_relay(&a->c, b->pk, (const uint8_t *)"x", 1, w.now, buf,
+						sizeof(buf), &len), 0);
+	send_raw(&w, a, buf, len);
+	deliver(&w);
+	assert_int_equal(a->n_challenge, 2);
+	assert_true(rdv_client_next_ms(&a->c) <= w.now);
+	assert_int_equal(step(&w, a, NULL, NULL), 1);
+	assert_int_equal(a->n_registered, 2);
+	/* B's next refresh (due whenever) does the same in one step; they are
+	 * introduced again and relay works. */
+	b->c.next_ms = w.now;
+	assert_int_equal(step(&w, b, NULL, NULL), 3);
+	assert_int_equal(a->n_introduced, 2);
+	assert_int_equal(b->n_introduced, 2);
+	assert_int_equal(rdv_client_build_relay(&a->c, b->pk, (const uint8_t *)"y", 1, w.now, buf,
+						sizeof(buf), &len), 0);
+	send_raw(&w, a, buf, len);
+	deliver(&w);
+	assert_int_equal(b->n_relay, 1);
+	assert_int_equal(st->peers, 2);
+
+	/* A restarts: same key, new session, same address. Its old session's
+	 * last REGISTER is kept to replay. */
+	a->c.next_ms = w.now;
+	old_len = 0;
+	assert_int_equal(step(&w, a, old_reg, &old_len), 1);
+	memcpy(sk, a->c.private_key, RDV_KEY_LEN);
+	old = a->c;
+	assert_int_equal(rdv_client_init(&a->c, sk, w.server_pk, w.now), 0);
+	assert_int_not_equal(a->c.epoch, old.epoch);
+	want(&w, a, b);
+	w.now += 1000;
+	/* CHALLENGE, then registered; A (new session) is told about B again. */
+	assert_int_equal(step(&w, a, NULL, NULL), 2);
+	assert_int_equal(a->n_introduced, 3);
+	assert_int_equal(st->new_sessions, 1);
+	/* The old session's REGISTER replayed from elsewhere: a CHALLENGE to
+	 * elsewhere (smaller than it), and A's registration does not move. */
+	addr_of(&a->addr, "192.0.2.99", 999);
+	send_raw(&w, a, old_reg, old_len);
+	assert_int_equal(w.out.n, 1);
+	assert_true(w.out.d[0].len < old_len);
+	w.out.n = 0;
+	addr_of(&a->addr, "198.51.100.1", 40001);
+	a->c.next_ms = w.now;
+	assert_int_equal(step(&w, a, NULL, NULL), 1); /* verified: no CHALLENGE */
+	assert_int_equal(st->endpoint_changes, 0);
+	/* The old client's messages mean nothing to the new one. */
+	assert_int_equal(rdv_client_build_relay(&b->c, a->pk, (const uint8_t *)"z", 1, w.now, buf,
+						sizeof(buf), &len), 0);
+	send_raw(&w, b, buf, len);
+	assert_int_equal(w.out.n, 1);
+	{
+		struct rdv_event ev;
+
+		assert_int_not_equal(rdv_client_consume(&old, w.out.d[0].buf, w.out.d[0].len, w.now,
+							&ev), RDV_OK);
+	}
+	deliver(&w);
+	assert_int_equal(a->n_relay, 1);
+	rdv_client_wipe(&old);
 	world_free(&w);
 }
 
@@ -834,6 +930,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutual_introduction),
 		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_restarts),
 		cmocka_unit_test(test_relay_reordered),
 		cmocka_unit_test(test_dedup_and_dest_budget),
 		cmocka_unit_test(test_source_cap),
