@@ -5,8 +5,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "common/hostport.h"
 
 int rdv_endpoint_from_sockaddr(struct rdv_endpoint *ep, const struct sockaddr *sa)
 {
@@ -78,38 +79,17 @@ const char *rdv_endpoint_str(const struct rdv_endpoint *ep, char *buf, size_t ca
 
 int rdv_endpoint_parse(struct rdv_endpoint *ep, const char *s, bool allow_port0)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *h = s;
-	size_t hlen;
-	char *end;
-	unsigned long port;
+	struct hostport hp;
 
 	memset(ep, 0, sizeof(*ep));
-	colon = strrchr(s, ':');
-	if (!colon)
+	if (hostport_split(&hp, s, allow_port0, NULL) < 0)
 		return -EINVAL;
-	hlen = (size_t)(colon - s);
-	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
-		h = s + 1;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
+	/* A literal address: IPv6 only in brackets, IPv4 only without. */
+	ep->family = hp.bracketed ? AF_INET6 : AF_INET;
+	if (inet_pton(ep->family, hp.host, ep->addr) != 1) {
+		memset(ep, 0, sizeof(*ep));
 		return -EINVAL;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port > 65535 || (port == 0 && !allow_port0))
-		return -EINVAL;
-	ep->port = (uint16_t)port;
-	/* IPv6 only in brackets, IPv4 only without. */
-	if (h == s && inet_pton(AF_INET, host, ep->addr) == 1) {
-		ep->family = AF_INET;
-		return 0;
 	}
-	if (h != s && inet_pton(AF_INET6, host, ep->addr) == 1) {
-		ep->family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
+	ep->port = hp.port;
+	return 0;
 }

@@ -31,8 +31,8 @@ bool rdv_endpoint_equal(const struct rdv_endpoint *a, const struct rdv_endpoint 
 /* "192.0.2.1:3478" or "[2001:db8::1]:3478"; returns buf. */
 const char *rdv_endpoint_str(const struct rdv_endpoint *ep, char *buf, size_t cap);
 
-/* Parses "ADDR:PORT" or "[V6ADDR]:PORT". Returns 0 or -EINVAL; port 0 only
- * when allow_port0. */
+/* Parses "ADDR:PORT" or "[V6ADDR]:PORT" (split by common/hostport.h), the
+ * address a literal. Returns 0 or -EINVAL; port 0 only when allow_port0. */
 must_check int rdv_endpoint_parse(struct rdv_endpoint *ep, const char *s, bool allow_port0);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/number.h"
 #include "crypto/keys.h"
 #include "rendezvous/keyfile.h"
 #include "rendezvous/loop.h"
@@ -35,15 +36,6 @@ static const char usage[] =
 	"  --allowed-keys FILE  only these public keys (one base64 key per line, # comments)\n"
 	"                    may register; others get no reply; reloaded on SIGHUP\n"
 	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n";
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || end == s || *end || *s == '-' || *v == 0 || *v > max ? -EINVAL : 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -70,7 +62,7 @@ int main(int argc, char **argv)
 	char pub[KEY_BASE64_SIZE];
 	int fds[RDV_LOOP_LISTEN_MAX];
 	bool verbose = false, default_listen = false;
-	unsigned long v;
+	uint64_t v;
 	sigset_t sigs;
 	int opt, r;
 
@@ -100,7 +92,8 @@ int main(int argc, char **argv)
 		case 's':
 		case 'c':
 		case 'P':
-			if (parse_uint(optarg, opt == 'L' ? RDV_LEASE_MAX_S : 1ul << 30, &v) < 0) {
+			if (number_parse_uint(optarg, opt == 'L' ? RDV_LEASE_MAX_S : 1ul << 30, &v) < 0 ||
+			    v == 0) {
 				fprintf(stderr, "tunnel-rendezvous: bad number '%s'\n", optarg);
 				return 2;
 			}

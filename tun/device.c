@@ -14,29 +14,12 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/ifname.h"
 #include "tun/offload.h"
 
 static const char tun_clone_path[] = "/dev/net/tun";
 
-bool tun_name_valid(const char *name)
-{
-	size_t len;
-
-	if (!name)
-		return false;
-	len = strnlen(name, IFNAMSIZ);
-	if (len == 0 || len > TUN_NAME_MAX_LEN)
-		return false;
-	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-		/* Whitespace, controls, '/' and ':' the kernel refuses; '%'
-		 * would make it pick a "tun%d"-style name of its own. */
-		if (*c <= ' ' || *c == 0x7f || *c == '/' || *c == ':' || *c == '%')
-			return false;
-	}
-	return true;
-}
+_Static_assert((int)TUN_NAME_MAX_LEN == (int)IFNAME_MAX_LEN, "one length for a name");
 
 static void dev_reset(struct tun_device *dev)
 {
@@ -66,9 +49,9 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 	int fd, r;
 
 	dev_reset(dev);
-	if (!tun_name_valid(name))
+	if (!ifname_valid(name))
 		return tun_error_set(err, -EINVAL,
-				     "invalid interface name \"%.*s\" (1-15 characters, no '/', ':', '%%' or whitespace, not \".\" or \"..\")",
+				     "invalid interface name \"%.*s\" (" IFNAME_RULE ", not \".\" or \"..\")",
 				     IFNAMSIZ, name ? name : "");
 	if (flags & ~(unsigned)TUN_DEVICE_OFFLOAD)
 		return tun_error_set(err, -EINVAL, "unsupported TUN flags 0x%x", flags);

@@ -43,12 +43,8 @@ struct tun_device {
 	int fds[TUN_QUEUES_MAX];
 };
 
-/* True when `name` can name our interface: 1-15 bytes, not "." or "..", no
- * '/', ':', '%', whitespace or control characters (the kernel rejects some,
- * and treats '%' as a "tun%d" pattern). */
-bool tun_name_valid(const char *name);
-
-/* Creates the interface `name` (down, no addresses). Fails with -EBUSY if
+/* Creates the interface `name` (down, no addresses); a name outside
+ * common/ifname.h's rule is -EINVAL. Fails with -EBUSY if
  * any interface of that name exists; err says why in one line. flags must
  * be 0 for now. On failure dev is left closed. */
 must_check int tun_device_open(struct tun_device *dev, const char *name,

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/number.h"
+
 size_t tun_prefix_addr_len(int family)
 {
 	switch (family) {
@@ -52,17 +54,10 @@ int tun_prefix_parse(struct tun_prefix *p, const char *text)
 
 	if (slash) {
 		const char *s = slash + 1;
-		unsigned long v = 0;
+		uint64_t v;
 
-		/* Digits only: strtoul would accept "+8", " 8" and "0x8". */
-		if (*s == '\0' || strlen(s) > 3)
-			return -EINVAL;
-		for (; *s; s++) {
-			if (*s < '0' || *s > '9')
-				return -EINVAL;
-			v = v * 10 + (unsigned long)(*s - '0');
-		}
-		if (v > alen * 8)
+		/* Digits only (common/number.h), and at most "128" or "032". */
+		if (strlen(s) > 3 || number_parse_uint(s, alen * 8, &v) < 0)
 			return -EINVAL;
 		p->len = (unsigned)v;
 	}

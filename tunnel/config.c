@@ -10,7 +10,10 @@
  *  - section headers are checked (only [Interface] and [Peer], once each). */
 #include "tunnel/config.h"
 
+#include "common/hostport.h"
+#include "common/ifname.h"
 #include "common/keyfile.h"
+#include "common/number.h"
 #include "crypto/keys.h"
 #include "tunnel/control.h"
 
@@ -174,17 +177,6 @@ static bool decode_key(const char *value, uint8_t key[static CONFIG_KEY_LEN])
 	return keys_from_base64(key, value) == 0;
 }
 
-static bool parse_uint(const char *value, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (!isdigit((unsigned char)value[0]))
-		return false;
-	errno = 0;
-	*out = strtoul(value, &end, 10);
-	return errno == 0 && *end == '\0' && *out <= max;
-}
-
 /* "10.0.0.1/24", "fd00::1/64", or an address alone (a /32 or /128). */
 static bool parse_prefix(const char *value, struct tun_prefix *out, bool network)
 {
@@ -196,50 +188,32 @@ static bool parse_prefix(const char *value, struct tun_prefix *out, bool network
 	return true;
 }
 
-/* "1.2.3.4:51820", "[2001:db8::1]:51820" or "host.example:51820". */
+/* "1.2.3.4:51820", "[2001:db8::1]:51820" or "host.example:51820": the text
+ * is split by common/hostport.c, the host resolved here. */
 static int parse_endpoint(const char *value, struct config_endpoint *out, bool resolve,
 			  char *why, size_t why_len)
 {
-	char host[256];
-	const char *port, *colon;
+	struct hostport hp;
+	const char *bad;
+	char port[6];
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
-	unsigned long port_num;
-	size_t host_len;
 	int r;
 
-	if (value[0] == '[') {
-		const char *close = strchr(value, ']');
-
-		if (!close || close[1] != ':')
-			return snprintf(why, why_len, "expected [IPv6]:port"), -EINVAL;
-		host_len = (size_t)(close - value - 1);
-		value++;
-		port = close + 2;
+	if (hostport_split(&hp, value, false, &bad) < 0)
+		return snprintf(why, why_len, "%s", bad), -EINVAL;
+	if (hp.bracketed)
 		hints.ai_family = AF_INET6;
-	} else {
-		colon = strrchr(value, ':');
-		if (!colon || strchr(value, ':') != colon)
-			return snprintf(why, why_len, "expected host:port (IPv6 in brackets)"),
-			       -EINVAL;
-		host_len = (size_t)(colon - value);
-		port = colon + 1;
-	}
-	if (host_len == 0 || host_len >= sizeof(host))
-		return snprintf(why, why_len, "bad host"), -EINVAL;
-	if (!parse_uint(port, 65535, &port_num) || port_num == 0 || strlen(port) > 5)
-		return snprintf(why, why_len, "bad port"), -EINVAL;
-	memcpy(host, value, host_len);
-	host[host_len] = '\0';
+	snprintf(port, sizeof(port), "%u", hp.port);
 
 	hints.ai_flags |= AI_NUMERICHOST;
-	r = getaddrinfo(host, port, &hints, &res);
+	r = getaddrinfo(hp.host, port, &hints, &res);
 	if (r == EAI_NONAME && resolve) {
 		hints.ai_flags &= ~AI_NUMERICHOST;
-		r = getaddrinfo(host, port, &hints, &res);
+		r = getaddrinfo(hp.host, port, &hints, &res);
 	}
 	if (r != 0 || !res)
-		return snprintf(why, why_len, "cannot resolve '%s': %s", host,
+		return snprintf(why, why_len, "cannot resolve '%s': %s", hp.host,
 				r == EAI_NONAME && !resolve ? "not a numeric address"
 							   : gai_strerror(r)),
 		       -EINVAL;
@@ -344,7 +318,7 @@ static int add_rendezvous(struct parse_state *st, const char *key, const char *i
 static int interface_key(struct parse_state *st, const char *key, const char *value)
 {
 	struct config *cfg = st->cfg;
-	unsigned long num;
+	uint64_t num;
 
 	if (!strcasecmp(key, "PrivateKey")) {
 		if (!set_once(st, &st->private_key_line, "PrivateKey/PrivateKeyFile"))
@@ -363,7 +337,7 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 	if (!strcasecmp(key, "ListenPort")) {
 		if (!set_once(st, &st->listen_port_line, key))
 			return 0;
-		if (!parse_uint(value, 65535, &num))
+		if (number_parse_uint(value, 65535, &num) < 0)
 			return fail(st, "ListenPort '%s' is not a port (0-65535)", value);
 		cfg->listen_port = (uint16_t)num;
 		return 1;
@@ -371,7 +345,7 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 	if (!strcasecmp(key, "MTU")) {
 		if (!set_once(st, &st->mtu_line, key))
 			return 0;
-		if (!parse_uint(value, CONFIG_MAX_MTU, &num) || num < CONFIG_MIN_MTU)
+		if (number_parse_uint(value, CONFIG_MAX_MTU, &num) < 0 || num < CONFIG_MIN_MTU)
 			return fail(st, "MTU '%s' is out of range (%d-%d)", value,
 				    CONFIG_MIN_MTU, CONFIG_MAX_MTU);
 		cfg->mtu = (unsigned)num;
@@ -396,7 +370,7 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 static int peer_key(struct parse_state *st, const char *key, const char *value)
 {
 	struct config *cfg = st->cfg;
-	unsigned long num;
+	uint64_t num;
 	char why[300];
 
 	if (!strcasecmp(key, "PublicKey")) {
@@ -429,7 +403,7 @@ static int peer_key(struct parse_state *st, const char *key, const char *value)
 			return 0;
 		if (!strcasecmp(value, "off"))
 			num = 0;
-		else if (!parse_uint(value, 65535, &num))
+		else if (number_parse_uint(value, 65535, &num) < 0)
 			return fail(st, "PersistentKeepalive '%s' is not a number of seconds "
 					"(0-65535, or off)", value);
 		cfg->persistent_keepalive_s = (unsigned)num;
@@ -504,10 +478,11 @@ static int check_complete(struct parse_state *st)
 
 _Static_assert((int)CONFIG_NAME_MAX + 1 == (int)CONTROL_NAME_MAX, "a link name fits the control protocol");
 
+_Static_assert((int)CONFIG_NAME_MAX == (int)IFNAME_MAX_LEN, "a link name is an interface name");
+
 bool config_name_valid(const char *name)
 {
-	/* One rule for link names: the control protocol's (the socket's name). */
-	return control_name_valid(name);
+	return ifname_valid(name);
 }
 
 int config_parse_string(const char *path, const char *name, const char *text,
@@ -522,8 +497,7 @@ int config_parse_string(const char *path, const char *name, const char *text,
 	memset(out, 0, sizeof(*out));
 	err[0] = '\0';
 	if (!config_name_valid(name)) {
-		config_error(err, "%s: link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]",
-			 path, name);
+		config_error(err, "%s: link name '%.40s' is not " IFNAME_RULE, path, name);
 		return -EINVAL;
 	}
 	strcpy(out->name, name);
@@ -554,7 +528,7 @@ int config_load(const char *dir, const char *name, struct config *out,
 	int fd, r;
 
 	if (!config_name_valid(name)) {
-		config_error(err, "link name '%.40s' is not 1-15 characters of [A-Za-z0-9_=+.-]", name);
+		config_error(err, "link name '%.40s' is not " IFNAME_RULE, name);
 		return -EINVAL;
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.conf", dir, name) >= sizeof(path)) {

@@ -88,8 +88,9 @@ void config_error(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
 /* Wipes the key material in `cfg`. */
 void config_clear(struct config *cfg);
 
-/* True for a usable link name: 1..15 characters from [A-Za-z0-9_=+.-],
- * not "." or "..". The name becomes the interface and file name. */
+/* True for a usable link name (common/ifname.h's rule: 1..15 characters
+ * from [A-Za-z0-9_=+.-], not "." or ".."). The name becomes the interface
+ * and file name. */
 bool config_name_valid(const char *name);
 
 #endif

@@ -3,7 +3,6 @@
  * untrusted: every line is bounded and checked. */
 #include "tunnel/control.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "common/number.h"
 
 const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_MALFORMED] = "malformed",
@@ -149,17 +150,6 @@ static bool parse_int64(const char *s, int64_t *out)
 	return errno == 0 && end != s && *end == '\0';
 }
 
-static bool parse_uint64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
 /* Stores one key=value line; false if the key is unknown or the value bad. */
 static bool store(struct control_status *st, const char *key, const char *value,
 		  uint64_t *seen)
@@ -181,13 +171,14 @@ static bool store(struct control_status *st, const char *key, const char *value,
 		case FIELD_INT:
 			return parse_int64(value, (int64_t *)(void *)(base + f->offset));
 		case FIELD_UINT:
-			return parse_uint64(value, (uint64_t *)(void *)(base + f->offset));
+			return number_parse_uint(value, UINT64_MAX,
+						 (uint64_t *)(void *)(base + f->offset)) == 0;
 		}
 	}
 	if (!strncmp(key, "dropped_", 8)) {
 		for (size_t i = 0; i < DROP_KIND_COUNT; i++) {
 			if (!strcmp(key + 8, control_drop_names[i]))
-				return parse_uint64(value, &st->dropped[i]);
+				return number_parse_uint(value, UINT64_MAX, &st->dropped[i]) == 0;
 		}
 		return true; /* a newer daemon's counter: ignore, stay compatible */
 	}
@@ -233,21 +224,6 @@ int control_parse_status(const char *buf, size_t len, struct control_status *st)
 			return -EINVAL;
 	}
 	return -EINVAL; /* no errno line */
-}
-
-bool control_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > CONTROL_NAME_MAX - 1 || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (!isalnum(c) && !strchr("_=+.-", c))
-			return false;
-	}
-	return true;
 }
 
 int control_connect(const char *run_dir, const char *name)

@@ -92,11 +92,8 @@ must_check int control_parse_status(const char *buf, size_t len, struct control_
 
 /* Where the protocol is spoken: both halves (the daemon's listener in
  * control_socket.c, tunnelctl's client in ctl/control_client.c) find a
- * link's socket at RUN_DIR/NAME.sock, with NAME.pid beside it. */
-
-/* True for a usable link name: 1..15 characters from [A-Za-z0-9_=+.-],
- * not "." or "..". The name becomes the interface, file and socket name. */
-bool control_name_valid(const char *name);
+ * link's socket at RUN_DIR/NAME.sock, with NAME.pid beside it. NAME follows
+ * common/ifname.h's rule. */
 
 /* Connects to NAME's socket; returns the fd or a negative errno
  * (-ENOENT/-ECONNREFUSED when no daemon listens). */

@@ -14,7 +14,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "tunnel/punch.h"
-#include "tunnel/relay.h"
+#include "tunnel/receive.h"
 #include "tunnel/tunnel.h"
 
 static uint64_t now(const struct tunnel *t)
@@ -51,15 +51,6 @@ static size_t lan_candidates(const struct tunnel *t, struct rdv_endpoint *out, s
 	return n;
 }
 
-static void set_reason(struct tunnel *t, const char *reason)
-{
-	struct peer *peer = &t->peer;
-
-	/* Only while still looking for the peer: later states explain themselves. */
-	if (peer->state == LINK_CONNECTING)
-		peer_set_state(peer, LINK_CONNECTING, peer->path, reason);
-}
-
 static void poll_servers(struct loop_timer *timer, uint64_t now_ms)
 {
 	struct tunnel *t = container_of(timer, struct tunnel, meet.timer);
@@ -83,7 +74,7 @@ static void poll_servers(struct loop_timer *timer, uint64_t now_ms)
 		snprintf(reason, sizeof(reason), "rendezvous %s%s unreachable (no answer in %d s)",
 			 rdv_endpoint_str(&m->servers[0].addr, ep, sizeof(ep)),
 			 m->n_servers > 1 ? " and the others" : "", MEET_UNREACHABLE_MS / 1000);
-		set_reason(t, reason);
+		peer_rendezvous_progress(&t->peer, reason);
 	}
 	if (!any_answered && now_ms - m->started_ms < MEET_UNREACHABLE_MS)
 		next = MIN(next, m->started_ms + MEET_UNREACHABLE_MS);
@@ -136,7 +127,7 @@ void meet_start(struct tunnel *t)
 	m->started_ms = now(t);
 	snprintf(reason, sizeof(reason), "registering with rendezvous %s",
 		 rdv_endpoint_str(&m->servers[0].addr, ep, sizeof(ep)));
-	set_reason(t, reason);
+	peer_rendezvous_progress(&t->peer, reason);
 	poll_servers(&m->timer, now(t));
 }
 
@@ -185,7 +176,7 @@ static void on_registered(struct tunnel *t, size_t index, const struct rdv_regis
 	snprintf(reason, sizeof(reason),
 		 "registered with rendezvous %s; the peer is not online there (or does not "
 		 "list our key)", rdv_endpoint_str(&s->addr, srv, sizeof(srv)));
-	set_reason(t, reason);
+	peer_rendezvous_progress(&t->peer, reason);
 }
 
 static void on_introduced(struct tunnel *t, size_t index, const struct rdv_introduce *in)
@@ -205,12 +196,7 @@ static void on_introduced(struct tunnel *t, size_t index, const struct rdv_intro
 	m->relay_server = index;
 	/* A new introduction (the peer moved or restarted) replaces the old
 	 * candidates; the path in use stays until a better one answers. */
-	punch_forget(peer, CANDIDATE_REFLEXIVE);
-	punch_forget(peer, CANDIDATE_LAN);
-	for (size_t i = 0; i < in->n_lan; i++)
-		punch_add_candidate(peer, &in->lan[i], CANDIDATE_LAN);
-	punch_add_candidate(peer, &in->reflexive, CANDIDATE_REFLEXIVE);
-	punch_start(peer);
+	punch_introduced(peer, in->lan, in->n_lan, &in->reflexive);
 }
 
 void meet_receive(struct tunnel *t, struct udp_datagram *d)
@@ -244,9 +230,15 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		on_introduced(t, i, &ev.msg.introduce);
 		break;
 	case RDV_EVENT_RELAY:
-		if (sodium_memcmp(ev.msg.relay.peer, t->cfg.peer_public_key, RDV_KEY_LEN) == 0)
-			relay_receive(&t->peer, ev.msg.relay.data, ev.msg.relay.len, i);
-		else
+		if (sodium_memcmp(ev.msg.relay.peer, t->cfg.peer_public_key, RDV_KEY_LEN) == 0) {
+			/* A WireGuard datagram from the peer; its source for the
+			 * cookie MACs is the server's address. */
+			struct udp_datagram inner = { .data = ev.msg.relay.data,
+						      .len = ev.msg.relay.len,
+						      .from = m->servers[i].addr };
+
+			receive_wireguard(t, &inner, true);
+		} else
 			tunnel_drop(t, DROP_UNAUTHENTICATED, "relayed data from a stranger");
 		break;
 	case RDV_EVENT_ERROR:
@@ -262,13 +254,13 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		loop_timer_arm(&t->loop, &m->timer, rdv_client_next_ms(&m->servers[i].client));
 }
 
-void meet_send_relay(struct tunnel *t, size_t index, const uint8_t *data, size_t len)
+void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len)
 {
 	struct meet *m = &t->meet;
-	struct meet_server *s = &m->servers[index];
+	struct meet_server *s = &m->servers[m->relay_server];
 	size_t out_len;
 
-	if (index >= m->n_servers || len == 0 || len > RDV_RELAY_DATA_MAX) {
+	if (!m->has_relay || len == 0 || len > RDV_RELAY_DATA_MAX) {
 		tunnel_drop(t, DROP_NO_ROUTE, "datagram too large for the relay");
 		return;
 	}

@@ -57,8 +57,9 @@ void meet_destroy(struct tunnel *t);
 /* Handles a DEMUX_RENDEZVOUS datagram. */
 void meet_receive(struct tunnel *t, struct udp_datagram *d);
 
-/* Wraps a WireGuard datagram in a RELAY to the peer via server `index` and
- * sends it. */
-void meet_send_relay(struct tunnel *t, size_t index, const uint8_t *data, size_t len);
+/* The relay path: wraps a WireGuard datagram in a RELAY to the peer and
+ * sends it through the server that introduced us. The server sees only
+ * WireGuard ciphertext: the link stays end-to-end encrypted. */
+void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len);
 
 #endif

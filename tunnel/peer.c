@@ -1,6 +1,7 @@
-/* The peer's lifetime and the link state machine's transitions. The state
- * is only ever changed through peer_set_state, which logs each change once
- * with its reason. */
+/* The peer's lifetime and the link's state machine (the table in peer.h).
+ * Only this file writes peer->state, peer->path and peer->endpoint: the
+ * other files report events and the functions below decide. Each change
+ * of state goes through set_state, which logs it once with its reason. */
 #include "tunnel/peer.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include "common/log.h"
 #include "crypto/keys.h"
 #include "tunnel/allowedips.h"
+#include "tunnel/meet.h"
+#include "tunnel/send.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
@@ -96,8 +99,8 @@ void peer_destroy(struct peer *peer)
 	cookie_maker_clear(&peer->cookie);
 }
 
-void peer_set_state(struct peer *peer, enum link_state state, enum link_path path,
-		    const char *reason)
+static void set_state(struct peer *peer, enum link_state state, enum link_path path,
+		      const char *reason)
 {
 	char ep[RDV_ENDPOINT_STR];
 
@@ -115,18 +118,6 @@ void peer_set_state(struct peer *peer, enum link_state state, enum link_path pat
 	snprintf(peer->reason, sizeof(peer->reason), "%s", reason);
 }
 
-void peer_update_state(struct peer *peer)
-{
-	if (!peer->keypairs.current.valid && !peer->keypairs.next.valid)
-		return;
-	if (peer->path == PATH_RELAY)
-		peer_set_state(peer, LINK_RELAYED, PATH_RELAY,
-			       "no direct path answered (a symmetric NAT?); traffic goes through "
-			       "the relay while probing goes on");
-	else
-		peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
-}
-
 bool peer_endpoint_in_tunnel(const struct peer *peer, const struct rdv_endpoint *ep)
 {
 	const struct config *cfg = &peer->tunnel->cfg;
@@ -137,20 +128,6 @@ bool peer_endpoint_in_tunnel(const struct peer *peer, const struct rdv_endpoint 
 bool peer_has_path(const struct peer *peer)
 {
 	return peer->path == PATH_RELAY || peer->has_endpoint;
-}
-
-void peer_set_endpoint(struct peer *peer, const struct rdv_endpoint *ep)
-{
-	char old[RDV_ENDPOINT_STR], new[RDV_ENDPOINT_STR];
-
-	if (peer->has_endpoint && rdv_endpoint_equal(&peer->endpoint, ep))
-		return;
-	if (peer->has_endpoint)
-		log_info("%s: peer moved from %s to %s", peer->tunnel->cfg.name,
-			 rdv_endpoint_str(&peer->endpoint, old, sizeof(old)),
-			 rdv_endpoint_str(ep, new, sizeof(new)));
-	peer->endpoint = *ep;
-	peer->has_endpoint = true;
 }
 
 uint32_t peer_new_index(const struct peer *peer)
@@ -165,4 +142,156 @@ uint32_t peer_new_index(const struct peer *peer)
 		    (!k->next.valid || k->next.local_index != idx))
 			return idx;
 	}
+}
+
+/* Points the WireGuard traffic at `ep`, logging a move. */
+static void set_endpoint(struct peer *peer, const struct rdv_endpoint *ep)
+{
+	char old[RDV_ENDPOINT_STR], new[RDV_ENDPOINT_STR];
+
+	if (peer->has_endpoint && rdv_endpoint_equal(&peer->endpoint, ep))
+		return;
+	if (peer->has_endpoint)
+		log_info("%s: peer moved from %s to %s", peer->tunnel->cfg.name,
+			 rdv_endpoint_str(&peer->endpoint, old, sizeof(old)),
+			 rdv_endpoint_str(ep, new, sizeof(new)));
+	peer->endpoint = *ep;
+	peer->has_endpoint = true;
+}
+
+static bool has_session(const struct peer *peer)
+{
+	return peer->keypairs.current.valid || peer->keypairs.next.valid;
+}
+
+void peer_start(struct peer *peer)
+{
+	char ep[RDV_ENDPOINT_STR], reason[CONTROL_REASON_MAX];
+
+	if (!peer->has_endpoint)
+		return;
+	snprintf(reason, sizeof(reason), "handshake with %s not answered yet",
+		 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
+	set_state(peer, LINK_CONNECTING, PATH_NONE, reason);
+	send_handshake_initiation(peer, false);
+}
+
+void peer_stop(struct peer *peer)
+{
+	set_state(peer, LINK_DOWN, PATH_NONE, "stopped");
+}
+
+void peer_rendezvous_progress(struct peer *peer, const char *reason)
+{
+	/* Only while still looking for the peer: later states explain themselves. */
+	if (peer->state == LINK_CONNECTING)
+		set_state(peer, LINK_CONNECTING, peer->path, reason);
+}
+
+void peer_probing_started(struct peer *peer, size_t n_candidates)
+{
+	char reason[CONTROL_REASON_MAX];
+
+	if (peer->state != LINK_CONNECTING)
+		return;
+	snprintf(reason, sizeof(reason), "probing %zu candidate endpoint%s of the peer",
+		 n_candidates, n_candidates == 1 ? "" : "s");
+	set_state(peer, LINK_PUNCHING, peer->path, reason);
+}
+
+void peer_direct_path_confirmed(struct peer *peer, const struct rdv_endpoint *ep)
+{
+	bool had_path = peer->path == PATH_DIRECT;
+
+	set_endpoint(peer, ep);
+	peer->path = PATH_DIRECT;
+	if (peer->keypairs.current.valid) {
+		/* The session carries over; the peer roams on our next packet. */
+		set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+		send_keepalive(peer);
+		return;
+	}
+	set_state(peer, LINK_PUNCHING, PATH_DIRECT,
+		  "direct path found, WireGuard handshake under way");
+	/* A new path deserves a handshake now, whatever the rate limit. Both
+	 * sides usually find it within a round trip of each other, and two
+	 * crossing initiations overwrite each other's handshake state,
+	 * costing a REKEY_TIMEOUT: the side with the larger public key leaves
+	 * the first initiation to the other and only sends its own (by the
+	 * retransmit timer) if none arrives. */
+	if (had_path && peer->handshake_attempts)
+		return;
+	if (sodium_compare(peer->tunnel->local.public_key, peer->handshake.remote_static,
+			   NOISE_PUBLIC_KEY_LEN) <= 0)
+		send_handshake_initiation(peer, true);
+	else
+		timers_handshake_deferred(peer);
+}
+
+void peer_no_direct_path(struct peer *peer)
+{
+	struct tunnel *t = peer->tunnel;
+
+	if (!t->meet.has_relay) {
+		set_state(peer, LINK_PUNCHING, PATH_NONE,
+			  "punching failed: no candidate answered (a symmetric NAT on both "
+			  "sides?) and no relay is available");
+		return;
+	}
+	if (peer->path != PATH_RELAY)
+		log_info("%s: no direct path answered within %d s; using the relay, still "
+			 "probing every %d s", t->cfg.name, PUNCH_WINDOW_MS / 1000,
+			 PUNCH_BACKGROUND_MS / 1000);
+	peer->path = PATH_RELAY;
+	if (peer->keypairs.current.valid) {
+		peer_session_confirmed(peer);
+		return;
+	}
+	set_state(peer, LINK_PUNCHING, PATH_RELAY,
+		  "no direct path answered; WireGuard handshake through the relay");
+	send_handshake_initiation(peer, true);
+}
+
+void peer_unanswered(struct peer *peer)
+{
+	/* Only peers of ours answer probes; a plain WireGuard peer with a
+	 * static endpoint is left to WireGuard's own timers. */
+	if (peer->tunnel->meet.n_servers == 0)
+		return;
+	log_info("%s: no answer from the peer for %d s; looking for it again",
+		 peer->tunnel->cfg.name, PUNCH_QUIET_MS / 1000);
+	meet_refresh(peer->tunnel);
+	if (!peer->punch.active)
+		punch_start(peer);
+}
+
+void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from, bool via_relay)
+{
+	/* Relayed: it only matters while there is no direct path. */
+	if (via_relay) {
+		if (peer->path != PATH_DIRECT)
+			peer->path = PATH_RELAY;
+		return;
+	}
+	/* Arrived through the tunnel (a source inside AllowedIPs): moving the
+	 * endpoint there would nest the tunnel in itself. */
+	if (peer_endpoint_in_tunnel(peer, from))
+		return;
+	peer->last_direct_rx_ms = peer->tunnel->loop.now_ms;
+	set_endpoint(peer, from);
+	peer->path = PATH_DIRECT;
+}
+
+void peer_session_confirmed(struct peer *peer)
+{
+	/* Called for every data message: leave at once when nothing changes. */
+	if (peer->state == (peer->path == PATH_RELAY ? LINK_RELAYED : LINK_ESTABLISHED) ||
+	    !has_session(peer))
+		return;
+	if (peer->path == PATH_RELAY)
+		set_state(peer, LINK_RELAYED, PATH_RELAY,
+			  "no direct path answered (a symmetric NAT?); traffic goes through "
+			  "the relay while probing goes on");
+	else
+		set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
 }

@@ -1,17 +1,59 @@
 /* The other end of the link: its WireGuard handshake and sessions, the path
  * packets take to it, and the link state users see in `tunnelctl status`.
  *
- * Link states (SPEC.md), and what moves between them:
+ * This file (with peer.c) is the one writer of the link's state, its path
+ * and its WireGuard endpoint. Other files only report what happened, through
+ * the peer_<event>() functions below, and peer.c decides.
  *
- *   connecting --introduced by rendezvous--> punching
- *   connecting/punching --handshake done on a direct path--> established
- *   punching --no direct path answers--> relayed --direct path found--> established
- *   established --path dead--> connecting (re-probe, re-register)
- *   any --daemon stopping--> down
+ * States (SPEC.md) and paths:
+ *   connecting   looking for the peer: registering, or a static Endpoint's
+ *                first handshake not answered yet
+ *   punching     probing the peer's candidates, or a handshake under way on
+ *                a path just found
+ *   established  a session on a direct path
+ *   relayed      a session through the rendezvous server's relay
+ *   down         the daemon is stopping
+ *   Path: none (nowhere to send), direct (peer->endpoint) or relay.
  *
- * With a static Endpoint there is no rendezvous: connecting leads straight
- * to established once a handshake completes. Every change is logged once
- * with its reason (peer_set_state). */
+ * Transitions, the event that causes each, and its timeout:
+ *   T1  connecting -> punching      peer_probing_started: an introduction
+ *                                   gave candidates and a burst of probes
+ *                                   began (a burst: every PUNCH_INTERVAL_MS
+ *                                   + jitter for PUNCH_WINDOW_MS)
+ *   T2  punching -> punching/direct peer_direct_path_confirmed, no session
+ *                                   yet: the handshake starts on that path
+ *                                   (the larger key defers it by
+ *                                   HANDSHAKE_DEFER_MS; retries every
+ *                                   REKEY_TIMEOUT)
+ *   T3  punching/connecting -> established
+ *                                   peer_session_confirmed on a direct path
+ *                                   (a handshake completed, or data arrived)
+ *   T4  punching -> relayed         peer_no_direct_path at the end of a burst
+ *                                   (PUNCH_WINDOW_MS) with a relay: handshake
+ *                                   through it, relayed once a session exists
+ *   T5  punching -> punching/none   peer_no_direct_path with no relay
+ *   T6  relayed -> established      peer_direct_path_confirmed during a
+ *                                   background burst (every
+ *                                   PUNCH_BACKGROUND_MS while not direct)
+ *   T7  established -> relayed      peer_unanswered (data sent, nothing
+ *                                   authenticated back for PUNCH_QUIET_MS):
+ *                                   re-register and probe; then
+ *                                   peer_no_direct_path when that burst ends
+ *                                   with the path in use silent
+ *   T8  established -> established  peer_authenticated_from a new address:
+ *                                   the endpoint follows (roaming)
+ *   T9  connecting -> established   static Endpoint: peer_start sends the
+ *                                   first initiation, T3 when it completes
+ *   T10 connecting -> connecting    peer_rendezvous_progress: registering,
+ *                                   or no server answered in
+ *                                   MEET_UNREACHABLE_MS (only the reason
+ *                                   changes)
+ *   T11 any -> down                 peer_stop
+ * Not a transition: a burst in which the probes go unanswered but
+ * authenticated traffic keeps arriving on the path in use (the path works;
+ * no flapping), and a relayed packet while a direct path works.
+ *
+ * Every change of state is logged once, with its reason. */
 #ifndef TUNNEL_PEER_H
 #define TUNNEL_PEER_H
 
@@ -90,14 +132,6 @@ must_check int peer_init(struct peer *peer, struct tunnel *tunnel);
 /* Wipes keys and frees buffers. */
 void peer_destroy(struct peer *peer);
 
-/* Moves to `state`, logging the change and its reason once. */
-void peer_set_state(struct peer *peer, enum link_state state, enum link_path path,
-		    const char *reason);
-
-/* After a handshake or a path change with a live session: established on a
- * direct path, relayed on the relay. */
-void peer_update_state(struct peer *peer);
-
 /* True when `ep` lies inside the peer's AllowedIPs: such an address is
  * reached through the tunnel itself, so it can never carry the tunnel
  * (site-to-site: the peer's LAN address is routed into the link). */
@@ -106,9 +140,42 @@ bool peer_endpoint_in_tunnel(const struct peer *peer, const struct rdv_endpoint 
 /* True when packets have somewhere to go: a direct endpoint or the relay. */
 bool peer_has_path(const struct peer *peer);
 
-/* Points the WireGuard traffic at `ep` (roaming, punching, relay), logging
- * a change of endpoint. */
-void peer_set_endpoint(struct peer *peer, const struct rdv_endpoint *ep);
+/* ---- events: what other files report; peer.c decides ---------------- */
+
+/* The daemon's loop starts: with a static Endpoint, say so and send the
+ * first initiation now rather than on the first packet (T9). */
+void peer_start(struct peer *peer);
+
+/* The daemon is stopping (T11). */
+void peer_stop(struct peer *peer);
+
+/* What meeting the peer through the rendezvous servers is doing while the
+ * link is still connecting ("registering with ...", "... unreachable"):
+ * only the reason shown changes (T10). */
+void peer_rendezvous_progress(struct peer *peer, const char *reason);
+
+/* A burst of probes began at `n_candidates` candidates (T1). */
+void peer_probing_started(struct peer *peer, size_t n_candidates);
+
+/* A probe round trip worked with `ep`, and punch.c ranks it above the path
+ * in use: WireGuard moves there (T2, T6). */
+void peer_direct_path_confirmed(struct peer *peer, const struct rdv_endpoint *ep);
+
+/* A burst ended and no direct path works (none answered, or the one in use
+ * fell silent): the relay if there is one, else nowhere (T4, T5, T7). */
+void peer_no_direct_path(struct peer *peer);
+
+/* Data went out and nothing authenticated came back for PUNCH_QUIET_MS:
+ * the path may have died, look for the peer again (T7). */
+void peer_unanswered(struct peer *peer);
+
+/* An authenticated WireGuard message arrived from `from`, directly or
+ * through the relay: a direct one moves the endpoint there (T8). */
+void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from, bool via_relay);
+
+/* A session exists (handshake completed, or the first data under a new
+ * keypair): established on a direct path, relayed on the relay (T3, T4). */
+void peer_session_confirmed(struct peer *peer);
 
 /* A random local index that no live keypair of the peer uses, for the
  * sender index of a new handshake. */

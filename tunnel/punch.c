@@ -2,15 +2,13 @@
 #include "tunnel/punch.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
-#include "tunnel/relay.h"
-#include "tunnel/send.h"
+#include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
 static const char *const kind_names[] = {
@@ -20,19 +18,11 @@ static const char *const kind_names[] = {
 	[CANDIDATE_LEARNED] = "learned",
 };
 
-/* How long the larger key waits for the peer's first initiation. */
-enum { HANDSHAKE_DEFER_MS = 1000 };
-
 static void punch_forget_index(struct peer *peer, size_t i);
 
 static uint64_t now(const struct peer *peer)
 {
 	return peer->tunnel->loop.now_ms;
-}
-
-static void arm(struct peer *peer, uint64_t delay_ms)
-{
-	loop_timer_arm(&peer->tunnel->loop, &peer->punch.timer, now(peer) + delay_ms);
 }
 
 static uint64_t new_token(void)
@@ -66,13 +56,13 @@ static void send_burst_round(struct peer *peer)
 		send_request(peer, &p->candidates[i]);
 }
 
-/* Moves WireGuard onto candidate i. */
+/* Candidate i answered and ranks above the path in use: peer.c moves
+ * WireGuard onto it. */
 static void choose(struct peer *peer, size_t i)
 {
 	struct punch *p = &peer->punch;
 	struct candidate *c = &p->candidates[i];
 	char ep[RDV_ENDPOINT_STR];
-	bool had_path = peer->path == PATH_DIRECT;
 
 	p->has_chosen = true;
 	p->chosen = i;
@@ -80,30 +70,7 @@ static void choose(struct peer *peer, size_t i)
 	log_info("%s: direct path to %s (%s address) answered in %lld ms", peer->tunnel->cfg.name,
 		 rdv_endpoint_str(&c->ep, ep, sizeof(ep)), kind_names[c->kind],
 		 (long long)p->rtt_ms);
-	peer_set_endpoint(peer, &c->ep);
-	peer->path = PATH_DIRECT;
-	if (peer->keypairs.current.valid) {
-		/* The session carries over; the peer roams on our next packet. */
-		peer_set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
-		send_keepalive(peer);
-	} else {
-		peer_set_state(peer, LINK_PUNCHING, PATH_DIRECT,
-			       "direct path found, WireGuard handshake under way");
-		/* A new path deserves a handshake now, whatever the rate limit.
-		 * Both sides usually choose within a round trip of each other,
-		 * and two crossing initiations overwrite each other's handshake
-		 * state, costing a REKEY_TIMEOUT: the side with the larger
-		 * public key leaves the first initiation to the other and only
-		 * sends its own (by the retransmit timer) if none arrives. */
-		if (!had_path || !peer->handshake_attempts) {
-			if (sodium_compare(peer->tunnel->local.public_key,
-					   peer->handshake.remote_static, NOISE_PUBLIC_KEY_LEN) <= 0)
-				send_handshake_initiation(peer, true);
-			else
-				loop_timer_arm(&peer->tunnel->loop, &peer->retransmit_handshake,
-					       now(peer) + HANDSHAKE_DEFER_MS);
-		}
-	}
+	peer_direct_path_confirmed(peer, &c->ep);
 }
 
 /* Learned candidates come from the network: one that did not answer a
@@ -127,60 +94,26 @@ static void burst_over(struct peer *peer)
 
 	p->active = false;
 	forget_silent_learned(peer);
-	if (p->has_chosen && peer->path == PATH_DIRECT) {
-		/* The path in use still works if it answered a probe or carried
-		 * authenticated traffic during this burst. */
-		if (p->candidates[p->chosen].answered ||
+	if (peer->path == PATH_DIRECT && peer->has_endpoint) {
+		const struct candidate *c = p->has_chosen ? &p->candidates[p->chosen] : NULL;
+
+		/* The endpoint in use still works if it answered a probe or
+		 * carried authenticated traffic during this burst, whatever the
+		 * candidate list says now (an introduction may have replaced
+		 * it, WireGuard roaming may have moved it). */
+		if ((c && c->answered && rdv_endpoint_equal(&c->ep, &peer->endpoint)) ||
 		    peer->last_direct_rx_ms >= p->window_end_ms - PUNCH_WINDOW_MS)
 			return;
 		log_info("%s: the direct path to %s stopped answering", peer->tunnel->cfg.name,
-			 rdv_endpoint_str(&p->candidates[p->chosen].ep, ep, sizeof(ep)));
+			 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
 		p->has_chosen = false;
 	}
-	if (relay_start(peer))
-		log_info("%s: no direct path answered within %d s; using the relay, still "
-			 "probing every %d s", peer->tunnel->cfg.name, PUNCH_WINDOW_MS / 1000,
-			 PUNCH_BACKGROUND_MS / 1000);
-	else
-		peer_set_state(peer, LINK_PUNCHING, PATH_NONE,
-			       "punching failed: no candidate answered (a symmetric NAT on both "
-			       "sides?) and no relay is available");
-	arm(peer, PUNCH_BACKGROUND_MS);
+	peer_no_direct_path(peer);
+	timers_burst_ended(peer);
 }
 
-/* Data went out and nothing came back for PUNCH_QUIET_MS. */
-static void liveness_expired(struct loop_timer *t, uint64_t now_ms)
+void punch_round_due(struct peer *peer, uint64_t now_ms)
 {
-	struct peer *peer = container_of(t, struct peer, punch.liveness);
-
-	(void)now_ms;
-	/* Only peers of ours answer probes; a plain WireGuard peer with a
-	 * static endpoint is left to WireGuard's own timers. */
-	if (peer->tunnel->meet.n_servers == 0)
-		return;
-	log_info("%s: no answer from the peer for %d s; looking for it again",
-		 peer->tunnel->cfg.name, PUNCH_QUIET_MS / 1000);
-	meet_refresh(peer->tunnel);
-	if (!peer->punch.active)
-		punch_start(peer);
-}
-
-void punch_data_sent(struct peer *peer)
-{
-	struct punch *p = &peer->punch;
-
-	if (!p->liveness.armed)
-		loop_timer_arm(&peer->tunnel->loop, &p->liveness, now(peer) + PUNCH_QUIET_MS);
-}
-
-void punch_peer_alive(struct peer *peer)
-{
-	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.liveness);
-}
-
-static void punch_tick(struct loop_timer *t, uint64_t now_ms)
-{
-	struct peer *peer = container_of(t, struct peer, punch.timer);
 	struct punch *p = &peer->punch;
 
 	if (!p->active) {
@@ -194,7 +127,7 @@ static void punch_tick(struct loop_timer *t, uint64_t now_ms)
 		return;
 	}
 	send_burst_round(peer);
-	arm(peer, PUNCH_INTERVAL_MS + randombytes_uniform(PUNCH_JITTER_MS));
+	timers_probe_round_sent(peer);
 }
 
 void punch_init(struct peer *peer)
@@ -202,15 +135,11 @@ void punch_init(struct peer *peer)
 	struct punch *p = &peer->punch;
 
 	probe_key_derive(p->key, peer->handshake.precomputed_static_static);
-	p->timer.expired = punch_tick;
-	p->liveness.expired = liveness_expired;
 	p->rtt_ms = -1;
 }
 
 void punch_destroy(struct peer *peer)
 {
-	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.timer);
-	loop_timer_cancel(&peer->tunnel->loop, &peer->punch.liveness);
 	sodium_memzero(peer->punch.key, sizeof(peer->punch.key));
 }
 
@@ -231,6 +160,7 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 		if (rdv_endpoint_equal(&c->ep, ep)) {
 			if (kind < c->kind)
 				c->kind = kind;
+			c->stale = false;
 			return;
 		}
 		if (c->kind == CANDIDATE_LEARNED) {
@@ -266,22 +196,31 @@ static void punch_forget_index(struct peer *peer, size_t i)
 	p->n_candidates--;
 }
 
-void punch_forget(struct peer *peer, enum candidate_kind kind)
+void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t n_lan,
+		      const struct rdv_endpoint *reflexive)
 {
 	struct punch *p = &peer->punch;
 
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		enum candidate_kind k = p->candidates[i].kind;
+
+		p->candidates[i].stale = k == CANDIDATE_LAN || k == CANDIDATE_REFLEXIVE;
+	}
+	for (size_t i = 0; i < n_lan; i++)
+		punch_add_candidate(peer, &lan[i], CANDIDATE_LAN);
+	punch_add_candidate(peer, reflexive, CANDIDATE_REFLEXIVE);
 	for (size_t i = p->n_candidates; i-- > 0;) {
-		if (p->candidates[i].kind == kind)
+		if (p->candidates[i].stale && !(p->has_chosen && p->chosen == i))
 			punch_forget_index(peer, i);
 	}
+	punch_start(peer);
 }
 
 void punch_start(struct peer *peer)
 {
 	struct punch *p = &peer->punch;
-	char reason[CONTROL_REASON_MAX];
 
-	if (p->n_candidates == 0)
+	if (p->n_candidates == 0 || p->active)
 		return;
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		p->candidates[i].token = 0; /* fresh tokens for each burst */
@@ -289,13 +228,9 @@ void punch_start(struct peer *peer)
 	}
 	p->active = true;
 	p->window_end_ms = now(peer) + PUNCH_WINDOW_MS;
-	if (peer->state == LINK_CONNECTING) {
-		snprintf(reason, sizeof(reason), "probing %zu candidate endpoint%s of the peer",
-			 p->n_candidates, p->n_candidates == 1 ? "" : "s");
-		peer_set_state(peer, LINK_PUNCHING, peer->path, reason);
-	}
+	peer_probing_started(peer, p->n_candidates);
 	send_burst_round(peer);
-	arm(peer, PUNCH_INTERVAL_MS + randombytes_uniform(PUNCH_JITTER_MS));
+	timers_probe_round_sent(peer);
 }
 
 static void handle_request(struct peer *peer, const struct udp_datagram *d, uint64_t token)

@@ -40,6 +40,7 @@ enum punch_timing {
 	PUNCH_WINDOW_MS = 4000,
 	PUNCH_BACKGROUND_MS = 5000,
 	PUNCH_QUIET_MS = 3000,
+	HANDSHAKE_DEFER_MS = 1000, /* the larger key waits for the peer's initiation */
 };
 
 enum punch_limits {
@@ -61,6 +62,7 @@ struct candidate {
 	uint64_t token;      /* of the last request we sent it, 0: none */
 	uint64_t sent_ms;
 	bool answered;
+	bool stale;          /* not repeated by the latest introduction (yet) */
 };
 
 struct punch {
@@ -72,7 +74,7 @@ struct punch {
 	size_t chosen;           /* index into candidates */
 	uint64_t window_end_ms;  /* end of the current burst */
 	int64_t rtt_ms;          /* of the chosen path, -1: unknown */
-	struct loop_timer timer;
+	struct loop_timer timer;     /* armed only by tunnel/timers.c */
 	struct loop_timer liveness;
 	uint64_t probes_sent, probes_answered;
 };
@@ -86,18 +88,21 @@ void punch_destroy(struct peer *peer);
 /* Adds a candidate (duplicates are merged, keeping the better kind). */
 void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind);
 
-/* Forgets every candidate of `kind` (a new introduction replaces them). */
-void punch_forget(struct peer *peer, enum candidate_kind kind);
+/* An introduction gave the peer's LAN and public candidates: they replace
+ * the ones the last introduction gave (those it repeats keep their probe
+ * state; the one carrying the link stays until a better one answers), and
+ * a burst starts. */
+void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t n_lan,
+		      const struct rdv_endpoint *reflexive);
 
-/* Starts a burst of probes at every candidate now. */
+/* Starts a burst of probes at every candidate now; while one runs, new
+ * candidates join it and its end stays where it was (re-registrations
+ * must not keep a burst going forever). */
 void punch_start(struct peer *peer);
 
-/* Should be called after data is sent to the peer: starts the liveness
- * check unless one is running. */
-void punch_data_sent(struct peer *peer);
-
-/* Should be called after any authenticated packet from the peer. */
-void punch_peer_alive(struct peer *peer);
+/* The probe timer expired (tunnel/timers.c): the next round of a burst,
+ * the end of a burst, or a background burst. */
+void punch_round_due(struct peer *peer, uint64_t now_ms);
 
 /* Handles a probe datagram (DEMUX_PROBE) received directly from d->from. */
 void punch_receive(struct peer *peer, const struct udp_datagram *d);

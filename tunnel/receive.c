@@ -17,7 +17,6 @@
 #include "tunnel/allowedips.h"
 #include "tunnel/meet.h"
 #include "tunnel/punch.h"
-#include "tunnel/relay.h"
 #include "tunnel/send.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
@@ -63,7 +62,7 @@ static bool check_macs(struct tunnel *t, const struct udp_datagram *d, bool via_
 		if (cookie_reply_create(&t->cookie_checker, reply, d->data, d->len, source,
 					source_len, t->loop.now_ms) == 0) {
 			if (via_relay)
-				relay_send(&t->peer, reply, sizeof(reply));
+				meet_send_relay(t, reply, sizeof(reply));
 			else if (udp_send(&t->udp, &d->from, reply, sizeof(reply)) != 0)
 				log_debug("%s: cookie reply not sent", t->cfg.name);
 		}
@@ -83,25 +82,6 @@ static bool install_keypair(struct peer *peer)
 	session_keypairs_insert(&peer->keypairs, &kp);
 	timers_session_derived(peer);
 	return true;
-}
-
-/* An authenticated packet arrived: a direct one moves the endpoint there
- * (roaming) and makes the path direct; a relayed one only matters while
- * there is no direct path. */
-static void note_source(struct peer *peer, const struct udp_datagram *d, bool via_relay)
-{
-	if (via_relay) {
-		if (peer->path != PATH_DIRECT)
-			peer->path = PATH_RELAY;
-		return;
-	}
-	/* Arrived through the tunnel (a source inside AllowedIPs): moving the
-	 * endpoint there would nest the tunnel in itself. */
-	if (peer_endpoint_in_tunnel(peer, &d->from))
-		return;
-	peer->last_direct_rx_ms = peer->tunnel->loop.now_ms;
-	peer_set_endpoint(peer, &d->from);
-	peer->path = PATH_DIRECT;
 }
 
 static void handle_initiation(struct tunnel *t, const struct udp_datagram *d, bool via_relay)
@@ -128,7 +108,7 @@ static void handle_initiation(struct tunnel *t, const struct udp_datagram *d, bo
 		return;
 	}
 	/* Authenticated: the peer is where this came from (roaming). */
-	note_source(peer, d, via_relay);
+	peer_authenticated_from(peer, &d->from, via_relay);
 	r = noise_create_response(hs, peer_new_index(peer), resp);
 	if (r == 0)
 		r = cookie_maker_add_macs(&peer->cookie, resp, sizeof(resp), t->loop.now_ms);
@@ -138,7 +118,7 @@ static void handle_initiation(struct tunnel *t, const struct udp_datagram *d, bo
 	}
 	/* The way it came: a relayed initiation may mean our direct path is dead. */
 	if (via_relay)
-		relay_send(peer, resp, sizeof(resp));
+		meet_send_relay(t, resp, sizeof(resp));
 	else
 		send_to_peer(peer, resp, sizeof(resp));
 	timers_any_authenticated_packet_received(peer);
@@ -163,11 +143,11 @@ static void handle_response(struct tunnel *t, const struct udp_datagram *d, bool
 	}
 	if (!install_keypair(peer))
 		return;
-	note_source(peer, d, via_relay);
+	peer_authenticated_from(peer, &d->from, via_relay);
 	timers_handshake_complete(peer);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer);
-	peer_update_state(peer);
+	peer_session_confirmed(peer);
 	/* The responder waits for our first data message before it uses the
 	 * new keys: send what is staged, or a keepalive. */
 	send_staged_packets(peer);
@@ -277,7 +257,7 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 		return;
 	}
 	peer->rx_bytes += d->len;
-	note_source(peer, d, via_relay);
+	peer_authenticated_from(peer, &d->from, via_relay);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer);
 	if (rotated) {
@@ -285,8 +265,7 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 		timers_handshake_complete(peer);
 		send_staged_packets(peer);
 	}
-	if (peer->state != (peer->path == PATH_RELAY ? LINK_RELAYED : LINK_ESTABLISHED))
-		peer_update_state(peer);
+	peer_session_confirmed(peer);
 	if (peer->keypairs.current.valid &&
 	    session_should_rekey_on_receive(&peer->keypairs.current, t->loop.now_ms))
 		send_handshake_initiation(peer, false);

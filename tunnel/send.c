@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "tun/offload.h"
 #include "tunnel/allowedips.h"
-#include "tunnel/relay.h"
+#include "tunnel/meet.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
@@ -25,7 +25,7 @@ void send_to_peer(struct peer *peer, const uint8_t *data, size_t len)
 	int r;
 
 	if (peer->path == PATH_RELAY) {
-		relay_send(peer, data, len);
+		meet_send_relay(t, data, len);
 		return;
 	}
 	if (!peer->has_endpoint)
@@ -162,7 +162,7 @@ static void flush_batch(struct tunnel *t, size_t n)
 		return;
 	if (peer->path == PATH_RELAY) {
 		for (size_t i = 0; i < n; i++)
-			relay_send(peer, t->tx[i].data, t->tx[i].len);
+			meet_send_relay(t, t->tx[i].data, t->tx[i].len);
 	} else {
 		size_t bytes = 0;
 		int r = udp_send_batch(&t->udp, t->tx, n, &bytes);

@@ -17,8 +17,21 @@
  *   persistent_keepalive  pushed back by every authenticated packet; sends a
  *                         keepalive every PersistentKeepalive seconds, which
  *                         holds NAT mappings open.
+ * and the path's (tunnel/punch.h, the state table in tunnel/peer.h):
+ *   punch.timer           during a burst, the next round of probes every
+ *                         PUNCH_INTERVAL_MS (+ up to PUNCH_JITTER_MS); after
+ *                         a burst without a direct path, the next burst in
+ *                         PUNCH_BACKGROUND_MS.
+ *   punch.liveness        armed when data is sent, cancelled by any
+ *                         authenticated packet; on expiry (PUNCH_QUIET_MS)
+ *                         the path may be dead: peer_unanswered.
+ *   retransmit_handshake  also armed for HANDSHAKE_DEFER_MS when a new
+ *                         direct path leaves the first initiation to the
+ *                         peer.
+ * (The rendezvous client's refresh timer is the link's, in tunnel/meet.c.)
  *
- * Durations come from crypto/messages.h (enum limits). */
+ * Durations come from crypto/messages.h (enum limits) and tunnel/punch.h
+ * (enum punch_timing). */
 #include "tunnel/timers.h"
 
 #include <sodium.h>
@@ -114,6 +127,21 @@ static void persistent_keepalive_expired(struct loop_timer *t, uint64_t now_ms)
 		send_keepalive(peer);
 }
 
+static void probe_timer_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, punch.timer);
+
+	punch_round_due(peer, now_ms);
+}
+
+static void liveness_expired(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, punch.liveness);
+
+	(void)now_ms;
+	peer_unanswered(peer);
+}
+
 void timers_init(struct peer *peer)
 {
 	peer->retransmit_handshake.expired = retransmit_handshake_expired;
@@ -121,6 +149,8 @@ void timers_init(struct peer *peer)
 	peer->new_handshake.expired = new_handshake_expired;
 	peer->zero_key_material.expired = zero_key_material_expired;
 	peer->persistent_keepalive.expired = persistent_keepalive_expired;
+	peer->punch.timer.expired = probe_timer_expired;
+	peer->punch.liveness.expired = liveness_expired;
 }
 
 void timers_stop(struct peer *peer)
@@ -130,12 +160,14 @@ void timers_stop(struct peer *peer)
 	loop_timer_cancel(loop_of(peer), &peer->new_handshake);
 	loop_timer_cancel(loop_of(peer), &peer->zero_key_material);
 	loop_timer_cancel(loop_of(peer), &peer->persistent_keepalive);
+	loop_timer_cancel(loop_of(peer), &peer->punch.timer);
+	loop_timer_cancel(loop_of(peer), &peer->punch.liveness);
 }
 
 void timers_data_sent(struct peer *peer)
 {
 	arm_if_idle(peer, &peer->new_handshake, KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS);
-	punch_data_sent(peer);
+	arm_if_idle(peer, &peer->punch.liveness, PUNCH_QUIET_MS);
 }
 
 void timers_data_received(struct peer *peer)
@@ -154,7 +186,7 @@ void timers_any_authenticated_packet_sent(struct peer *peer)
 void timers_any_authenticated_packet_received(struct peer *peer)
 {
 	loop_timer_cancel(loop_of(peer), &peer->new_handshake);
-	punch_peer_alive(peer);
+	loop_timer_cancel(loop_of(peer), &peer->punch.liveness);
 }
 
 void timers_any_authenticated_packet_traversal(struct peer *peer)
@@ -180,6 +212,21 @@ void timers_handshake_complete(struct peer *peer)
 void timers_session_derived(struct peer *peer)
 {
 	arm(peer, &peer->zero_key_material, REJECT_AFTER_TIME_MS * 3);
+}
+
+void timers_handshake_deferred(struct peer *peer)
+{
+	arm(peer, &peer->retransmit_handshake, HANDSHAKE_DEFER_MS);
+}
+
+void timers_probe_round_sent(struct peer *peer)
+{
+	arm(peer, &peer->punch.timer, PUNCH_INTERVAL_MS + randombytes_uniform(PUNCH_JITTER_MS));
+}
+
+void timers_burst_ended(struct peer *peer)
+{
+	arm(peer, &peer->punch.timer, PUNCH_BACKGROUND_MS);
 }
 
 void timers_set_persistent_keepalive(struct peer *peer, unsigned seconds)

@@ -1,5 +1,6 @@
-/* WireGuard's timers for the peer (whitepaper §6), as event hooks that
- * send.c and receive.c call. The expiry handlers are private to timers.c. */
+/* Every timer of the peer: WireGuard's (whitepaper §6) and the path's
+ * (probe bursts, liveness), as event hooks that send.c, receive.c, punch.c
+ * and peer.c call. The expiry handlers are private to timers.c. */
 #ifndef TUNNEL_TIMERS_H
 #define TUNNEL_TIMERS_H
 
@@ -37,6 +38,19 @@ void timers_handshake_complete(struct peer *peer);
 
 /* Should be called after a new keypair is derived. */
 void timers_session_derived(struct peer *peer);
+
+/* Should be called when a direct path was found and the other side is
+ * expected to start the handshake: ours follows after HANDSHAKE_DEFER_MS
+ * unless theirs arrives (the retransmit timer, armed early). */
+void timers_handshake_deferred(struct peer *peer);
+
+/* Should be called after a round of probes is sent during a burst: the
+ * next round follows in PUNCH_INTERVAL_MS plus jitter. */
+void timers_probe_round_sent(struct peer *peer);
+
+/* Should be called when a burst ends without a working direct path: the
+ * next burst starts in PUNCH_BACKGROUND_MS. */
+void timers_burst_ended(struct peer *peer);
 
 /* Applies a new PersistentKeepalive interval (0: off) and arms it. */
 void timers_set_persistent_keepalive(struct peer *peer, unsigned seconds);

@@ -202,27 +202,25 @@ fail:
 	return r;
 }
 
-int tunnel_run(struct tunnel *t)
+void tunnel_start(struct tunnel *t)
 {
 	struct peer *peer = &t->peer;
+
+	/* With a static Endpoint, bring the link up now, so `up` can report
+	 * it, rather than on the first packet as plain WireGuard would. */
+	peer_start(peer);
+	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
+	meet_start(t);
+}
+
+int tunnel_run(struct tunnel *t)
+{
 	int r;
 
 	t->loop.now_ms = clock_now_ms();
-	if (peer->has_endpoint) {
-		char ep[RDV_ENDPOINT_STR];
-		char reason[CONTROL_REASON_MAX];
-
-		snprintf(reason, sizeof(reason), "handshake with %s not answered yet",
-			 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
-		peer_set_state(peer, LINK_CONNECTING, PATH_NONE, reason);
-		/* Bring the link up now, so `up` can report it, rather than on
-		 * the first packet as plain WireGuard would. */
-		send_handshake_initiation(peer, false);
-	}
-	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
-	meet_start(t);
+	tunnel_start(t);
 	r = loop_run(&t->loop);
-	peer_set_state(peer, LINK_DOWN, PATH_NONE, "stopped");
+	peer_stop(&t->peer);
 	return r;
 }
 

@@ -82,6 +82,11 @@ struct tunnel {
 must_check int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run_dir,
 			     char err[static CONFIG_ERR_LEN]);
 
+/* What the link does first, at loop.now_ms: the first handshake towards a
+ * static Endpoint, the persistent keepalive, the first registrations.
+ * tunnel_run calls it; an in-memory test calls it instead. */
+void tunnel_start(struct tunnel *t);
+
 /* Runs the link until SIGINT/SIGTERM or a "down" request. */
 must_check int tunnel_run(struct tunnel *t);
 

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "crypto/keys.h"
 #include "rendezvous/envelope.h"
+#include "tests/tools/server_args.h"
 
 enum { SOCKETS_MAX = 1024, RETRY_MS = 500, TIME_LIMIT_MS = 600000 };
 
@@ -137,8 +138,7 @@ static void receive(struct load *l, int fd)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "server-key", required_argument, NULL, 'K' },
+		SERVER_ARGS_OPTIONS,
 		{ "peers", required_argument, NULL, 'n' },
 		{ "sockets", required_argument, NULL, 'S' },
 		{ "window", required_argument, NULL, 'w' },
@@ -152,23 +152,39 @@ int main(int argc, char **argv)
 	const char *server_s = NULL;
 	size_t n = 100000, window = 512, next = 0, base = 0;
 	long pid = 0;
-	uint64_t t0, t_keys, last_scan, now;
-	int opt;
+	uint64_t t0, t_keys, last_scan, now, v;
+	int opt, idx = 0;
 
 	l.n_fds = 64;
 	if (sodium_init() < 0)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* Long options only: idx names the option of every count. */
+	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (opt) {
 		case 's': server_s = optarg; break;
 		case 'K':
-			if (keys_from_base64_text(l.server_pk, optarg) < 0)
+			if (!server_args_key("rdv-load", optarg, l.server_pk))
 				return 2;
 			break;
-		case 'n': n = strtoul(optarg, NULL, 10); break;
-		case 'S': l.n_fds = strtoul(optarg, NULL, 10); break;
-		case 'w': window = strtoul(optarg, NULL, 10); break;
-		case 'p': pid = strtol(optarg, NULL, 10); break;
+		case 'n':
+		case 'S':
+		case 'w':
+		case 'p':
+			if (!server_args_uint("rdv-load", opts[idx].name, optarg,
+					      opt == 'n'   ? 10000000
+					      : opt == 'S' ? SOCKETS_MAX
+					      : opt == 'p' ? INT32_MAX
+							   : SIZE_MAX, &v))
+				return 2;
+			if (opt == 'n')
+				n = (size_t)v;
+			else if (opt == 'S')
+				l.n_fds = (size_t)v;
+			else if (opt == 'w')
+				window = (size_t)v;
+			else
+				pid = (long)v;
+			break;
 		default: return 2;
 		}
 	}

@@ -467,7 +467,7 @@ static void build_link(void)
 	tmpl->peer.handshake = wg.pending;
 	tmpl->peer.cookie = wg.maker;
 	tmpl->peer.keypairs = wg.keypairs;
-	peer_set_state(&tmpl->peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+	peer_session_confirmed(&tmpl->peer); /* established, direct */
 	rng_pos = fixture_rng_tell();
 }
 

@@ -151,7 +151,7 @@ link_ctl() {
   line=""
   for ((n = 0; n < 180000; n++)); do
     _link_cmd_line "$rp" "$d/exits" && break
-    if [[ ! -e /proc/$rp ]] || [[ $(_lab_state "$rp") == Z ]]; then
+    if lab_gone "$rp"; then
       _link_cmd_line "$rp" "$d/exits" && break
       _link_die "tests/lab/reap $rp ended without tunnelctl's status"; return 1
     fi
@@ -162,7 +162,7 @@ link_ctl() {
   # (/proc files have size 0: read the list, do not test -s.)
   local kids
   for ((n = 0; n < 250; n++)); do
-    [[ -e /proc/$rp && $(_lab_state "$rp") != Z ]] || break
+    lab_gone "$rp" && break
     kids=""
     read -r kids 2>/dev/null <"/proc/$rp/task/$rp/children" || true
     [[ -z $kids ]] || break
@@ -297,6 +297,18 @@ _link_reaper() {
 
 _link_exit_line() { grep -m1 "^$1 exit $2 " "$3" 2>/dev/null; }
 
+# _link_wait_gone SECS PID: true once PID has exited (lab_gone), polled
+# every 0.1 s for SECS seconds at most; false if it still runs then (the
+# caller says what that means).
+_link_wait_gone() {
+  local n
+  for ((n = 0; n < $1 * 10; n++)); do
+    lab_gone "$2" && return 0
+    sleep 0.1
+  done
+  lab_gone "$2"
+}
+
 link_cleanup() {
   local k pid n f rp line
   LINK_LEFT=""
@@ -323,11 +335,7 @@ link_cleanup() {
     link_down $k >&2 || LINK_LEFT+=" (down $k failed)"
     # down waits for the daemon itself; this is a second bound, for a
     # sanitized daemon's exit on a loaded machine.
-    for ((n = 0; n < 100; n++)); do
-      _link_is_daemon "$pid" || break
-      sleep 0.1
-    done
-    if _link_is_daemon "$pid"; then
+    if ! _link_wait_gone 10 "$pid" && _link_is_daemon "$pid"; then
       LINK_LEFT+=" daemon $pid ($k) survived down"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -342,10 +350,7 @@ link_cleanup() {
     done
     [[ -n $line ]] || LINK_LEFT+=" daemon $pid ($k): no exit status from tests/lab/reap $rp"
     # The reaper ends with its last child.
-    for ((n = 0; n < 50; n++)); do
-      [[ -e /proc/$rp && $(_lab_state "$rp") != Z ]] || break
-      sleep 0.1
-    done
+    _link_wait_gone 5 "$rp" || true
   done
   # Every daemon-mode daemon of the run, also those the test downed itself,
   # must have exited 0 (-9: a test's deliberate SIGKILL).

@@ -27,6 +27,7 @@
 #include "rendezvous/demux.h"
 #include "rendezvous/keyfile.h"
 #include "rendezvous/stun.h"
+#include "tests/tools/server_args.h"
 
 enum { CHUNK = 1200, BUF = 2048 };
 
@@ -212,15 +213,6 @@ static void relay_pump(struct probe *p, uint64_t now_ms)
 	}
 }
 
-static int parse_key_arg(const char *s, uint8_t key[static RDV_KEY_LEN])
-{
-	if (keys_from_base64_text(key, s) < 0) {
-		fprintf(stderr, "rdv-probe: bad base64 key '%s'\n", s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int setup_socket(struct probe *p, const struct rdv_endpoint *server, const char *bind_s)
 {
 	struct rdv_endpoint b;
@@ -245,8 +237,7 @@ static int setup_socket(struct probe *p, const struct rdv_endpoint *server, cons
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "server-key", required_argument, NULL, 'K' },
+		SERVER_ARGS_OPTIONS,
 		{ "key", required_argument, NULL, 'k' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "want", required_argument, NULL, 'w' },
@@ -269,24 +260,26 @@ int main(int argc, char **argv)
 	size_t n_want = 0, n_lan = 0;
 	double duration = 10;
 	uint64_t now, deadline;
-	int opt, r;
+	int opt, idx = 0, r;
 	json_t *o;
 	char sent_hex[65], recv_hex[65];
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* Long options only: idx names the option of every count. */
+	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (opt) {
 		case 's': server_s = optarg; break;
 		case 'K':
-			if (parse_key_arg(optarg, server_key) < 0)
+			if (!server_args_key("rdv-probe", optarg, server_key))
 				return 2;
 			have_server_key = true;
 			break;
 		case 'k': key_path = optarg; break;
 		case 'b': bind_s = optarg; break;
 		case 'w':
-			if (n_want == RDV_WANT_MAX || parse_key_arg(optarg, wants[n_want++]) < 0)
+			if (n_want == RDV_WANT_MAX ||
+			    !server_args_key("rdv-probe", optarg, wants[n_want++]))
 				return 2;
 			break;
 		case 'l':
@@ -298,13 +291,19 @@ int main(int argc, char **argv)
 		case 'd': duration = strtod(optarg, NULL); break;
 		case 'x': p.exit_when_introduced = true; break;
 		case 't':
-			if (parse_key_arg(optarg, p.relay_to) < 0)
+			if (!server_args_key("rdv-probe", optarg, p.relay_to))
 				return 2;
 			p.relay_send = true;
 			break;
-		case 'n': p.relay_total = strtoull(optarg, NULL, 10); break;
-		case 'p': p.relay_pace = strtoull(optarg, NULL, 10); break;
-		case 'e': p.relay_expect = strtoull(optarg, NULL, 10); break;
+		case 'n':
+		case 'p':
+		case 'e':
+			if (!server_args_uint("rdv-probe", opts[idx].name, optarg, UINT64_MAX,
+					      opt == 'n'   ? &p.relay_total
+					      : opt == 'p' ? &p.relay_pace
+							   : &p.relay_expect))
+				return 2;
+			break;
 		case 'u': p.stun = true; break;
 		case 'h':
 			fputs(usage, stdout);

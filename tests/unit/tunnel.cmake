@@ -4,3 +4,11 @@ tunnel_unit_test(NAME test_control SOURCES tests/unit/test_control.c LIBS engine
 tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
 tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
 tunnel_unit_test(NAME test_tun_offload SOURCES tests/unit/test_tun_offload.c LIBS tun)
+# The path state machine in memory (test_peer.c): two links and the
+# rendezvous server on a fake network; what would touch a socket, the TUN,
+# the host's addresses or the clocks is answered by the test itself.
+tunnel_unit_test(NAME test_peer SOURCES tests/unit/test_peer.c LIBS engine)
+foreach(f udp_receive_batch udp_send udp_send_batch tun_device_read tun_device_write
+          tun_device_write_gso getifaddrs freeifaddrs clock_tai64n)
+  target_link_options(test_peer PRIVATE -Wl,--wrap=${f})
+endforeach()

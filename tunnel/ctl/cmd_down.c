@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/ifname.h"
 #include "tunnel/control.h"
 #include "tunnel/ctl/commands.h"
 #include "tunnel/ctl/control_client.h"
@@ -84,7 +85,7 @@ int cmd_down(int argc, char **argv)
 		printf("usage: tunnelctl down PEER\n");
 		return 0;
 	}
-	if (argc != 2 || !control_name_valid(argv[1])) {
+	if (argc != 2 || !ifname_valid(argv[1])) {
 		fprintf(stderr, "usage: tunnelctl down PEER\n");
 		return 2;
 	}

@@ -2,7 +2,6 @@
  * base64, byte-compatible with `wg genkey`. Like wg, warns when stdout is a
  * file others can read (the umask was too loose for a secret). */
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,16 +17,9 @@ int cmd_genkey(int argc, char **argv)
 	struct stat st;
 	int ret = 0;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		printf("usage: tunnelctl genkey > private.key\n"
-		       "Prints a new base64 private key (same format as wg genkey).\n");
-		return 0;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: tunnelctl genkey\n");
-		return 2;
-	}
+	if (!commands_no_args(argc, argv, "tunnelctl genkey > private.key",
+			      "Prints a new base64 private key (same format as wg genkey).", &ret))
+		return ret;
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
 		fputs("Warning: writing to world accessible file.\n"
 		      "Consider setting the umask to 077 and trying again.\n",

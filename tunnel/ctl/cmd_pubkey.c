@@ -21,16 +21,9 @@ int cmd_pubkey(int argc, char **argv)
 	size_t n;
 	int ret = 1;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		printf("usage: tunnelctl pubkey < private.key\n"
-		       "Reads a base64 private key on stdin, prints its public key.\n");
-		return 0;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: tunnelctl pubkey < private.key\n");
-		return 2;
-	}
+	if (!commands_no_args(argc, argv, "tunnelctl pubkey < private.key",
+			      "Reads a base64 private key on stdin, prints its public key.", &ret))
+		return ret;
 	n = fread(in, 1, sizeof(in), stdin);
 	if (ferror(stdin)) {
 		fprintf(stderr, "tunnelctl: pubkey: cannot read stdin\n");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/ifname.h"
 #include "tunnel/control.h"
 #include "tunnel/ctl/commands.h"
 #include "tunnel/ctl/control_client.h"
@@ -110,7 +111,7 @@ static size_t list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], si
 			continue;
 		memcpy(names[n], de->d_name, len - 5);
 		names[n][len - 5] = '\0';
-		if (control_name_valid(names[n]))
+		if (ifname_valid(names[n]))
 			n++;
 	}
 	closedir(dir);
@@ -133,7 +134,7 @@ int cmd_status(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: tunnelctl status [PEER] [--json]\n");
 			return 0;
-		} else if (argv[i][0] != '-' && !only && control_name_valid(argv[i])) {
+		} else if (argv[i][0] != '-' && !only && ifname_valid(argv[i])) {
 			only = argv[i];
 		} else {
 			fprintf(stderr, "usage: tunnelctl status [PEER] [--json]\n");

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/number.h"
 #include "tunnel/control.h"
 #include "tunnel/ctl/commands.h"
 #include "tunnel/ctl/control_client.h"
@@ -99,22 +100,17 @@ int cmd_up(int argc, char **argv)
 {
 	const char *name = NULL, *config_dir = NULL, *run_dir = control_run_dir();
 	bool foreground = false;
-	unsigned long wait_s = UP_DEFAULT_WAIT_S;
+	uint64_t wait_s = UP_DEFAULT_WAIT_S;
 	char err[DAEMON_ERR_LEN];
 	struct daemon_link *link;
 	int pipefd[2], r;
 	pid_t child;
 
 	for (int i = 1; i < argc; i++) {
-		char *end;
-
 		if (!strcmp(argv[i], "--foreground")) {
 			foreground = true;
 		} else if (!strcmp(argv[i], "--wait") && i + 1 < argc) {
-			errno = 0;
-			wait_s = strtoul(argv[++i], &end, 10);
-			if (errno || *end || argv[i][0] == '\0' || argv[i][0] == '-' ||
-			    wait_s > UP_MAX_WAIT_S) {
+			if (number_parse_uint(argv[++i], UP_MAX_WAIT_S, &wait_s) < 0) {
 				fprintf(stderr, "tunnelctl: --wait takes seconds (0-%d), not '%s'\n",
 					UP_MAX_WAIT_S, argv[i]);
 				return 2;

@@ -11,6 +11,8 @@
 #ifndef TUNNEL_CTL_COMMANDS_H
 #define TUNNEL_CTL_COMMANDS_H
 
+#include <stdbool.h>
+
 #define COMMANDS_DEFAULT_CONFIG_DIR "/etc/tunnel"
 
 /* Prints a new base64 private key, as `wg genkey`. */
@@ -26,6 +28,13 @@ int cmd_down(int argc, char **argv);
 
 /* Prints the running links, for people or as JSON. */
 int cmd_status(int argc, char **argv);
+
+/* For a subcommand that takes no arguments (genkey, pubkey): true when
+ * argv holds none. Otherwise false, with *exit_code 0 after printing
+ * "usage: USAGE" and `summary` on stdout for -h/--help/help, or 2 after
+ * printing the usage line on stderr for anything else. */
+bool commands_no_args(int argc, char **argv, const char *usage, const char *summary,
+		      int *exit_code);
 
 /* --config-dir's value if given, else $TUNNEL_CONFIG_DIR, else /etc/tunnel. */
 const char *commands_config_dir(const char *flag_value);

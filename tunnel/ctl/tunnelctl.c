@@ -1,5 +1,6 @@
 /* tunnelctl: the command-line front end. Owns only the subcommand table and
- * the top-level usage; each subcommand lives in its own cmd_<name>.c and
+ * the top-level usage (and the argument check the subcommands without
+ * arguments share); each subcommand lives in its own cmd_<name>.c and
  * gets its own argv (argv[0] = its name). Exit codes (SPEC.md): 0 success,
  * 1 runtime failure, 2 bad usage or bad config. */
 #include <signal.h>
@@ -30,6 +31,22 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'tunnelctl COMMAND --help' describes one command.\n");
+}
+
+bool commands_no_args(int argc, char **argv, const char *usage, const char *summary,
+		      int *exit_code)
+{
+	if (argc == 1)
+		return true;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "help"))) {
+		printf("usage: %s\n%s\n", usage, summary);
+		*exit_code = 0;
+	} else {
+		fprintf(stderr, "usage: %s\n", usage);
+		*exit_code = 2;
+	}
+	return false;
 }
 
 static const struct command *find(const char *name)

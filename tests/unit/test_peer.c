@@ -1,0 +1,1169 @@
+/* The link's path state machine, end to end and in memory: two whole links
+ * A and B (struct tunnel, built as tunnel_create builds them minus the
+ * interface, socket and epoll) and the real rendezvous server core
+ * (rendezvous/server.h) as a third host, on a fake network with a fake
+ * clock. Nothing here needs root or opens a socket.
+ *
+ * The program is linked with --wrap for what would touch the system
+ * (tests/unit/tunnel.cmake): udp_send and udp_send_batch put datagrams on
+ * the fake network, udp_receive_batch hands a link what the network
+ * delivers to it, tun_device_read gives it the IPv4 packets a test queues,
+ * tun_device_write(_gso) records what it delivers, getifaddrs reports no
+ * LAN address, clock_tai64n follows the world clock. The server's outbox goes on the same network.
+ *
+ * The network: every host has one public address (documentation ranges);
+ * a datagram is delivered LATENCY_MS after it was sent, unless a rule drops
+ * it (A<->B blocked, only probes between them dropped, the server cut off).
+ * A host whose address changed (roaming) no longer receives at the old one.
+ * A datagram to an address that is no host of the world, now or before, is
+ * a stray: every test ends by checking there were none.
+ *
+ * The links are observed only through tunnel_status() (state, path,
+ * endpoint, reason), sampled after every call into an engine, and through
+ * the traffic: not through struct peer or struct punch, whose shape may
+ * change. Each test is one transition of the path state machine (tunnel/
+ * peer.h); every time limit is derived from the engine's own constants
+ * (punch.h, meet.h, crypto/messages.h) with headroom, since jitter comes
+ * from libsodium's randomness.
+ *
+ * TEST_PEER_LOG=1 shows the engines' log lines; a failed check prints each
+ * link's history of (time, state, path, endpoint, reason). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "crypto/keys.h"
+#include "crypto/messages.h"
+#include "rendezvous/client.h"
+#include "rendezvous/demux.h"
+#include "rendezvous/server.h"
+#include "tunnel/meet.h"
+#include "tunnel/punch.h"
+#include "tunnel/receive.h"
+#include "tunnel/send.h"
+#include "tunnel/timers.h"
+#include "tunnel/tunnel.h"
+
+enum {
+	LINK_A, LINK_B, SERVER, HOSTS,
+	LINKS = 2,
+	STEP_MS = 5,            /* the world clock's tick */
+	LATENCY_MS = 2,         /* one way, any pair of hosts */
+	START_MS = 10000000,    /* the links' monotonic clock at start */
+	QUEUE_MAX = 8192,       /* datagrams in flight */
+	RX_BATCH = 64,          /* datagrams per receive batch */
+	TUN_QUEUE_MAX = 64,     /* packets waiting to be read from a TUN */
+	SEQ_MAX = 4096,         /* data packets per link and test */
+	HISTORY_MAX = 256,
+	OLD_ADDRS_MAX = 4,
+	DATA_LEN = 120,         /* an inner IPv4/UDP packet */
+	MTU = 1420,
+	/* Headroom on every bound: the machine's speed plays no part (the
+	 * clock is fake), this covers timer jitter and a lost round. */
+	SLACK_MS = 1500,
+	IN_FLIGHT_MS = 100,     /* a data packet older than this has arrived or is lost */
+};
+
+static const char *const host_addr[HOSTS] = {
+	[LINK_A] = "198.51.100.1:40001",
+	[LINK_B] = "198.51.100.2:40002",
+	[SERVER] = "203.0.113.10:3478",
+};
+static const char *const roamed_addr_b = "198.51.100.22:40022";
+static const char *const tunnel_addr[LINKS] = { "10.77.0.1", "10.77.0.2" };
+
+struct datagram {
+	uint64_t due_ms;
+	int from_host, to_host;
+	struct rdv_endpoint from;
+	uint8_t *data;
+	size_t len;
+};
+
+struct sample {
+	uint64_t at_ms;
+	struct control_status st;
+};
+
+struct link_obs {
+	struct sample history[HISTORY_MAX]; /* a new entry when state, path or endpoint changes */
+	size_t n_history;
+	struct control_status now;          /* the latest sample */
+	/* the TUN */
+	uint8_t *tun_in[TUN_QUEUE_MAX];
+	size_t tun_in_len[TUN_QUEUE_MAX], n_tun_in;
+	uint32_t next_seq;                  /* data packets sent so far */
+	uint64_t sent_at[SEQ_MAX];
+	bool received[SEQ_MAX];             /* by seq, of what the peer sent us */
+	size_t n_received, bad_tun_writes;
+	/* traffic generator: 0, or one data packet every this many ms */
+	uint64_t send_every_ms, next_send_ms;
+	/* the receive batch udp_receive_batch hands over next */
+	struct udp_datagram rx[RX_BATCH];
+	size_t n_rx;
+	bool rx_taken;
+};
+
+/* The world. Global because the --wrap functions have no other way in. */
+static struct world {
+	uint64_t now;
+	struct tunnel *link[LINKS];
+	struct rdv_server *srv;
+	struct rdv_datagram out_slots[RDV_SERVER_OUTBOX];
+	struct rdv_outbox out;
+	uint64_t next_expire_ms;
+	struct rdv_endpoint addr[HOSTS];
+	struct rdv_endpoint old_addr[OLD_ADDRS_MAX];
+	size_t n_old_addr;
+	struct datagram q[QUEUE_MAX];
+	size_t n_q;
+	/* rules */
+	bool block_direct, block_probes, block_server;
+	/* counters */
+	size_t sent[HOSTS][HOSTS];       /* datagrams put on the wire, by pair */
+	size_t probes[HOSTS][HOSTS];     /* of which probes (DEMUX_PROBE) */
+	size_t dropped_by_rule, to_old_addr, strays;
+	uint64_t tai_last_ns;
+	struct link_obs obs[LINKS];
+} w;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void endpoint(struct rdv_endpoint *ep, const char *s)
+{
+	assert_int_equal(rdv_endpoint_parse(ep, s, false), 0);
+}
+
+static int link_of_udp(const struct udp_socket *s)
+{
+	for (int i = 0; i < LINKS; i++)
+		if (w.link[i] && &w.link[i]->udp == s)
+			return i;
+	fail_msg("a socket of no link of the world");
+	return -1;
+}
+
+static int link_of_tun(const struct tun_device *dev)
+{
+	for (int i = 0; i < LINKS; i++)
+		if (w.link[i] && &w.link[i]->tun == dev)
+			return i;
+	fail_msg("a TUN of no link of the world");
+	return -1;
+}
+
+static void print_history(void)
+{
+	for (int i = 0; i < LINKS; i++) {
+		const struct link_obs *o = &w.obs[i];
+
+		if (!w.link[i])
+			continue;
+		fprintf(stderr, "link %c (now %llu ms):\n", 'A' + i,
+			(unsigned long long)(w.now - START_MS));
+		for (size_t k = 0; k < o->n_history; k++) {
+			const struct control_status *st = &o->history[k].st;
+
+			fprintf(stderr, "  %8llu ms  %-11s %-6s %-22s %s\n",
+				(unsigned long long)(o->history[k].at_ms - START_MS), st->state,
+				st->path, st->endpoint[0] ? st->endpoint : "-", st->reason);
+		}
+	}
+	fprintf(stderr, "network: %zu dropped by rule, %zu to a gone address, %zu strays\n",
+		w.dropped_by_rule, w.to_old_addr, w.strays);
+}
+
+/* assert_true with the links' histories printed on failure. */
+#define check(cond) do {                                                        \
+		if (!(cond)) {                                                  \
+			print_history();                                        \
+			fail_msg("%s:%d: check failed: %s", __FILE__, __LINE__, #cond); \
+		}                                                               \
+	} while (0)
+
+/* True when the status endpoint `s` is host's current address. */
+static bool is_host_addr(int host, const char *s)
+{
+	struct rdv_endpoint ep;
+
+	return rdv_endpoint_parse(&ep, s, false) == 0 && rdv_endpoint_equal(&w.addr[host], &ep);
+}
+
+/* ---- observing a link --------------------------------------------------- */
+
+static void sample(int i)
+{
+	struct link_obs *o = &w.obs[i];
+	struct control_status st;
+	const struct control_status *last = o->n_history ? &o->history[o->n_history - 1].st : NULL;
+
+	tunnel_status(w.link[i], &st);
+	o->now = st;
+	if (last && !strcmp(last->state, st.state) && !strcmp(last->path, st.path) &&
+	    !strcmp(last->endpoint, st.endpoint))
+		return;
+	assert_true(o->n_history < HISTORY_MAX);
+	o->history[o->n_history++] = (struct sample){ .at_ms = w.now, .st = st };
+}
+
+static bool in_state(int i, const char *state, const char *path)
+{
+	return !strcmp(w.obs[i].now.state, state) && !strcmp(w.obs[i].now.path, path);
+}
+
+/* The first history entry at or after `since` in `state` (NULL: none). */
+static const struct sample *first_in(int i, const char *state, uint64_t since)
+{
+	for (size_t k = 0; k < w.obs[i].n_history; k++) {
+		const struct sample *s = &w.obs[i].history[k];
+
+		if (s->at_ms >= since && !strcmp(s->st.state, state))
+			return s;
+	}
+	return NULL;
+}
+
+/* History entries (changes of state, path or endpoint) after `since`. */
+static size_t changes_since(int i, uint64_t since)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < w.obs[i].n_history; k++)
+		n += w.obs[i].history[k].at_ms > since;
+	return n;
+}
+
+/* ---- inner packets ------------------------------------------------------ */
+
+/* An IPv4/UDP packet from link `from` to the other, numbered `seq`: the
+ * same bytes each time, so the receiver can compare byte for byte. */
+static void build_packet(int from, uint32_t seq, uint8_t pkt[DATA_LEN])
+{
+	uint32_t sum = 0;
+
+	memset(pkt, 0, DATA_LEN);
+	pkt[0] = 0x45;
+	store_be16(pkt + 2, DATA_LEN);
+	store_be16(pkt + 4, (uint16_t)seq);
+	pkt[8] = 64;
+	pkt[9] = 17; /* UDP */
+	assert_int_equal(inet_pton(AF_INET, tunnel_addr[from], pkt + 12), 1);
+	assert_int_equal(inet_pton(AF_INET, tunnel_addr[1 - from], pkt + 16), 1);
+	for (int k = 0; k < 20; k += 2)
+		sum += (uint32_t)pkt[k] << 8 | pkt[k + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	store_be16(pkt + 10, (uint16_t)~sum);
+	store_be16(pkt + 20, 5000);
+	store_be16(pkt + 22, 6000);
+	store_be16(pkt + 24, DATA_LEN - 20);
+	store_be32(pkt + 28, seq);
+	for (size_t k = 32; k < DATA_LEN; k++)
+		pkt[k] = (uint8_t)(seq * 7 + k + from);
+}
+
+static void tun_written(int i, const uint8_t *buf, size_t len)
+{
+	struct link_obs *o = &w.obs[i];
+	uint8_t want[DATA_LEN];
+	uint32_t seq;
+
+	if (len != DATA_LEN) {
+		o->bad_tun_writes++;
+		return;
+	}
+	seq = load_be32(buf + 28);
+	if (seq >= w.obs[1 - i].next_seq) {
+		o->bad_tun_writes++;
+		return;
+	}
+	build_packet(1 - i, seq, want);
+	if (memcmp(want, buf, DATA_LEN) != 0 || o->received[seq]) {
+		o->bad_tun_writes++;
+		return;
+	}
+	o->received[seq] = true;
+	o->n_received++;
+}
+
+static void sample_all(void);
+
+/* Link i reads one packet for the peer from its TUN. */
+static void send_data(int i)
+{
+	struct link_obs *o = &w.obs[i];
+	uint8_t *buf;
+
+	assert_true(o->next_seq < SEQ_MAX && o->n_tun_in < TUN_QUEUE_MAX);
+	buf = calloc(1, TUN_VNET_HDR_LEN + DATA_LEN); /* a zero header: no offload */
+	assert_non_null(buf);
+	build_packet(i, o->next_seq, buf + TUN_VNET_HDR_LEN);
+	o->sent_at[o->next_seq++] = w.now;
+	o->tun_in[o->n_tun_in] = buf;
+	o->tun_in_len[o->n_tun_in++] = TUN_VNET_HDR_LEN + DATA_LEN;
+	send_from_tun(w.link[i]);
+	sample_all();
+}
+
+/* Of what link `from` sent at or after `since` (and long enough ago to
+ * have crossed, relay included), how many did the other side's TUN get,
+ * and how many were sent. */
+static size_t arrived_since(int from, uint64_t since, size_t *sent)
+{
+	const struct link_obs *o = &w.obs[from];
+	size_t n = 0;
+
+	*sent = 0;
+	for (uint32_t s = 0; s < o->next_seq; s++) {
+		if (o->sent_at[s] < since || o->sent_at[s] + IN_FLIGHT_MS > w.now)
+			continue;
+		(*sent)++;
+		n += w.obs[1 - from].received[s];
+	}
+	return n;
+}
+
+/* ---- the network -------------------------------------------------------- */
+
+static bool rule_drops(int from, int to, enum demux_class kind)
+{
+	bool direct = from != SERVER && to != SERVER;
+
+	if (direct && w.block_direct)
+		return true;
+	if (direct && w.block_probes && kind == DEMUX_PROBE)
+		return true;
+	return (from == SERVER || to == SERVER) && w.block_server;
+}
+
+static void put_on_wire(int from, const struct rdv_endpoint *to, const uint8_t *data, size_t len)
+{
+	enum demux_class kind = demux_classify(data, len);
+	int dest = -1;
+	struct datagram *d;
+
+	assert_true(len > 0);
+	for (int h = 0; h < HOSTS; h++)
+		if (rdv_endpoint_equal(&w.addr[h], to))
+			dest = h;
+	if (dest < 0) {
+		bool old = false;
+
+		for (size_t k = 0; k < w.n_old_addr; k++)
+			old |= rdv_endpoint_equal(&w.old_addr[k], to);
+		if (old) {
+			w.to_old_addr++; /* that NAT mapping is gone */
+		} else {
+			char s[RDV_ENDPOINT_STR];
+
+			fprintf(stderr, "stray datagram from host %d to %s\n", from,
+				rdv_endpoint_str(to, s, sizeof(s)));
+			w.strays++;
+		}
+		return;
+	}
+	w.sent[from][dest]++;
+	if (kind == DEMUX_PROBE && from != SERVER && dest != SERVER)
+		w.probes[from][dest]++;
+	if (rule_drops(from, dest, kind)) {
+		w.dropped_by_rule++;
+		return;
+	}
+	assert_true(w.n_q < QUEUE_MAX);
+	d = &w.q[w.n_q++];
+	*d = (struct datagram){ .due_ms = w.now + LATENCY_MS, .from_host = from, .to_host = dest,
+				.from = w.addr[from], .len = len };
+	d->data = malloc(len);
+	assert_non_null(d->data);
+	memcpy(d->data, data, len);
+}
+
+static void server_receive(const struct datagram *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t ss_len;
+
+	rdv_endpoint_to_sockaddr(&d->from, &ss, &ss_len);
+	w.out.n = 0;
+	rdv_server_handle(w.srv, 0, (const struct sockaddr *)&ss, d->data, d->len, w.now, &w.out);
+	for (size_t k = 0; k < w.out.n; k++) {
+		struct rdv_endpoint to;
+
+		assert_int_equal(rdv_endpoint_from_sockaddr(&to, (struct sockaddr *)&w.out.d[k].to), 0);
+		put_on_wire(SERVER, &to, w.out.d[k].buf, w.out.d[k].len);
+	}
+	w.out.n = 0;
+}
+
+static void link_receive(int i)
+{
+	struct link_obs *o = &w.obs[i];
+
+	if (o->n_rx == 0)
+		return;
+	o->rx_taken = false;
+	receive_from_udp(w.link[i]);
+	assert_true(o->rx_taken);
+	for (size_t k = 0; k < o->n_rx; k++)
+		free(o->rx[k].data);
+	o->n_rx = 0;
+	sample_all();
+}
+
+/* Hands every datagram due by now to its host, in the order sent. What
+ * the hosts send meanwhile is due LATENCY_MS later: never in this call. */
+static void deliver_due(void)
+{
+	static struct datagram due[QUEUE_MAX];
+	size_t n_due = 0, keep = 0;
+
+	for (size_t k = 0; k < w.n_q; k++) {
+		if (w.q[k].due_ms <= w.now)
+			due[n_due++] = w.q[k];
+		else
+			w.q[keep++] = w.q[k];
+	}
+	w.n_q = keep;
+	for (size_t k = 0; k < n_due; k++) {
+		struct datagram *d = &due[k];
+
+		if (d->to_host == SERVER) {
+			server_receive(d);
+			free(d->data);
+			continue;
+		}
+		/* A link takes its datagrams in batches, as from recvmmsg. */
+		if (w.obs[d->to_host].n_rx == RX_BATCH)
+			link_receive(d->to_host);
+		w.obs[d->to_host].rx[w.obs[d->to_host].n_rx++] =
+			(struct udp_datagram){ .data = d->data, .len = d->len, .from = d->from };
+	}
+	for (int i = 0; i < LINKS; i++)
+		if (w.link[i])
+			link_receive(i);
+}
+
+/* ---- the wrapped system calls ------------------------------------------- */
+
+int __wrap_udp_receive_batch(struct udp_socket *s, unsigned *oversized);
+int __wrap_udp_send(struct udp_socket *s, const struct rdv_endpoint *to, const uint8_t *data,
+		    size_t len);
+int __wrap_udp_send_batch(struct udp_socket *s, const struct udp_datagram *msgs, size_t n,
+			  size_t *bytes_sent);
+ssize_t __wrap_tun_device_read(struct tun_device *dev, unsigned queue, void *buf, size_t len);
+int __wrap_tun_device_write(struct tun_device *dev, unsigned queue, const void *buf, size_t len);
+int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
+				const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf,
+				size_t len);
+int __wrap_getifaddrs(struct ifaddrs **ifap);
+void __wrap_freeifaddrs(struct ifaddrs *ifa);
+void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN]);
+
+int __wrap_udp_receive_batch(struct udp_socket *s, unsigned *oversized)
+{
+	struct link_obs *o = &w.obs[link_of_udp(s)];
+
+	*oversized = 0;
+	if (o->rx_taken)
+		return 0;
+	o->rx_taken = true;
+	memcpy(s->rx, o->rx, o->n_rx * sizeof(o->rx[0]));
+	return (int)o->n_rx;
+}
+
+int __wrap_udp_send(struct udp_socket *s, const struct rdv_endpoint *to, const uint8_t *data,
+		    size_t len)
+{
+	put_on_wire(link_of_udp(s), to, data, len);
+	return 0;
+}
+
+int __wrap_udp_send_batch(struct udp_socket *s, const struct udp_datagram *msgs, size_t n,
+			  size_t *bytes_sent)
+{
+	int i = link_of_udp(s);
+
+	for (size_t k = 0; k < n; k++) {
+		put_on_wire(i, &msgs[k].from, msgs[k].data, msgs[k].len);
+		*bytes_sent += msgs[k].len;
+	}
+	return (int)n;
+}
+
+ssize_t __wrap_tun_device_read(struct tun_device *dev, unsigned queue, void *buf, size_t len)
+{
+	struct link_obs *o = &w.obs[link_of_tun(dev)];
+	size_t n;
+
+	assert_int_equal(queue, 0);
+	if (o->n_tun_in == 0)
+		return -EAGAIN;
+	n = o->tun_in_len[0];
+	assert_true(n <= len);
+	memcpy(buf, o->tun_in[0], n);
+	free(o->tun_in[0]);
+	memmove(&o->tun_in[0], &o->tun_in[1], (o->n_tun_in - 1) * sizeof(o->tun_in[0]));
+	memmove(&o->tun_in_len[0], &o->tun_in_len[1], (o->n_tun_in - 1) * sizeof(o->tun_in_len[0]));
+	o->n_tun_in--;
+	return (ssize_t)n;
+}
+
+int __wrap_tun_device_write(struct tun_device *dev, unsigned queue, const void *buf, size_t len)
+{
+	assert_int_equal(queue, 0);
+	tun_written(link_of_tun(dev), buf, len);
+	return 0;
+}
+
+/* Only TCP is coalesced: our UDP packets never come this way. */
+int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
+				const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf,
+				size_t len)
+{
+	(void)hdr;
+	(void)buf;
+	(void)len;
+	assert_int_equal(queue, 0);
+	w.obs[link_of_tun(dev)].bad_tun_writes++;
+	return 0;
+}
+
+int __wrap_getifaddrs(struct ifaddrs **ifap)
+{
+	*ifap = NULL; /* no LAN address: every path goes through the public ones */
+	return 0;
+}
+
+void __wrap_freeifaddrs(struct ifaddrs *ifa)
+{
+	assert_null(ifa);
+}
+
+/* The world clock as TAI64N, strictly increasing over every call. */
+void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN])
+{
+	uint64_t ns = w.now * 1000000ULL;
+
+	if (ns <= w.tai_last_ns)
+		ns = w.tai_last_ns + 1;
+	w.tai_last_ns = ns;
+	store_be64(out, 0x400000006a000000ULL + ns / 1000000000ULL);
+	store_be32(out + 8, (uint32_t)(ns % 1000000000ULL));
+}
+
+/* ---- building the world ------------------------------------------------- */
+
+static void sample_all(void)
+{
+	for (int i = 0; i < LINKS; i++)
+		if (w.link[i])
+			sample(i);
+}
+
+static void config_endpoint(struct config_endpoint *ce, const struct rdv_endpoint *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(ce, 0, sizeof(*ce));
+	rdv_endpoint_to_sockaddr(ep, &ss, &len);
+	memcpy(&ce->addr, &ss, len);
+	ce->addr_len = len;
+}
+
+static void prefix(struct tun_prefix *p, const char *s)
+{
+	assert_int_equal(tun_prefix_parse(p, s), 0);
+	tun_prefix_mask(p);
+}
+
+struct world_opts {
+	bool rendezvous;      /* both links register with the server */
+	bool static_endpoint; /* both links know the other's address */
+	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
+};
+
+/* A link as tunnel_create builds it, minus interface, sockets and epoll. */
+static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint8_t pk[2][KEY_LEN],
+				 const uint8_t psk[KEY_LEN], const struct world_opts *opts)
+{
+	struct tunnel *t = calloc(1, sizeof(*t));
+	struct config *cfg;
+	char allowed[32];
+
+	assert_non_null(t);
+	cfg = &t->cfg;
+	snprintf(cfg->name, sizeof(cfg->name), "tnl%c", 'a' + i);
+	memcpy(cfg->private_key, sk[i], CONFIG_KEY_LEN);
+	memcpy(cfg->peer_public_key, pk[1 - i], CONFIG_KEY_LEN);
+	memcpy(cfg->preshared_key, psk, CONFIG_KEY_LEN);
+	cfg->has_preshared_key = true;
+	cfg->listen_port = 51820;
+	cfg->mtu = MTU;
+	snprintf(allowed, sizeof(allowed), "%s/32", tunnel_addr[1 - i]);
+	prefix(&cfg->allowed_ips[0], allowed);
+	cfg->n_allowed_ips = 1;
+	cfg->persistent_keepalive_s = opts->no_keepalive ? 0 : 25;
+	if (opts->rendezvous) {
+		config_endpoint(&cfg->rendezvous[0], &w.addr[SERVER]);
+		cfg->n_rendezvous = 1;
+		memcpy(cfg->rendezvous_key, rdv_server_public_key(w.srv), CONFIG_KEY_LEN);
+		cfg->has_rendezvous_key = true;
+	}
+	if (opts->static_endpoint) {
+		config_endpoint(&cfg->endpoint, &w.addr[1 - i]);
+		cfg->has_endpoint = true;
+	}
+
+	t->signal_fd = -1;
+	t->udp.fd = -1;
+	t->udp.ipv6 = true;
+	t->udp.port = cfg->listen_port;
+	t->loop.epoll_fd = -1;
+	t->loop.now_ms = w.now;
+	t->drop_log.burst = 10;
+	t->packet_max = MESSAGE_DATA_HEADER_LEN + cfg->mtu + MESSAGE_PADDING_MULTIPLE +
+			NOISE_AUTHTAG_LEN;
+	t->udp.datagram_max = MAX(t->packet_max, (size_t)RDV_DATAGRAM_MAX);
+	assert_int_equal(noise_local_init(&t->local, cfg->private_key), 0);
+	cookie_checker_init(&t->cookie_checker, t->local.public_key);
+	t->tx_storage = malloc(TUNNEL_TX_BATCH * t->packet_max);
+	t->tun_read_buf = malloc(TUNNEL_TUN_READ_SIZE);
+	t->coalesce_buf = malloc(TUN_COALESCE_MAX_BYTES);
+	assert_true(t->tx_storage && t->tun_read_buf && t->coalesce_buf);
+	for (size_t k = 0; k < TUNNEL_TX_BATCH; k++)
+		t->tx[k].data = t->tx_storage + k * t->packet_max;
+	assert_int_equal(peer_init(&t->peer, t), 0);
+	assert_int_equal(meet_init(t), 0);
+	return t;
+}
+
+
+static void world_start(const struct world_opts *opts)
+{
+	struct rdv_server_config scfg;
+	uint8_t sk[2][KEY_LEN], pk[2][KEY_LEN], psk[KEY_LEN];
+
+	memset(&w, 0, sizeof(w));
+	w.now = START_MS;
+	for (int h = 0; h < HOSTS; h++)
+		endpoint(&w.addr[h], host_addr[h]);
+	rdv_server_config_defaults(&scfg);
+	randombytes_buf(scfg.private_key, sizeof(scfg.private_key));
+	w.srv = rdv_server_new(&scfg);
+	assert_non_null(w.srv);
+	sodium_memzero(scfg.private_key, sizeof(scfg.private_key));
+	w.out = (struct rdv_outbox){ .d = w.out_slots, .cap = RDV_SERVER_OUTBOX };
+	for (int i = 0; i < LINKS; i++) {
+		keys_generate_private(sk[i]);
+		assert_int_equal(keys_public_from_private(pk[i], sk[i]), 0);
+	}
+	randombytes_buf(psk, sizeof(psk));
+	for (int i = 0; i < LINKS; i++)
+		w.link[i] = build_link(i, (const uint8_t(*)[KEY_LEN])sk,
+				       (const uint8_t(*)[KEY_LEN])pk, psk, opts);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(psk, sizeof(psk));
+	for (int i = 0; i < LINKS; i++)
+		tunnel_start(w.link[i]);
+	sample_all();
+}
+
+static int world_free(void **state)
+{
+	(void)state;
+	for (int i = 0; i < LINKS; i++) {
+		for (size_t k = 0; k < w.obs[i].n_tun_in; k++)
+			free(w.obs[i].tun_in[k]);
+		for (size_t k = 0; k < w.obs[i].n_rx; k++)
+			free(w.obs[i].rx[k].data);
+		tunnel_destroy(w.link[i]);
+		w.link[i] = NULL;
+	}
+	for (size_t k = 0; k < w.n_q; k++)
+		free(w.q[k].data);
+	rdv_server_free(w.srv);
+	memset(&w, 0, sizeof(w));
+	return 0;
+}
+
+/* Checks every test ends with: nothing sent to an address that is no host
+ * of the world, nothing on a TUN that the peer did not send. */
+static void world_check(void)
+{
+	check(w.strays == 0);
+	for (int i = 0; i < LINKS; i++)
+		check(w.obs[i].bad_tun_writes == 0);
+}
+
+/* ---- running the world -------------------------------------------------- */
+
+static void step(void)
+{
+	w.now += STEP_MS;
+	for (int i = 0; i < LINKS; i++)
+		w.link[i]->loop.now_ms = w.now;
+	deliver_due();
+	for (int i = 0; i < LINKS; i++) {
+		loop_run_timers(&w.link[i]->loop);
+		sample_all();
+	}
+	if (w.now >= w.next_expire_ms) {
+		rdv_server_expire(w.srv, w.now);
+		w.next_expire_ms = w.now + 1000;
+	}
+	for (int i = 0; i < LINKS; i++) {
+		struct link_obs *o = &w.obs[i];
+
+		if (o->send_every_ms && w.now >= o->next_send_ms) {
+			send_data(i);
+			o->next_send_ms = w.now + o->send_every_ms;
+		}
+	}
+}
+
+static void run_for(uint64_t ms)
+{
+	uint64_t end = w.now + ms;
+
+	while (w.now < end)
+		step();
+}
+
+/* Runs until link i is in `state` on `path` (true), or `limit_ms` passed. */
+static bool run_until(int i, const char *state, const char *path, uint64_t limit_ms)
+{
+	uint64_t end = w.now + limit_ms;
+
+	while (!in_state(i, state, path)) {
+		if (w.now >= end)
+			return false;
+		step();
+	}
+	return true;
+}
+
+static void traffic(int i, uint64_t every_ms)
+{
+	w.obs[i].send_every_ms = every_ms;
+	w.obs[i].next_send_ms = w.now;
+}
+
+static const struct world_opts via_rendezvous = { .rendezvous = true };
+
+/* Introduction and punching with nothing in the way: both established on
+ * the direct path. Takes well under a second of world time. */
+static void establish_direct(void)
+{
+	world_start(&via_rendezvous);
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	check(is_host_addr(LINK_B, w.obs[LINK_A].now.endpoint));
+	check(is_host_addr(LINK_A, w.obs[LINK_B].now.endpoint));
+}
+
+/* Introduction with A<->B blocked: both fall back to the relay. */
+static void establish_relayed(void)
+{
+	world_start(&via_rendezvous);
+	w.block_direct = true;
+	/* The relay comes after a whole window; its handshake may cross the
+	 * peer's and then waits for a retransmit. */
+	check(run_until(LINK_A, "relayed", "relay",
+			PUNCH_WINDOW_MS + 2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) +
+				SLACK_MS));
+	check(run_until(LINK_B, "relayed", "relay", SLACK_MS));
+}
+
+/* ---- the transitions ---------------------------------------------------- */
+
+/* T1: connecting -> punching. Registered at the server, introduced, the
+ * links probe the peer's public address. Direct traffic is blocked so that
+ * punching lasts long enough to be seen. */
+static void introduction_starts_punching(void **state)
+{
+	const struct sample *punching[LINKS];
+
+	(void)state;
+	world_start(&via_rendezvous);
+	w.block_direct = true;
+	for (int i = 0; i < LINKS; i++)
+		check(in_state(i, "connecting", "none"));
+	run_for(1000);
+	for (int i = 0; i < LINKS; i++) {
+		check(in_state(i, "punching", "none"));
+		check(strstr(w.obs[i].now.reason, "probing") != NULL);
+		punching[i] = first_in(i, "punching", 0);
+		check(punching[i] != NULL);
+		/* Several rounds of probes, all to the peer's public address. */
+		check(w.probes[i][1 - i] >= 1000 / (PUNCH_INTERVAL_MS + PUNCH_JITTER_MS));
+		check(w.sent[i][1 - i] == w.probes[i][1 - i]);
+	}
+	/* Introduced only once both had registered (a round trip or two). */
+	check(punching[LINK_A]->at_ms - START_MS < 100);
+	check(w.sent[LINK_A][SERVER] >= 1 && w.sent[SERVER][LINK_A] >= 2);
+	world_check();
+}
+
+/* T2/T3: punching -> a candidate answers -> handshake -> established on the
+ * direct path, the endpoint the peer's public address; data crosses byte
+ * for byte and nothing goes through the relay. */
+static void answered_probes_establish_a_direct_path(void **state)
+{
+	size_t sent;
+
+	(void)state;
+	world_start(&via_rendezvous);
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	for (int i = 0; i < LINKS; i++) {
+		const struct sample *p = first_in(i, "punching", 0);
+		const struct sample *e = first_in(i, "established", 0);
+
+		check(p && e && p->at_ms <= e->at_ms);
+		check(!first_in(i, "relayed", 0));
+		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
+		check(w.probes[1 - i][i] > 0);
+	}
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(2000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, 0, &sent) == sent && sent >= 15);
+	}
+	check(rdv_server_stats(w.srv)->relay_packets == 0);
+	world_check();
+}
+
+/* T4: punching -> relayed. A<->B blocked both ways: after PUNCH_WINDOW_MS
+ * the link takes the relay, and data crosses through the server. */
+static void probes_unanswered_fall_back_to_relay(void **state)
+{
+	uint64_t relayed_before, since;
+	size_t sent;
+
+	(void)state;
+	establish_relayed();
+	for (int i = 0; i < LINKS; i++) {
+		const struct sample *p = first_in(i, "punching", 0);
+		const struct sample *r = first_in(i, "relayed", 0);
+
+		check(p && r);
+		/* Not before the punching window was over. */
+		check(r->at_ms >= p->at_ms + PUNCH_WINDOW_MS);
+		check(is_host_addr(SERVER, w.obs[i].now.endpoint));
+		check(!first_in(i, "established", 0));
+	}
+	relayed_before = rdv_server_stats(w.srv)->relay_packets;
+	since = w.now;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(2000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, since, &sent) == sent && sent >= 15);
+		check(in_state(i, "relayed", "relay"));
+	}
+	check(rdv_server_stats(w.srv)->relay_packets - relayed_before >= 2 * 15);
+	world_check();
+}
+
+/* T5: punching with no relay to fall back on (the rendezvous server never
+ * answered, so nobody introduced us): the link says punching failed. Both
+ * links have a static Endpoint and a rendezvous server; they handshake
+ * directly, then the direct path is cut while A sends data. */
+static void no_relay_reports_punching_failed(void **state)
+{
+	static const struct world_opts opts = { .rendezvous = true, .static_endpoint = true };
+	uint64_t cut;
+
+	(void)state;
+	world_start(&opts);
+	w.block_server = true;
+	check(run_until(LINK_A, "established", "direct",
+			2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) + SLACK_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	w.block_direct = true;
+	cut = w.now;
+	traffic(LINK_A, 100);
+	check(run_until(LINK_A, "punching", "none",
+			PUNCH_QUIET_MS + PUNCH_WINDOW_MS + PUNCH_INTERVAL_MS + PUNCH_JITTER_MS +
+				SLACK_MS));
+	check(first_in(LINK_A, "punching", cut)->at_ms >= cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS);
+	check(strstr(w.obs[LINK_A].now.reason, "punching failed") != NULL);
+	check(w.obs[LINK_A].now.endpoint[0] == '\0');
+	check(w.probes[LINK_A][LINK_B] > 0);
+	check(!first_in(LINK_A, "relayed", 0));
+	world_check();
+}
+
+/* T6: relayed -> established. The direct path opens: a background burst
+ * finds it within PUNCH_BACKGROUND_MS and a window, and data leaves the
+ * relay. */
+static void relay_upgrades_to_direct_path(void **state)
+{
+	uint64_t opened, relayed_before, since;
+	size_t sent;
+
+	(void)state;
+	establish_relayed();
+	w.block_direct = false;
+	opened = w.now;
+	for (int i = 0; i < LINKS; i++) {
+		check(run_until(i, "established", "direct",
+				opened + PUNCH_BACKGROUND_MS + PUNCH_WINDOW_MS + SLACK_MS - w.now));
+		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
+	}
+	run_for(500);
+	relayed_before = rdv_server_stats(w.srv)->relay_packets;
+	since = w.now;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(2000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, since, &sent) == sent && sent >= 15);
+		check(in_state(i, "established", "direct"));
+	}
+	check(rdv_server_stats(w.srv)->relay_packets == relayed_before);
+	world_check();
+}
+
+/* T7: established -> relayed. The direct path goes silent while both send
+ * data every 100 ms: after PUNCH_QUIET_MS and an unanswered burst the link
+ * is relayed, and data keeps arriving. */
+static void silent_direct_path_falls_back_to_relay(void **state)
+{
+	uint64_t cut, relayed, relayed_before;
+	size_t sent;
+
+	(void)state;
+	establish_direct();
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	/* Past the burst the introduction started: its answers would count. */
+	run_for(PUNCH_WINDOW_MS + PUNCH_INTERVAL_MS + PUNCH_JITTER_MS + 500);
+	w.block_direct = true;
+	cut = w.now;
+	for (int i = 0; i < LINKS; i++)
+		check(run_until(i, "relayed", "relay",
+				cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS + PUNCH_INTERVAL_MS +
+					PUNCH_JITTER_MS + SLACK_MS - w.now));
+	for (int i = 0; i < LINKS; i++) {
+		/* The quiet time counts from the last packet received before the
+		 * cut: up to one traffic interval earlier. */
+		check(first_in(i, "relayed", cut)->at_ms >=
+		      cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS - 2 * 100);
+		check(is_host_addr(SERVER, w.obs[i].now.endpoint));
+	}
+	relayed = w.now + 200;
+	relayed_before = rdv_server_stats(w.srv)->relay_packets;
+	run_for(3000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, relayed, &sent) == sent && sent >= 25);
+		check(in_state(i, "relayed", "relay"));
+	}
+	check(rdv_server_stats(w.srv)->relay_packets - relayed_before >= 2 * 25);
+	world_check();
+}
+
+/* T8: roaming. B's public address changes while established: A's endpoint
+ * follows B's next authenticated packet, and A stays established on the
+ * direct path the whole time. */
+static void roaming_peer_moves_the_endpoint(void **state)
+{
+	uint64_t moved;
+	size_t sent, k, endpoint_changes = 0;
+	const struct link_obs *a = &w.obs[LINK_A];
+
+	(void)state;
+	establish_direct();
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(1000);
+	w.old_addr[w.n_old_addr++] = w.addr[LINK_B];
+	endpoint(&w.addr[LINK_B], roamed_addr_b);
+	moved = w.now;
+	run_for(1000);
+	check(in_state(LINK_A, "established", "direct"));
+	check(!strcmp(a->now.endpoint, roamed_addr_b));
+	/* It followed B's first packet from there, one latency later. */
+	for (k = 0; k < a->n_history && strcmp(a->history[k].st.endpoint, roamed_addr_b); k++)
+		;
+	check(k < a->n_history && a->history[k].at_ms <= moved + 100 + 2 * STEP_MS);
+	/* Then well past a registration refresh (PersistentKeepalive) and a
+	 * re-introduction: nothing moves any more. */
+	run_for(30000);
+	for (k = 0; k < a->n_history; k++) {
+		if (a->history[k].at_ms <= moved)
+			continue;
+		check(!strcmp(a->history[k].st.state, "established"));
+		check(!strcmp(a->history[k].st.path, "direct"));
+		endpoint_changes++;
+	}
+	check(endpoint_changes == 1);
+	check(changes_since(LINK_B, moved) == 0);
+	check(!strcmp(a->now.endpoint, roamed_addr_b));
+	/* What A sent once it knew is all there; some sent before went to the
+	 * gone address. */
+	check(arrived_since(LINK_A, moved + 500, &sent) == sent && sent >= 250);
+	check(arrived_since(LINK_B, moved, &sent) == sent);
+	check(w.to_old_addr > 0);
+	world_check();
+}
+
+/* T9: a static Endpoint and no rendezvous: connecting -> established on
+ * the handshake alone, without punching and without a server. */
+static void static_endpoint_establishes_on_handshake(void **state)
+{
+	static const struct world_opts opts = { .static_endpoint = true };
+	size_t sent;
+
+	(void)state;
+	world_start(&opts);
+	for (int i = 0; i < LINKS; i++)
+		check(in_state(i, "connecting", "none"));
+	/* Both start a handshake at once; crossing initiations cost a retry. */
+	for (int i = 0; i < LINKS; i++)
+		check(run_until(i, "established", "direct",
+				2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) + SLACK_MS));
+	for (int i = 0; i < LINKS; i++) {
+		const struct link_obs *o = &w.obs[i];
+
+		check(is_host_addr(1 - i, o->now.endpoint));
+		/* Connecting (the responder's path turns direct with the peer's
+		 * initiation), then established: nothing in between. */
+		for (size_t k = 0; k < o->n_history; k++)
+			check(!strcmp(o->history[k].st.state, "connecting") ||
+			      !strcmp(o->history[k].st.state, "established"));
+		check(w.sent[i][SERVER] == 0 && w.probes[i][1 - i] == 0);
+	}
+	traffic(LINK_A, 100);
+	run_for(1000);
+	check(arrived_since(LINK_A, 0, &sent) == sent && sent >= 8);
+	world_check();
+}
+
+/* T10: the rendezvous server does not answer: after MEET_UNREACHABLE_MS the
+ * link says so, still connecting, path unchanged; once the server answers
+ * again it goes on to meet the peer. */
+static void unreachable_rendezvous_is_reported(void **state)
+{
+	(void)state;
+	world_start(&via_rendezvous);
+	w.block_server = true;
+	run_for(MEET_UNREACHABLE_MS - 500);
+	for (int i = 0; i < LINKS; i++) {
+		check(in_state(i, "connecting", "none"));
+		check(strstr(w.obs[i].now.reason, "unreachable") == NULL);
+	}
+	run_for(500 + SLACK_MS);
+	for (int i = 0; i < LINKS; i++) {
+		check(in_state(i, "connecting", "none"));
+		check(strstr(w.obs[i].now.reason, "unreachable") != NULL);
+		check(w.obs[i].n_history == 1); /* never anything but connecting, none */
+		check(w.sent[i][SERVER] >= 2);  /* it kept trying */
+	}
+	w.block_server = false;
+	/* The clients retry with back-off; the next REGISTER gets through. */
+	for (int i = 0; i < LINKS; i++)
+		check(run_until(i, "established", "direct", 2 * RDV_CLIENT_RETRY_MAX_MS));
+	world_check();
+}
+
+/* T12: no flapping. Established on the direct path with data both ways,
+ * probes alone dropped: B sends less often than PUNCH_QUIET_MS, so A's
+ * liveness check fires and bursts of probes go unanswered, but the path
+ * carries authenticated traffic within each burst. For over 30 s neither
+ * side's state, path or endpoint changes. */
+static void unanswered_probes_do_not_move_a_working_path(void **state)
+{
+	uint64_t since;
+	size_t probes, sent;
+
+	(void)state;
+	establish_direct();
+	run_for(500);
+	w.block_probes = true;
+	since = w.now;
+	probes = w.probes[LINK_A][LINK_B];
+	traffic(LINK_A, 100);
+	traffic(LINK_B, PUNCH_QUIET_MS + 500);
+	/* Long enough to include each link's registration refresh (every
+	 * PersistentKeepalive, 25 s, plus 10 % jitter) and the burst after the
+	 * server's answer to it. */
+	run_for(25000 * 11 / 10 + PUNCH_WINDOW_MS + SLACK_MS);
+	/* The bursts happened (they are what could move the path): at least
+	 * three windows' worth of probe rounds. */
+	check(w.probes[LINK_A][LINK_B] - probes >=
+	      3 * PUNCH_WINDOW_MS / (PUNCH_INTERVAL_MS + PUNCH_JITTER_MS));
+	for (int i = 0; i < LINKS; i++) {
+		check(changes_since(i, since) == 0);
+		check(in_state(i, "established", "direct"));
+		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
+		check(arrived_since(i, since, &sent) == sent && sent >= 7);
+	}
+	check(rdv_server_stats(w.srv)->relay_packets == 0);
+	world_check();
+}
+
+/* Without PersistentKeepalive an idle link goes quiet: after one exchange
+ * of data, what follows (the liveness re-probe, WireGuard's passive
+ * keepalive) ends within seconds, so NAT mappings can expire as the user
+ * asked. Nothing goes between the peers in the last 10 s of 30. */
+static void idle_link_without_keepalive_goes_quiet(void **state)
+{
+	static const struct world_opts quiet = { .rendezvous = true, .no_keepalive = true };
+	size_t direct;
+
+	(void)state;
+	world_start(&quiet);
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	run_for(500);
+	send_data(LINK_A);
+	run_for(50);
+	send_data(LINK_B);
+	run_for(20000);
+	direct = w.sent[LINK_A][LINK_B] + w.sent[LINK_B][LINK_A];
+	run_for(10000);
+	check(w.sent[LINK_A][LINK_B] + w.sent[LINK_B][LINK_A] == direct);
+	world_check();
+}
+
+/* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(introduction_starts_punching, world_free),
+		cmocka_unit_test_teardown(answered_probes_establish_a_direct_path, world_free),
+		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
+		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
+		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
+		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),
+		cmocka_unit_test_teardown(roaming_peer_moves_the_endpoint, world_free),
+		cmocka_unit_test_teardown(static_endpoint_establishes_on_handshake, world_free),
+		cmocka_unit_test_teardown(unreachable_rendezvous_is_reported, world_free),
+		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
+					  world_free),
+		cmocka_unit_test_teardown(idle_link_without_keepalive_goes_quiet, world_free),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	log_open("test_peer", false, getenv("TEST_PEER_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
