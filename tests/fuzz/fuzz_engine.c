@@ -88,7 +88,6 @@ enum {
 	KIND_RAW = 0, KIND_DATA, KIND_RDV, KIND_PROBE, KIND_RELAY_DATA, KIND_RELAY_RAW,
 	KIND_REPEAT, KIND_DATA_FIXED,
 	TAG_END_BATCH = 1 << 5,
-	RDV_COUNTER_START = 1700000000, /* any: the client checks no freshness */
 };
 
 static const uint64_t clock_steps_ms[4] = { 0, 100, 5000, 125000 };
@@ -454,7 +453,15 @@ static void build_link(void)
 		tmpl->tx[i].data = tmpl->tx_storage + i * tmpl->packet_max;
 	fixture_check(peer_init(&tmpl->peer, tmpl) == 0, "peer_init");
 	fixture_check(meet_init(tmpl) == 0, "meet_init");
-	tmpl->meet.servers[0].client.wall_offset_ms = 1700000000000LL;
+	/* Sessions fixed on both sides, the server's already taken, so sealed
+	 * bodies are accepted (REGISTERED and CHALLENGE when they echo
+	 * FIXTURE_RDV_ECHO or a later counter of ours). */
+	tmpl->meet.servers[0].client.epoch = FIXTURE_RDV_CLIENT_EPOCH;
+	tmpl->meet.servers[0].client.last_counter =
+		((uint64_t)FIXTURE_RDV_CLIENT_EPOCH << RDV_SEQ_BITS) | FIXTURE_RDV_CLIENT_SEQ;
+	tmpl->meet.servers[0].client.echo_floor = (uint64_t)FIXTURE_RDV_CLIENT_EPOCH
+						  << RDV_SEQ_BITS;
+	rdv_replay_reset(&tmpl->meet.servers[0].client.down, FIXTURE_RDV_SERVER_EPOCH);
 
 	/* The receiver states the seeds are valid against (fixture.h). */
 	noise_handshake_destroy(&tmpl->peer.handshake);
@@ -495,7 +502,7 @@ static void fresh_link(void)
 		w[self_ptrs[i]] = w[self_ptrs[i]] - (uintptr_t)tmpl + (uintptr_t)t;
 	fixture_rng_seek(rng_pos);
 	peer_kp = wg.peer_keypair;
-	rdv_counter = (uint64_t)RDV_COUNTER_START * 1000000;
+	rdv_counter = (uint64_t)FIXTURE_RDV_SERVER_EPOCH << RDV_SEQ_BITS;
 	n_sealed = 0;
 	n_probes = 0;
 	n_sent = n_tun = n_tun_gso = 0;

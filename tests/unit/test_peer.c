@@ -9,8 +9,7 @@
  * the fake network, udp_receive_batch hands a link what the network
  * delivers to it, tun_device_read gives it the IPv4 packets a test queues,
  * tun_device_write(_gso) records what it delivers, getifaddrs reports no
- * LAN address, clock_tai64n and clock_wall_offset_ms follow the world
- * clock. The server's outbox goes on the same network.
+ * LAN address, clock_tai64n follows the world clock. The server's outbox goes on the same network.
  *
  * The network: every host has one public address (documentation ranges);
  * a datagram is delivered LATENCY_MS after it was sent, unless a rule drops
@@ -77,8 +76,6 @@ enum {
 	SLACK_MS = 1500,
 	IN_FLIGHT_MS = 100,     /* a data packet older than this has arrived or is lost */
 };
-
-static const int64_t WALL_OFFSET_MS = 1700000000000LL;
 
 static const char *const host_addr[HOSTS] = {
 	[LINK_A] = "198.51.100.1:40001",
@@ -521,7 +518,6 @@ int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
 int __wrap_getifaddrs(struct ifaddrs **ifap);
 void __wrap_freeifaddrs(struct ifaddrs *ifa);
 void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN]);
-int64_t __wrap_clock_wall_offset_ms(void);
 
 int __wrap_udp_receive_batch(struct udp_socket *s, unsigned *oversized)
 {
@@ -613,13 +609,6 @@ void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN])
 	w.tai_last_ns = ns;
 	store_be64(out, 0x400000006a000000ULL + ns / 1000000000ULL);
 	store_be32(out + 8, (uint32_t)(ns % 1000000000ULL));
-}
-
-/* The rendezvous envelope's timestamps: the server's wall clock and the
- * links' agree. */
-int64_t __wrap_clock_wall_offset_ms(void)
-{
-	return WALL_OFFSET_MS;
 }
 
 /* ---- building the world ------------------------------------------------- */
@@ -722,7 +711,6 @@ static void world_start(const struct world_opts *opts)
 		endpoint(&w.addr[h], host_addr[h]);
 	rdv_server_config_defaults(&scfg);
 	randombytes_buf(scfg.private_key, sizeof(scfg.private_key));
-	scfg.wall_offset_ms = WALL_OFFSET_MS;
 	w.srv = rdv_server_new(&scfg);
 	assert_non_null(w.srv);
 	sodium_memzero(scfg.private_key, sizeof(scfg.private_key));
