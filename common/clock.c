@@ -1,22 +1,19 @@
-/* Monotonic milliseconds for timers, TAI64N for WireGuard handshakes. */
+/* Boot-time milliseconds for timers, TAI64N for WireGuard handshakes. */
 #include "common/clock.h"
 
 #include <time.h>
 
-uint64_t clock_now_ms(void)
+uint64_t clock_ms_of(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int64_t clock_wall_offset_ms(void)
+uint64_t clock_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)clock_now_ms();
+	return clock_ms_of(CLOCK_TIMERS);
 }
 
 void clock_tai64n(uint8_t out[static TAI64N_LEN])

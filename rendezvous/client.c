@@ -7,8 +7,7 @@
 #include <string.h>
 
 int rdv_client_init(struct rdv_client *c, const uint8_t sk[static RDV_KEY_LEN],
-		    const uint8_t server_pk[static RDV_KEY_LEN], int64_t wall_offset_ms,
-		    uint64_t now_ms)
+		    const uint8_t server_pk[static RDV_KEY_LEN], uint64_t now_ms)
 {
 	memset(c, 0, sizeof(*c));
 	if (sodium_init() < 0)
@@ -20,7 +19,9 @@ int rdv_client_init(struct rdv_client *c, const uint8_t sk[static RDV_KEY_LEN],
 		rdv_client_wipe(c);
 		return -EINVAL;
 	}
-	c->wall_offset_ms = wall_offset_ms;
+	c->epoch = rdv_epoch_new();
+	c->last_counter = (uint64_t)c->epoch << RDV_SEQ_BITS;
+	c->echo_floor = c->last_counter;
 	c->state = RDV_CLIENT_REGISTERING;
 	c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
 	c->next_ms = now_ms;
@@ -39,6 +40,7 @@ int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[RDV_KEY_LEN
 		return -E2BIG;
 	memcpy(c->reg.want, keys, n * RDV_KEY_LEN);
 	c->reg.n_want = n;
+	c->intro_missing = (uint32_t)((1ull << n) - 1);
 	c->next_ms = now_ms;
 	return 0;
 }
@@ -59,22 +61,33 @@ uint64_t rdv_client_next_ms(const struct rdv_client *c)
 	return c->next_ms;
 }
 
-/* Wall-clock microseconds, strictly increasing (envelope.h). */
-static uint64_t next_counter(struct rdv_client *c, uint64_t now_ms)
+void rdv_client_request_introductions(struct rdv_client *c, uint64_t now_ms)
 {
-	uint64_t wall_us = (uint64_t)((int64_t)now_ms + c->wall_offset_ms) * 1000;
-
-	c->last_counter = wall_us > c->last_counter ? wall_us : c->last_counter + 1;
-	return c->last_counter;
+	c->intro_missing = (uint32_t)((1ull << c->reg.n_want) - 1);
+	c->next_ms = now_ms;
 }
 
-static int seal(struct rdv_client *c, const struct rdv_msg *m, uint64_t now_ms, uint8_t *out,
-		size_t cap, size_t *len)
+/* Our session and the next sequence number (envelope.h). Should the
+ * sequence ever run out, a new session starts, which registers anew. */
+static uint64_t next_counter(struct rdv_client *c)
+{
+	if (rdv_counter_seq(c->last_counter) == RDV_SEQ_MASK) {
+		c->epoch = rdv_epoch_new();
+		c->last_counter = (uint64_t)c->epoch << RDV_SEQ_BITS;
+		c->echo_floor = c->last_counter;
+		memset(c->cookie, 0, sizeof(c->cookie));
+		c->state = RDV_CLIENT_REGISTERING;
+	}
+	return ++c->last_counter;
+}
+
+static int seal(struct rdv_client *c, const struct rdv_msg *m, uint8_t *out, size_t cap,
+		size_t *len)
 {
 	uint8_t rnd[RDV_NONCE_RANDOM_LEN];
 
 	randombytes_buf(rnd, sizeof(rnd));
-	return rdv_seal(&c->sess, RDV_DIR_UP, next_counter(c, now_ms), rnd, m, out, cap, len);
+	return rdv_seal(&c->sess, RDV_DIR_UP, next_counter(c), rnd, m, out, cap, len);
 }
 
 /* Up to 10 % jitter so that many clients restarted together spread out. */
@@ -112,9 +125,12 @@ int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t 
 		c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
 	}
 	m.reg = c->reg;
-	r = seal(c, &m, now_ms, out, cap, len);
+	memcpy(m.reg.cookie, c->cookie, RDV_COOKIE_LEN);
+	m.reg.again = c->intro_missing != 0;
+	r = seal(c, &m, out, cap, len);
 	if (r < 0)
 		return r;
+	memcpy(c->cookie_sent, c->cookie, RDV_COOKIE_LEN);
 	if (c->state == RDV_CLIENT_REGISTERING || c->last_reply_ms < c->last_sent_ms) {
 		/* Registering, or the last refresh went unanswered (server
 		 * restarted, or the mapping to it gone): retry soon, backing off. */
@@ -128,24 +144,52 @@ int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t 
 	return 1;
 }
 
+/* An echo is one of our own counters, of this session, newer than the last
+ * one taken and not newer than the last one sent. */
+static bool echo_fresh(const struct rdv_client *c, uint64_t echo)
+{
+	return rdv_counter_epoch(echo) == c->epoch && echo > c->echo_floor &&
+	       echo <= c->last_counter;
+}
+
+static void on_introduce(struct rdv_client *c, const struct rdv_introduce *in)
+{
+	for (size_t i = 0; i < c->reg.n_want; i++)
+		if (sodium_memcmp(c->reg.want[i], in->peer, RDV_KEY_LEN) == 0)
+			c->intro_missing &= ~(UINT32_C(1) << i);
+}
+
 enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, size_t len,
 				   uint64_t now_ms, struct rdv_event *ev)
 {
 	enum rdv_status st;
-	struct rdv_header h;
-	uint64_t counter;
+	uint64_t counter, echo;
 
 	ev->type = RDV_EVENT_NONE;
-	st = rdv_header_parse(pkt, len, &h);
-	if (st != RDV_OK)
-		return st;
-	st = rdv_replay_check(&c->replay, h.counter);
-	if (st != RDV_OK)
-		return st;
+	/* Symmetric crypto only (the session is cached), so open first: the
+	 * window to check against depends on what the message is. */
 	st = rdv_open(&c->sess, RDV_DIR_DOWN, pkt, len, &ev->msg, &counter);
 	if (st != RDV_OK)
 		return st;
-	rdv_replay_update(&c->replay, counter);
+	if (ev->msg.type == RDV_MSG_REGISTERED || ev->msg.type == RDV_MSG_CHALLENGE) {
+		echo = ev->msg.type == RDV_MSG_REGISTERED ? ev->msg.registered.echo
+							  : ev->msg.challenge.echo;
+		if (!echo_fresh(c, echo))
+			return RDV_E_STALE;
+		if (rdv_counter_epoch(counter) != c->down.epoch) {
+			/* A server session we have not heard from: it answered a
+			 * message we just sent, so it is the live one. Its
+			 * registration of us is new, so are its introductions. */
+			rdv_replay_reset(&c->down, rdv_counter_epoch(counter));
+			c->intro_missing = (uint32_t)((1ull << c->reg.n_want) - 1);
+		}
+		if (rdv_replay_check(&c->down, counter) != RDV_OK)
+			return RDV_E_REPLAY;
+		c->echo_floor = echo;
+	} else if (rdv_replay_check(&c->down, counter) != RDV_OK) {
+		return RDV_E_REPLAY;
+	}
+	rdv_replay_update(&c->down, counter);
 	switch (ev->msg.type) {
 	case RDV_MSG_REGISTERED:
 		c->reflexive = ev->msg.registered.reflexive;
@@ -157,7 +201,16 @@ enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, siz
 		c->state = RDV_CLIENT_REGISTERED;
 		ev->type = RDV_EVENT_REGISTERED;
 		break;
+	case RDV_MSG_CHALLENGE:
+		memcpy(c->cookie, ev->msg.challenge.cookie, RDV_COOKIE_LEN);
+		/* Answer at once with a cookie we have not tried yet; the same
+		 * cookie refused again waits for the retry timer (no loop). */
+		if (sodium_memcmp(c->cookie, c->cookie_sent, RDV_COOKIE_LEN) != 0)
+			c->next_ms = now_ms;
+		ev->type = RDV_EVENT_CHALLENGE;
+		break;
 	case RDV_MSG_INTRODUCE:
+		on_introduce(c, &ev->msg.introduce);
 		ev->type = RDV_EVENT_INTRODUCED;
 		break;
 	case RDV_MSG_RELAY:
@@ -183,5 +236,6 @@ int rdv_client_build_relay(struct rdv_client *c, const uint8_t to[static RDV_KEY
 	memcpy(m.relay.peer, to, RDV_KEY_LEN);
 	memcpy(m.relay.data, data, n);
 	m.relay.len = n;
-	return seal(c, &m, now_ms, out, cap, len);
+	(void)now_ms;
+	return seal(c, &m, out, cap, len);
 }

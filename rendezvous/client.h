@@ -15,6 +15,17 @@
  *                next one                             retry 1 s doubling to 16 s)
  *   REGISTERED   no REGISTERED for a whole lease     REGISTERING
  *   any          want or LAN list changed            same state, REGISTER due now
+ *   any          CHALLENGE with a new cookie         same state, REGISTER (with the
+ *                                                    cookie) due now
+ *
+ * Freshness without clocks: the nonce counters of our messages carry our
+ * session (random at init) and a sequence number. REGISTERED and CHALLENGE
+ * are taken only when they echo one of our counters newer than the last
+ * echo taken; such a message also names the server's current session, and
+ * every other server message must come from that session and pass its
+ * replay window. A restarted server (new session, no registration) answers
+ * our next message with a CHALLENGE and we are registered again one round
+ * trip later.
  */
 #ifndef RENDEZVOUS_CLIENT_H
 #define RENDEZVOUS_CLIENT_H
@@ -43,6 +54,7 @@ enum rdv_event_type {
 	RDV_EVENT_INTRODUCED, /* msg.introduce: a peer we asked for, and its candidates */
 	RDV_EVENT_RELAY,      /* msg.relay: data relayed from msg.relay.peer */
 	RDV_EVENT_ERROR,      /* msg.error: the server refused a request */
+	RDV_EVENT_CHALLENGE,  /* msg.challenge: taken; a REGISTER may be due (next_ms) */
 };
 
 struct rdv_event {
@@ -55,7 +67,13 @@ struct rdv_client {
 	uint8_t public_key[RDV_KEY_LEN];
 	uint8_t server_key[RDV_KEY_LEN];
 	struct rdv_session sess;
-	struct rdv_replay replay;
+	uint32_t epoch;          /* our session: the top bits of our counters */
+	uint64_t last_counter;   /* the last counter we sealed with */
+	uint64_t echo_floor;     /* the newest of our counters echoed back to us */
+	struct rdv_replay down;  /* the server's session and its window */
+	uint8_t cookie[RDV_COOKIE_LEN];      /* from the last CHALLENGE (zeros: none) */
+	uint8_t cookie_sent[RDV_COOKIE_LEN]; /* what the last REGISTER carried */
+	uint32_t intro_missing;  /* bit i: no INTRODUCE for reg.want[i] yet */
 	struct rdv_register reg; /* what we announce: LAN candidates and wants */
 	enum rdv_client_state state;
 	struct rdv_endpoint reflexive;
@@ -64,16 +82,14 @@ struct rdv_client {
 	uint64_t retry_ms;       /* current retry interval while registering */
 	uint64_t last_reply_ms;  /* last REGISTERED */
 	uint64_t last_sent_ms;   /* last REGISTER */
-	uint64_t last_counter;
-	int64_t wall_offset_ms;  /* wall clock minus monotonic clock */
 	uint64_t refresh_max_ms; /* 0: refresh at lease / 3 */
 };
 
-/* Sets up a client for private key `sk` and the pinned server key. Returns 0
- * or -EINVAL (bad server key). A REGISTER is due at once. */
+/* Sets up a client for private key `sk` and the pinned server key, with a
+ * new random session. Returns 0 or -EINVAL (bad server key). A REGISTER is
+ * due at once. No wall clock: now_ms is any clock that counts elapsed time. */
 must_check int rdv_client_init(struct rdv_client *c, const uint8_t sk[static RDV_KEY_LEN],
-			       const uint8_t server_pk[static RDV_KEY_LEN], int64_t wall_offset_ms,
-			       uint64_t now_ms);
+			       const uint8_t server_pk[static RDV_KEY_LEN], uint64_t now_ms);
 
 /* Wipes the keys. */
 void rdv_client_wipe(struct rdv_client *c);
@@ -84,6 +100,10 @@ must_check int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[
 				    size_t n, uint64_t now_ms);
 must_check int rdv_client_set_lan(struct rdv_client *c, const struct rdv_endpoint *lan, size_t n,
 				  uint64_t now_ms);
+
+/* Asks the server to send every introduction again with the next REGISTER,
+ * which becomes due now (the link suspects its path died). */
+void rdv_client_request_introductions(struct rdv_client *c, uint64_t now_ms);
 
 /* Refreshes the registration at least every `ms` (0: lease / 3 only), so
  * the NAT mapping towards the server lives as long as the link's own; the

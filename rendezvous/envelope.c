@@ -130,32 +130,31 @@ enum rdv_status rdv_open(const struct rdv_session *s, enum rdv_direction dir, co
 	return st;
 }
 
+uint32_t rdv_epoch_new(void)
+{
+	uint32_t e;
+
+	do
+		e = randombytes_random() & ((UINT32_C(1) << RDV_EPOCH_BITS) - 1);
+	while (e == 0);
+	return e;
+}
+
+void rdv_replay_reset(struct rdv_replay *r, uint32_t epoch)
+{
+	r->epoch = epoch;
+	replay_init(&r->window);
+}
+
 enum rdv_status rdv_replay_check(const struct rdv_replay *r, uint64_t counter)
 {
-	if (counter > r->top)
-		return RDV_OK;
-	if (r->top - counter >= RDV_REPLAY_WINDOW)
+	if (r->epoch == 0 || rdv_counter_epoch(counter) != r->epoch)
 		return RDV_E_REPLAY;
-	return (r->bitmap >> (r->top - counter)) & 1 ? RDV_E_REPLAY : RDV_OK;
+	return replay_check(&r->window, rdv_counter_seq(counter)) ? RDV_OK : RDV_E_REPLAY;
 }
 
 void rdv_replay_update(struct rdv_replay *r, uint64_t counter)
 {
-	if (counter > r->top) {
-		uint64_t shift = counter - r->top;
-
-		r->bitmap = shift >= RDV_REPLAY_WINDOW ? 0 : r->bitmap << shift;
-		r->top = counter;
-		r->bitmap |= 1;
-	} else if (r->top - counter < RDV_REPLAY_WINDOW) {
-		r->bitmap |= 1ull << (r->top - counter);
-	}
-}
-
-enum rdv_status rdv_timestamp_check(uint64_t counter, uint64_t now_unix_ms)
-{
-	uint64_t ts_ms = counter / 1000;
-	uint64_t diff = ts_ms > now_unix_ms ? ts_ms - now_unix_ms : now_unix_ms - ts_ms;
-
-	return diff <= RDV_FRESHNESS_MS ? RDV_OK : RDV_E_STALE;
+	if (rdv_counter_epoch(counter) == r->epoch)
+		replay_update(&r->window, rdv_counter_seq(counter));
 }

@@ -12,8 +12,11 @@
  *   36     24    nonce: 8-byte big-endian counter || 16 random bytes
  *   60     n+16  ciphertext of the n-byte body, then the Poly1305 tag
  *
- * The counter is the sender's wall clock in microseconds since the Unix
- * epoch, strictly increasing per sender; receivers keep a 64-wide window. */
+ * The counter is no clock: its top RDV_EPOCH_BITS bits are the sender's
+ * session (random, non-zero, drawn when the client or server starts) and the
+ * rest a sequence number from 1, one per message. Receivers keep a
+ * WireGuard-sized window (crypto/replay.h) over the sequence of one session;
+ * which session they accept is settled by the cookie exchange (proto.h). */
 #ifndef RENDEZVOUS_ENVELOPE_H
 #define RENDEZVOUS_ENVELOPE_H
 
@@ -22,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/compiler.h"
+#include "crypto/replay.h"
 #include "rendezvous/proto.h"
 
 enum rdv_envelope_limits {
@@ -33,12 +37,25 @@ enum rdv_envelope_limits {
 	RDV_TAG_LEN = 16,
 	RDV_OVERHEAD = RDV_HEADER_LEN + RDV_TAG_LEN,
 	RDV_DATAGRAM_MAX = RDV_OVERHEAD + RDV_BODY_MAX,
-	RDV_REPLAY_WINDOW = 64,
-	/* The server accepts counters within this distance of its own clock.
-	 * Shorter than the lease, so a captured message expires before the
-	 * registration (and its replay window) it could be replayed against. */
-	RDV_FRESHNESS_MS = 60000,
+	RDV_EPOCH_BITS = 24,
+	RDV_SEQ_BITS = 64 - RDV_EPOCH_BITS,
 };
+
+#define RDV_SEQ_MASK ((UINT64_C(1) << RDV_SEQ_BITS) - 1)
+
+/* The session and sequence halves of a nonce counter. */
+static inline uint32_t rdv_counter_epoch(uint64_t counter)
+{
+	return (uint32_t)(counter >> RDV_SEQ_BITS);
+}
+
+static inline uint64_t rdv_counter_seq(uint64_t counter)
+{
+	return counter & RDV_SEQ_MASK;
+}
+
+/* A new random session: non-zero, RDV_EPOCH_BITS wide. */
+uint32_t rdv_epoch_new(void);
 
 enum rdv_direction {
 	RDV_DIR_UP = 0,   /* peer -> server */
@@ -86,18 +103,22 @@ must_check int rdv_seal(const struct rdv_session *s, enum rdv_direction dir, uin
 enum rdv_status rdv_open(const struct rdv_session *s, enum rdv_direction dir, const uint8_t *pkt,
 			 size_t len, struct rdv_msg *msg, uint64_t *counter);
 
-/* Sliding window over counters (the highest seen and the 64 below it). */
+/* Replay window of one peer session: the sequence halves of the counters
+ * of session `epoch` (0: none yet, every counter is refused). */
 struct rdv_replay {
-	uint64_t top;
-	uint64_t bitmap; /* bit i: top - i seen */
+	uint32_t epoch;
+	struct replay_window window;
 };
 
-/* RDV_OK when counter is new, RDV_E_REPLAY otherwise. */
-enum rdv_status rdv_replay_check(const struct rdv_replay *r, uint64_t counter);
-void rdv_replay_update(struct rdv_replay *r, uint64_t counter);
+/* Starts over for session epoch (a new session was proven fresh). */
+void rdv_replay_reset(struct rdv_replay *r, uint32_t epoch);
 
-/* RDV_OK when the counter's timestamp is within RDV_FRESHNESS_MS of
- * now_unix_ms, RDV_E_STALE otherwise. */
-enum rdv_status rdv_timestamp_check(uint64_t counter, uint64_t now_unix_ms);
+/* RDV_OK when counter belongs to r's session and is new, RDV_E_REPLAY
+ * otherwise (another session, seen, or left of the window). */
+enum rdv_status rdv_replay_check(const struct rdv_replay *r, uint64_t counter);
+
+/* Records counter; call after rdv_replay_check() said RDV_OK and the message
+ * was accepted. */
+void rdv_replay_update(struct rdv_replay *r, uint64_t counter);
 
 #endif

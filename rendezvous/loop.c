@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "rendezvous/allowed.h"
 #include "common/log.h"
 #include "common/sockbuf.h"
 
@@ -110,6 +111,26 @@ static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, uint8_
 	}
 }
 
+int rdv_loop_load_allowed(struct rdv_server *srv, const struct rdv_loop_config *cfg)
+{
+	struct rdv_allowed a;
+	size_t bad_line;
+	int r;
+
+	if (!cfg->allowed_keys_path)
+		return 0;
+	r = rdv_allowed_load(cfg->allowed_keys_path, &a, &bad_line);
+	if (r == -EINVAL)
+		return log_error_errno(r, "%s:%zu: not a base64 public key; keeping the keys "
+				       "allowed so far", cfg->allowed_keys_path, bad_line);
+	if (r < 0)
+		return log_error_errno(r, "%s: %s; keeping the keys allowed so far",
+				       cfg->allowed_keys_path, strerror(-r));
+	log_info("%s: %zu keys allowed", cfg->allowed_keys_path, a.n);
+	rdv_server_set_allowed(srv, &a);
+	return 0;
+}
+
 int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, const int *fds)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
@@ -128,13 +149,14 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
 	if (!slots || !buf || sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_TIMERS, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) < 0) {
 		r = log_error_errno(-errno, "cannot set up the event loop: %s", strerror(errno));
 		goto out;
@@ -168,6 +190,8 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGUSR1) {
 						stats_dump(srv, cfg->stats_path);
+					} else if (si.ssi_signo == SIGHUP) {
+						(void)!rdv_loop_load_allowed(srv, cfg);
 					} else {
 						log_info("signal %u: shutting down", si.ssi_signo);
 						running = false;

@@ -23,7 +23,8 @@
 static const char usage[] =
 	"usage: tunnel-rendezvous --key FILE [--listen ADDR:PORT]... [--foreground]\n"
 	"                         [--max-peers N] [--lease S] [--relay-rate BYTES_PER_S]\n"
-	"                         [--stun-rate N] [--source-rate N] [--stats FILE] [--verbose]\n"
+	"                         [--stun-rate N] [--source-rate N] [--max-per-source N]\n"
+	"                         [--allowed-keys FILE] [--stats FILE] [--verbose]\n"
 	"  --key FILE        base64 private key (mode 0600), as `tunnelctl genkey` prints\n"
 	"  --listen A:P      UDP address to serve (repeatable; default 0.0.0.0:3478 and [::]:3478)\n"
 	"  --foreground      stay in the foreground and log to stderr\n"
@@ -32,6 +33,9 @@ static const char usage[] =
 	"  --relay-rate B    relayed bytes per second per peer (default 4194304)\n"
 	"  --stun-rate N     STUN Binding responses per second per source (default 10)\n"
 	"  --source-rate N   key agreements for unknown keys per second per source (default 20)\n"
+	"  --max-per-source N  registrations per IPv4 address or IPv6 /64 (default 64)\n"
+	"  --allowed-keys FILE  only these public keys (one base64 key per line, # comments)\n"
+	"                    may register; others get no reply; reloaded on SIGHUP\n"
 	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n"
 	"  --version         print the version and exit\n";
 
@@ -46,6 +50,8 @@ int main(int argc, char **argv)
 		{ "relay-rate", required_argument, NULL, 'r' },
 		{ "stun-rate", required_argument, NULL, 's' },
 		{ "source-rate", required_argument, NULL, 'c' },
+		{ "max-per-source", required_argument, NULL, 'P' },
+		{ "allowed-keys", required_argument, NULL, 'A' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -64,7 +70,7 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:S:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
@@ -88,6 +94,7 @@ int main(int argc, char **argv)
 		case 'r':
 		case 's':
 		case 'c':
+		case 'P':
 			if (number_parse_uint(optarg, opt == 'L' ? RDV_LEASE_MAX_S : 1ul << 30, &v) < 0 ||
 			    v == 0) {
 				fprintf(stderr, "tunnel-rendezvous: bad number '%s'\n", optarg);
@@ -99,6 +106,8 @@ int main(int argc, char **argv)
 				cfg.lease_s = (uint32_t)v;
 			else if (opt == 'r')
 				cfg.relay_rate = (uint32_t)v;
+			else if (opt == 'P')
+				cfg.max_per_source = v;
 			else if (opt == 's')
 				cfg.stun_rate = (uint32_t)v, cfg.stun_burst = (uint32_t)(2 * v);
 			else
@@ -106,6 +115,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			lc.stats_path = optarg;
+			break;
+		case 'A':
+			lc.allowed_keys_path = optarg;
 			break;
 		case 'v':
 			verbose = true;
@@ -142,6 +154,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0 || sodium_init() < 0)
 		return 1;
 	r = keyfile_read(key_path, cfg.private_key);
@@ -152,17 +165,16 @@ int main(int argc, char **argv)
 				      : strerror(-r));
 		return 2;
 	}
-	cfg.wall_offset_ms = clock_wall_offset_ms();
 	srv = rdv_server_new(&cfg);
 	sodium_memzero(cfg.private_key, sizeof(cfg.private_key));
 	if (!srv) {
 		fprintf(stderr, "tunnel-rendezvous: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
-	if (cfg.lease_s * 1000ull <= RDV_FRESHNESS_MS)
-		log_warn("a lease of %u s is not longer than the %u s freshness window: "
-			 "an expired peer's last message could be replayed", cfg.lease_s,
-			 RDV_FRESHNESS_MS / 1000);
+	if (rdv_loop_load_allowed(srv, &lc) < 0) {
+		rdv_server_free(srv);
+		return 2;
+	}
 	r = rdv_loop_open(&lc, fds);
 	if (r == -EAFNOSUPPORT && default_listen) {
 		/* A host without IPv6 still serves the default IPv4 address. */

@@ -73,20 +73,22 @@ static int pack_msg(msgpack_packer *pk, const struct rdv_msg *m)
 	case RDV_MSG_REGISTER:
 		if (m->reg.n_want > RDV_WANT_MAX)
 			return -1;
-		if (msgpack_pack_map(pk, 3) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
+		if (msgpack_pack_map(pk, 5) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
 		    pack_key(pk, "lan") || pack_endpoints(pk, m->reg.lan, m->reg.n_lan) ||
 		    pack_key(pk, "want") || msgpack_pack_array(pk, m->reg.n_want))
 			return -1;
 		for (size_t i = 0; i < m->reg.n_want; i++)
 			if (msgpack_pack_bin_with_body(pk, m->reg.want[i], RDV_KEY_LEN))
 				return -1;
-		return 0;
+		return pack_keyed_bin(pk, "cookie", m->reg.cookie, RDV_COOKIE_LEN) ||
+		       pack_key(pk, "again") || msgpack_pack_uint8(pk, m->reg.again ? 1 : 0);
 	case RDV_MSG_REGISTERED:
 		if (m->registered.lease_s == 0 || m->registered.lease_s > RDV_LEASE_MAX_S)
 			return -1;
-		return msgpack_pack_map(pk, 3) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
+		return msgpack_pack_map(pk, 4) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
 		       pack_key(pk, "refl") || pack_endpoint(pk, &m->registered.reflexive) ||
-		       pack_key(pk, "lease") || msgpack_pack_uint32(pk, m->registered.lease_s);
+		       pack_key(pk, "lease") || msgpack_pack_uint32(pk, m->registered.lease_s) ||
+		       pack_key(pk, "echo") || msgpack_pack_uint64(pk, m->registered.echo);
 	case RDV_MSG_INTRODUCE:
 		return msgpack_pack_map(pk, 4) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
 		       pack_keyed_bin(pk, "peer", m->introduce.peer, RDV_KEY_LEN) ||
@@ -103,6 +105,10 @@ static int pack_msg(msgpack_packer *pk, const struct rdv_msg *m)
 		return msgpack_pack_map(pk, 3) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
 		       pack_key(pk, "code") || msgpack_pack_uint32(pk, m->error.code) ||
 		       pack_keyed_bin(pk, "peer", m->error.peer, RDV_KEY_LEN);
+	case RDV_MSG_CHALLENGE:
+		return msgpack_pack_map(pk, 3) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
+		       pack_key(pk, "echo") || msgpack_pack_uint64(pk, m->challenge.echo) ||
+		       pack_keyed_bin(pk, "cookie", m->challenge.cookie, RDV_COOKIE_LEN);
 	}
 	return -1;
 }
@@ -207,12 +213,14 @@ static enum rdv_status prescan(const uint8_t *p, size_t len)
 }
 
 enum field {
-	F_T, F_LAN, F_WANT, F_REFL, F_LEASE, F_PEER, F_DATA, F_CODE, F_COUNT
+	F_T, F_LAN, F_WANT, F_REFL, F_LEASE, F_PEER, F_DATA, F_CODE, F_COOKIE, F_AGAIN, F_ECHO,
+	F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	[F_T] = "t", [F_LAN] = "lan", [F_WANT] = "want", [F_REFL] = "refl",
 	[F_LEASE] = "lease", [F_PEER] = "peer", [F_DATA] = "data", [F_CODE] = "code",
+	[F_COOKIE] = "cookie", [F_AGAIN] = "again", [F_ECHO] = "echo",
 };
 
 /* Which fields each message has (all required). */
@@ -220,15 +228,17 @@ static unsigned fields_of(enum rdv_msg_type t)
 {
 	switch (t) {
 	case RDV_MSG_REGISTER:
-		return 1u << F_T | 1u << F_LAN | 1u << F_WANT;
+		return 1u << F_T | 1u << F_LAN | 1u << F_WANT | 1u << F_COOKIE | 1u << F_AGAIN;
 	case RDV_MSG_REGISTERED:
-		return 1u << F_T | 1u << F_REFL | 1u << F_LEASE;
+		return 1u << F_T | 1u << F_REFL | 1u << F_LEASE | 1u << F_ECHO;
 	case RDV_MSG_INTRODUCE:
 		return 1u << F_T | 1u << F_PEER | 1u << F_REFL | 1u << F_LAN;
 	case RDV_MSG_RELAY:
 		return 1u << F_T | 1u << F_PEER | 1u << F_DATA;
 	case RDV_MSG_ERROR:
 		return 1u << F_T | 1u << F_CODE | 1u << F_PEER;
+	case RDV_MSG_CHALLENGE:
+		return 1u << F_T | 1u << F_ECHO | 1u << F_COOKIE;
 	}
 	return 0;
 }
@@ -346,6 +356,25 @@ static enum rdv_status get_field(struct rdv_msg *m, int f, const msgpack_object 
 	case F_CODE:
 		s = get_uint(v, UINT32_MAX, &u);
 		m->error.code = (uint32_t)u;
+		return s;
+	case F_COOKIE:
+		if (v->type != MSGPACK_OBJECT_BIN)
+			return RDV_E_WRONG_TYPE;
+		if (v->via.bin.size != RDV_COOKIE_LEN)
+			return RDV_E_BAD_VALUE;
+		memcpy(m->type == RDV_MSG_REGISTER ? m->reg.cookie : m->challenge.cookie,
+		       v->via.bin.ptr, RDV_COOKIE_LEN);
+		return RDV_OK;
+	case F_AGAIN:
+		s = get_uint(v, 1, &u);
+		m->reg.again = u == 1;
+		return s;
+	case F_ECHO:
+		s = get_uint(v, UINT64_MAX, &u);
+		if (m->type == RDV_MSG_REGISTERED)
+			m->registered.echo = u;
+		else
+			m->challenge.echo = u;
 		return s;
 	}
 	return RDV_OK; /* F_T was read first */
@@ -480,6 +509,8 @@ const char *rdv_msg_type_name(enum rdv_msg_type t)
 		return "relay";
 	case RDV_MSG_ERROR:
 		return "error";
+	case RDV_MSG_CHALLENGE:
+		return "challenge";
 	}
 	return "?";
 }

@@ -10,11 +10,14 @@
  * bin of exactly 32 bytes (X25519 public key).
  *
  *   t  message      direction       fields
- *   1  REGISTER     peer -> server  "lan":  array of 0..8 endpoints (the peer's LAN candidates)
- *                                   "want": array of 0..16 keys (peers it wants to reach)
+ *   1  REGISTER     peer -> server  "lan":    array of 0..8 endpoints (the peer's LAN candidates)
+ *                                   "want":   array of 0..16 keys (peers it wants to reach)
+ *                                   "cookie": bin of 16 (the last CHALLENGE's, or 16 zero bytes)
+ *                                   "again":  uint 0..1 (1: send every introduction again)
  *                                   (the peer's own key is the envelope's key, section 3.1)
  *   2  REGISTERED   server -> peer  "refl":  endpoint (the source address the server saw)
  *                                   "lease": uint 1..86400 (seconds until the registration expires)
+ *                                   "echo":  uint (the nonce counter of the REGISTER answered)
  *   3  INTRODUCE    server -> peer  "peer": key (the other peer)
  *                                   "refl": endpoint (its reflexive endpoint)
  *                                   "lan":  array of 0..8 endpoints (its LAN candidates)
@@ -22,6 +25,17 @@
  *                                   "data": bin of 1..1600 bytes (opaque, end-to-end encrypted)
  *   5  ERROR        server -> peer  "code": uint, enum rdv_error_code
  *                                   "peer": key (the peer the failed request named, or 32 zero bytes)
+ *   6  CHALLENGE    server -> peer  "echo":   uint (the nonce counter of the message answered)
+ *                                   "cookie": bin of 16 (to repeat in a REGISTER from the same
+ *                                             address and session)
+ *
+ * Return routability and freshness, without clocks (docs/PROTOCOL.md 3.3):
+ * the server acts on a REGISTER only with a valid cookie, or from the
+ * address and session it already verified; anything else is answered by a
+ * CHALLENGE, which is always smaller than the request it answers. The
+ * client takes REGISTERED and CHALLENGE only when they echo one of its own
+ * counters newer than the last echo it took, which also tells it the
+ * server's current session.
  *
  * The body is at most RDV_BODY_MAX bytes; a datagram is the 60-byte envelope
  * header, the encrypted body and a 16-byte tag (envelope.h).
@@ -47,6 +61,7 @@ enum rdv_limits {
 	RDV_BODY_MAX = 1700,
 	RDV_ENDPOINT4_LEN = 6,
 	RDV_ENDPOINT6_LEN = 18,
+	RDV_COOKIE_LEN = 16,
 };
 
 enum rdv_msg_type {
@@ -55,11 +70,12 @@ enum rdv_msg_type {
 	RDV_MSG_INTRODUCE = 3,
 	RDV_MSG_RELAY = 4,
 	RDV_MSG_ERROR = 5,
+	RDV_MSG_CHALLENGE = 6,
 };
 
 /* Reasons the server gives in an ERROR message. */
 enum rdv_error_code {
-	RDV_ERROR_NOT_REGISTERED = 1, /* relay before any REGISTER, or lease expired */
+	RDV_ERROR_NOT_REGISTERED = 1, /* reserved: an unregistered sender gets a CHALLENGE */
 	RDV_ERROR_NOT_INTRODUCED = 2, /* relay to a peer without mutual intent */
 	RDV_ERROR_SERVER_FULL = 3,    /* --max-peers registrations already held */
 	RDV_ERROR_RATE_LIMITED = 4,   /* reserved: over-budget relay is dropped silently */
@@ -74,8 +90,8 @@ enum rdv_status {
 	RDV_E_HEADER,          /* wrong type byte, version, direction or reserved byte */
 	RDV_E_WRONG_KEY,       /* envelope names another key than ours */
 	RDV_E_BAD_MAC,         /* authentication failed */
-	RDV_E_REPLAY,          /* counter already seen or left of the window */
-	RDV_E_STALE,           /* timestamp counter too far from the receiver's clock */
+	RDV_E_REPLAY,          /* counter of another session, already seen or left of the window */
+	RDV_E_STALE,           /* an echo of none of our recent counters */
 	RDV_E_OVERSIZE_BODY,   /* body longer than RDV_BODY_MAX */
 	/* body (proto.c) */
 	RDV_E_MSGPACK,         /* not msgpack (reserved byte 0xc1) */
@@ -99,11 +115,19 @@ struct rdv_register {
 	struct rdv_endpoint lan[RDV_LAN_MAX];
 	size_t n_want;
 	uint8_t want[RDV_WANT_MAX][RDV_KEY_LEN];
+	uint8_t cookie[RDV_COOKIE_LEN];
+	bool again;
 };
 
 struct rdv_registered {
 	struct rdv_endpoint reflexive;
 	uint32_t lease_s;
+	uint64_t echo;
+};
+
+struct rdv_challenge {
+	uint64_t echo;
+	uint8_t cookie[RDV_COOKIE_LEN];
 };
 
 struct rdv_introduce {
@@ -132,6 +156,7 @@ struct rdv_msg {
 		struct rdv_introduce introduce;
 		struct rdv_relay relay;
 		struct rdv_error error;
+		struct rdv_challenge challenge;
 	};
 };
 

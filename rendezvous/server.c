@@ -1,9 +1,16 @@
 /* Rendezvous server logic (server.h). Invariants:
- * - a registration exists only after an authenticated, fresh, non-replayed
- *   REGISTER; at most cfg.max_peers exist at once;
+ * - a registration exists only after an authenticated, non-replayed REGISTER
+ *   that carried a valid cookie for its source address and session (so the
+ *   address is verified: it received our CHALLENGE); at most cfg.max_peers
+ *   exist at once;
+ * - to an address not verified the server sends only a CHALLENGE, and only
+ *   when it is smaller than the authenticated request it answers;
  * - an endpoint is sent to peer B only inside an INTRODUCE of a peer A that
  *   B asked for while A asked for B (mutual intent), both registered;
- * - relay flows only along such a pair, within the sender's byte budget;
+ * - relay flows only along such a pair, from the sender's verified address
+ *   to the receiver's, within the sender's and the receiver's byte budgets;
+ * - an INTRODUCE is sent again only when the endpoints it carries changed,
+ *   the receiver's registration or session is new, or it asked ("again");
  * - a datagram that is not authenticated gets no reply, except the STUN
  *   Binding response, which is rate-limited per source. */
 #include "rendezvous/server.h"
@@ -15,18 +22,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "common/log.h"
+#include "rendezvous/allowed.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/ratelimit.h"
 #include "rendezvous/stun.h"
 
 struct want {
 	uint8_t key[RDV_KEY_LEN];
-	uint32_t told_gen; /* our gen last sent to that peer in an INTRODUCE; 0: never */
+	uint64_t told_gen; /* our gen last sent to that peer in an INTRODUCE; 0: never */
+};
+
+/* How many registrations one source (IPv4 address or IPv6 /64) holds. */
+struct src_count {
+	struct src_count *next;
+	uint8_t prefix[RDV_SOURCE_PREFIX_LEN];
+	size_t n;
 };
 
 struct reg {
 	struct reg *next; /* hash chain */
+	struct src_count *src; /* the source of `reflexive`, counted there */
 	struct rdv_session sess;
 	struct rdv_replay replay;
 	struct rdv_endpoint reflexive;
@@ -35,9 +52,11 @@ struct reg {
 	struct rdv_endpoint lan[RDV_LAN_MAX];
 	size_t n_want;
 	struct want *want; /* n_want entries, owned */
-	uint32_t gen;      /* bumped whenever reflexive or LAN endpoints change */
+	uint64_t gen;      /* new (server-unique) whenever reflexive or LAN endpoints change */
+	uint64_t down_counter; /* last counter sent to this peer: its session and sequence */
 	uint64_t expires_ms;
-	uint64_t relay_tokens, relay_last_ms;
+	uint64_t relay_tokens, relay_last_ms;       /* budget as a sender */
+	uint64_t relay_in_tokens, relay_in_last_ms; /* budget as a destination */
 };
 
 struct rdv_server {
@@ -45,11 +64,19 @@ struct rdv_server {
 	uint8_t public_key[RDV_KEY_LEN];
 	struct reg **buckets;
 	size_t n_buckets; /* power of two */
+	struct src_count **src_buckets; /* n_buckets of them */
+	struct rdv_allowed allowed;
+	bool allowed_on; /* false: any key may register */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	struct ratelimit rl;
-	uint64_t last_counter; /* our nonce counter, strictly increasing */
+	uint64_t gen_seq;      /* last registration generation handed out */
+	uint64_t req_counter;  /* the counter of the request being answered */
+	uint8_t cookie_secret[2][crypto_generichash_KEYBYTES]; /* current, previous */
+	uint64_t cookie_rotated_ms;
+	bool cookie_started;
 	struct rdv_server_stats stats;
 	struct log_ratelimit log_rl;
+	struct log_ratelimit reg_log_rl; /* registered / moved / expired lines */
 	struct rdv_msg scratch; /* the message being handled: no allocation per packet */
 };
 
@@ -66,6 +93,7 @@ void rdv_server_config_defaults(struct rdv_server_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_peers = RDV_SERVER_MAX_PEERS;
+	cfg->max_per_source = RDV_SERVER_MAX_PER_SOURCE;
 	cfg->lease_s = RDV_SERVER_LEASE_S;
 	cfg->relay_rate = RDV_SERVER_RELAY_RATE;
 	cfg->stun_rate = RDV_SERVER_STUN_RATE;
@@ -81,7 +109,7 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	struct rdv_server *srv;
 	size_t n = 1024;
 
-	if (cfg->max_peers == 0 || cfg->lease_s == 0 || cfg->lease_s > RDV_LEASE_MAX_S ||
+	if (cfg->max_peers == 0 || cfg->max_per_source == 0 || cfg->lease_s == 0 || cfg->lease_s > RDV_LEASE_MAX_S ||
 	    cfg->relay_rate == 0) {
 		errno = EINVAL;
 		return NULL;
@@ -94,13 +122,16 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	if (!srv)
 		return NULL;
 	srv->cfg = *cfg;
+	srv->reg_log_rl.burst = 100;
 	crypto_scalarmult_base(srv->public_key, cfg->private_key);
 	while (n < cfg->max_peers && n < ((size_t)1 << 24))
 		n <<= 1;
 	srv->n_buckets = n;
 	srv->buckets = calloc(n, sizeof(*srv->buckets));
+	srv->src_buckets = calloc(n, sizeof(*srv->src_buckets));
 	randombytes_buf(srv->hash_key, sizeof(srv->hash_key));
-	if (!srv->buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
+	randombytes_buf(srv->cookie_secret, sizeof(srv->cookie_secret));
+	if (!srv->buckets || !srv->src_buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
 		rdv_server_free(srv);
 		errno = ENOMEM;
 		return NULL;
@@ -108,8 +139,12 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	return srv;
 }
 
-static void reg_free(struct reg *r)
+static void source_put(struct rdv_server *srv, struct src_count *sc);
+
+static void reg_free(struct rdv_server *srv, struct reg *r)
 {
+	if (r->src)
+		source_put(srv, r->src);
 	free(r->want);
 	sodium_memzero(r, sizeof(*r));
 	free(r);
@@ -124,10 +159,12 @@ void rdv_server_free(struct rdv_server *srv)
 
 		for (; r; r = next) {
 			next = r->next;
-			reg_free(r);
+			reg_free(srv, r);
 		}
 	}
 	free(srv->buckets);
+	free(srv->src_buckets); /* every count went with its registration */
+	rdv_allowed_free(&srv->allowed);
 	ratelimit_free(&srv->rl);
 	sodium_memzero(srv, sizeof(*srv));
 	free(srv);
@@ -136,6 +173,32 @@ void rdv_server_free(struct rdv_server *srv)
 const uint8_t *rdv_server_public_key(const struct rdv_server *srv)
 {
 	return srv->public_key;
+}
+
+void rdv_server_set_allowed(struct rdv_server *srv, struct rdv_allowed *allowed)
+{
+	rdv_allowed_free(&srv->allowed);
+	srv->allowed_on = allowed != NULL;
+	if (!allowed)
+		return;
+	srv->allowed = *allowed;
+	*allowed = (struct rdv_allowed){ 0 };
+	for (size_t i = 0; i < srv->n_buckets; i++) {
+		struct reg **pp = &srv->buckets[i];
+
+		while (*pp) {
+			struct reg *r = *pp;
+
+			if (rdv_allowed_has(&srv->allowed, r->sess.peer_pk)) {
+				pp = &r->next;
+				continue;
+			}
+			*pp = r->next;
+			srv->stats.peers--;
+			srv->stats.revoked++;
+			reg_free(srv, r);
+		}
+	}
 }
 
 const struct rdv_server_stats *rdv_server_stats(const struct rdv_server *srv)
@@ -151,6 +214,83 @@ static struct reg **bucket_of(struct rdv_server *srv, const uint8_t key[static R
 	crypto_shorthash(h, key, RDV_KEY_LEN, srv->hash_key);
 	memcpy(&idx, h, sizeof(idx));
 	return &srv->buckets[idx & (srv->n_buckets - 1)];
+}
+
+static void source_prefix(const struct rdv_endpoint *ep, uint8_t out[static RDV_SOURCE_PREFIX_LEN])
+{
+	memset(out, 0, RDV_SOURCE_PREFIX_LEN);
+	out[0] = ep->family == AF_INET6 ? 6 : 4;
+	memcpy(out + 1, ep->addr, ep->family == AF_INET6 ? 8 : 4);
+}
+
+static struct src_count **source_bucket(struct rdv_server *srv,
+					const uint8_t prefix[static RDV_SOURCE_PREFIX_LEN])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t idx;
+
+	crypto_shorthash(h, prefix, RDV_SOURCE_PREFIX_LEN, srv->hash_key);
+	memcpy(&idx, h, sizeof(idx));
+	return &srv->src_buckets[idx & (srv->n_buckets - 1)];
+}
+
+/* The count of ep's source (created at 0 when `create`), or NULL. */
+static struct src_count *source_find(struct rdv_server *srv, const struct rdv_endpoint *ep,
+				     bool create)
+{
+	uint8_t prefix[RDV_SOURCE_PREFIX_LEN];
+	struct src_count **b, *sc;
+
+	source_prefix(ep, prefix);
+	b = source_bucket(srv, prefix);
+	for (sc = *b; sc; sc = sc->next)
+		if (memcmp(sc->prefix, prefix, RDV_SOURCE_PREFIX_LEN) == 0)
+			return sc;
+	if (!create)
+		return NULL;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return NULL;
+	memcpy(sc->prefix, prefix, RDV_SOURCE_PREFIX_LEN);
+	sc->next = *b;
+	*b = sc;
+	return sc;
+}
+
+static bool source_full(struct rdv_server *srv, const struct rdv_endpoint *ep)
+{
+	struct src_count *sc = source_find(srv, ep, false);
+
+	return sc && sc->n >= srv->cfg.max_per_source;
+}
+
+static void source_put(struct rdv_server *srv, struct src_count *sc)
+{
+	struct src_count **pp;
+
+	if (--sc->n > 0)
+		return;
+	for (pp = source_bucket(srv, sc->prefix); *pp; pp = &(*pp)->next) {
+		if (*pp == sc) {
+			*pp = sc->next;
+			free(sc);
+			return;
+		}
+	}
+}
+
+/* Counts r under ep's source (after source_full() said no). */
+static int source_take(struct rdv_server *srv, struct reg *r, const struct rdv_endpoint *ep)
+{
+	struct src_count *sc = source_find(srv, ep, true);
+
+	if (!sc)
+		return -ENOMEM;
+	sc->n++;
+	if (r->src)
+		source_put(srv, r->src);
+	r->src = sc;
+	return 0;
 }
 
 /* The live registration of key, or NULL (an expired one counts as absent). */
@@ -191,20 +331,94 @@ void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms)
 			}
 			*pp = r->next;
 			rdv_key_fingerprint(r->sess.peer_pk, fp);
-			log_info("peer %s expired", fp);
+			if (log_ratelimit_allow(&srv->reg_log_rl, now_ms))
+				log_info("peer %s expired", fp);
 			srv->stats.peers--;
 			srv->stats.expired++;
-			reg_free(r);
+			reg_free(srv, r);
 		}
 	}
 }
 
-static uint64_t next_counter(struct rdv_server *srv, uint64_t now_ms)
+/* The counter of the next message to `key`: every registration has a
+ * session of its own (random when it is made) and a sequence, so what a
+ * peer sees is one gap-free sequence whatever the server sends to others
+ * (reordering within the window is all its window has to absorb). A key
+ * without a registration is answered statelessly: the session is a keyed
+ * hash of its key and client session, the sequence that of the request
+ * answered (srv->req_counter), so a CHALLENGE and a later ERROR to one
+ * client session are in one window. The client takes either session on an
+ * echo alone. */
+static uint64_t counter_for(struct rdv_server *srv, const uint8_t key[static RDV_KEY_LEN])
 {
-	uint64_t wall_us = (uint64_t)((int64_t)now_ms + srv->cfg.wall_offset_ms) * 1000;
+	uint8_t in[RDV_KEY_LEN + 4], h[crypto_shorthash_BYTES];
+	uint32_t epoch;
 
-	srv->last_counter = wall_us > srv->last_counter ? wall_us : srv->last_counter + 1;
-	return srv->last_counter;
+	for (struct reg *r = *bucket_of(srv, key); r; r = r->next) {
+		if (memcmp(r->sess.peer_pk, key, RDV_KEY_LEN) != 0)
+			continue;
+		if (r->down_counter == 0 || rdv_counter_seq(r->down_counter) == RDV_SEQ_MASK)
+			r->down_counter = (uint64_t)rdv_epoch_new() << RDV_SEQ_BITS;
+		return ++r->down_counter;
+	}
+	memcpy(in, key, RDV_KEY_LEN);
+	store_be32(in + RDV_KEY_LEN, rdv_counter_epoch(srv->req_counter));
+	crypto_shorthash(h, in, sizeof(in), srv->hash_key);
+	epoch = load_be32(h) & ((UINT32_C(1) << RDV_EPOCH_BITS) - 1);
+	return ((uint64_t)(epoch ? epoch : 1) << RDV_SEQ_BITS) | rdv_counter_seq(srv->req_counter);
+}
+
+/* Rotates the cookie secret every RDV_SERVER_COOKIE_ROTATE_MS, keeping the
+ * previous one, so a cookie lives between one and two periods. */
+static void cookie_rotate(struct rdv_server *srv, uint64_t now_ms)
+{
+	if (!srv->cookie_started) {
+		srv->cookie_started = true;
+		srv->cookie_rotated_ms = now_ms;
+	}
+	for (int i = 0; i < 2 && now_ms - srv->cookie_rotated_ms >= RDV_SERVER_COOKIE_ROTATE_MS;
+	     i++) {
+		memcpy(srv->cookie_secret[1], srv->cookie_secret[0], sizeof(srv->cookie_secret[0]));
+		randombytes_buf(srv->cookie_secret[0], sizeof(srv->cookie_secret[0]));
+		srv->cookie_rotated_ms += RDV_SERVER_COOKIE_ROTATE_MS;
+	}
+	if (now_ms - srv->cookie_rotated_ms >= RDV_SERVER_COOKIE_ROTATE_MS)
+		srv->cookie_rotated_ms = now_ms; /* a long jump: both secrets are new */
+}
+
+/* cookie = BLAKE2b-128(key = secret, family || address || port || peer key ||
+ * peer session): only the holder of the secret makes one, and it is good for
+ * one address, one key and one client session. */
+static void cookie_make(const uint8_t secret[static crypto_generichash_KEYBYTES],
+			const struct rdv_endpoint *src, const uint8_t key[static RDV_KEY_LEN],
+			uint32_t epoch, uint8_t out[static RDV_COOKIE_LEN])
+{
+	crypto_generichash_state st;
+	uint8_t b[1 + 16 + 2 + 4];
+
+	memset(b, 0, sizeof(b));
+	b[0] = src->family == AF_INET6 ? 6 : 4;
+	memcpy(b + 1, src->addr, src->family == AF_INET6 ? 16 : 4);
+	store_be16(b + 17, src->port);
+	store_be32(b + 19, epoch);
+	crypto_generichash_init(&st, secret, crypto_generichash_KEYBYTES, RDV_COOKIE_LEN);
+	crypto_generichash_update(&st, b, sizeof(b));
+	crypto_generichash_update(&st, key, RDV_KEY_LEN);
+	crypto_generichash_final(&st, out, RDV_COOKIE_LEN);
+}
+
+static bool cookie_valid(const struct rdv_server *srv, const struct rdv_endpoint *src,
+			 const uint8_t key[static RDV_KEY_LEN], uint32_t epoch,
+			 const uint8_t cookie[static RDV_COOKIE_LEN])
+{
+	uint8_t want[RDV_COOKIE_LEN];
+	bool ok = false;
+
+	for (int i = 0; i < 2; i++) {
+		cookie_make(srv->cookie_secret[i], src, key, epoch, want);
+		ok |= sodium_memcmp(want, cookie, RDV_COOKIE_LEN) == 0;
+	}
+	return ok;
 }
 
 static struct rdv_datagram *out_slot(struct rdv_server *srv, struct rdv_outbox *out)
@@ -234,8 +448,9 @@ static void send_msg(struct rdv_server *srv, const struct rdv_session *sess, int
 	if (!d)
 		return;
 	randombytes_buf(rnd, sizeof(rnd));
-	if (rdv_seal(sess, RDV_DIR_DOWN, next_counter(srv, now_ms), rnd, msg, d->buf,
-		     sizeof(d->buf), &d->len) < 0)
+	(void)now_ms;
+	if (rdv_seal(sess, RDV_DIR_DOWN, counter_for(srv, sess->peer_pk), rnd, msg, d->buf, sizeof(d->buf),
+		     &d->len) < 0)
 		return; /* cannot happen for messages we build; nothing queued */
 	d->sock = sock;
 	rdv_endpoint_to_sockaddr(to, &d->to, &d->to_len);
@@ -277,22 +492,27 @@ static void introduce(struct rdv_server *srv, const struct reg *to, const struct
 	send_msg(srv, &to->sess, to->sock, &to->reflexive, &m, now_ms, out);
 }
 
-/* After a REGISTER from r: every mutual pair (r wants k, k wants r) gets r
- * told about k (a reply, so a lost INTRODUCE is repaired by the next
- * refresh), and k told about r when k has not yet seen r's current
- * endpoints. */
-static void introduce_mutual(struct rdv_server *srv, struct reg *r, uint64_t now_ms,
+/* After a REGISTER from r: for every mutual pair (r wants k, k wants r), r
+ * is told about k unless it already knows k's current endpoints (or `again`:
+ * r asked, or its registration or session is new), and k is told about r
+ * unless it already knows r's. An unchanged INTRODUCE is never sent twice
+ * unasked. */
+static void introduce_mutual(struct rdv_server *srv, struct reg *r, bool again, uint64_t now_ms,
 			     struct rdv_outbox *out)
 {
 	for (size_t i = 0; i < r->n_want; i++) {
 		struct reg *k = reg_find(srv, r->want[i].key, now_ms);
+		struct want *kw;
 
-		if (!k || k == r || !want_find(k, r->sess.peer_pk))
+		if (!k || k == r)
 			continue;
-		struct want *kw = want_find(k, r->sess.peer_pk);
-
-		introduce(srv, r, k, now_ms, out);
-		kw->told_gen = k->gen; /* r now knows k's current endpoints */
+		kw = want_find(k, r->sess.peer_pk);
+		if (!kw)
+			continue;
+		if (again || kw->told_gen != k->gen) {
+			introduce(srv, r, k, now_ms, out);
+			kw->told_gen = k->gen;
+		}
 		if (r->want[i].told_gen != r->gen) {
 			introduce(srv, k, r, now_ms, out);
 			r->want[i].told_gen = r->gen;
@@ -300,10 +520,12 @@ static void introduce_mutual(struct rdv_server *srv, struct reg *r, uint64_t now
 	}
 }
 
-/* Replaces r's want list, keeping told_gen for keys it still wants. */
+/* Replaces r's want list, keeping told_gen for keys it still wants. A key
+ * listed twice, or r's own key, is kept once or not at all. */
 static int set_wants(struct reg *r, const struct rdv_register *reg)
 {
 	struct want *w = NULL;
+	size_t n = 0;
 
 	if (reg->n_want) {
 		w = calloc(reg->n_want, sizeof(*w));
@@ -312,58 +534,152 @@ static int set_wants(struct reg *r, const struct rdv_register *reg)
 	}
 	for (size_t i = 0; i < reg->n_want; i++) {
 		struct want *old = want_find(r, reg->want[i]);
+		bool dup = memcmp(reg->want[i], r->sess.peer_pk, RDV_KEY_LEN) == 0;
 
-		memcpy(w[i].key, reg->want[i], RDV_KEY_LEN);
-		w[i].told_gen = old ? old->told_gen : 0;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = memcmp(w[j].key, reg->want[i], RDV_KEY_LEN) == 0;
+		if (dup)
+			continue;
+		memcpy(w[n].key, reg->want[i], RDV_KEY_LEN);
+		w[n].told_gen = old ? old->told_gen : 0;
+		n++;
 	}
 	free(r->want);
 	r->want = w;
-	r->n_want = reg->n_want;
+	r->n_want = n;
 	return 0;
+}
+
+/* Answers an authenticated request from an address (or session) not yet
+ * verified: a CHALLENGE with the cookie for that address and session, and
+ * never more bytes than the request had. */
+static void send_challenge(struct rdv_server *srv, const struct rdv_session *sess, int sock,
+			   const struct rdv_endpoint *src, uint64_t counter, size_t req_len,
+			   uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct rdv_msg m = { .type = RDV_MSG_CHALLENGE };
+	struct rdv_datagram *d = out_slot(srv, out);
+	uint8_t rnd[RDV_NONCE_RANDOM_LEN];
+
+	if (!d)
+		return;
+	m.challenge.echo = counter;
+	cookie_make(srv->cookie_secret[0], src, sess->peer_pk, rdv_counter_epoch(counter),
+		    m.challenge.cookie);
+	randombytes_buf(rnd, sizeof(rnd));
+	(void)now_ms;
+	if (rdv_seal(sess, RDV_DIR_DOWN, counter_for(srv, sess->peer_pk), rnd, &m, d->buf, sizeof(d->buf),
+		     &d->len) < 0 || d->len > req_len) {
+		srv->stats.challenge_oversize++;
+		return;
+	}
+	d->sock = sock;
+	rdv_endpoint_to_sockaddr(src, &d->to, &d->to_len);
+	srv->stats.challenges++;
+	out_commit(srv, out);
+}
+
+/* A new registration for sess, or NULL (table full, no memory). */
+static struct reg *reg_create(struct rdv_server *srv, const struct rdv_session *sess, int sock,
+			      const struct rdv_endpoint *src, uint64_t now_ms,
+			      struct rdv_outbox *out)
+{
+	struct reg *r, **b;
+	char fp[RDV_FINGERPRINT_LEN];
+
+	/* A key whose lease ended may still sit in its chain until the next
+	 * sweep: reuse nothing from it, drop it now. */
+	for (struct reg *old = *bucket_of(srv, sess->peer_pk); old; old = old->next) {
+		if (memcmp(old->sess.peer_pk, sess->peer_pk, RDV_KEY_LEN) == 0) {
+			reg_unlink(srv, old);
+			srv->stats.expired++;
+			reg_free(srv, old);
+			break;
+		}
+	}
+	/* Full, or this source holds its share: a new key never pushes out
+	 * a registration that exists (none is unverified: a registration is
+	 * made only for an address that echoed its cookie). */
+	if (srv->stats.peers >= srv->cfg.max_peers || source_full(srv, src)) {
+		bool by_source = srv->stats.peers < srv->cfg.max_peers;
+
+		if (by_source)
+			srv->stats.refused_source_full++;
+		else
+			srv->stats.refused_full++;
+		rdv_key_fingerprint(sess->peer_pk, fp);
+		if (log_ratelimit_allow(&srv->log_rl, now_ms))
+			log_warn("peer %s refused: %zu registrations held%s", fp,
+				 by_source ? srv->cfg.max_per_source : srv->cfg.max_peers,
+				 by_source ? " from its address" : "");
+		send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (source_take(srv, r, src) < 0) {
+		free(r);
+		return NULL;
+	}
+	r->sess = *sess;
+	b = bucket_of(srv, sess->peer_pk);
+	r->next = *b;
+	*b = r;
+	srv->stats.peers++;
+	srv->stats.registrations++;
+	return r;
 }
 
 static void handle_register(struct rdv_server *srv, struct reg *r, const struct rdv_session *sess,
 			    int sock, const struct rdv_endpoint *src, const struct rdv_msg *msg,
-			    uint64_t counter, uint64_t now_ms, struct rdv_outbox *out)
+			    uint64_t counter, size_t req_len, uint64_t now_ms,
+			    struct rdv_outbox *out)
 {
 	const struct rdv_register *reg = &msg->reg;
 	struct rdv_msg reply = { .type = RDV_MSG_REGISTERED };
 	char fp[RDV_FINGERPRINT_LEN], ep[RDV_ENDPOINT_STR];
-	bool fresh = !r, moved;
+	uint32_t epoch = rdv_counter_epoch(counter);
+	bool same_session = r && r->replay.epoch == epoch;
+	bool verified = same_session && rdv_endpoint_equal(&r->reflexive, src);
+	bool fresh = !r, new_session = !same_session, moved;
 
-	rdv_key_fingerprint(sess->peer_pk, fp);
+	/* Return routability: act only for an address that proved it
+	 * receives there (it echoes the cookie we sent it), or the one this
+	 * session already proved. Everything else gets a CHALLENGE. */
+	if (!verified && !cookie_valid(srv, src, sess->peer_pk, epoch, reg->cookie)) {
+		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+		return;
+	}
 	if (!r) {
-		if (srv->stats.peers >= srv->cfg.max_peers) {
-			srv->stats.refused_full++;
-			if (log_ratelimit_allow(&srv->log_rl, now_ms))
-				log_warn("peer %s refused: %zu registrations held", fp,
-					 srv->cfg.max_peers);
-			send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms, out);
-			return;
-		}
-		/* A key whose lease ended may still sit in its chain until the
-		 * next sweep: reuse nothing from it, drop it now. */
-		for (struct reg *old = *bucket_of(srv, sess->peer_pk); old; old = old->next) {
-			if (memcmp(old->sess.peer_pk, sess->peer_pk, RDV_KEY_LEN) == 0) {
-				reg_unlink(srv, old);
-				srv->stats.expired++;
-				reg_free(old);
-				break;
-			}
-		}
-		r = calloc(1, sizeof(*r));
+		r = reg_create(srv, sess, sock, src, now_ms, out);
 		if (!r)
 			return;
-		r->sess = *sess;
-		r->gen = 1;
-		struct reg **b = bucket_of(srv, sess->peer_pk);
-
-		r->next = *b;
-		*b = r;
-		srv->stats.peers++;
-		srv->stats.registrations++;
 	} else {
+		uint8_t a[RDV_SOURCE_PREFIX_LEN], b[RDV_SOURCE_PREFIX_LEN];
+
+		source_prefix(&r->reflexive, a);
+		source_prefix(src, b);
+		if (memcmp(a, b, sizeof(a)) != 0) {
+			/* Moving to another source counts there, within its share. */
+			if (source_full(srv, src)) {
+				srv->stats.refused_source_full++;
+				send_error(srv, sess, sock, src, RDV_ERROR_SERVER_FULL, NULL, now_ms,
+					   out);
+				return;
+			}
+			if (source_take(srv, r, src) < 0)
+				return;
+		}
 		srv->stats.refreshes++;
+	}
+	if (new_session) {
+		/* A new client session (restart) knows nothing: start its
+		 * window over and introduce everyone again. */
+		rdv_replay_reset(&r->replay, epoch);
+		r->down_counter = 0; /* and a new server session for it */
+		if (!fresh)
+			srv->stats.new_sessions++;
 	}
 	if (set_wants(r, reg) < 0)
 		return; /* keeps the old list; the peer will refresh */
@@ -371,52 +687,88 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 	moved = !fresh && (!rdv_endpoint_equal(&r->reflexive, src) || r->n_lan != reg->n_lan);
 	for (size_t i = 0; !fresh && !moved && i < reg->n_lan; i++)
 		moved = !rdv_endpoint_equal(&r->lan[i], &reg->lan[i]);
-	if (moved) {
-		r->gen++;
+	if (moved)
 		srv->stats.endpoint_changes++;
-	}
+	if (fresh || moved)
+		r->gen = ++srv->gen_seq;
 	r->reflexive = *src;
 	r->sock = sock;
 	r->n_lan = reg->n_lan;
 	memset(r->lan, 0, sizeof(r->lan));
 	memcpy(r->lan, reg->lan, reg->n_lan * sizeof(reg->lan[0]));
 	r->expires_ms = now_ms + (uint64_t)srv->cfg.lease_s * 1000;
-	if (fresh || moved)
+	rdv_key_fingerprint(sess->peer_pk, fp);
+	/* Rate-limited too: anyone can make keys, so a key flood from one
+	 * verified address must not flood the log. */
+	if ((fresh || moved) && log_ratelimit_allow(&srv->reg_log_rl, now_ms))
 		log_info("peer %s %s %s (%zu LAN candidates, wants %zu peers)", fp,
 			 fresh ? "registered from" : "moved to",
 			 rdv_endpoint_str(src, ep, sizeof(ep)), r->n_lan, r->n_want);
 
 	reply.registered.reflexive = *src;
 	reply.registered.lease_s = srv->cfg.lease_s;
+	reply.registered.echo = counter;
 	send_msg(srv, &r->sess, sock, src, &reply, now_ms, out);
-	introduce_mutual(srv, r, now_ms, out);
+	introduce_mutual(srv, r, reg->again || new_session, now_ms, out);
 }
 
-static bool relay_budget(struct rdv_server *srv, struct reg *r, size_t bytes, uint64_t now_ms)
+/* Token bucket of rate bytes/s, burst a quarter second (at least 64 KiB). */
+static bool bucket_take(uint64_t rate, uint64_t *tokens, uint64_t *last_ms, size_t bytes,
+			uint64_t now_ms)
 {
-	uint64_t cap = MAX((uint64_t)srv->cfg.relay_rate / 4, 65536u);
+	uint64_t cap = MAX(rate / 4, 65536u);
 
-	if (r->relay_last_ms == 0) {
-		r->relay_tokens = cap;
-	} else if (now_ms > r->relay_last_ms) {
-		uint64_t add = (now_ms - r->relay_last_ms) * srv->cfg.relay_rate / 1000;
+	if (*last_ms == 0) {
+		*tokens = cap;
+	} else if (now_ms > *last_ms) {
+		uint64_t add = (now_ms - *last_ms) * rate / 1000;
 
-		r->relay_tokens = MIN(cap, r->relay_tokens + add);
+		*tokens = MIN(cap, *tokens + add);
 	}
-	r->relay_last_ms = now_ms;
-	if (r->relay_tokens < bytes)
+	*last_ms = MAX(now_ms, 1);
+	if (*tokens < bytes)
 		return false;
-	r->relay_tokens -= bytes;
+	*tokens -= bytes;
 	return true;
 }
 
-static void handle_relay(struct rdv_server *srv, struct reg *from, const struct rdv_msg *msg,
-			 uint64_t counter, uint64_t now_ms, struct rdv_outbox *out)
+/* Both budgets must have room: the sender's (one peer cannot flood) and the
+ * destination's (many senders together cannot flood one peer). */
+static bool relay_budget(struct rdv_server *srv, struct reg *from, struct reg *to, size_t bytes,
+			 uint64_t now_ms)
 {
-	struct reg *to = reg_find(srv, msg->relay.peer, now_ms);
+	uint64_t rate = srv->cfg.relay_rate;
+	uint64_t from_tokens = from->relay_tokens, from_last = from->relay_last_ms;
+
+	if (!bucket_take(rate, &from->relay_tokens, &from->relay_last_ms, bytes, now_ms))
+		return false;
+	if (!bucket_take(rate, &to->relay_in_tokens, &to->relay_in_last_ms, bytes, now_ms)) {
+		from->relay_tokens = from_tokens; /* nothing was sent: refund */
+		from->relay_last_ms = from_last;
+		srv->stats.relay_dest_limited++;
+		return false;
+	}
+	return true;
+}
+
+static void handle_relay(struct rdv_server *srv, struct reg *from, const struct rdv_session *sess,
+			 int sock, const struct rdv_endpoint *src, const struct rdv_msg *msg,
+			 uint64_t counter, size_t req_len, uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct reg *to;
 	struct rdv_msg fwd = { .type = RDV_MSG_RELAY };
 
+	/* Relay only from the verified address of a live session: anything
+	 * else (unregistered, restarted client, new NAT mapping, or a spoofed
+	 * source) gets a CHALLENGE, which makes a real client register again. */
+	if (!from || from->replay.epoch != rdv_counter_epoch(counter) ||
+	    !rdv_endpoint_equal(&from->reflexive, src)) {
+		srv->stats.relay_not_registered++;
+		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+		return;
+	}
 	rdv_replay_update(&from->replay, counter);
+	to = reg_find(srv, msg->relay.peer, now_ms);
 	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
 	    !want_find(to, from->sess.peer_pk)) {
 		srv->stats.relay_not_introduced++;
@@ -424,7 +776,7 @@ static void handle_relay(struct rdv_server *srv, struct reg *from, const struct 
 			   msg->relay.peer, now_ms, out);
 		return;
 	}
-	if (!relay_budget(srv, from, msg->relay.len, now_ms)) {
+	if (!relay_budget(srv, from, to, msg->relay.len, now_ms)) {
 		/* No reply: an error per dropped packet would double a flood. */
 		srv->stats.relay_rate_limited++;
 		return;
@@ -462,15 +814,20 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 		srv->stats.rdv_wrong_direction++;
 		return;
 	}
-	/* Cheap checks before any crypto: the clock, then the window. */
-	st = rdv_timestamp_check(h.counter, (uint64_t)((int64_t)now_ms + srv->cfg.wall_offset_ms));
-	if (st != RDV_OK)
-		return reject(srv, st, now_ms);
+	if (srv->allowed_on && !rdv_allowed_has(&srv->allowed, h.peer_pk)) {
+		srv->stats.refused_key++; /* no reply, no crypto */
+		return;
+	}
+	cookie_rotate(srv, now_ms);
 	r = reg_find(srv, h.peer_pk, now_ms);
 	if (r) {
-		st = rdv_replay_check(&r->replay, h.counter);
-		if (st != RDV_OK)
-			return reject(srv, st, now_ms);
+		/* Cheap before any crypto: a counter of the live session must
+		 * be new. Another session's is judged by its cookie. */
+		if (rdv_counter_epoch(h.counter) == r->replay.epoch) {
+			st = rdv_replay_check(&r->replay, h.counter);
+			if (st != RDV_OK)
+				return reject(srv, st, now_ms);
+		}
 		sess = &r->sess;
 	} else {
 		if (!ratelimit_allow(&srv->rl, RATELIMIT_CRYPTO, src, now_ms)) {
@@ -490,24 +847,17 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 		goto out;
 	}
 	srv->stats.rdv_accepted++;
+	srv->req_counter = counter;
 	switch (msg->type) {
 	case RDV_MSG_REGISTER:
-		handle_register(srv, r, sess, sock, src, msg, counter, now_ms, out);
+		handle_register(srv, r, sess, sock, src, msg, counter, len, now_ms, out);
 		break;
 	case RDV_MSG_RELAY:
-		if (!r) {
-			srv->stats.relay_not_registered++;
-			send_error(srv, sess, sock, src, RDV_ERROR_NOT_REGISTERED, msg->relay.peer,
-				   now_ms, out);
-			break;
-		}
-		handle_relay(srv, r, msg, counter, now_ms, out);
+		handle_relay(srv, r, sess, sock, src, msg, counter, len, now_ms, out);
 		break;
 	default:
 		/* Server-to-peer messages are never valid here. */
 		srv->stats.unexpected_type++;
-		if (r)
-			rdv_replay_update(&r->replay, counter);
 		break;
 	}
 out:
@@ -601,7 +951,8 @@ void rdv_server_stats_print(const struct rdv_server *srv, FILE *f)
 	P(unexpected_type); P(peers); P(registrations); P(refreshes); P(endpoint_changes);
 	P(expired); P(refused_full); P(introductions); P(relay_packets); P(relay_bytes);
 	P(relay_rate_limited); P(relay_not_introduced); P(relay_not_registered);
-	P(outbox_full); P(errors_sent);
+	P(outbox_full); P(errors_sent); P(challenges); P(challenge_oversize); P(new_sessions);
+	P(relay_dest_limited); P(refused_source_full); P(refused_key); P(revoked);
 #undef P
 	for (int i = 1; i < RDV_STATUS_COUNT; i++)
 		fprintf(f, "rdv_rejected_%s %" PRIu64 "\n", rdv_status_name((enum rdv_status)i),

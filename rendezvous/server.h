@@ -18,6 +18,8 @@
 
 enum rdv_server_defaults {
 	RDV_SERVER_MAX_PEERS = 10000,
+	RDV_SERVER_MAX_PER_SOURCE = 64, /* registrations per IPv4 address or IPv6 /64 */
+	RDV_SOURCE_PREFIX_LEN = 9,      /* family byte, then 4 (IPv4) or 8 (IPv6 /64) bytes */
 	RDV_SERVER_LEASE_S = 120,
 	RDV_SERVER_RELAY_RATE = 4 << 20, /* bytes per second per peer */
 	RDV_SERVER_STUN_RATE = 10,       /* Binding responses per second per source */
@@ -26,18 +28,17 @@ enum rdv_server_defaults {
 	RDV_SERVER_CRYPTO_BURST = 40,
 	RDV_SERVER_RATELIMIT_SLOTS = 65536,
 	RDV_SERVER_OUTBOX = 2 + 2 * RDV_WANT_MAX, /* registered + two per wanted peer */
+	RDV_SERVER_COOKIE_ROTATE_MS = 120000,     /* a cookie is good for 2 to 4 minutes */
 };
 
 struct rdv_server_config {
 	uint8_t private_key[RDV_KEY_LEN];
 	size_t max_peers;
+	size_t max_per_source; /* registrations per IPv4 address or IPv6 /64 */
 	uint32_t lease_s;
 	uint32_t relay_rate;  /* bytes/s per peer; the burst is a quarter second of it, at least 64 KiB */
 	uint32_t stun_rate, stun_burst;
 	uint32_t crypto_rate, crypto_burst;
-	/* Wall clock minus the monotonic clock, in ms: timestamps in nonces are
-	 * wall-clock, everything else runs on now_ms. Tests pin it. */
-	int64_t wall_offset_ms;
 };
 
 /* Counters, read by the stats dump and by tests. */
@@ -48,10 +49,12 @@ struct rdv_server_stats {
 	uint64_t rdv_accepted, rdv_rejected[RDV_STATUS_COUNT], rdv_wrong_direction;
 	uint64_t crypto_rate_limited, low_order_keys, unexpected_type;
 	uint64_t peers, registrations, refreshes, endpoint_changes, expired, refused_full;
+	uint64_t refused_source_full, refused_key, revoked;
 	uint64_t introductions;
 	uint64_t relay_packets, relay_bytes, relay_rate_limited, relay_not_introduced,
-		relay_not_registered;
+		relay_not_registered, relay_dest_limited;
 	uint64_t outbox_full, errors_sent;
+	uint64_t challenges, challenge_oversize, new_sessions;
 };
 
 /* One datagram to send: on the socket the trigger arrived on (or the one the
@@ -80,6 +83,14 @@ void rdv_server_free(struct rdv_server *srv);
 void rdv_server_config_defaults(struct rdv_server_config *cfg);
 
 const uint8_t *rdv_server_public_key(const struct rdv_server *srv);
+
+struct rdv_allowed;
+
+/* Only the keys in *allowed may register from now on (the server takes the
+ * list over and empties *allowed); NULL: any key. Registrations of keys no
+ * longer allowed end at once. Datagrams naming another key get no reply
+ * and cost no public-key work. */
+void rdv_server_set_allowed(struct rdv_server *srv, struct rdv_allowed *allowed);
 
 /* Handles one received datagram from src (which arrived on socket `sock`),
  * appending any replies to out. Never fails: bad input is counted. */

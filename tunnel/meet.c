@@ -86,7 +86,6 @@ int meet_init(struct tunnel *t)
 	struct meet *m = &t->meet;
 	uint8_t want[1][RDV_KEY_LEN];
 	struct rdv_endpoint lan[RDV_LAN_MAX];
-	int64_t wall_offset;
 	size_t n_lan;
 	int r;
 
@@ -94,7 +93,6 @@ int meet_init(struct tunnel *t)
 	m->timer.expired = poll_servers;
 	if (t->cfg.n_rendezvous == 0)
 		return 0;
-	wall_offset = clock_wall_offset_ms();
 	memcpy(want[0], t->cfg.peer_public_key, RDV_KEY_LEN);
 	n_lan = lan_candidates(t, lan, RDV_LAN_MAX);
 	for (size_t i = 0; i < t->cfg.n_rendezvous; i++) {
@@ -104,8 +102,7 @@ int meet_init(struct tunnel *t)
 					       (const struct sockaddr *)&t->cfg.rendezvous[i].addr);
 		if (r)
 			return r;
-		r = rdv_client_init(&s->client, t->cfg.private_key, t->cfg.rendezvous_key,
-				    wall_offset, now(t));
+		r = rdv_client_init(&s->client, t->cfg.private_key, t->cfg.rendezvous_key, now(t));
 		if (r == 0)
 			r = rdv_client_set_wants(&s->client, (const uint8_t(*)[RDV_KEY_LEN])want, 1,
 						 now(t));
@@ -145,6 +142,8 @@ void meet_refresh(struct tunnel *t)
 	for (size_t i = 0; i < m->n_servers; i++) {
 		if (rdv_client_set_lan(&m->servers[i].client, lan, n_lan, now(t)) != 0)
 			log_error("%s: too many LAN addresses", t->cfg.name);
+		/* The peer may have moved too: ask for its endpoints again. */
+		rdv_client_request_introductions(&m->servers[i].client, now(t));
 	}
 	poll_servers(&m->timer, now(t));
 }
@@ -246,6 +245,7 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		log_debug("%s: rendezvous server refused a request (code %u)", t->cfg.name,
 			  (unsigned)ev.msg.error.code);
 		break;
+	case RDV_EVENT_CHALLENGE:
 	case RDV_EVENT_NONE:
 		break;
 	}

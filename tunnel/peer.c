@@ -199,26 +199,30 @@ void peer_probing_started(struct peer *peer, size_t n_candidates)
 	set_state(peer, LINK_PUNCHING, peer->path, reason);
 }
 
-void peer_direct_path_confirmed(struct peer *peer, const struct rdv_endpoint *ep)
+void peer_direct_path_answered(struct peer *peer, const struct rdv_endpoint *ep)
 {
 	bool had_path = peer->path == PATH_DIRECT;
 
-	set_endpoint(peer, ep);
-	peer->path = PATH_DIRECT;
 	if (peer->keypairs.current.valid) {
-		/* The session carries over; the peer roams on our next packet. */
-		set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
-		send_keepalive(peer);
+		/* Probes are hints: with a session, the path moves only when
+		 * authenticated WireGuard traffic comes back from `ep`
+		 * (peer_authenticated_from). An authenticated keepalive sent
+		 * there asks the peer for it. */
+		if (!(had_path && peer->has_endpoint && rdv_endpoint_equal(&peer->endpoint, ep)))
+			send_path_check(peer, ep);
 		return;
 	}
+	set_endpoint(peer, ep);
+	peer->path = PATH_DIRECT;
 	set_state(peer, LINK_PUNCHING, PATH_DIRECT,
 		  "direct path found, WireGuard handshake under way");
-	/* A new path deserves a handshake now, whatever the rate limit. Both
-	 * sides usually find it within a round trip of each other, and two
-	 * crossing initiations overwrite each other's handshake state,
-	 * costing a REKEY_TIMEOUT: the side with the larger public key leaves
-	 * the first initiation to the other and only sends its own (by the
-	 * retransmit timer) if none arrives. */
+	/* No session yet: the handshake is the round trip. A new path
+	 * deserves one now, whatever the rate limit. Both sides usually find
+	 * it within a round trip of each other, and two crossing initiations
+	 * overwrite each other's handshake state, costing a REKEY_TIMEOUT: the
+	 * side with the larger public key leaves the first initiation to the
+	 * other and only sends its own (by the retransmit timer) if none
+	 * arrives. */
 	if (had_path && peer->handshake_attempts)
 		return;
 	if (sodium_compare(peer->tunnel->local.public_key, peer->handshake.remote_static,
@@ -267,6 +271,8 @@ void peer_unanswered(struct peer *peer)
 
 void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from, bool via_relay)
 {
+	bool moved;
+
 	/* Relayed: it only matters while there is no direct path. */
 	if (via_relay) {
 		if (peer->path != PATH_DIRECT)
@@ -278,8 +284,15 @@ void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from,
 	if (peer_endpoint_in_tunnel(peer, from))
 		return;
 	peer->last_direct_rx_ms = peer->tunnel->loop.now_ms;
+	moved = peer->path != PATH_DIRECT || !peer->has_endpoint ||
+		!rdv_endpoint_equal(&peer->endpoint, from);
 	set_endpoint(peer, from);
 	peer->path = PATH_DIRECT;
+	/* The peer moved us here (its path check, or it roamed): answer on
+	 * this path, so it sees a round trip, unless we send something
+	 * authenticated first anyway. */
+	if (moved && peer->keypairs.current.valid)
+		timers_path_moved(peer);
 }
 
 void peer_session_confirmed(struct peer *peer)

@@ -20,7 +20,7 @@
  *                                   gave candidates and a burst of probes
  *                                   began (a burst: every PUNCH_INTERVAL_MS
  *                                   + jitter for PUNCH_WINDOW_MS)
- *   T2  punching -> punching/direct peer_direct_path_confirmed, no session
+ *   T2  punching -> punching/direct peer_direct_path_answered, no session
  *                                   yet: the handshake starts on that path
  *                                   (the larger key defers it by
  *                                   HANDSHAKE_DEFER_MS; retries every
@@ -32,9 +32,11 @@
  *                                   (PUNCH_WINDOW_MS) with a relay: handshake
  *                                   through it, relayed once a session exists
  *   T5  punching -> punching/none   peer_no_direct_path with no relay
- *   T6  relayed -> established      peer_direct_path_confirmed during a
+ *   T6  relayed -> established      peer_direct_path_answered during a
  *                                   background burst (every
- *                                   PUNCH_BACKGROUND_MS while not direct)
+ *                                   PUNCH_BACKGROUND_MS while not direct):
+ *                                   a keepalive goes there, and T8 moves the
+ *                                   path when the peer's answer comes back
  *   T7  established -> relayed      peer_unanswered (data sent, nothing
  *                                   authenticated back for PUNCH_QUIET_MS):
  *                                   re-register and probe; then
@@ -158,8 +160,10 @@ void peer_rendezvous_progress(struct peer *peer, const char *reason);
 void peer_probing_started(struct peer *peer, size_t n_candidates);
 
 /* A probe round trip worked with `ep`, and punch.c ranks it above the path
- * in use: WireGuard moves there (T2, T6). */
-void peer_direct_path_confirmed(struct peer *peer, const struct rdv_endpoint *ep);
+ * in use. Without a session the handshake starts there (T2); with one, an
+ * authenticated keepalive goes there and the path moves only when the
+ * peer's authenticated answer comes back from it (T6, via T8). */
+void peer_direct_path_answered(struct peer *peer, const struct rdv_endpoint *ep);
 
 /* A burst ended and no direct path works (none answered, or the one in use
  * fell silent): the relay if there is one, else nowhere (T4, T5, T7). */
@@ -170,7 +174,9 @@ void peer_no_direct_path(struct peer *peer);
 void peer_unanswered(struct peer *peer);
 
 /* An authenticated WireGuard message arrived from `from`, directly or
- * through the relay: a direct one moves the endpoint there (T8). */
+ * through the relay: a direct one moves the endpoint there (T8) and, when
+ * that is a move, is answered on the new path (a keepalive unless
+ * something else goes first). */
 void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from, bool via_relay);
 
 /* A session exists (handshake completed, or the first data under a new

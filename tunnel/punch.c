@@ -2,6 +2,7 @@
 #include "tunnel/punch.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -35,16 +36,30 @@ static uint64_t new_token(void)
 	return token;
 }
 
+/* With a session, requests are made with its key, so they die with it;
+ * before one exists, with the pair's static key. */
 static void send_request(struct peer *peer, struct candidate *c)
 {
 	struct punch *p = &peer->punch;
-	uint8_t msg[PROBE_LEN];
+	const struct keypair *kp = &peer->keypairs.current;
+	struct probe req = { .kind = PROBE_REQUEST, .len = PROBE_LEN, .sent_ms = now(peer) };
+	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], msg[PROBE_LEN];
+	int r;
 
 	if (!c->token)
 		c->token = new_token();
 	c->sent_ms = now(peer);
-	probe_build(msg, p->key, peer->tunnel->local.public_key, PROBE_REQUEST, c->token);
-	if (udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
+	req.token = c->token;
+	if (kp->valid) {
+		req.key = PROBE_KEY_SESSION;
+		probe_session_key_derive(key, kp->send_key);
+	} else {
+		req.key = PROBE_KEY_STATIC;
+		memcpy(key, p->key, sizeof(key));
+	}
+	r = probe_build(msg, sizeof(msg), &req, key, peer->tunnel->local.public_key);
+	sodium_memzero(key, sizeof(key));
+	if (r == 0 && udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
 		p->probes_sent++;
 }
 
@@ -70,7 +85,7 @@ static void choose(struct peer *peer, size_t i)
 	log_info("%s: direct path to %s (%s address) answered in %lld ms", peer->tunnel->cfg.name,
 		 rdv_endpoint_str(&c->ep, ep, sizeof(ep)), kind_names[c->kind],
 		 (long long)p->rtt_ms);
-	peer_direct_path_confirmed(peer, &c->ep);
+	peer_direct_path_answered(peer, &c->ep);
 }
 
 /* Learned candidates come from the network: one that did not answer a
@@ -143,6 +158,34 @@ void punch_destroy(struct peer *peer)
 	sodium_memzero(peer->punch.key, sizeof(peer->punch.key));
 }
 
+/* Our own interface addresses: a candidate there would reach ourselves
+ * (two hosts with the same container bridge address, say). */
+static void refresh_own_addresses(struct punch *p)
+{
+	struct ifaddrs *ifs, *ifa;
+
+	p->n_own = 0;
+	if (getifaddrs(&ifs) != 0)
+		return;
+	for (ifa = ifs; ifa && p->n_own < PUNCH_MAX_OWN; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr &&
+		    rdv_endpoint_from_sockaddr(&p->own[p->n_own], ifa->ifa_addr) == 0)
+			p->n_own++;
+	}
+	freeifaddrs(ifs);
+}
+
+static bool is_own_address(const struct punch *p, const struct rdv_endpoint *ep)
+{
+	size_t alen = ep->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < p->n_own; i++) {
+		if (p->own[i].family == ep->family && !memcmp(p->own[i].addr, ep->addr, alen))
+			return true;
+	}
+	return false;
+}
+
 void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind)
 {
 	struct punch *p = &peer->punch;
@@ -151,6 +194,12 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 
 	if (peer_endpoint_in_tunnel(peer, ep)) {
 		log_debug("%s: not a path: %s is inside AllowedIPs", peer->tunnel->cfg.name,
+			  rdv_endpoint_str(ep, text, sizeof(text)));
+		return;
+	}
+	/* From the server or the peer: only a configured Endpoint is taken as is. */
+	if (kind != CANDIDATE_STATIC && (!probe_candidate_usable(ep) || is_own_address(p, ep))) {
+		log_debug("%s: not a path: %s is no address of another host", peer->tunnel->cfg.name,
 			  rdv_endpoint_str(ep, text, sizeof(text)));
 		return;
 	}
@@ -201,6 +250,7 @@ void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t 
 {
 	struct punch *p = &peer->punch;
 
+	refresh_own_addresses(p);
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		enum candidate_kind k = p->candidates[i].kind;
 
@@ -233,19 +283,32 @@ void punch_start(struct peer *peer)
 	timers_probe_round_sent(peer);
 }
 
-static void handle_request(struct peer *peer, const struct udp_datagram *d, uint64_t token)
+/* Answers a fresh, authenticated request within the source's budget:
+ * one response, never larger than the request. */
+static void handle_request(struct peer *peer, const struct udp_datagram *d,
+			   const struct probe *req, uint64_t generation)
 {
 	struct punch *p = &peer->punch;
+	struct probe resp = { .kind = PROBE_RESPONSE, .token = req->token,
+			      .acked_len = (uint16_t)req->len, .len = PROBE_LEN };
 	uint8_t msg[PROBE_LEN];
 	bool known = false;
 
-	/* One response of the request's size: no amplification. */
-	probe_build(msg, p->key, peer->tunnel->local.public_key, PROBE_RESPONSE, token);
-	if (udp_send(&peer->tunnel->udp, &d->from, msg, sizeof(msg)) != 0)
+	if (!probe_fresh(req->key == PROBE_KEY_STATIC ? &p->static_fresh : &p->session_fresh,
+			 generation, req->sent_ms, now(peer))) {
+		tunnel_drop(peer->tunnel, DROP_REPLAYED, "stale probe request");
 		return;
-	/* Requests carry no freshness, so a captured one can be replayed from
-	 * anywhere: learn addresses only while both sides are punching (after
-	 * an introduction), never start a burst for one. */
+	}
+	if (!probe_budget_allow(&p->budget, &d->from, now(peer))) {
+		tunnel_drop(peer->tunnel, DROP_RATE_LIMITED, "probe requests over budget");
+		return;
+	}
+	if (probe_build(msg, sizeof(msg), &resp, p->key, peer->tunnel->local.public_key) != 0 ||
+	    udp_send(&peer->tunnel->udp, &d->from, msg, sizeof(msg)) != 0)
+		return;
+	/* Learn addresses only while both sides are punching (after an
+	 * introduction), never start a burst for one: a learned candidate is
+	 * probed, and becomes the path only as any other does. */
 	if (!p->active)
 		return;
 	for (size_t i = 0; i < p->n_candidates && !known; i++)
@@ -287,10 +350,31 @@ static void handle_response(struct peer *peer, const struct udp_datagram *d, uin
 	tunnel_drop(peer->tunnel, DROP_REPLAYED, "probe response to no request of ours");
 }
 
+/* The session whose key made a request: the receiving key of one of our
+ * live keypairs is the sender's sending key. Its birth orders sessions. */
+static int verify_session_request(struct peer *peer, const struct udp_datagram *d,
+				  uint64_t *generation)
+{
+	const struct keypair *slots[] = { &peer->keypairs.next, &peer->keypairs.current,
+					  &peer->keypairs.previous };
+	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
+	int r = -EBADMSG;
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && r; i++) {
+		if (!slots[i]->valid)
+			continue;
+		probe_session_key_derive(key, slots[i]->recv_key);
+		r = probe_verify(d->data, d->len, key, peer->handshake.remote_static);
+		*generation = slots[i]->birth_ms + 1; /* 0 is the static key's */
+	}
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
 void punch_receive(struct peer *peer, const struct udp_datagram *d)
 {
-	enum probe_kind kind;
-	uint64_t token;
+	struct probe pr;
+	uint64_t generation = 0;
 	int r;
 
 	/* A probe that came through the tunnel itself proves nothing about a
@@ -299,19 +383,20 @@ void punch_receive(struct peer *peer, const struct udp_datagram *d)
 		tunnel_drop(peer->tunnel, DROP_NO_ROUTE, "probe from inside the tunnel");
 		return;
 	}
-
-	r = probe_parse(d->data, d->len, peer->punch.key, peer->handshake.remote_static, &kind,
-			&token);
-	if (r == -EINVAL) {
+	if (probe_parse(d->data, d->len, &pr) != 0) {
 		tunnel_drop(peer->tunnel, DROP_MALFORMED, "malformed probe");
 		return;
 	}
+	if (pr.kind == PROBE_REQUEST && pr.key == PROBE_KEY_SESSION)
+		r = verify_session_request(peer, d, &generation);
+	else
+		r = probe_verify(d->data, d->len, peer->punch.key, peer->handshake.remote_static);
 	if (r) {
 		tunnel_drop(peer->tunnel, DROP_UNAUTHENTICATED, "probe not signed by the peer");
 		return;
 	}
-	if (kind == PROBE_REQUEST)
-		handle_request(peer, d, token);
+	if (pr.kind == PROBE_REQUEST)
+		handle_request(peer, d, &pr, generation);
 	else
-		handle_response(peer, d, token);
+		handle_response(peer, d, pr.token);
 }

@@ -29,6 +29,7 @@
 
 #include "crypto/probe.h"
 #include "rendezvous/endpoint.h"
+#include "tunnel/probe_guard.h"
 #include "tunnel/loop.h"
 
 struct peer;
@@ -46,6 +47,7 @@ enum punch_timing {
 enum punch_limits {
 	PUNCH_MAX_CANDIDATES = 20,
 	PUNCH_MAX_LEARNED = 4,
+	PUNCH_MAX_OWN = 16,       /* our own addresses, never candidates */
 };
 
 /* Lower is better. */
@@ -77,6 +79,11 @@ struct punch {
 	struct loop_timer timer;     /* armed only by tunnel/timers.c */
 	struct loop_timer liveness;
 	uint64_t probes_sent, probes_answered;
+	/* what a request must pass (tunnel/probe_guard.h) */
+	struct probe_freshness static_fresh, session_fresh;
+	struct probe_budget budget;
+	struct rdv_endpoint own[PUNCH_MAX_OWN]; /* refreshed at each introduction */
+	size_t n_own;
 };
 
 /* Derives the probe key; call once the peer's handshake state exists. */

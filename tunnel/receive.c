@@ -153,12 +153,24 @@ static void handle_response(struct tunnel *t, const struct udp_datagram *d, bool
 	send_staged_packets(peer);
 }
 
+/* A cookie reply answers any message we sent under load on the other side:
+ * our initiation (the handshake's index) or our response (the index of the
+ * keypair it made), so every live index counts, as in WireGuard. */
+static bool index_is_ours(const struct peer *peer, uint32_t index)
+{
+	const struct keypairs *k = &peer->keypairs;
+
+	return index == peer->handshake.local_index ||
+	       (k->next.valid && index == k->next.local_index) ||
+	       (k->current.valid && index == k->current.local_index) ||
+	       (k->previous.valid && index == k->previous.local_index);
+}
+
 static void handle_cookie(struct tunnel *t, const struct udp_datagram *d)
 {
 	struct peer *peer = &t->peer;
 
-	if (message_receiver_index(d->data, MESSAGE_HANDSHAKE_COOKIE) !=
-	    peer->handshake.local_index) {
+	if (!index_is_ours(peer, message_receiver_index(d->data, MESSAGE_HANDSHAKE_COOKIE))) {
 		tunnel_drop(t, DROP_NO_SESSION, "cookie reply to no handshake of ours");
 		return;
 	}

@@ -153,6 +153,18 @@ void send_keepalive(struct peer *peer)
 	keep_key_fresh(peer);
 }
 
+void send_path_check(struct peer *peer, const struct rdv_endpoint *to)
+{
+	uint8_t buf[MESSAGE_DATA_MIN_LEN];
+	size_t out_len;
+
+	if (session_keypairs_seal(&peer->keypairs, buf, sizeof(buf), 0, now(peer), &out_len) != 0)
+		return;
+	if (udp_send(&peer->tunnel->udp, to, buf, out_len) == 0)
+		peer->tx_bytes += out_len;
+	timers_any_authenticated_packet_sent(peer);
+}
+
 /* Sends the sealed messages in t->tx[0..n) along the peer's path. */
 static void flush_batch(struct tunnel *t, size_t n)
 {

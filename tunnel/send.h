@@ -29,6 +29,11 @@ void send_staged_packets(struct peer *peer);
 /* Forgets the staged packets (handshake gave up). */
 void send_drop_staged(struct peer *peer);
 
+/* Sends an authenticated keepalive to `to`, not along the path in use:
+ * a path check the peer answers from there (peer.c). Nothing without a
+ * session. */
+void send_path_check(struct peer *peer, const struct rdv_endpoint *to);
+
 /* Sends one datagram along the peer's current path. */
 void send_to_peer(struct peer *peer, const uint8_t *data, size_t len);
 

@@ -219,6 +219,11 @@ void timers_handshake_deferred(struct peer *peer)
 	arm(peer, &peer->retransmit_handshake, HANDSHAKE_DEFER_MS);
 }
 
+void timers_path_moved(struct peer *peer)
+{
+	arm(peer, &peer->send_keepalive, 0);
+}
+
 void timers_probe_round_sent(struct peer *peer)
 {
 	arm(peer, &peer->punch.timer, PUNCH_INTERVAL_MS + randombytes_uniform(PUNCH_JITTER_MS));

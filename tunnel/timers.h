@@ -52,6 +52,12 @@ void timers_probe_round_sent(struct peer *peer);
  * next burst starts in PUNCH_BACKGROUND_MS. */
 void timers_burst_ended(struct peer *peer);
 
+/* Should be called when an authenticated packet moved the peer's endpoint:
+ * a keepalive answers on the new path at once, unless something
+ * authenticated is sent first (which cancels it, as for any passive
+ * keepalive). */
+void timers_path_moved(struct peer *peer);
+
 /* Applies a new PersistentKeepalive interval (0: off) and arms it. */
 void timers_set_persistent_keepalive(struct peer *peer, unsigned seconds);
 

@@ -26,6 +26,7 @@ enum { SOCKETS_MAX = 1024, RETRY_MS = 500, TIME_LIMIT_MS = 600000 };
 
 struct key {
 	struct rdv_session sess;
+	uint8_t cookie[RDV_COOKIE_LEN]; /* from the server's CHALLENGE */
 	uint64_t sent_ms;
 	bool done;
 };
@@ -66,19 +67,10 @@ static long status_kb(long pid, const char *field)
 	return kb;
 }
 
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void send_register(struct load *l, size_t i, uint64_t now_ms)
 {
 	struct rdv_msg m = { .type = RDV_MSG_REGISTER };
 	uint8_t buf[RDV_DATAGRAM_MAX], rnd[RDV_NONCE_RANDOM_LEN] = { 0 };
-	uint64_t us = wall_us();
 	size_t len;
 
 	m.reg.n_lan = 1;
@@ -88,8 +80,13 @@ static void send_register(struct load *l, size_t i, uint64_t now_ms)
 	m.reg.lan[0].port = 51820;
 	m.reg.n_want = 1;
 	memcpy(m.reg.want[0], l->keys[i ^ 1].sess.peer_pk, RDV_KEY_LEN);
-	/* One strictly increasing counter serves every key (windows are per key). */
-	l->counter = us > l->counter ? us : l->counter + 1;
+	memcpy(m.reg.cookie, l->keys[i].cookie, RDV_COOKIE_LEN);
+	/* Every key is in session 1 and one sequence serves them all (windows
+	 * are per key). The first REGISTER of a key earns a CHALLENGE, the
+	 * second (with its cookie) the registration. */
+	if (l->counter == 0)
+		l->counter = UINT64_C(1) << RDV_SEQ_BITS;
+	l->counter++;
 	memcpy(rnd, &i, sizeof(i));
 	if (rdv_seal(&l->keys[i].sess, RDV_DIR_UP, l->counter, rnd, &m, buf, sizeof(buf), &len) < 0)
 		return;
@@ -126,6 +123,10 @@ static void receive(struct load *l, int fd)
 		if (rdv_open(&key->sess, RDV_DIR_DOWN, buf, (size_t)n, &m, &ctr) != RDV_OK) {
 			l->bad++;
 			continue;
+		}
+		if (m.type == RDV_MSG_CHALLENGE && !key->done) {
+			memcpy(key->cookie, m.challenge.cookie, RDV_COOKIE_LEN);
+			send_register(l, (size_t)(key - l->keys), clock_now_ms());
 		}
 		if (m.type == RDV_MSG_REGISTERED && !key->done) {
 			key->done = true;

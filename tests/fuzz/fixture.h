@@ -28,7 +28,15 @@ enum fixture_consts {
 	FIXTURE_SOURCE_LEN = 6,	/* 192.0.2.1:51820, as the engine encodes it */
 	FIXTURE_DATA_MAX = 96,
 	FIXTURE_DATA_SEEDS = 3,
+	/* The engine's rendezvous client session and the server's (the
+	 * client's last counter is sequence FIXTURE_RDV_CLIENT_SEQ, so a
+	 * REGISTERED or CHALLENGE echoing sequence 1 of it is fresh). */
+	FIXTURE_RDV_CLIENT_EPOCH = 0x0c11e7,
+	FIXTURE_RDV_CLIENT_SEQ = 1000,
+	FIXTURE_RDV_SERVER_EPOCH = 0x5e5e5e,
 };
+
+#define FIXTURE_RDV_ECHO (((uint64_t)FIXTURE_RDV_CLIENT_EPOCH << RDV_SEQ_BITS) | 1)
 
 extern const uint8_t fixture_source[FIXTURE_SOURCE_LEN];
 

@@ -28,8 +28,9 @@
  *      coalescing and the TUN;
  *   2  a rendezvous body (msgpack) the server seals to us, if it decodes
  *      (from the server, or from elsewhere: a captured message replayed);
- *   3  a probe peer signs: byte 0 bit 0 clear, a request with the token in
- *      bytes 1-8; set, the response to the probe request the engine sent
+ *   3  a probe peer signs: byte 0 bit 0 clear, a request (static key) with
+ *      the token in bytes 1-8, sent byte 9 x 100 ms before the clock; set,
+ *      the response to the probe request the engine sent
  *      (byte 1 picks which), from where that request went;
  *   4  like 1, then relayed: the server seals it in a RELAY from peer;
  *   5  the bytes as a WireGuard message in a RELAY from peer;
@@ -87,7 +88,6 @@ enum {
 	KIND_RAW = 0, KIND_DATA, KIND_RDV, KIND_PROBE, KIND_RELAY_DATA, KIND_RELAY_RAW,
 	KIND_REPEAT, KIND_DATA_FIXED,
 	TAG_END_BATCH = 1 << 5,
-	RDV_COUNTER_START = 1700000000, /* any: the client checks no freshness */
 };
 
 static const uint64_t clock_steps_ms[4] = { 0, 100, 5000, 125000 };
@@ -200,8 +200,7 @@ static bool is_cookie_reply(const uint8_t *data, size_t len)
 
 static void note_send(const struct rdv_endpoint *to, const uint8_t *data, size_t len)
 {
-	enum probe_kind kind;
-	uint64_t token;
+	struct probe pr;
 
 	CHECK(len > 0);
 	CHECK(to->family == AF_INET || to->family == AF_INET6);
@@ -228,12 +227,13 @@ static void note_send(const struct rdv_endpoint *to, const uint8_t *data, size_t
 					!rdv_endpoint_equal(to, &sources[1]);
 		}
 	}
-	/* Remember probe requests, so the peer can answer them. */
-	if (len == PROBE_LEN && n_probes < PROBES_MAX &&
-	    probe_parse(data, len, probe_key, t->local.public_key, &kind, &token) == 0 &&
-	    kind == PROBE_REQUEST) {
+	/* Remember probe requests, so the peer can answer them (the engine
+	 * made them, with the static or the session key: only the token
+	 * matters here). */
+	if (len == PROBE_LEN && n_probes < PROBES_MAX && probe_parse(data, len, &pr) == 0 &&
+	    pr.kind == PROBE_REQUEST) {
 		probes[n_probes].to = *to;
-		probes[n_probes].token = token;
+		probes[n_probes].token = pr.token;
 		n_probes++;
 	}
 }
@@ -453,7 +453,15 @@ static void build_link(void)
 		tmpl->tx[i].data = tmpl->tx_storage + i * tmpl->packet_max;
 	fixture_check(peer_init(&tmpl->peer, tmpl) == 0, "peer_init");
 	fixture_check(meet_init(tmpl) == 0, "meet_init");
-	tmpl->meet.servers[0].client.wall_offset_ms = 1700000000000LL;
+	/* Sessions fixed on both sides, the server's already taken, so sealed
+	 * bodies are accepted (REGISTERED and CHALLENGE when they echo
+	 * FIXTURE_RDV_ECHO or a later counter of ours). */
+	tmpl->meet.servers[0].client.epoch = FIXTURE_RDV_CLIENT_EPOCH;
+	tmpl->meet.servers[0].client.last_counter =
+		((uint64_t)FIXTURE_RDV_CLIENT_EPOCH << RDV_SEQ_BITS) | FIXTURE_RDV_CLIENT_SEQ;
+	tmpl->meet.servers[0].client.echo_floor = (uint64_t)FIXTURE_RDV_CLIENT_EPOCH
+						  << RDV_SEQ_BITS;
+	rdv_replay_reset(&tmpl->meet.servers[0].client.down, FIXTURE_RDV_SERVER_EPOCH);
 
 	/* The receiver states the seeds are valid against (fixture.h). */
 	noise_handshake_destroy(&tmpl->peer.handshake);
@@ -494,7 +502,7 @@ static void fresh_link(void)
 		w[self_ptrs[i]] = w[self_ptrs[i]] - (uintptr_t)tmpl + (uintptr_t)t;
 	fixture_rng_seek(rng_pos);
 	peer_kp = wg.peer_keypair;
-	rdv_counter = (uint64_t)RDV_COUNTER_START * 1000000;
+	rdv_counter = (uint64_t)FIXTURE_RDV_SERVER_EPOCH << RDV_SEQ_BITS;
 	n_sealed = 0;
 	n_probes = 0;
 	n_sent = n_tun = n_tun_gso = 0;
@@ -622,16 +630,20 @@ static uint8_t *make_datagram(unsigned kind, const uint8_t *p, size_t n, size_t 
 			return NULL;
 		if (p[0] & 1) {
 			size_t i = n >= 2 ? p[1] % n_probes : 0;
+			struct probe resp = { .kind = PROBE_RESPONSE, .token = probes[i].token,
+					      .acked_len = PROBE_LEN, .len = PROBE_LEN };
 
-			probe_build(buf, probe_key, wg.peer.public_key, PROBE_RESPONSE,
-				    probes[i].token);
+			CHECK(probe_build(buf, PROBE_LEN, &resp, probe_key, wg.peer.public_key) == 0);
 			*from = probes[i].to;
 		} else {
-			uint64_t token = 0;
+			/* Static key; sent up to 25.5 s before the fuzzer's clock
+			 * (byte 9), so stale requests are reached too. */
+			struct probe req = { .kind = PROBE_REQUEST, .len = PROBE_LEN };
 
 			for (size_t i = 1; i < 9; i++)
-				token = token << 8 | (i < n ? p[i] : 0);
-			probe_build(buf, probe_key, wg.peer.public_key, PROBE_REQUEST, token);
+				req.token = req.token << 8 | (i < n ? p[i] : 0);
+			req.sent_ms = t->loop.now_ms - (n > 9 ? p[9] * 100ULL : 0);
+			CHECK(probe_build(buf, PROBE_LEN, &req, probe_key, wg.peer.public_key) == 0);
 		}
 		*len = PROBE_LEN;
 		return buf;

@@ -1,6 +1,6 @@
 /* libFuzzer target: path probe parsing (crypto/probe.h) against the fixed
- * pair's key. A probe that parses must be exactly what probe_build makes
- * from its kind and token: nothing else may verify. */
+ * pair's static key. A probe that parses and verifies must be exactly what
+ * probe_build makes from the fields parsed: nothing else may verify. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +26,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	enum probe_kind kind;
-	uint64_t token;
-	uint8_t again[PROBE_LEN];
-	int r = probe_parse(data, size, probe_key, sender_public, &kind, &token);
+	static uint8_t again[PROBE_MAX_LEN];
+	struct probe p;
+	int r = probe_parse(data, size, &p);
 
+	if (r == 0)
+		r = probe_verify(data, size, probe_key, sender_public);
 	if (r != 0) {
 		if (r != -EINVAL && r != -EBADMSG)
 			abort();
 		return 0;
 	}
-	if (size != PROBE_LEN || (kind != PROBE_REQUEST && kind != PROBE_RESPONSE))
+	if (p.len != size || size < PROBE_LEN || size > PROBE_MAX_LEN ||
+	    (p.kind == PROBE_RESPONSE && size != PROBE_LEN) ||
+	    (p.kind != PROBE_REQUEST && p.kind != PROBE_RESPONSE))
 		abort();
-	probe_build(again, probe_key, sender_public, kind, token);
-	if (memcmp(again, data, PROBE_LEN))
+	if (probe_build(again, sizeof(again), &p, probe_key, sender_public) != 0 ||
+	    memcmp(again, data, size))
 		abort();
 	return 0;
 }

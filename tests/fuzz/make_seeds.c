@@ -91,11 +91,11 @@ static struct rdv_endpoint endpoint(const char *s)
 static void rendezvous_seeds(void)
 {
 	static const uint8_t random[RDV_NONCE_RANDOM_LEN] = { 0xa5, 0x5a };
-	static struct rdv_msg msgs[5];
-	static const char *const names[5] = { "register", "registered", "introduce", "relay",
-					      "error" };
+	static struct rdv_msg msgs[6];
+	static const char *const names[6] = { "register", "registered", "introduce", "relay",
+					      "error", "challenge" };
 	/* The directions each message travels in (bit 0 up, bit 1 down). */
-	static const unsigned dirs[5] = { 1, 2, 2, 3, 2 };
+	static const unsigned dirs[6] = { 1, 2, 2, 3, 2, 2 };
 	struct rdv_session s;
 	uint8_t peer_pk[RDV_KEY_LEN], server_pk[RDV_KEY_LEN];
 	uint8_t buf[RDV_DATAGRAM_MAX];
@@ -110,9 +110,12 @@ static void rendezvous_seeds(void)
 	msgs[0].reg.lan[1] = endpoint("[fd00::10]:51820");
 	msgs[0].reg.n_want = 1;
 	memcpy(msgs[0].reg.want[0], server_pk, RDV_KEY_LEN);
+	memset(msgs[0].reg.cookie, 0xc0, RDV_COOKIE_LEN);
+	msgs[0].reg.again = true;
 	msgs[1].type = RDV_MSG_REGISTERED;
 	msgs[1].registered.reflexive = endpoint("198.51.100.7:40000");
 	msgs[1].registered.lease_s = 300;
+	msgs[1].registered.echo = FIXTURE_RDV_ECHO;
 	msgs[2].type = RDV_MSG_INTRODUCE;
 	memcpy(msgs[2].introduce.peer, server_pk, RDV_KEY_LEN);
 	msgs[2].introduce.reflexive = endpoint("[2001:db8::7]:40001");
@@ -125,8 +128,11 @@ static void rendezvous_seeds(void)
 	msgs[4].type = RDV_MSG_ERROR;
 	msgs[4].error.code = RDV_ERROR_NOT_INTRODUCED;
 	memcpy(msgs[4].error.peer, peer_pk, RDV_KEY_LEN);
+	msgs[5].type = RDV_MSG_CHALLENGE;
+	msgs[5].challenge.echo = FIXTURE_RDV_ECHO;
+	memset(msgs[5].challenge.cookie, 0xc1, RDV_COOKIE_LEN);
 
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 6; i++) {
 		fixture_check(rdv_body_encode(&msgs[i], buf, sizeof(buf), &len) == 0, "encode");
 		snprintf(name, sizeof(name), "body-%s", names[i]);
 		put("fuzz_rendezvous", name, buf, len);
@@ -134,7 +140,8 @@ static void rendezvous_seeds(void)
 			if (!(dirs[i] & (1u << dir)))
 				continue;
 			fixture_check(rdv_seal(&s, (enum rdv_direction)dir,
-					       1700000000000000ULL + i, random, &msgs[i], buf,
+					       ((uint64_t)FIXTURE_RDV_SERVER_EPOCH << RDV_SEQ_BITS) + 1 + i,
+					       random, &msgs[i], buf,
 					       sizeof(buf), &len) == 0, "rdv_seal");
 			snprintf(name, sizeof(name), "%s-%s", dir == RDV_DIR_UP ? "up" : "down",
 				 names[i]);
@@ -517,6 +524,7 @@ static void engine_seeds(void)
 	fixture_check(rdv_endpoint_parse(&m.registered.reflexive, "198.51.100.7:40000", false) == 0,
 		      "endpoint");
 	m.registered.lease_s = 300;
+	m.registered.echo = FIXTURE_RDV_ECHO;
 	rec_rdv(&m);
 	memset(&m, 0, sizeof(m));
 	m.type = RDV_MSG_INTRODUCE;
@@ -548,6 +556,11 @@ static void engine_seeds(void)
 	m.error.code = RDV_ERROR_NOT_INTRODUCED;
 	memcpy(m.error.peer, f.peer.public_key, RDV_KEY_LEN);
 	rec_rdv(&m);
+	memset(&m, 0, sizeof(m));
+	m.type = RDV_MSG_CHALLENGE;
+	m.challenge.echo = FIXTURE_RDV_ECHO + 1;
+	memset(m.challenge.cookie, 0xc1, RDV_COOKIE_LEN);
+	rec_rdv(&m);
 	engine_put("relay");
 
 	/* A handshake flood: the engine goes under load and answers with
@@ -567,6 +580,7 @@ static void engine_seeds(void)
 	fixture_check(rdv_endpoint_parse(&m.registered.reflexive, "198.51.100.7:40000", false) == 0,
 		      "endpoint");
 	m.registered.lease_s = 300;
+	m.registered.echo = FIXTURE_RDV_ECHO;
 	rec_rdv(&m);
 	engine_buf[engine_len - len_of_body(&m) - 3] = SRC_STRANGER | K_RDV;
 	engine_put("junk");
@@ -577,9 +591,14 @@ static void probe_seeds(void)
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], sender[NOISE_PUBLIC_KEY_LEN], buf[PROBE_LEN];
 
 	fixture_probe_key(key, sender);
-	probe_build(buf, key, sender, PROBE_REQUEST, 0x0123456789abcdefULL);
+	struct probe req = { .kind = PROBE_REQUEST, .token = 0x0123456789abcdefULL,
+			     .sent_ms = 1000, .len = PROBE_LEN };
+	struct probe resp = { .kind = PROBE_RESPONSE, .token = 0x0123456789abcdefULL,
+			      .acked_len = PROBE_LEN, .len = PROBE_LEN };
+
+	fixture_check(probe_build(buf, sizeof(buf), &req, key, sender) == 0, "probe request");
 	put2("fuzz_probe", "request", buf, sizeof(buf));
-	probe_build(buf, key, sender, PROBE_RESPONSE, 0x0123456789abcdefULL);
+	fixture_check(probe_build(buf, sizeof(buf), &resp, key, sender) == 0, "probe response");
 	put2("fuzz_probe", "response", buf, sizeof(buf));
 }
 

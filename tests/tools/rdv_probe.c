@@ -143,6 +143,7 @@ static void handle_event(struct probe *p, const struct rdv_event *ev, uint64_t n
 		json_object_set_new(o, "code", json_string(rdv_error_code_name(m->error.code)));
 		json_object_set_new(o, "peer", key_json(m->error.peer));
 		break;
+	case RDV_EVENT_CHALLENGE:
 	case RDV_EVENT_NONE:
 		json_decref(o);
 		return;
@@ -328,7 +329,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	now = clock_now_ms();
-	if (rdv_client_init(&p.client, sk, server_key, clock_wall_offset_ms(), now) < 0 ||
+	if (rdv_client_init(&p.client, sk, server_key, now) < 0 ||
 	    rdv_client_set_wants(&p.client, (const uint8_t(*)[RDV_KEY_LEN])wants, n_want, now) < 0 ||
 	    rdv_client_set_lan(&p.client, lan, n_lan, now) < 0) {
 		fprintf(stderr, "rdv-probe: bad server key\n");

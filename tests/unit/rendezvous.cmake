@@ -9,3 +9,8 @@ tunnel_unit_test(NAME test_rdv_amplify SOURCES tests/unit/test_rdv_amplify.c LIB
 add_dependencies(test_rdv_amplify tunnel-rendezvous)
 set_property(TEST test_rdv_amplify APPEND PROPERTY LABELS rendezvous)
 tunnel_unit_test(NAME test_rdv_keyfile SOURCES tests/unit/test_rdv_keyfile.c LIBS rendezvous)
+# Suspend and wrong clocks, with clock_gettime() wrapped by the test.
+tunnel_unit_test(NAME test_rdv_clock SOURCES tests/unit/test_rdv_clock.c LIBS rendezvous crypto common)
+target_link_options(test_rdv_clock PRIVATE -Wl,--wrap=clock_gettime)
+# The amplification table: every spoofed or unauthenticated input, in memory.
+tunnel_unit_test(NAME test_rdv_reflect SOURCES tests/unit/test_rdv_reflect.c LIBS rendezvous)

@@ -9,8 +9,7 @@
  * the fake network, udp_receive_batch hands a link what the network
  * delivers to it, tun_device_read gives it the IPv4 packets a test queues,
  * tun_device_write(_gso) records what it delivers, getifaddrs reports no
- * LAN address, clock_tai64n and clock_wall_offset_ms follow the world
- * clock. The server's outbox goes on the same network.
+ * LAN address, clock_tai64n follows the world clock. The server's outbox goes on the same network.
  *
  * The network: every host has one public address (documentation ranges);
  * a datagram is delivered LATENCY_MS after it was sent, unless a rule drops
@@ -59,7 +58,7 @@
 #include "tunnel/tunnel.h"
 
 enum {
-	LINK_A, LINK_B, SERVER, HOSTS,
+	LINK_A, LINK_B, SERVER, ATTACKER, HOSTS,
 	LINKS = 2,
 	STEP_MS = 5,            /* the world clock's tick */
 	LATENCY_MS = 2,         /* one way, any pair of hosts */
@@ -78,12 +77,11 @@ enum {
 	IN_FLIGHT_MS = 100,     /* a data packet older than this has arrived or is lost */
 };
 
-static const int64_t WALL_OFFSET_MS = 1700000000000LL;
-
 static const char *const host_addr[HOSTS] = {
 	[LINK_A] = "198.51.100.1:40001",
 	[LINK_B] = "198.51.100.2:40002",
 	[SERVER] = "203.0.113.10:3478",
+	[ATTACKER] = "198.51.100.66:40066", /* a host that can reach both links */
 };
 static const char *const roamed_addr_b = "198.51.100.22:40022";
 static const char *const tunnel_addr[LINKS] = { "10.77.0.1", "10.77.0.2" };
@@ -135,8 +133,18 @@ static struct world {
 	size_t n_q;
 	/* rules */
 	bool block_direct, block_probes, block_server;
+	/* the attacker: records the probes A and B exchange (a sniffer on
+	 * their way), and forwards probes it receives to the other link */
+	bool attacker_captures, attacker_forwards;
+	struct datagram captured[64];
+	size_t n_captured;
+	size_t to_attacker_wg_data;      /* WireGuard data (not keepalives) sent to it */
 	/* counters */
 	size_t sent[HOSTS][HOSTS];       /* datagrams put on the wire, by pair */
+	size_t bytes[HOSTS][HOSTS];      /* and their bytes */
+	/* the latest of each kind B sent A, for replays */
+	uint8_t last_b_to_a[4][256];     /* initiation, data, probe request, rendezvous */
+	size_t last_b_to_a_len[4];
 	size_t probes[HOSTS][HOSTS];     /* of which probes (DEMUX_PROBE) */
 	size_t dropped_by_rule, to_old_addr, strays;
 	uint64_t tai_last_ns;
@@ -343,7 +351,7 @@ static size_t arrived_since(int from, uint64_t since, size_t *sent)
 
 static bool rule_drops(int from, int to, enum demux_class kind)
 {
-	bool direct = from != SERVER && to != SERVER;
+	bool direct = (from == LINK_A && to == LINK_B) || (from == LINK_B && to == LINK_A);
 
 	if (direct && w.block_direct)
 		return true;
@@ -379,8 +387,35 @@ static void put_on_wire(int from, const struct rdv_endpoint *to, const uint8_t *
 		return;
 	}
 	w.sent[from][dest]++;
+	w.bytes[from][dest] += len;
+	if ((from == LINK_B && dest == LINK_A) || (from == SERVER && dest == LINK_A)) {
+		int slot = kind == DEMUX_RENDEZVOUS			     ? 3
+			   : kind == DEMUX_PROBE && data[1] == PROBE_REQUEST ? 2
+			   : kind == DEMUX_WIREGUARD && data[0] == MESSAGE_DATA ? 1
+			   : kind == DEMUX_WIREGUARD && data[0] == MESSAGE_HANDSHAKE_INITIATION ? 0
+											  : -1;
+
+		if (slot >= 0 && len <= sizeof(w.last_b_to_a[0])) {
+			memcpy(w.last_b_to_a[slot], data, len);
+			w.last_b_to_a_len[slot] = len;
+		}
+	}
 	if (kind == DEMUX_PROBE && from != SERVER && dest != SERVER)
 		w.probes[from][dest]++;
+	if (dest == ATTACKER && kind == DEMUX_WIREGUARD && data[0] == MESSAGE_DATA &&
+	    len > MESSAGE_DATA_MIN_LEN)
+		w.to_attacker_wg_data++;
+	/* A sniffer on their way passes each probe on at once, as its own. */
+	if (w.attacker_forwards && kind == DEMUX_PROBE && from < LINKS && dest < LINKS)
+		put_on_wire(ATTACKER, &w.addr[dest], data, len);
+	if (w.attacker_captures && kind == DEMUX_PROBE && from < LINKS && dest < LINKS &&
+	    w.n_captured < sizeof(w.captured) / sizeof(w.captured[0])) {
+		struct datagram *c = &w.captured[w.n_captured++];
+
+		*c = (struct datagram){ .to_host = dest, .len = len, .data = malloc(len) };
+		assert_non_null(c->data);
+		memcpy(c->data, data, len);
+	}
 	if (rule_drops(from, dest, kind)) {
 		w.dropped_by_rule++;
 		return;
@@ -448,6 +483,15 @@ static void deliver_due(void)
 			free(d->data);
 			continue;
 		}
+		if (d->to_host == ATTACKER) {
+			/* It passes probes on (only probes: it cannot make
+			 * WireGuard traffic, and chooses not to forward it). */
+			if (w.attacker_forwards && d->from_host < LINKS &&
+			    demux_classify(d->data, d->len) == DEMUX_PROBE)
+				put_on_wire(ATTACKER, &w.addr[1 - d->from_host], d->data, d->len);
+			free(d->data);
+			continue;
+		}
 		/* A link takes its datagrams in batches, as from recvmmsg. */
 		if (w.obs[d->to_host].n_rx == RX_BATCH)
 			link_receive(d->to_host);
@@ -474,7 +518,6 @@ int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
 int __wrap_getifaddrs(struct ifaddrs **ifap);
 void __wrap_freeifaddrs(struct ifaddrs *ifa);
 void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN]);
-int64_t __wrap_clock_wall_offset_ms(void);
 
 int __wrap_udp_receive_batch(struct udp_socket *s, unsigned *oversized)
 {
@@ -568,13 +611,6 @@ void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN])
 	store_be32(out + 8, (uint32_t)(ns % 1000000000ULL));
 }
 
-/* The rendezvous envelope's timestamps: the server's wall clock and the
- * links' agree. */
-int64_t __wrap_clock_wall_offset_ms(void)
-{
-	return WALL_OFFSET_MS;
-}
-
 /* ---- building the world ------------------------------------------------- */
 
 static void sample_all(void)
@@ -605,6 +641,7 @@ struct world_opts {
 	bool rendezvous;      /* both links register with the server */
 	bool static_endpoint; /* both links know the other's address */
 	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
+	bool static_endpoint_a; /* only A knows B's address */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -634,7 +671,7 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 		memcpy(cfg->rendezvous_key, rdv_server_public_key(w.srv), CONFIG_KEY_LEN);
 		cfg->has_rendezvous_key = true;
 	}
-	if (opts->static_endpoint) {
+	if (opts->static_endpoint || (opts->static_endpoint_a && i == LINK_A)) {
 		config_endpoint(&cfg->endpoint, &w.addr[1 - i]);
 		cfg->has_endpoint = true;
 	}
@@ -674,7 +711,6 @@ static void world_start(const struct world_opts *opts)
 		endpoint(&w.addr[h], host_addr[h]);
 	rdv_server_config_defaults(&scfg);
 	randombytes_buf(scfg.private_key, sizeof(scfg.private_key));
-	scfg.wall_offset_ms = WALL_OFFSET_MS;
 	w.srv = rdv_server_new(&scfg);
 	assert_non_null(w.srv);
 	sodium_memzero(scfg.private_key, sizeof(scfg.private_key));
@@ -707,6 +743,8 @@ static int world_free(void **state)
 	}
 	for (size_t k = 0; k < w.n_q; k++)
 		free(w.q[k].data);
+	for (size_t k = 0; k < w.n_captured; k++)
+		free(w.captured[k].data);
 	rdv_server_free(w.srv);
 	memset(&w, 0, sizeof(w));
 	return 0;
@@ -1154,6 +1192,252 @@ static void idle_link_without_keepalive_goes_quiet(void **state)
 	world_check();
 }
 
+/* The attacker sends every probe it captured again, from its own address,
+ * to the link it was meant for. */
+static void attacker_replays(void)
+{
+	for (size_t k = 0; k < w.n_captured; k++)
+		put_on_wire(ATTACKER, &w.addr[w.captured[k].to_host], w.captured[k].data,
+			    w.captured[k].len);
+}
+
+static uint64_t dropped(int i, enum control_drop why)
+{
+	return w.obs[i].now.dropped[why];
+}
+
+/* Probes are hints that expire: a host that recorded the probes of the
+ * punching and replays them later, from its own address, gets nothing back
+ * and moves nothing. The replays are dropped as stale requests (or as
+ * responses to no request of ours). */
+static void replayed_probes_cannot_steer_the_path(void **state)
+{
+	uint64_t since, stale[LINKS];
+
+	(void)state;
+	world_start(&via_rendezvous);
+	w.attacker_captures = true;
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	w.attacker_captures = false;
+	check(w.n_captured >= 4);
+	run_for(PROBE_FRESH_MS + SLACK_MS); /* the captures are old now */
+	since = w.now;
+	for (int i = 0; i < LINKS; i++)
+		stale[i] = dropped(i, DROP_REPLAYED);
+	traffic(LINK_A, 200);
+	traffic(LINK_B, 200);
+	for (int round = 0; round < 20; round++) {
+		attacker_replays();
+		run_for(1000);
+	}
+	for (int i = 0; i < LINKS; i++) {
+		check(w.sent[i][ATTACKER] == 0);
+		check(changes_since(i, since) == 0);
+		check(in_state(i, "established", "direct"));
+		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
+		check(dropped(i, DROP_REPLAYED) - stale[i] >= 20);
+	}
+	world_check();
+}
+
+/* A host both links can reach, while their direct path is blocked, sees
+ * their probes and passes them on in real time as its own, and forwards
+ * the probes sent to it: the probe round trip through it works, but it
+ * does not forward WireGuard, so no authenticated reply comes back from it
+ * and the link stays on the relay. No data reaches it. */
+static void forwarded_probes_cannot_steer_the_path(void **state)
+{
+	uint64_t since;
+	size_t sent;
+
+	(void)state;
+	establish_relayed();
+	since = w.now;
+	w.attacker_forwards = true;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(4 * (PUNCH_BACKGROUND_MS + PUNCH_WINDOW_MS));
+	for (int i = 0; i < LINKS; i++) {
+		check(changes_since(i, since) == 0);
+		check(in_state(i, "relayed", "relay"));
+		check(arrived_since(i, since, &sent) == sent && sent >= 100);
+	}
+	/* The attacker was in the game (the links probed it)... */
+	check(w.probes[LINK_A][ATTACKER] + w.probes[LINK_B][ATTACKER] > 0);
+	/* ...but carried no data. */
+	check(w.to_attacker_wg_data == 0);
+	world_check();
+}
+
+/* A flood of junk initiations puts A under load, so A demands a cookie on
+ * every handshake message, B's responses too: B must take A's cookie reply
+ * to its response (matched by the keypair index the response made), or the
+ * handshakes A starts never complete. B knows no endpoint (a server
+ * without Endpoint, as in WireGuard), so only A can start one. */
+static void flooded_side_completes_its_own_handshakes(void **state)
+{
+	static const struct world_opts a_knows_b = { .static_endpoint_a = true };
+	uint8_t junk[MESSAGE_INITIATION_LEN];
+
+	(void)state;
+	world_start(&a_knows_b);
+	memset(junk, 0x5a, sizeof(junk));
+	junk[0] = MESSAGE_HANDSHAKE_INITIATION;
+	junk[1] = junk[2] = junk[3] = 0;
+	/* A's first initiation is lost, so its retry meets the flood: 2000
+	 * junk initiations per second, far above the load threshold. */
+	w.block_direct = true;
+	run_for(50);
+	w.block_direct = false;
+	for (uint64_t end = w.now + 3 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS);
+	     w.now < end && !in_state(LINK_A, "established", "direct");) {
+		for (int k = 0; k < 10; k++)
+			put_on_wire(ATTACKER, &w.addr[LINK_A], junk, sizeof(junk));
+		step();
+	}
+	check(in_state(LINK_A, "established", "direct"));
+	check(dropped(LINK_A, DROP_RATE_LIMITED) > 0); /* it was under load */
+	run_for(500);
+	send_data(LINK_A);
+	run_for(100);
+	check(w.obs[LINK_B].n_received == 1);
+	world_check();
+}
+
+/* ---- amplification ------------------------------------------------------ */
+
+struct amp_row {
+	const char *input;
+	bool authentic;             /* passes authentication (a replay of a real one) */
+	size_t in_pkts, in_bytes, out_pkts, out_bytes;
+};
+
+/* Sends `n` copies of msg to A from the attacker's address (standing for
+ * any spoofed victim), `per_step` per world tick, and counts what A sends
+ * back to that address. */
+static void amp_measure(struct amp_row *row, const uint8_t *msg, size_t len, size_t n,
+			size_t per_step)
+{
+	size_t p0 = w.sent[LINK_A][ATTACKER], b0 = w.bytes[LINK_A][ATTACKER];
+
+	for (size_t k = 0; k < n; k++) {
+		put_on_wire(ATTACKER, &w.addr[LINK_A], msg, len);
+		if ((k + 1) % per_step == 0)
+			step();
+	}
+	run_for(200);
+	row->in_pkts += n;
+	row->in_bytes += n * len;
+	row->out_pkts += w.sent[LINK_A][ATTACKER] - p0;
+	row->out_bytes += w.bytes[LINK_A][ATTACKER] - b0;
+}
+
+/* Every unauthenticated or spoofed-source input a peer can get, measured:
+ * bytes and packets it sends to the claimed source per byte and packet in.
+ * Nothing at all for what fails authentication (junk of every kind, stale
+ * or replayed messages); at most one reply no larger than the input
+ * otherwise: a cookie reply under load (WireGuard's own rule) and the probe
+ * response to a request replayed within PROBE_FRESH_MS, within its budget.
+ * The table is printed for docs/PROTOCOL.md. */
+static void unauthenticated_input_is_never_amplified(void **state)
+{
+	static const struct { uint8_t type; size_t len; const char *name; } junk[] = {
+		{ MESSAGE_HANDSHAKE_INITIATION, MESSAGE_INITIATION_LEN, "junk initiation (bad mac1)" },
+		{ MESSAGE_HANDSHAKE_RESPONSE, MESSAGE_RESPONSE_LEN, "junk handshake response" },
+		{ MESSAGE_HANDSHAKE_COOKIE, MESSAGE_COOKIE_LEN, "junk cookie reply" },
+		{ MESSAGE_DATA, 128, "junk data message" },
+		{ DEMUX_TYPE_RENDEZVOUS, 120, "junk rendezvous message" },
+		{ DEMUX_TYPE_PROBE, PROBE_LEN, "junk probe" },
+		{ 0x00, 20, "STUN Binding request" },
+		{ 0xff, 64, "unknown datagram" },
+	};
+	struct amp_row rows[16] = { 0 };
+	size_t n_rows = 0;
+	uint8_t msg[256];
+
+	(void)state;
+	establish_direct();
+	run_for(500);
+	send_data(LINK_B); /* a data message to replay */
+	/* and an initiation: whichever side started the first handshake, B
+	 * starts one now (a rekey, as any session sees every 2 minutes). */
+	send_handshake_initiation(&w.link[LINK_B]->peer, false);
+	run_for(100);
+	check(w.last_b_to_a_len[0] && w.last_b_to_a_len[1] && w.last_b_to_a_len[2] &&
+	      w.last_b_to_a_len[3]);
+
+	for (size_t j = 0; j < sizeof(junk) / sizeof(junk[0]); j++) {
+		struct amp_row *row = &rows[n_rows++];
+
+		row->input = junk[j].name;
+		randombytes_buf(msg, junk[j].len);
+		msg[0] = junk[j].type;
+		if (junk[j].type < 5)
+			msg[1] = msg[2] = msg[3] = 0;
+		if (junk[j].type == 0x00) { /* a STUN header: links never answer STUN */
+			memset(msg, 0, 20);
+			msg[1] = 0x01;
+			store_be32(msg + 4, DEMUX_STUN_MAGIC_COOKIE);
+		}
+		amp_measure(row, msg, junk[j].len, 50, 5);
+	}
+	/* Real messages B sent A, replayed from elsewhere. */
+	rows[n_rows] = (struct amp_row){ .input = "replayed data message", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[1], w.last_b_to_a_len[1], 50, 5);
+	rows[n_rows] = (struct amp_row){ .input = "replayed rendezvous message", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[3], w.last_b_to_a_len[3], 50, 5);
+	rows[n_rows] = (struct amp_row){ .input = "replayed initiation", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[0], w.last_b_to_a_len[0], 20, 1);
+	rows[n_rows] = (struct amp_row){ .input = "replayed initiation, flood (under load)",
+					 .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[0], w.last_b_to_a_len[0], 2000, 20);
+	/* The load passes, and the probe requests B sent while punching grow
+	 * older than PROBE_FRESH_MS. */
+	run_for(PROBE_FRESH_MS + SLACK_MS);
+	rows[n_rows] = (struct amp_row){ .input = "stale probe request", .authentic = true };
+	amp_measure(&rows[n_rows++], w.last_b_to_a[2], w.last_b_to_a_len[2], 50, 5);
+	/* A fresh one, replayed at once: answered within its budget. */
+	w.attacker_captures = true;
+	w.n_captured = 0;
+	punch_start(&w.link[LINK_B]->peer);
+	run_for(100);
+	w.attacker_captures = false;
+	for (size_t k = 0; k < w.n_captured; k++) {
+		if (w.captured[k].to_host == LINK_A && w.captured[k].data[1] == PROBE_REQUEST) {
+			rows[n_rows] = (struct amp_row){ .input = "fresh probe request, replayed once",
+							 .authentic = true };
+			amp_measure(&rows[n_rows++], w.captured[k].data, w.captured[k].len, 1, 1);
+			rows[n_rows] = (struct amp_row){ .input = "fresh probe request, replayed",
+							 .authentic = true };
+			amp_measure(&rows[n_rows++], w.captured[k].data, w.captured[k].len, 200, 10);
+			break;
+		}
+	}
+	check(n_rows == sizeof(junk) / sizeof(junk[0]) + 7);
+
+	printf("| input to a peer | in: packets, bytes | out: packets, bytes | packets out/in | bytes out/in |\n");
+	printf("| --- | --- | --- | --- | --- |\n");
+	for (size_t r = 0; r < n_rows; r++) {
+		const struct amp_row *row = &rows[r];
+		double pr = (double)row->out_pkts / (double)row->in_pkts;
+		double br = (double)row->out_bytes / (double)row->in_bytes;
+
+		printf("| %s | %zu, %zu | %zu, %zu | %.2f | %.2f |\n", row->input, row->in_pkts,
+		       row->in_bytes, row->out_pkts, row->out_bytes, pr, br);
+		check(pr <= 1.0 && br <= 1.0);
+		if (!row->authentic || strstr(row->input, "stale") ||
+		    !strcmp(row->input, "replayed data message") ||
+		    !strcmp(row->input, "replayed rendezvous message") ||
+		    !strcmp(row->input, "replayed initiation"))
+			check(row->out_pkts == 0);
+	}
+	/* The probe answers were budgeted: a burst, then the rate. */
+	check(rows[n_rows - 1].out_pkts <= PROBE_ANSWER_BURST + PROBE_ANSWER_RATE * 2);
+	check(rows[n_rows - 1].out_pkts >= PROBE_ANSWER_BURST);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1170,6 +1454,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
 					  world_free),
 		cmocka_unit_test_teardown(idle_link_without_keepalive_goes_quiet, world_free),
+		cmocka_unit_test_teardown(replayed_probes_cannot_steer_the_path, world_free),
+		cmocka_unit_test_teardown(forwarded_probes_cannot_steer_the_path, world_free),
+		cmocka_unit_test_teardown(flooded_side_completes_its_own_handshakes, world_free),
+		cmocka_unit_test_teardown(unauthenticated_input_is_never_amplified, world_free),
 	};
 
 	if (sodium_init() < 0)

@@ -64,7 +64,7 @@ static void build_cases(struct golden_case *c, size_t *n)
 {
 	size_t i = 0;
 
-	memset(c, 0, 6 * sizeof(*c));
+	memset(c, 0, 7 * sizeof(*c));
 	c[i].name = "rdv_register";
 	c[i].dir = RDV_DIR_UP;
 	c[i].msg.type = RDV_MSG_REGISTER;
@@ -74,18 +74,22 @@ static void build_cases(struct golden_case *c, size_t *n)
 	c[i].msg.reg.n_want = 2;
 	fixed_key(c[i].msg.reg.want[0], 0xa1);
 	fixed_key(c[i].msg.reg.want[1], 0xa2);
+	memset(c[i].msg.reg.cookie, 0xc0, RDV_COOKIE_LEN);
+	c[i].msg.reg.again = true;
 	i++;
 	c[i].name = "rdv_registered";
 	c[i].dir = RDV_DIR_DOWN;
 	c[i].msg.type = RDV_MSG_REGISTERED;
 	c[i].msg.registered.reflexive = ep4("203.0.113.7:40000");
 	c[i].msg.registered.lease_s = 120;
+	c[i].msg.registered.echo = (UINT64_C(0xabcdef) << RDV_SEQ_BITS) | 41;
 	i++;
 	c[i].name = "rdv_registered6";
 	c[i].dir = RDV_DIR_DOWN;
 	c[i].msg.type = RDV_MSG_REGISTERED;
 	c[i].msg.registered.reflexive = ep4("[2001:db8::7]:40000");
 	c[i].msg.registered.lease_s = 86400;
+	c[i].msg.registered.echo = UINT64_MAX;
 	i++;
 	c[i].name = "rdv_introduce";
 	c[i].dir = RDV_DIR_DOWN;
@@ -109,6 +113,12 @@ static void build_cases(struct golden_case *c, size_t *n)
 	c[i].msg.error.code = RDV_ERROR_NOT_INTRODUCED;
 	fixed_key(c[i].msg.error.peer, 0xa2);
 	i++;
+	c[i].name = "rdv_challenge";
+	c[i].dir = RDV_DIR_DOWN;
+	c[i].msg.type = RDV_MSG_CHALLENGE;
+	c[i].msg.challenge.echo = (UINT64_C(0xabcdef) << RDV_SEQ_BITS) | 42;
+	memset(c[i].msg.challenge.cookie, 0xc1, RDV_COOKIE_LEN);
+	i++;
 	*n = i;
 }
 
@@ -131,7 +141,7 @@ static void fixture_init(struct fixture *f)
 					    f->server_pk), 0);
 }
 
-static const uint64_t FIXED_COUNTER = 1700000000000000ull;
+static const uint64_t FIXED_COUNTER = (UINT64_C(0x123456) << RDV_SEQ_BITS) | 7;
 
 static void seal_fixed(const struct fixture *f, const struct golden_case *c, uint8_t *out,
 		       size_t *len)
@@ -153,10 +163,17 @@ static void assert_msg_equal(const struct rdv_msg *a, const struct rdv_msg *b)
 		for (size_t i = 0; i < a->reg.n_lan; i++)
 			assert_true(rdv_endpoint_equal(&a->reg.lan[i], &b->reg.lan[i]));
 		assert_memory_equal(a->reg.want, b->reg.want, a->reg.n_want * RDV_KEY_LEN);
+		assert_memory_equal(a->reg.cookie, b->reg.cookie, RDV_COOKIE_LEN);
+		assert_int_equal(a->reg.again, b->reg.again);
 		break;
 	case RDV_MSG_REGISTERED:
 		assert_true(rdv_endpoint_equal(&a->registered.reflexive, &b->registered.reflexive));
 		assert_int_equal(a->registered.lease_s, b->registered.lease_s);
+		assert_true(a->registered.echo == b->registered.echo);
+		break;
+	case RDV_MSG_CHALLENGE:
+		assert_true(a->challenge.echo == b->challenge.echo);
+		assert_memory_equal(a->challenge.cookie, b->challenge.cookie, RDV_COOKIE_LEN);
 		break;
 	case RDV_MSG_INTRODUCE:
 		assert_memory_equal(a->introduce.peer, b->introduce.peer, RDV_KEY_LEN);
@@ -180,7 +197,7 @@ static void assert_msg_equal(const struct rdv_msg *a, const struct rdv_msg *b)
 /* Golden file: "body <hex>\ndatagram <hex>\n". */
 static void test_golden(void **state)
 {
-	struct golden_case cases[6];
+	struct golden_case cases[7];
 	struct fixture f;
 	const char *src = getenv("TUNNEL_SOURCE_DIR");
 	bool update = getenv("TUNNEL_GOLDEN_UPDATE") != NULL;
@@ -226,7 +243,7 @@ static void test_golden(void **state)
 
 static void test_round_trip(void **state)
 {
-	struct golden_case cases[6];
+	struct golden_case cases[7];
 	struct fixture f;
 	size_t n;
 
@@ -253,7 +270,7 @@ static void test_round_trip(void **state)
 /* Every proper prefix of a valid body is an incomplete msgpack object. */
 static void test_truncate_every_byte(void **state)
 {
-	struct golden_case cases[6];
+	struct golden_case cases[7];
 	size_t n;
 
 	(void)state;
@@ -272,7 +289,7 @@ static void test_truncate_every_byte(void **state)
 /* The sealed datagram cut at every byte, and with every byte flipped. */
 static void test_datagram_tamper(void **state)
 {
-	struct golden_case cases[6];
+	struct golden_case cases[7];
 	struct fixture f;
 	size_t n;
 
@@ -311,7 +328,7 @@ static void test_datagram_tamper(void **state)
 /* A different server key: the MAC fails (the peer pinned the wrong key). */
 static void test_wrong_server_key(void **state)
 {
-	struct golden_case cases[6];
+	struct golden_case cases[7];
 	struct fixture f;
 	struct rdv_session other;
 	uint8_t other_sk[RDV_KEY_LEN], other_pk[RDV_KEY_LEN], dg[RDV_DATAGRAM_MAX];
@@ -354,7 +371,14 @@ static const struct bad_body bad_bodies[] = {
 	{ "01", RDV_E_NOT_MAP, "integer at top" },
 	{ "90", RDV_E_NOT_MAP, "array at top" },
 	{ "80", RDV_E_MISSING_FIELD, "empty map" },
-	{ "81a17406", RDV_E_UNKNOWN_TYPE, "type 6" },
+	{ "81a17407", RDV_E_UNKNOWN_TYPE, "type 7" },
+	{ "81a17406", RDV_E_MISSING_FIELD, "challenge without fields" },
+	{ "83a17406a46563686f01a6636f6f6b6965c40f" "000000000000000000000000000000",
+	  RDV_E_BAD_VALUE, "cookie 15 bytes" },
+	{ "83a17406a46563686fa131a6636f6f6b6965c410" "00000000000000000000000000000000",
+	  RDV_E_WRONG_TYPE, "echo as string" },
+	{ "85a17401a36c616e90a477616e7490a6636f6f6b6965c410" "00000000000000000000000000000000"
+	  "a5616761696e02", RDV_E_BAD_VALUE, "again 2" },
 	{ "81a17400", RDV_E_UNKNOWN_TYPE, "type 0" },
 	{ "81a174ceffffffff", RDV_E_UNKNOWN_TYPE, "type 2^32-1" },
 	{ "81a174cf0000000100000001", RDV_E_BAD_VALUE, "type above 32 bits" },
@@ -477,46 +501,62 @@ static void test_random_bodies(void **state)
 	}
 }
 
-/* Sliding window (shape of WireGuard's counter selftest). */
+#define C(epoch, seq) ((UINT64_C(epoch) << RDV_SEQ_BITS) | (seq))
+
+/* The window of one session: WireGuard-sized, so reordering within
+ * REPLAY_WINDOW_SIZE is accepted; counters of any other session are not. */
 static void test_replay_window(void **state)
 {
 	static const struct {
 		uint64_t counter;
 		enum rdv_status want;
 	} steps[] = {
-		{ 1000, RDV_OK }, { 1000, RDV_E_REPLAY }, { 999, RDV_OK }, { 999, RDV_E_REPLAY },
-		{ 1064, RDV_OK }, { 1001, RDV_OK }, { 1000, RDV_E_REPLAY }, { 1064, RDV_E_REPLAY },
-		{ 1000 - 1, RDV_E_REPLAY }, { 2000, RDV_OK }, { 1937, RDV_OK }, { 1936, RDV_E_REPLAY },
-		{ 1999, RDV_OK }, { 1999, RDV_E_REPLAY }, { 5, RDV_E_REPLAY },
+		{ C(7, 1000), RDV_OK }, { C(7, 1000), RDV_E_REPLAY }, { C(7, 999), RDV_OK },
+		{ C(7, 999), RDV_E_REPLAY }, { C(8, 1001), RDV_E_REPLAY }, { C(6, 1001), RDV_E_REPLAY },
+		{ C(7, 1000 + REPLAY_WINDOW_SIZE), RDV_OK }, { C(7, 1001), RDV_OK },
+		{ C(7, 1000), RDV_E_REPLAY }, { C(7, 1000 + REPLAY_WINDOW_SIZE), RDV_E_REPLAY },
+		{ C(7, 999), RDV_E_REPLAY }, { C(7, 20000), RDV_OK },
+		{ C(7, 20000 - REPLAY_WINDOW_SIZE), RDV_OK },
+		{ C(7, 20000 - REPLAY_WINDOW_SIZE - 1), RDV_E_REPLAY }, { C(7, 19999), RDV_OK },
+		{ C(7, 19999), RDV_E_REPLAY }, { C(7, 5), RDV_E_REPLAY },
+		{ C(7, RDV_SEQ_MASK), RDV_OK }, { C(7, RDV_SEQ_MASK), RDV_E_REPLAY },
 	};
-	struct rdv_replay r = { 0 };
+	struct rdv_replay r;
 
 	(void)state;
+	rdv_replay_reset(&r, 0);
+	assert_int_equal(rdv_replay_check(&r, C(0, 1)), RDV_E_REPLAY); /* no session yet */
+	rdv_replay_reset(&r, 7);
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		enum rdv_status s = rdv_replay_check(&r, steps[i].counter);
 
 		if (s != steps[i].want)
-			fail_msg("step %zu (counter %llu): got %s", i,
+			fail_msg("step %zu (counter %llx): got %s", i,
 				 (unsigned long long)steps[i].counter, rdv_status_name(s));
 		if (s == RDV_OK)
 			rdv_replay_update(&r, steps[i].counter);
 	}
+	/* A reset to a new session forgets the old one entirely. */
+	rdv_replay_reset(&r, 9);
+	assert_int_equal(rdv_replay_check(&r, C(7, RDV_SEQ_MASK - 1)), RDV_E_REPLAY);
+	assert_int_equal(rdv_replay_check(&r, C(9, 1)), RDV_OK);
+	for (int i = 0; i < 100; i++)
+		assert_int_not_equal(rdv_epoch_new(), 0);
 }
 
-static void test_timestamp(void **state)
+/* A CHALLENGE is always smaller than the smallest REGISTER it can answer,
+ * whatever the echo: the server can never amplify with it. */
+static void test_challenge_smaller(void **state)
 {
-	const uint64_t now_ms = 1700000000000ull;
+	struct rdv_msg reg = { .type = RDV_MSG_REGISTER }, ch = { .type = RDV_MSG_CHALLENGE };
+	uint8_t b[RDV_BODY_MAX];
+	size_t reg_len, ch_len;
 
 	(void)state;
-	assert_int_equal(rdv_timestamp_check(now_ms * 1000, now_ms), RDV_OK);
-	assert_int_equal(rdv_timestamp_check((now_ms - RDV_FRESHNESS_MS) * 1000, now_ms), RDV_OK);
-	assert_int_equal(rdv_timestamp_check((now_ms + RDV_FRESHNESS_MS) * 1000, now_ms), RDV_OK);
-	assert_int_equal(rdv_timestamp_check((now_ms - RDV_FRESHNESS_MS - 1) * 1000, now_ms),
-			 RDV_E_STALE);
-	assert_int_equal(rdv_timestamp_check((now_ms + RDV_FRESHNESS_MS + 1) * 1000, now_ms),
-			 RDV_E_STALE);
-	assert_int_equal(rdv_timestamp_check(0, now_ms), RDV_E_STALE);
-	assert_int_equal(rdv_timestamp_check(UINT64_MAX, now_ms), RDV_E_STALE);
+	assert_int_equal(rdv_body_encode(&reg, b, sizeof(b), &reg_len), 0);
+	ch.challenge.echo = UINT64_MAX;
+	assert_int_equal(rdv_body_encode(&ch, b, sizeof(b), &ch_len), 0);
+	assert_true(ch_len < reg_len);
 }
 
 static void test_names(void **state)
@@ -541,7 +581,7 @@ int main(void)
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_random_bodies),
 		cmocka_unit_test(test_replay_window),
-		cmocka_unit_test(test_timestamp),
+		cmocka_unit_test(test_challenge_smaller),
 		cmocka_unit_test(test_names),
 	};
 
