@@ -8,6 +8,8 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "tun/icmp_too_big.h"
+#include "tun/mss.h"
 #include "tun/offload.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/meet.h"
@@ -72,7 +74,9 @@ void send_handshake_initiation(struct peer *peer, bool is_retry)
 static int seal(struct peer *peer, uint8_t *buf, size_t plain_len, size_t *out_len)
 {
 	struct tunnel *t = peer->tunnel;
-	size_t padded = session_padded_len(plain_len, t->cfg.mtu);
+	/* Padding stops at the path MTU: a full-size packet must not grow
+	 * past what the path carries. */
+	size_t padded = session_padded_len(plain_len, t->path_mtu);
 
 	memset(buf + MESSAGE_DATA_HEADER_LEN + plain_len, 0, padded - plain_len);
 	return session_keypairs_seal(&peer->keypairs, buf, t->packet_max, padded, now(peer),
@@ -177,6 +181,25 @@ static void flush_batch(struct tunnel *t, size_t n)
 	keep_key_fresh(peer);
 }
 
+/* A packet above the path MTU (tunnel/pmtu.h) from a local sender: answer
+ * with ICMP "fragmentation needed" / ICMPv6 "packet too big" through the
+ * TUN, so the sender's kernel caches the path MTU, and drop it. True when
+ * answered; false when no answer is due (tun/icmp_too_big.h: e.g. IPv4
+ * without DF), and the packet goes on whole. */
+static bool answer_too_big(struct tunnel *t, const uint8_t *packet, size_t len)
+{
+	uint8_t reply[TUN_ICMP_TOO_BIG_MAX];
+	int r = tun_icmp_too_big(packet, len, t->path_mtu, reply, sizeof(reply));
+
+	if (r <= 0)
+		return false;
+	r = tun_device_write(&t->tun, 0, reply, (size_t)r);
+	if (r && log_ratelimit_allow(&t->drop_log, now(&t->peer)))
+		log_debug("%s: cannot write a packet-too-big reply: %s", t->cfg.name, strerror(-r));
+	tunnel_drop(t, DROP_TOO_BIG, "packet above the path MTU");
+	return true;
+}
+
 /* Checks and seals the packet at t->tx[n].data + header; true when it
  * joined the batch. Packets without a session are staged instead. */
 static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_handshake)
@@ -214,7 +237,7 @@ static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_h
 void send_from_tun(struct tunnel *t)
 {
 	struct peer *peer = &t->peer;
-	size_t mtu = t->cfg.mtu, n = 0;
+	size_t mtu = t->cfg.mtu, path_mtu = MIN((size_t)t->path_mtu, mtu), n = 0;
 	bool need_handshake = false;
 
 	for (size_t reads = 0; reads < TUNNEL_TUN_READS; reads++) {
@@ -241,6 +264,9 @@ void send_from_tun(struct tunnel *t)
 			continue;
 		}
 		tun_vnet_hdr_parse(&h, t->tun_read_buf);
+		/* TCP segments are cut to the path MTU, not the interface's. */
+		tun_offload_fit(&h, t->tun_read_buf + TUN_VNET_HDR_LEN,
+				(size_t)len - TUN_VNET_HDR_LEN, path_mtu);
 		/* Make room for the most segments this read can become. */
 		if (TUNNEL_TX_BATCH - n < tun_offload_segments(&h, (size_t)len)) {
 			flush_batch(t, n);
@@ -258,8 +284,14 @@ void send_from_tun(struct tunnel *t)
 		}
 		/* Sealing may drop packets: close the gaps as we go. */
 		for (int i = 0; i < segs; i++) {
+			if (out_len[i] > path_mtu && answer_too_big(t, out[i], out_len[i]))
+				continue;
 			if (out[i] != t->tx[n].data + MESSAGE_DATA_HEADER_LEN)
 				memcpy(t->tx[n].data + MESSAGE_DATA_HEADER_LEN, out[i], out_len[i]);
+			/* SYNs from the TUN (local or forwarded) announce an MSS
+			 * that fits the path. */
+			tun_mss_clamp(t->tx[n].data + MESSAGE_DATA_HEADER_LEN, out_len[i],
+				      (unsigned)path_mtu);
 			if (seal_into_batch(t, n, out_len[i], &need_handshake))
 				n++;
 		}
