@@ -112,6 +112,9 @@ struct link_obs {
 	uint64_t sent_at[SEQ_MAX];
 	bool received[SEQ_MAX];             /* by seq, of what the peer sent us */
 	size_t n_received, bad_tun_writes;
+	/* with w.capture_other: the last TUN write that is no data packet */
+	uint8_t other[2048];
+	size_t other_len, n_other;
 	/* traffic generator: 0, or one data packet every this many ms */
 	uint64_t send_every_ms, next_send_ms;
 	/* the receive batch udp_receive_batch hands over next */
@@ -135,6 +138,7 @@ static struct world {
 	size_t n_q;
 	/* rules */
 	bool block_direct, block_probes, block_server;
+	bool capture_other;              /* keep odd TUN writes (path MTU test) */
 	/* counters */
 	size_t sent[HOSTS][HOSTS];       /* datagrams put on the wire, by pair */
 	size_t probes[HOSTS][HOSTS];     /* of which probes (DEMUX_PROBE) */
@@ -284,6 +288,12 @@ static void tun_written(int i, const uint8_t *buf, size_t len)
 	uint8_t want[DATA_LEN];
 	uint32_t seq;
 
+	if (len != DATA_LEN && w.capture_other && len <= sizeof(o->other)) {
+		memcpy(o->other, buf, len);
+		o->other_len = len;
+		o->n_other++;
+		return;
+	}
 	if (len != DATA_LEN) {
 		o->bad_tun_writes++;
 		return;
@@ -1154,6 +1164,88 @@ static void idle_link_without_keepalive_goes_quiet(void **state)
 	world_check();
 }
 
+/* The inner side follows a path MTU below the interface's (issue 13.2):
+ * with t->path_mtu 1280 on A, a 1400-byte DF packet from A's TUN is
+ * answered with ICMP "fragmentation needed" (MTU 1280) into A's TUN and
+ * never reaches B; without DF it crosses whole; a SYN crosses with its
+ * MSS clamped to 1240 and a TCP checksum that still verifies. */
+static size_t inject(int i, const uint8_t *pkt, size_t len)
+{
+	struct link_obs *o = &w.obs[i];
+	uint8_t *buf = calloc(1, TUN_VNET_HDR_LEN + len);
+
+	assert_non_null(buf);
+	memcpy(buf + TUN_VNET_HDR_LEN, pkt, len);
+	o->tun_in[o->n_tun_in] = buf;
+	o->tun_in_len[o->n_tun_in++] = TUN_VNET_HDR_LEN + len;
+	send_from_tun(w.link[i]);
+	return len;
+}
+
+static void ip4_header(uint8_t *pkt, size_t len, uint8_t proto, bool df)
+{
+	memset(pkt, 0, 20);
+	pkt[0] = 0x45;
+	store_be16(pkt + 2, (uint16_t)len);
+	store_be16(pkt + 6, df ? 0x4000 : 0);
+	pkt[8] = 64;
+	pkt[9] = proto;
+	assert_int_equal(inet_pton(AF_INET, tunnel_addr[LINK_A], pkt + 12), 1);
+	assert_int_equal(inet_pton(AF_INET, tunnel_addr[LINK_B], pkt + 16), 1);
+	store_be16(pkt + 10, tun_checksum(pkt, 20, 0));
+}
+
+static void path_mtu_below_interface(void **state)
+{
+	uint8_t pkt[1400], syn[44];
+	const struct link_obs *a = &w.obs[LINK_A], *b = &w.obs[LINK_B];
+	uint32_t sum;
+
+	(void)state;
+	establish_direct();
+	run_for(500);
+	w.capture_other = true;
+	w.link[LINK_A]->path_mtu = 1280;
+
+	ip4_header(pkt, sizeof(pkt), 17, true);
+	memset(pkt + 20, 0x5a, sizeof(pkt) - 20);
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 1 && a->other_len == 576);
+	check(a->other[20] == 3 && a->other[21] == 4 && load_be16(a->other + 26) == 1280);
+	check(!memcmp(a->other + 12, pkt + 16, 4) && !memcmp(a->other + 16, pkt + 12, 4));
+	check(!memcmp(a->other + 28, pkt, 576 - 28));
+	check(w.link[LINK_A]->dropped[DROP_TOO_BIG] == 1);
+	check(b->n_other == 0);
+
+	ip4_header(pkt, sizeof(pkt), 17, false);
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 1 && b->n_other == 1);
+	check(b->other_len == sizeof(pkt) && !memcmp(b->other, pkt, sizeof(pkt)));
+
+	/* SYN, 24-byte TCP header: MSS 1380, NOP NOP */
+	ip4_header(syn, sizeof(syn), 6, true);
+	memset(syn + 20, 0, 24);
+	store_be16(syn + 20, 40000);
+	store_be16(syn + 22, 22);
+	syn[32] = 6 << 4;
+	syn[33] = 0x02;
+	store_be16(syn + 34, 64240);
+	syn[40] = 2; syn[41] = 4;
+	store_be16(syn + 42, 1380);
+	sum = tun_checksum(syn + 12, 8, 0);
+	sum = (uint16_t)~sum;
+	store_be16(syn + 36, tun_checksum(syn + 20, 24, sum + 24 + 6));
+	inject(LINK_A, syn, sizeof(syn));
+	run_for(200);
+	check(b->n_other == 2 && b->other_len == sizeof(syn));
+	check(load_be16(b->other + 42) == 1240);
+	sum = (uint16_t)~tun_checksum(b->other + 12, 8, 0);
+	check(tun_checksum(b->other + 20, 24, sum + 24 + 6) == 0);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1170,6 +1262,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
 					  world_free),
 		cmocka_unit_test_teardown(idle_link_without_keepalive_goes_quiet, world_free),
+		cmocka_unit_test_teardown(path_mtu_below_interface, world_free),
 	};
 
 	if (sodium_init() < 0)
