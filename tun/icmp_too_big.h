@@ -12,8 +12,8 @@
  * matches the quoted header, not the source, to update its PMTU cache.
  *
  * DF: an IPv4 packet without DF asks the network to fragment it rather
- * than answer, so no reply is built for it (the caller sends it on whole:
- * our outer UDP leaves without DF, so the outer layer may fragment it). */
+ * than answer, so no reply is built for it; the caller fragments it
+ * (tun/fragment.h). */
 #ifndef TUN_ICMP_TOO_BIG_H
 #define TUN_ICMP_TOO_BIG_H
 

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "tun/fragment.h"
 #include "tun/icmp_too_big.h"
 #include "tun/mss.h"
 #include "tun/offload.h"
@@ -184,8 +185,8 @@ static void flush_batch(struct tunnel *t, size_t n)
 /* A packet above the path MTU (tunnel/pmtu.h) from a local sender: answer
  * with ICMP "fragmentation needed" / ICMPv6 "packet too big" through the
  * TUN, so the sender's kernel caches the path MTU, and drop it. True when
- * answered; false when no answer is due (tun/icmp_too_big.h: e.g. IPv4
- * without DF), and the packet goes on whole. */
+ * answered; false when no answer is due (tun/icmp_too_big.h): IPv4 without
+ * DF is fragmented instead, anything else goes on whole. */
 static bool answer_too_big(struct tunnel *t, const uint8_t *packet, size_t len)
 {
 	uint8_t reply[TUN_ICMP_TOO_BIG_MAX];
@@ -231,6 +232,45 @@ static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_h
 	}
 	t->tx[n].len = out_len;
 	t->tx[n].from = peer->endpoint;
+	return true;
+}
+
+/* An IPv4 packet without DF above the path MTU, alone at t->tx[*n] (+
+ * header): cut into fragments (tun/fragment.h) that are sealed into the
+ * batch from slot *n on, as a router with a narrower next hop would. True
+ * when done; false when it cannot be fragmented (the packet stays as it
+ * is). Uses t->split_out / t->split_len: the caller must be done with them. */
+static bool fragment_into_batch(struct tunnel *t, size_t *n, size_t len, size_t path_mtu,
+				bool *need_handshake)
+{
+	uint8_t *src = t->tx[*n].data + MESSAGE_DATA_HEADER_LEN;
+	size_t room, sealed = 0;
+	int k;
+
+	if (path_mtu < 68)
+		return false;
+	/* at most this many fragments, each with up to 60 header bytes */
+	room = len / ((path_mtu - 60) & ~(size_t)7) + 2;
+	if (TUNNEL_TX_BATCH - *n < room + 1) {
+		flush_batch(t, *n);
+		*n = 0;
+		memmove(t->tx[0].data + MESSAGE_DATA_HEADER_LEN, src, len);
+		src = t->tx[0].data + MESSAGE_DATA_HEADER_LEN;
+	}
+	room = TUNNEL_TX_BATCH - *n - 1;
+	for (size_t j = 0; j < room; j++)
+		t->split_out[j] = t->tx[*n + 1 + j].data + MESSAGE_DATA_HEADER_LEN;
+	k = tun_ipv4_fragment(src, len, path_mtu, t->split_out, path_mtu, t->split_len, room);
+	if (k < 0)
+		return false;
+	/* fragment j sits one slot or more beyond where it is sealed */
+	for (int j = 0; j < k; j++) {
+		memcpy(t->tx[*n + sealed].data + MESSAGE_DATA_HEADER_LEN, t->split_out[j],
+		       t->split_len[j]);
+		if (seal_into_batch(t, *n + sealed, t->split_len[j], need_handshake))
+			sealed++;
+	}
+	*n += sealed;
 	return true;
 }
 
@@ -284,8 +324,14 @@ void send_from_tun(struct tunnel *t)
 		}
 		/* Sealing may drop packets: close the gaps as we go. */
 		for (int i = 0; i < segs; i++) {
-			if (out_len[i] > path_mtu && answer_too_big(t, out[i], out_len[i]))
-				continue;
+			if (out_len[i] > path_mtu) {
+				if (answer_too_big(t, out[i], out_len[i]))
+					continue;
+				/* no DF: fragment (a lone packet: segs is 1) */
+				if (segs == 1 && fragment_into_batch(t, &n, out_len[i], path_mtu,
+								     &need_handshake))
+					continue;
+			}
 			if (out[i] != t->tx[n].data + MESSAGE_DATA_HEADER_LEN)
 				memcpy(t->tx[n].data + MESSAGE_DATA_HEADER_LEN, out[i], out_len[i]);
 			/* SYNs from the TUN (local or forwarded) announce an MSS

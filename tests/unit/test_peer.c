@@ -71,6 +71,7 @@ enum {
 	HISTORY_MAX = 256,
 	OLD_ADDRS_MAX = 4,
 	DATA_LEN = 120,         /* an inner IPv4/UDP packet */
+	OTHER_MAX = 8,          /* other TUN writes kept (path MTU test) */
 	MTU = 1420,
 	/* Headroom on every bound: the machine's speed plays no part (the
 	 * clock is fake), this covers timer jitter and a lost round. */
@@ -112,9 +113,10 @@ struct link_obs {
 	uint64_t sent_at[SEQ_MAX];
 	bool received[SEQ_MAX];             /* by seq, of what the peer sent us */
 	size_t n_received, bad_tun_writes;
-	/* with w.capture_other: the last TUN write that is no data packet */
-	uint8_t other[2048];
-	size_t other_len, n_other;
+	/* with w.capture_other: TUN writes that are no data packet, write k
+	 * in other[k % OTHER_MAX] */
+	uint8_t other[OTHER_MAX][2048];
+	size_t other_len[OTHER_MAX], n_other;
 	/* traffic generator: 0, or one data packet every this many ms */
 	uint64_t send_every_ms, next_send_ms;
 	/* the receive batch udp_receive_batch hands over next */
@@ -288,10 +290,9 @@ static void tun_written(int i, const uint8_t *buf, size_t len)
 	uint8_t want[DATA_LEN];
 	uint32_t seq;
 
-	if (len != DATA_LEN && w.capture_other && len <= sizeof(o->other)) {
-		memcpy(o->other, buf, len);
-		o->other_len = len;
-		o->n_other++;
+	if (len != DATA_LEN && w.capture_other && len <= sizeof(o->other[0])) {
+		memcpy(o->other[o->n_other % OTHER_MAX], buf, len);
+		o->other_len[o->n_other++ % OTHER_MAX] = len;
 		return;
 	}
 	if (len != DATA_LEN) {
@@ -1167,8 +1168,9 @@ static void idle_link_without_keepalive_goes_quiet(void **state)
 /* The inner side follows a path MTU below the interface's (issue 13.2):
  * with t->path_mtu 1280 on A, a 1400-byte DF packet from A's TUN is
  * answered with ICMP "fragmentation needed" (MTU 1280) into A's TUN and
- * never reaches B; without DF it crosses whole; a SYN crosses with its
- * MSS clamped to 1240 and a TCP checksum that still verifies. */
+ * never reaches B; without DF it crosses as two fragments of at most 1280
+ * bytes that put together give the packet back; a SYN crosses with its MSS
+ * clamped to 1240 and a TCP checksum that still verifies. */
 static size_t inject(int i, const uint8_t *pkt, size_t len)
 {
 	struct link_obs *o = &w.obs[i];
@@ -1211,18 +1213,22 @@ static void path_mtu_below_interface(void **state)
 	memset(pkt + 20, 0x5a, sizeof(pkt) - 20);
 	inject(LINK_A, pkt, sizeof(pkt));
 	run_for(200);
-	check(a->n_other == 1 && a->other_len == 576);
-	check(a->other[20] == 3 && a->other[21] == 4 && load_be16(a->other + 26) == 1280);
-	check(!memcmp(a->other + 12, pkt + 16, 4) && !memcmp(a->other + 16, pkt + 12, 4));
-	check(!memcmp(a->other + 28, pkt, 576 - 28));
+	check(a->n_other == 1 && a->other_len[0] == 576);
+	check(a->other[0][20] == 3 && a->other[0][21] == 4 && load_be16(a->other[0] + 26) == 1280);
+	check(!memcmp(a->other[0] + 12, pkt + 16, 4) && !memcmp(a->other[0] + 16, pkt + 12, 4));
+	check(!memcmp(a->other[0] + 28, pkt, 576 - 28));
 	check(w.link[LINK_A]->dropped[DROP_TOO_BIG] == 1);
 	check(b->n_other == 0);
 
 	ip4_header(pkt, sizeof(pkt), 17, false);
 	inject(LINK_A, pkt, sizeof(pkt));
 	run_for(200);
-	check(a->n_other == 1 && b->n_other == 1);
-	check(b->other_len == sizeof(pkt) && !memcmp(b->other, pkt, sizeof(pkt)));
+	check(a->n_other == 1 && b->n_other == 2);
+	check(b->other_len[0] == 1276 && b->other_len[1] == 20 + 1380 - 1256);
+	check(load_be16(b->other[0] + 6) == 0x2000 && load_be16(b->other[1] + 6) == 1256 / 8);
+	check(!memcmp(b->other[0] + 20, pkt + 20, 1256));
+	check(!memcmp(b->other[1] + 20, pkt + 20 + 1256, 1380 - 1256));
+	check(tun_checksum(b->other[0], 20, 0) == 0 && tun_checksum(b->other[1], 20, 0) == 0);
 
 	/* SYN, 24-byte TCP header: MSS 1380, NOP NOP */
 	ip4_header(syn, sizeof(syn), 6, true);
@@ -1239,10 +1245,10 @@ static void path_mtu_below_interface(void **state)
 	store_be16(syn + 36, tun_checksum(syn + 20, 24, sum + 24 + 6));
 	inject(LINK_A, syn, sizeof(syn));
 	run_for(200);
-	check(b->n_other == 2 && b->other_len == sizeof(syn));
-	check(load_be16(b->other + 42) == 1240);
-	sum = (uint16_t)~tun_checksum(b->other + 12, 8, 0);
-	check(tun_checksum(b->other + 20, 24, sum + 24 + 6) == 0);
+	check(b->n_other == 3 && b->other_len[2] == sizeof(syn));
+	check(load_be16(b->other[2] + 42) == 1240);
+	sum = (uint16_t)~tun_checksum(b->other[2] + 12, 8, 0);
+	check(tun_checksum(b->other[2] + 20, 24, sum + 24 + 6) == 0);
 	world_check();
 }
 
