@@ -17,6 +17,8 @@
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
+enum { IPV6_MIN_MTU = 1280 };
+
 static uint64_t now(const struct peer *peer)
 {
 	return peer->tunnel->loop.now_ms;
@@ -187,11 +189,17 @@ static void flush_batch(struct tunnel *t, size_t n)
  * TUN, so the sender's kernel caches the path MTU, and drop it. True when
  * answered; false when no answer is due (tun/icmp_too_big.h): IPv4 without
  * DF is fragmented instead, anything else goes on whole. */
-static bool answer_too_big(struct tunnel *t, const uint8_t *packet, size_t len)
+static bool answer_too_big(struct tunnel *t, const uint8_t *packet, size_t len, size_t mtu)
 {
 	uint8_t reply[TUN_ICMP_TOO_BIG_MAX];
-	int r = tun_icmp_too_big(packet, len, t->path_mtu, reply, sizeof(reply));
+	struct inner_packet ip;
+	int r;
 
+	/* only for what the link would carry: the rest is dropped as such */
+	if (!allowedips_parse_packet(packet, len, &ip) ||
+	    !allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family, ip.dst))
+		return false;
+	r = tun_icmp_too_big(packet, len, (unsigned)mtu, reply, sizeof(reply));
 	if (r <= 0)
 		return false;
 	r = tun_device_write(&t->tun, 0, reply, (size_t)r);
@@ -238,8 +246,9 @@ static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_h
 /* An IPv4 packet without DF above the path MTU, alone at t->tx[*n] (+
  * header): cut into fragments (tun/fragment.h) that are sealed into the
  * batch from slot *n on, as a router with a narrower next hop would. True
- * when done; false when it cannot be fragmented (the packet stays as it
- * is). Uses t->split_out / t->split_len: the caller must be done with them. */
+ * when done; false when it cannot be fragmented: the packet is then at
+ * t->tx[*n] (+ header) and t->split_out[0] (*n may have become 0). Uses
+ * t->split_out / t->split_len, the caller's out / out_len of one packet. */
 static bool fragment_into_batch(struct tunnel *t, size_t *n, size_t len, size_t path_mtu,
 				bool *need_handshake)
 {
@@ -261,8 +270,10 @@ static bool fragment_into_batch(struct tunnel *t, size_t *n, size_t len, size_t 
 	for (size_t j = 0; j < room; j++)
 		t->split_out[j] = t->tx[*n + 1 + j].data + MESSAGE_DATA_HEADER_LEN;
 	k = tun_ipv4_fragment(src, len, path_mtu, t->split_out, path_mtu, t->split_len, room);
-	if (k < 0)
+	if (k < 0) {
+		t->split_out[0] = src;  /* the caller's out[0]: the packet, as it was */
 		return false;
+	}
 	/* fragment j sits one slot or more beyond where it is sealed */
 	for (int j = 0; j < k; j++) {
 		memcpy(t->tx[*n + sealed].data + MESSAGE_DATA_HEADER_LEN, t->split_out[j],
@@ -324,8 +335,13 @@ void send_from_tun(struct tunnel *t)
 		}
 		/* Sealing may drop packets: close the gaps as we go. */
 		for (int i = 0; i < segs; i++) {
-			if (out_len[i] > path_mtu) {
-				if (answer_too_big(t, out[i], out_len[i]))
+			/* IPv6 needs 1280 of every link (RFC 8200 5); a path
+			 * below that carries it in outer fragments. */
+			size_t limit = out[i][0] >> 4 == 6 ? MAX(path_mtu, (size_t)IPV6_MIN_MTU)
+							   : path_mtu;
+
+			if (out_len[i] > limit) {
+				if (answer_too_big(t, out[i], out_len[i], limit))
 					continue;
 				/* no DF: fragment (a lone packet: segs is 1) */
 				if (segs == 1 && fragment_into_batch(t, &n, out_len[i], path_mtu,

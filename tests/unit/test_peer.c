@@ -1249,6 +1249,39 @@ static void path_mtu_below_interface(void **state)
 	check(load_be16(b->other[2] + 42) == 1240);
 	sum = (uint16_t)~tun_checksum(b->other[2] + 12, 8, 0);
 	check(tun_checksum(b->other[2] + 20, 24, sum + 24 + 6) == 0);
+
+	/* outside AllowedIPs: no reply, dropped as no_route */
+	ip4_header(pkt, sizeof(pkt), 17, true);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", pkt + 16), 1);
+	store_be16(pkt + 10, 0);
+	store_be16(pkt + 10, tun_checksum(pkt, 20, 0));
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 1 && w.link[LINK_A]->dropped[DROP_TOO_BIG] == 1);
+	check(w.link[LINK_A]->dropped[DROP_NO_ROUTE] == 1 &&
+	      w.link[LINK_A]->dropped[DROP_MALFORMED] == 0);
+
+	/* IPv6, path below 1280: up to 1280 crosses whole (the outer layer
+	 * fragments), above gets "packet too big" with 1280 */
+	w.link[LINK_A]->path_mtu = 1220;
+	prefix(&w.link[LINK_A]->cfg.allowed_ips[w.link[LINK_A]->cfg.n_allowed_ips++], "fd77::2/128");
+	prefix(&w.link[LINK_B]->cfg.allowed_ips[w.link[LINK_B]->cfg.n_allowed_ips++], "fd77::1/128");
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	store_be16(pkt + 4, 1280 - 40);
+	pkt[6] = 17;
+	pkt[7] = 64;
+	assert_int_equal(inet_pton(AF_INET6, "fd77::1", pkt + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd77::2", pkt + 24), 1);
+	inject(LINK_A, pkt, 1280);
+	run_for(200);
+	check(b->n_other == 4 && b->other_len[3] == 1280 && !memcmp(b->other[3], pkt, 1280));
+	store_be16(pkt + 4, sizeof(pkt) - 40);
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 2 && a->other_len[1] == 1280);
+	check(a->other[1][40] == 2 && load_be32(a->other[1] + 44) == 1280);
+	check(w.link[LINK_A]->dropped[DROP_TOO_BIG] == 2 && b->n_other == 4);
 	world_check();
 }
 
