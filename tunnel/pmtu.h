@@ -25,7 +25,15 @@
  * probes of it went unacknowledged for PMTU_PROBE_TIMEOUT_MS each. The
  * search is a binary search between `low` (the largest size known to pass)
  * and `high` (the smallest size known to fail, or max + 1), starting with
- * one optimistic probe of the configured maximum. */
+ * one optimistic probe of the configured maximum.
+ *
+ * Use, per path: pmtu_init(&pm, max) when the path comes into use (max:
+ * the interface MTU, or less where the path's envelope is smaller); a loop
+ * timer at the time pmtu_next_probe returns; when it gives a size, send an
+ * authenticated probe whose UDP payload is pmtu_data_outer_len(size, size)
+ * bytes, with DF (IP_PMTUDISC_PROBE); its answer -> pmtu_probe_acked(size);
+ * EMSGSIZE on sending it -> pmtu_probe_lost(size); after every event set
+ * t->path_mtu = pmtu_current(&pm) and re-arm the timer. */
 #ifndef TUNNEL_PMTU_H
 #define TUNNEL_PMTU_H
 
