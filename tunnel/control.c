@@ -24,6 +24,7 @@ const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_RATE_LIMITED] = "rate_limited",
 	[DROP_TUN_FULL] = "tun_full",
 	[DROP_NO_ROUTE] = "no_route",
+	[DROP_TOO_BIG] = "too_big",
 };
 
 enum field_type { FIELD_STRING, FIELD_INT, FIELD_UINT };

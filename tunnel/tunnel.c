@@ -125,6 +125,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	t->udp.fd = -1;
 	t->loop.epoll_fd = -1;
 	t->drop_log.burst = 10;
+	t->path_mtu = cfg->mtu;
 	/* header, an MTU of packet, up to 15 bytes of padding, tag */
 	t->packet_max = MESSAGE_DATA_HEADER_LEN + cfg->mtu + MESSAGE_PADDING_MULTIPLE +
 			NOISE_AUTHTAG_LEN;
