@@ -57,6 +57,8 @@ static const struct field fields[] = {
 	UINT_FIELD(rx_bytes),
 	UINT_FIELD(tx_bytes),
 	UINT_FIELD(keepalive_s),
+	UINT_FIELD(path_mtu),
+	UINT_FIELD(path_changes),
 	UINT_FIELD(pid),
 };
 

@@ -74,6 +74,8 @@ struct control_status {
 	int64_t rtt_ms;               /* -1: unknown */
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t keepalive_s;
+	uint64_t path_mtu;            /* inner bytes the path in use carries */
+	uint64_t path_changes;        /* moves between paths and endpoints */
 	uint64_t pid;
 	uint64_t dropped[DROP_KIND_COUNT];
 };

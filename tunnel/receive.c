@@ -318,7 +318,7 @@ static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
 		meet_receive(t, d);
 		break;
 	case DEMUX_PROBE:
-		punch_receive(&t->peer, d);
+		punch_receive(&t->peer, d, false);
 		break;
 	case DEMUX_STUN:
 	case DEMUX_STUN_LEGACY:

@@ -305,6 +305,8 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->rx_bytes = peer->rx_bytes;
 	st->tx_bytes = peer->tx_bytes;
 	st->keepalive_s = peer->persistent_keepalive_s;
+	st->path_mtu = t->path_mtu;
+	st->path_changes = peer->path_changes;
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
 }

@@ -45,6 +45,11 @@ static json_t *status_json(const struct control_status *st)
 			      "reason", st->reason,
 			      "pid", (json_int_t)st->pid);
 
+	if (o) {
+		json_object_set_new(o, "path_mtu", json_integer((json_int_t)st->path_mtu));
+		json_object_set_new(o, "path_changes", json_integer((json_int_t)st->path_changes));
+	}
+
 	if (!o || !dropped) {
 		json_decref(o);
 		json_decref(dropped);
@@ -83,6 +88,8 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  latest handshake: %lld s ago\n", (long long)st->last_handshake_age_s);
 	if (st->rtt_ms >= 0)
 		printf("  round trip: %lld ms\n", (long long)st->rtt_ms);
+	if (st->path_mtu)
+		printf("  path MTU: %llu\n", (unsigned long long)st->path_mtu);
 	printf("  transfer: %llu B received, %llu B sent\n", (unsigned long long)st->rx_bytes,
 	       (unsigned long long)st->tx_bytes);
 	if (st->keepalive_s)
