@@ -49,7 +49,10 @@ enum pmtu_state {
 };
 
 enum pmtu_limits {
-	PMTU_BASE_MTU = 1280,     /* inner IPv6 minimum: the safe start */
+	/* The safe start (RFC 8899 BASE_PLPMTU): what any IPv6 path, whose
+	 * links carry at least 1280 bytes, carries inside our IPv6/UDP and
+	 * WireGuard headers: 1280 - 40 - 8 - 32. */
+	PMTU_BASE_MTU = 1200,
 	PMTU_MIN_MTU = 576,       /* inner IPv4 minimum: the floor below the base */
 	PMTU_MAX_PROBES = 3,      /* RFC 8899 MAX_PROBES */
 	PMTU_RESOLUTION = 8,      /* the search stops within this many bytes */
