@@ -90,15 +90,17 @@ static void pmtu_step(struct peer *peer)
 	unsigned size;
 	uint64_t next = pmtu_next_probe(&c->pmtu, now(peer), &size);
 
-	if (size) {
+	/* A size the local stack refuses is lost at once; the next one goes
+	 * out now (a handful at most: each refusal halves the search). */
+	for (int tries = 0; size && tries < 16; tries++) {
 		log_debug("%s: path MTU probe of %u (%s)", peer->tunnel->cfg.name, size,
 			  pmtu_state_name(c->pmtu.state));
 		c->pmtu_token = new_token();
 		c->pmtu_size = size;
-		if (send_probe(peer, c->relay, &c->ep, c->pmtu_token, size) == -EMSGSIZE) {
-			pmtu_probe_lost(&c->pmtu, size, now(peer));
-			next = pmtu_next_probe(&c->pmtu, now(peer), &size);
-		}
+		if (send_probe(peer, c->relay, &c->ep, c->pmtu_token, size) != -EMSGSIZE)
+			break;
+		pmtu_probe_lost(&c->pmtu, size, now(peer));
+		next = pmtu_next_probe(&c->pmtu, now(peer), &size);
 	}
 	set_path_mtu(peer, pmtu_current(&c->pmtu));
 	timers_pmtu_due(peer, next);
@@ -140,6 +142,10 @@ static void check_due(struct loop_timer *t, uint64_t now_ms)
 	(void)now_ms;
 	if (!c->checking)
 		return;
+	if (peer->path != PATH_DIRECT) {
+		c->checking = false;    /* the path changed meanwhile */
+		return;
+	}
 	if (c->small_answered && c->big_answered) {
 		c->checking = false;
 		return;
