@@ -270,12 +270,14 @@ int local_addrs_gather(struct local_addrs *la, const struct config *cfg, const c
 		struct local_addr *a = &la->addrs[la->n_addrs];
 		size_t i;
 
-		if (!ifa->ifa_name)
-			continue;
-		/* Every interface, also one without addresses (AF_PACKET). */
-		i = add_if(la, ifa->ifa_name, ifa->ifa_flags);
-		if (i == SIZE_MAX || !ifa->ifa_addr || la->n_addrs == LOCAL_ADDRS_MAX ||
+		/* Only interfaces with an IP address take a place in the table
+		 * (a container host has hundreds of veths without one); a route
+		 * out of another is classified when asked. */
+		if (!ifa->ifa_name || !ifa->ifa_addr || la->n_addrs == LOCAL_ADDRS_MAX ||
 		    rdv_endpoint_from_sockaddr(&a->ep, ifa->ifa_addr) != 0)
+			continue;
+		i = add_if(la, ifa->ifa_name, ifa->ifa_flags);
+		if (i == SIZE_MAX)
 			continue;
 		a->ep.port = 0;
 		a->iface = i;

@@ -34,8 +34,8 @@
 #include "tunnel/config.h"
 
 enum local_addrs_limits {
-	LOCAL_ADDRS_MAX = 64,
-	LOCAL_IFS_MAX = 64,
+	LOCAL_ADDRS_MAX = 128,
+	LOCAL_IFS_MAX = 64,        /* interfaces with an address */
 };
 
 enum local_addr_kind {

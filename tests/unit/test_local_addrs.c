@@ -102,9 +102,15 @@ static const struct expect expected[] = {
 	{ "10.77.0.1", LOCAL_ADDR_LINK, false },
 };
 
+/* A container host: this many veths without an address come first, as
+ * getifaddrs lists every interface's AF_PACKET entry before any address. */
+enum { MANY_VETHS = 200 };
+static size_t extra_veths;
+static char veth_names[MANY_VETHS][IF_NAMESIZE];
+
 static char sysfs[256];
-static struct ifaddrs fake_ifa[N_HOST * 4];
-static struct sockaddr_storage fake_sa[N_HOST * 4];
+static struct ifaddrs fake_ifa[N_HOST * 4 + MANY_VETHS];
+static struct sockaddr_storage fake_sa[N_HOST * 4 + MANY_VETHS];
 static size_t fake_handed_out;
 
 int __wrap_getifaddrs(struct ifaddrs **ifap);
@@ -117,6 +123,14 @@ int __wrap_getifaddrs(struct ifaddrs **ifap)
 
 	memset(fake_ifa, 0, sizeof(fake_ifa));
 	memset(fake_sa, 0, sizeof(fake_sa));
+	for (size_t i = 0; i < extra_veths; i++) {
+		snprintf(veth_names[i], sizeof(veth_names[i]), "veth%zu", i + 100);
+		fake_ifa[n].ifa_name = veth_names[i];
+		fake_ifa[n].ifa_flags = UP_ETH;
+		fake_sa[n].ss_family = AF_PACKET;
+		fake_ifa[n].ifa_addr = (struct sockaddr *)&fake_sa[n];
+		n++;
+	}
 	for (size_t i = 0; i < N_HOST; i++) {
 		fake_ifa[n].ifa_name = (char *)host[i].name;
 		fake_ifa[n].ifa_flags = host[i].flags;
@@ -302,6 +316,22 @@ static void test_classify(void **state)
 	}
 }
 
+/* Hundreds of interfaces without an address crowd out nothing. */
+static void test_many_interfaces(void **state)
+{
+	struct config cfg = config_of("");
+	struct local_addrs la;
+	struct rdv_endpoint out[LOCAL_ADDRS_MAX];
+
+	(void)state;
+	extra_veths = MANY_VETHS;
+	assert_int_equal(local_addrs_gather(&la, &cfg, sysfs), 0);
+	extra_veths = 0;
+	assert_int_equal(la.n_addrs, sizeof(expected) / sizeof(expected[0]));
+	assert_int_equal(local_addrs_candidates(&la, 1, true, out, LOCAL_ADDRS_MAX), 5);
+	assert_false(find(&la, "10.99.0.1")->offered);
+}
+
 static void test_candidates(void **state)
 {
 	static const char *const want_v4[] = { "192.168.1.5", "10.1.0.2", "192.168.50.1",
@@ -440,6 +470,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_candidates),
+		cmocka_unit_test(test_many_interfaces),
 		cmocka_unit_test(test_is_own),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_peer_lan),
