@@ -315,6 +315,54 @@ static int add_rendezvous(struct parse_state *st, const char *key, const char *i
 	return 1;
 }
 
+/* An interface name for CandidateInterfaces / IgnoreInterfaces: a whole
+ * name, or a prefix of one followed by '*' ("docker*"). */
+static bool interface_pattern_valid(const char *item)
+{
+	char name[CONFIG_NAME_MAX + 2];
+	size_t len = strlen(item);
+
+	if (len == 0 || len > CONFIG_NAME_MAX + 1)
+		return false;
+	memcpy(name, item, len + 1);
+	if (name[len - 1] == '*') {
+		if (len == 1)
+			return true; /* "*": every interface */
+		name[len - 1] = '\0';
+	} else if (len > CONFIG_NAME_MAX) {
+		return false;
+	}
+	return ifname_valid(name);
+}
+
+static int add_interface_pattern(struct parse_state *st, const char *key, const char *item)
+{
+	struct config *cfg = st->cfg;
+	bool only = !strcasecmp(key, "CandidateInterfaces");
+	size_t *n = only ? &cfg->n_candidate_ifs : &cfg->n_ignore_ifs;
+	char(*list)[CONFIG_NAME_MAX + 2] = only ? cfg->candidate_ifs : cfg->ignore_ifs;
+
+	if (*n == CONFIG_MAX_CANDIDATE_IFS)
+		return fail(st, "more than %d interfaces in %s", CONFIG_MAX_CANDIDATE_IFS, key);
+	if (!interface_pattern_valid(item))
+		return fail(st, "%s '%s' is not an interface name (" IFNAME_RULE
+			    ", or a prefix of one ending in '*')", key, item);
+	strcpy(list[(*n)++], item);
+	return 1;
+}
+
+static int add_ignore_prefix(struct parse_state *st, const char *key, const char *item)
+{
+	struct config *cfg = st->cfg;
+
+	if (cfg->n_ignore_prefixes == CONFIG_MAX_IGNORE_PREFIXES)
+		return fail(st, "more than %d prefixes in %s", CONFIG_MAX_IGNORE_PREFIXES, key);
+	if (!parse_prefix(item, &cfg->ignore_prefixes[cfg->n_ignore_prefixes], true))
+		return fail(st, "%s '%s' is not an IP prefix like 10.8.0.0/16", key, item);
+	cfg->n_ignore_prefixes++;
+	return 1;
+}
+
 static int interface_key(struct parse_state *st, const char *key, const char *value)
 {
 	struct config *cfg = st->cfg;
@@ -364,6 +412,10 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 		cfg->has_rendezvous_key = true;
 		return 1;
 	}
+	if (!strcasecmp(key, "CandidateInterfaces") || !strcasecmp(key, "IgnoreInterfaces"))
+		return for_each_item(st, key, value, add_interface_pattern);
+	if (!strcasecmp(key, "IgnorePrefixes"))
+		return for_each_item(st, key, value, add_ignore_prefix);
 	return fail(st, "unknown key '%s' in [Interface]", key);
 }
 

@@ -1,7 +1,8 @@
 /* A link's configuration: /etc/tunnel/PEER.conf, wg-quick's format.
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
- *                Rendezvous, RendezvousKey
+ *                Rendezvous, RendezvousKey, CandidateInterfaces,
+ *                IgnoreInterfaces, IgnorePrefixes
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -32,6 +33,8 @@ enum config_limits {
 	CONFIG_MAX_MTU = 9000,
 	CONFIG_DEFAULT_KEEPALIVE_S = 25,
 	CONFIG_ERR_LEN = 512,
+	CONFIG_MAX_CANDIDATE_IFS = 16,   /* CandidateInterfaces, IgnoreInterfaces each */
+	CONFIG_MAX_IGNORE_PREFIXES = 32,
 };
 
 struct config_endpoint {
@@ -52,6 +55,14 @@ struct config {
 	size_t n_rendezvous;
 	uint8_t rendezvous_key[CONFIG_KEY_LEN];
 	bool has_rendezvous_key;
+	/* Which interfaces' addresses are path candidates (tunnel/local_addrs.h).
+	 * Names are whole interface names, or a prefix ending in '*'. */
+	char candidate_ifs[CONFIG_MAX_CANDIDATE_IFS][CONFIG_NAME_MAX + 2]; /* only these */
+	size_t n_candidate_ifs;          /* 0: every interface that qualifies */
+	char ignore_ifs[CONFIG_MAX_CANDIDATE_IFS][CONFIG_NAME_MAX + 2];    /* never these */
+	size_t n_ignore_ifs;
+	struct tun_prefix ignore_prefixes[CONFIG_MAX_IGNORE_PREFIXES];    /* host bits cleared */
+	size_t n_ignore_prefixes;
 
 	/* [Peer] */
 	uint8_t peer_public_key[CONFIG_KEY_LEN];

@@ -4,7 +4,6 @@
 #include "tunnel/meet.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "rendezvous/demux.h"
+#include "tunnel/local_addrs.h"
 #include "tunnel/punch.h"
 #include "tunnel/receive.h"
 #include "tunnel/tunnel.h"
@@ -24,31 +24,43 @@ static uint64_t now(const struct tunnel *t)
 }
 
 /* Our own addresses with the link's port: where a peer on the same LAN
- * can reach us without going through the NAT. */
+ * can reach us without going through the NAT. Only ordinary LAN interfaces
+ * (tunnel/local_addrs.h), so that the link never runs inside another VPN. */
 static size_t lan_candidates(const struct tunnel *t, struct rdv_endpoint *out, size_t max)
 {
-	struct ifaddrs *ifs, *ifa;
+	struct local_addrs la;
+
+	if (local_addrs_gather(&la, &t->cfg, NULL) != 0)
+		return 0;
+	return local_addrs_candidates(&la, t->udp.port, t->udp.ipv6, out, max);
+}
+
+/* The peer's LAN addresses worth probing from here: not those we would
+ * reach through another tunnel or a container bridge (a VPN between the
+ * two hosts that carries their LAN prefixes makes the peer's LAN address
+ * answer, through that VPN). */
+static size_t peer_lan_candidates(const struct tunnel *t, const struct rdv_endpoint *lan,
+				  size_t n_lan, struct rdv_endpoint *out)
+{
+	struct local_addrs la;
 	size_t n = 0;
 
-	if (getifaddrs(&ifs) != 0)
-		return 0;
-	for (ifa = ifs; ifa && n < max; ifa = ifa->ifa_next) {
-		struct rdv_endpoint ep;
-
-		if (!ifa->ifa_addr || !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK) ||
-		    !strcmp(ifa->ifa_name, t->cfg.name))
-			continue;
-		if (rdv_endpoint_from_sockaddr(&ep, ifa->ifa_addr) != 0)
-			continue;
-		/* link-local IPv6 needs a scope id the peer cannot know */
-		if (ep.family == AF_INET6 && ep.addr[0] == 0xfe && (ep.addr[1] & 0xc0) == 0x80)
-			continue;
-		if (ep.family == AF_INET6 && !t->udp.ipv6)
-			continue;
-		ep.port = t->udp.port;
-		out[n++] = ep;
+	if (local_addrs_gather(&la, &t->cfg, NULL) != 0) {
+		memcpy(out, lan, n_lan * sizeof(*lan));
+		return n_lan;
 	}
-	freeifaddrs(ifs);
+	for (size_t i = 0; i < n_lan; i++) {
+		char ifname[IF_NAMESIZE] = "", ep[RDV_ENDPOINT_STR];
+
+		if (local_addrs_route(&lan[i], ifname) != 0)
+			ifname[0] = '\0';
+		if (local_addrs_peer_lan_usable(&la, &lan[i], ifname))
+			out[n++] = lan[i];
+		else
+			log_debug("%s: not a path: the peer's LAN address %s is reached through %s, "
+				 "not a LAN interface of ours", t->cfg.name,
+				 rdv_endpoint_str(&lan[i], ep, sizeof(ep)), ifname[0] ? ifname : "?");
+	}
 	return n;
 }
 
@@ -184,6 +196,8 @@ static void on_introduced(struct tunnel *t, size_t index, const struct rdv_intro
 {
 	struct meet *m = &t->meet;
 	struct peer *peer = &t->peer;
+	struct rdv_endpoint lan[RDV_LAN_MAX];
+	size_t n_lan;
 	char ep[RDV_ENDPOINT_STR];
 
 	if (sodium_memcmp(in->peer, t->cfg.peer_public_key, RDV_KEY_LEN) != 0) {
@@ -197,7 +211,8 @@ static void on_introduced(struct tunnel *t, size_t index, const struct rdv_intro
 	m->relay_server = index;
 	/* A new introduction (the peer moved or restarted) replaces the old
 	 * candidates; the path in use stays until a better one answers. */
-	punch_introduced(peer, in->lan, in->n_lan, &in->reflexive);
+	n_lan = peer_lan_candidates(t, in->lan, MIN(in->n_lan, (size_t)RDV_LAN_MAX), lan);
+	punch_introduced(peer, lan, n_lan, &in->reflexive);
 }
 
 void meet_receive(struct tunnel *t, struct udp_datagram *d)

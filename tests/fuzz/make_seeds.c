@@ -672,6 +672,15 @@ static void config_seeds(void)
 		 "PrivateKeyFile = /fuzz/open-key\n"
 		 "[Peer]\n"
 		 "PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n");
+	put_text("fuzz_config", "candidates.conf",
+		 "[Interface]\n"
+		 "PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+		 "CandidateInterfaces = eth0, wlan*\n"
+		 "IgnoreInterfaces = docker*, wg0\n"
+		 "IgnorePrefixes = 10.8.0.0/16, fd00:8::/32\n"
+		 "[Peer]\n"
+		 "PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n"
+		 "Endpoint = 192.0.2.7:51820\n");
 	put_text("fuzz_config", "minimal.conf",
 		 "[Interface]\n"
 		 "PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"

@@ -6,3 +6,5 @@ tunnel_script_test(NAME lab_link_relay_upgrade COMMAND tests/lab/test_link_relay
 tunnel_script_test(NAME lab_link_relay_bulk COMMAND tests/lab/test_link_relay_bulk LABELS lab TIMEOUT 180 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_idle_key_expiry COMMAND tests/lab/test_link_idle_key_expiry LABELS lab TIMEOUT 360 DEPENDS_TARGETS tunnelctl tunnel-rendezvous IDLE)
 tunnel_script_test(NAME lab_link_ipv6_underlay COMMAND tests/lab/test_link_ipv6_underlay LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 13 item 3: a relayed link idle for a time-compressed 10 minutes (mostly sleeps).
+tunnel_script_test(NAME lab_link_relay_idle COMMAND tests/lab/test_link_relay_idle LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous IDLE)

@@ -10,3 +10,5 @@ tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive
 tunnel_script_test(NAME lab_link_wggo COMMAND tests/lab/test_link_wggo LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_ctl COMMAND tests/lab/test_link_ctl LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 13 item 0: beside another VPN (wireguard-go carrying the LANs, container bridges).
+tunnel_script_test(NAME lab_link_beside_vpn COMMAND tests/lab/test_link_beside_vpn LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)

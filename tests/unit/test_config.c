@@ -88,6 +88,49 @@ static void test_full_config(void **state)
 	config_clear(&cfg);
 }
 
+/* The candidate keys: lists that add up over repeated lines, a trailing
+ * '*' for a prefix of names, prefixes with their host bits cleared. */
+static void test_candidate_keys(void **state)
+{
+	static const char text[] = GOOD_INTERFACE
+		"CandidateInterfaces = eth0, wlan*\n"
+		"candidateinterfaces = enp3s0\n"
+		"IgnoreInterfaces = docker*, wg0\n"
+		"IgnorePrefixes = 10.8.1.7/16, fd00:8::/32\n"
+		"IgnorePrefixes = 100.64.0.0/10\n" GOOD_PEER;
+	struct config cfg;
+	char err[CONFIG_ERR_LEN], buf[TUN_PREFIX_STRLEN];
+
+	(void)state;
+	assert_int_equal(config_parse_string("c.conf", "c", text, CONFIG_NUMERIC_ONLY, &cfg, err), 0);
+	assert_int_equal(cfg.n_candidate_ifs, 3);
+	assert_string_equal(cfg.candidate_ifs[0], "eth0");
+	assert_string_equal(cfg.candidate_ifs[1], "wlan*");
+	assert_string_equal(cfg.candidate_ifs[2], "enp3s0");
+	assert_int_equal(cfg.n_ignore_ifs, 2);
+	assert_string_equal(cfg.ignore_ifs[0], "docker*");
+	assert_string_equal(cfg.ignore_ifs[1], "wg0");
+	assert_int_equal(cfg.n_ignore_prefixes, 3);
+	tun_prefix_format(&cfg.ignore_prefixes[0], buf, sizeof(buf));
+	assert_string_equal(buf, "10.8.0.0/16");
+	tun_prefix_format(&cfg.ignore_prefixes[1], buf, sizeof(buf));
+	assert_string_equal(buf, "fd00:8::/32");
+	tun_prefix_format(&cfg.ignore_prefixes[2], buf, sizeof(buf));
+	assert_string_equal(buf, "100.64.0.0/10");
+
+	/* Not given: every interface may offer, none is ignored. */
+	assert_int_equal(config_parse_string("d.conf", "d", GOOD_INTERFACE GOOD_PEER,
+					     CONFIG_NUMERIC_ONLY, &cfg, err), 0);
+	assert_int_equal(cfg.n_candidate_ifs + cfg.n_ignore_ifs + cfg.n_ignore_prefixes, 0);
+
+	/* The longest name, and one more than that with its '*'. */
+	assert_int_equal(config_parse_string("e.conf", "e", GOOD_INTERFACE
+					     "IgnoreInterfaces = abcdefghijklmno, abcdefghijklmno*, *\n"
+					     GOOD_PEER, CONFIG_NUMERIC_ONLY, &cfg, err), 0);
+	assert_int_equal(cfg.n_ignore_ifs, 3);
+	assert_string_equal(cfg.ignore_ifs[1], "abcdefghijklmno*");
+}
+
 static void test_defaults(void **state)
 {
 	struct config cfg;
@@ -167,6 +210,23 @@ static const struct bad_case bad_cases[] = {
 	{ GOOD_INTERFACE, "t.conf: no [Peer] section" },
 	{ "[Interface]\nAddress = 10.0.0.1/24\n" GOOD_PEER,
 	  "t.conf:1: [Interface] needs PrivateKey or PrivateKeyFile" },
+	{ GOOD_INTERFACE "IgnoreInterfaces = docker0, wg 0\n" GOOD_PEER,
+	  "t.conf:3: IgnoreInterfaces 'wg 0' is not an interface name (1-15 characters of "
+	  "[A-Za-z0-9_=+.-], or a prefix of one ending in '*')" },
+	{ GOOD_INTERFACE "CandidateInterfaces = abcdefghijklmnop\n" GOOD_PEER,
+	  "t.conf:3: CandidateInterfaces 'abcdefghijklmnop' is not an interface name (1-15 "
+	  "characters of [A-Za-z0-9_=+.-], or a prefix of one ending in '*')" },
+	{ GOOD_INTERFACE "CandidateInterfaces = eth*0\n" GOOD_PEER,
+	  "t.conf:3: CandidateInterfaces 'eth*0' is not an interface name (1-15 "
+	  "characters of [A-Za-z0-9_=+.-], or a prefix of one ending in '*')" },
+	{ GOOD_INTERFACE "IgnorePrefixes = 10.8.0.0/33\n" GOOD_PEER,
+	  "t.conf:3: IgnorePrefixes '10.8.0.0/33' is not an IP prefix like 10.8.0.0/16" },
+	{ GOOD_INTERFACE "IgnoreInterfaces = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n" GOOD_PEER,
+	  "t.conf:3: more than 16 interfaces in IgnoreInterfaces" },
+	{ GOOD_INTERFACE "IgnorePrefixes =\n" GOOD_PEER,
+	  "t.conf:3: IgnorePrefixes has no value" },
+	{ GOOD_PEER "IgnorePrefixes = 10.8.0.0/16\n" GOOD_INTERFACE,
+	  "t.conf:4: unknown key 'IgnorePrefixes' in [Peer]" },
 	/* the peer's key is this machine's own public key */
 	{ GOOD_INTERFACE "[Peer]\nPublicKey = HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\n"
 	  "Endpoint = 192.0.2.7:51820\n",
@@ -287,6 +347,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_candidate_keys),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_names),
