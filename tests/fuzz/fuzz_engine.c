@@ -52,7 +52,8 @@
  *    lies in AllowedIPs and is, byte for byte, the start of a packet peer
  *    sealed in this input; a coalesced write is a TCP GSO packet within
  *    TUN_COALESCE_MAX_BYTES;
- *  - every datagram sent fits its kind's maximum; the queue of packets for
+ *  - every datagram sent fits its kind's maximum (a probe response is
+ *    36 bytes; a request, padded for the path MTU, a data message's); the queue of packets for
  *    the TUN is empty after each batch; candidates, learned candidates and
  *    timers stay within their limits. */
 #include <arpa/inet.h>
@@ -168,17 +169,22 @@ int __wrap_udp_receive_batch(struct udp_socket *s, unsigned *oversized)
 	return (int)n;
 }
 
-/* receive.c classifies each datagram first: the start of its handling. */
+/* receive.c classifies each datagram first: the start of its handling.
+ * (meet.c also classifies what a RELAY carries: inside one datagram.) */
 enum demux_class __wrap_demux_classify(const uint8_t *data, size_t len)
 {
-	end_datagram();
-	for (size_t i = 0; i < UDP_RX_MAX; i++) {
-		if (t->udp.rx[i].data == data) {
-			cur.d = &t->udp.rx[i];
-			break;
-		}
+	const struct udp_datagram *d = NULL;
+
+	for (size_t i = 0; i < UDP_RX_MAX && !d; i++) {
+		if (t->udp.rx[i].data == data)
+			d = &t->udp.rx[i];
 	}
-	CHECK(cur.d != NULL);
+	if (!d) {
+		CHECK(cur.d != NULL);
+		return __real_demux_classify(data, len);
+	}
+	end_datagram();
+	cur.d = d;
 	memcpy(cur.dropped, t->dropped, sizeof(cur.dropped));
 	return __real_demux_classify(data, len);
 }
@@ -212,7 +218,10 @@ static void note_send(const struct rdv_endpoint *to, const uint8_t *data, size_t
 		CHECK(len <= RDV_DATAGRAM_MAX);
 		break;
 	case DEMUX_PROBE:
-		CHECK(len == PROBE_LEN);
+		/* a response is never padded; a request may be, up to a
+		 * full-size data message (a path MTU probe) */
+		CHECK(len == PROBE_LEN || (data[1] == PROBE_REQUEST && len > PROBE_LEN &&
+					    len <= t->packet_max));
 		break;
 	default:
 		CHECK(!"the engine sent a datagram of no known kind");
@@ -241,6 +250,10 @@ static void note_send(const struct rdv_endpoint *to, const uint8_t *data, size_t
 int __wrap_udp_send(struct udp_socket *s, const struct rdv_endpoint *to, const uint8_t *data,
 		    size_t len)
 {
+	/* While the template is built, its first path MTU probe goes out
+	 * (peer_session_confirmed): to nowhere. */
+	if (s == &tmpl->udp)
+		return 0;
 	CHECK(s == &t->udp);
 	note_send(to, data, len);
 	return 0;
