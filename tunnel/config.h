@@ -1,7 +1,7 @@
 /* A link's configuration: /etc/tunnel/PEER.conf, wg-quick's format.
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
- *                Rendezvous, RendezvousKey
+ *                Rendezvous, RendezvousKey, PortMapping
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -52,6 +52,7 @@ struct config {
 	size_t n_rendezvous;
 	uint8_t rendezvous_key[CONFIG_KEY_LEN];
 	bool has_rendezvous_key;
+	bool port_mapping;              /* ask the router (UPnP, NAT-PMP, PCP); default on */
 
 	/* [Peer] */
 	uint8_t peer_public_key[CONFIG_KEY_LEN];
