@@ -29,8 +29,12 @@ static size_t lan_candidates(const struct tunnel *t, struct rdv_endpoint *out, s
 	struct ifaddrs *ifs, *ifa;
 	size_t n = 0;
 
+	/* The router's mapping first: it is the one that works from anywhere. */
+	if (t->meet.portmap.proto != PORTMAP_NONE && max > 0 &&
+	    rdv_endpoint_from_sockaddr(&out[n], (const struct sockaddr *)&t->meet.portmap.external) == 0)
+		n++;
 	if (getifaddrs(&ifs) != 0)
-		return 0;
+		return n;
 	for (ifa = ifs; ifa && n < max; ifa = ifa->ifa_next) {
 		struct rdv_endpoint ep;
 
@@ -148,11 +152,126 @@ void meet_refresh(struct tunnel *t)
 	poll_servers(&m->timer, now(t));
 }
 
+/* Our candidates changed (a mapping came or went): register them again. */
+static void announce_candidates(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	struct rdv_endpoint lan[RDV_LAN_MAX];
+	size_t n_lan = lan_candidates(t, lan, RDV_LAN_MAX);
+
+	for (size_t i = 0; i < m->n_servers; i++) {
+		if (rdv_client_set_lan(&m->servers[i].client, lan, n_lan, now(t)) != 0)
+			log_error("%s: too many LAN addresses", t->cfg.name);
+	}
+}
+
+static void portmap_arm(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	/* Renew at half the lifetime the router granted (RFC 6886 §3.3 and
+	 * RFC 6887 §11.2.1 suggest renewing well before expiry). */
+	uint64_t half_ms = MAX(m->portmap.lifetime_s, 2u) * 1000ULL / 2;
+
+	loop_timer_arm(&t->loop, &m->portmap_timer, now(t) + half_ms);
+}
+
+static void portmap_renew_now(struct loop_timer *timer, uint64_t now_ms)
+{
+	struct tunnel *t = container_of(timer, struct tunnel, meet.portmap_timer);
+	struct portmap *pm = &t->meet.portmap;
+	struct sockaddr_in before = pm->external;
+	char ep[RDV_ENDPOINT_STR];
+	struct rdv_endpoint e;
+
+	(void)now_ms;
+	if (portmap_renew(pm) != 0) {
+		/* The router stopped answering or refused: withdraw the
+		 * candidate rather than advertise a dead one. */
+		log_warn("%s: router port mapping lost: %s", t->cfg.name, pm->reason);
+		announce_candidates(t);
+		poll_servers(&t->meet.timer, t->loop.now_ms);
+		return;
+	}
+	if (before.sin_port != pm->external.sin_port ||
+	    before.sin_addr.s_addr != pm->external.sin_addr.s_addr) {
+		if (rdv_endpoint_from_sockaddr(&e, (const struct sockaddr *)&pm->external) == 0)
+			log_info("%s: router port mapping moved to %s", t->cfg.name,
+				 rdv_endpoint_str(&e, ep, sizeof(ep)));
+		announce_candidates(t);
+		poll_servers(&t->meet.timer, t->loop.now_ms);
+	}
+	portmap_arm(t);
+}
+
+void meet_portmap_start(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	uint64_t start = clock_now_ms();
+	char ep[RDV_ENDPOINT_STR];
+	struct rdv_endpoint e;
+
+	m->portmap_timer.expired = portmap_renew_now;
+	if (!t->cfg.port_mapping) {
+		snprintf(m->portmap.reason, sizeof(m->portmap.reason), "PortMapping = off");
+		return;
+	}
+	if (portmap_create(&m->portmap, t->udp.port) != 0) {
+		log_info("%s: no router port mapping (%s); asking took %llu ms", t->cfg.name,
+			 m->portmap.reason, (unsigned long long)(clock_now_ms() - start));
+		return;
+	}
+	if (rdv_endpoint_from_sockaddr(&e, (const struct sockaddr *)&m->portmap.external) == 0)
+		log_info("%s: router port mapping by %s: %s for %llu s (took %llu ms)",
+			 t->cfg.name, portmap_proto_name(m->portmap.proto),
+			 rdv_endpoint_str(&e, ep, sizeof(ep)),
+			 (unsigned long long)m->portmap.lifetime_s,
+			 (unsigned long long)(clock_now_ms() - start));
+	t->loop.now_ms = clock_now_ms();
+	announce_candidates(t);
+	portmap_arm(t);
+}
+
+void meet_portmap_stop(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+
+	loop_timer_cancel(&t->loop, &m->portmap_timer);
+	if (m->portmap.proto == PORTMAP_NONE)
+		return;
+	portmap_delete(&m->portmap);
+	log_info("%s: router port mapping deleted", t->cfg.name);
+}
+
+enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t)
+{
+	const struct meet *m = &t->meet;
+	const struct meet_server *first = NULL;
+
+	for (size_t i = 0; i < m->n_servers; i++) {
+		const struct meet_server *s = &m->servers[i];
+
+		if (!s->answered)
+			continue;
+		if (!first) {
+			first = s;
+			continue;
+		}
+		/* the same server twice tells nothing */
+		if (rdv_endpoint_equal(&s->addr, &first->addr))
+			continue;
+		if (!rdv_endpoint_equal(&s->reflexive, &first->reflexive))
+			return MEET_NAT_ENDPOINT_DEPENDENT;
+		return MEET_NAT_ENDPOINT_INDEPENDENT;
+	}
+	return MEET_NAT_UNKNOWN;
+}
+
 void meet_destroy(struct tunnel *t)
 {
 	struct meet *m = &t->meet;
 
 	loop_timer_cancel(&t->loop, &m->timer);
+	loop_timer_cancel(&t->loop, &m->portmap_timer);
 	for (size_t i = 0; i < m->n_servers; i++)
 		rdv_client_wipe(&m->servers[i].client);
 	m->n_servers = 0;
@@ -169,6 +288,7 @@ static void on_registered(struct tunnel *t, size_t index, const struct rdv_regis
 			 rdv_endpoint_str(&s->addr, srv, sizeof(srv)),
 			 rdv_endpoint_str(&reg->reflexive, ep, sizeof(ep)));
 	s->answered = true;
+	s->reflexive = reg->reflexive;
 	if (!m->has_reflexive || index == 0) {
 		m->reflexive = reg->reflexive;
 		m->has_reflexive = true;

@@ -15,6 +15,7 @@
 #include "rendezvous/envelope.h"
 #include "tunnel/config.h"
 #include "tunnel/loop.h"
+#include "tunnel/portmap.h"
 
 struct tunnel;
 struct udp_datagram;
@@ -27,6 +28,14 @@ struct meet_server {
 	struct rdv_client client;
 	struct rdv_endpoint addr;
 	bool answered;           /* a REGISTERED came back at least once */
+	struct rdv_endpoint reflexive; /* ours, as this server saw it last */
+};
+
+/* What the servers' views of us say about our NAT (status "nat"). */
+enum meet_nat_mapping {
+	MEET_NAT_UNKNOWN,              /* fewer than two servers answered */
+	MEET_NAT_ENDPOINT_INDEPENDENT, /* every server sees the same ip:port */
+	MEET_NAT_ENDPOINT_DEPENDENT,   /* they see different ones: a symmetric NAT */
 };
 
 struct meet {
@@ -39,6 +48,8 @@ struct meet {
 	bool has_relay;
 	size_t relay_server;            /* the server that introduced us */
 	uint8_t out[RDV_DATAGRAM_MAX];
+	struct portmap portmap;         /* the router's mapping of our port, if any */
+	struct loop_timer portmap_timer; /* renews it at half its lifetime */
 };
 
 /* Sets up one client per configured server (none: nothing to do). */
@@ -50,6 +61,18 @@ void meet_start(struct tunnel *t);
 /* Registers again with every server now, with our current LAN addresses:
  * the link suspects its path died, maybe because an address changed. */
 void meet_refresh(struct tunnel *t);
+
+/* Asks the router for a mapping of the link's port (PortMapping = on),
+ * blocking for at most portmap.h's budgets; the mapped endpoint becomes the
+ * first candidate we register. Call once before the loop runs, before
+ * meet_start(). */
+void meet_portmap_start(struct tunnel *t);
+
+/* Deletes the router's mapping (on `down`, after the loop ends). */
+void meet_portmap_stop(struct tunnel *t);
+
+/* Mapping behaviour as far as the servers' answers tell. */
+enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t);
 
 /* Wipes the clients' keys. */
 void meet_destroy(struct tunnel *t);
