@@ -37,6 +37,29 @@ static const char ssdp_search[] =
 	"MAN: \"ssdp:discover\"\r\n"
 	"MX: 1\r\n\r\n";
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PORTMAP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PORTMAP_ASAN 1
+#endif
+#endif
+#ifdef PORTMAP_ASAN
+/* libminiupnpc 2.2.4 (Debian 12) parses HTTP headers with strtol()/atoi()
+ * on its receive buffer, which is not NUL-terminated (miniwget.c
+ * getHTTPResponse). The parse stops at the line's CR, inside the buffer,
+ * but ASan's strict_string_checks (our test setting) measures the whole
+ * "string" and reports a read past the 2048-byte buffer. Only reports from
+ * interceptors called by that one library are suppressed; our own code is
+ * checked as strictly as ever. (A hook of the ASan runtime, hence no
+ * prototype in any header and a reserved name.) */
+const char *__asan_default_suppressions(void);
+const char *__asan_default_suppressions(void)
+{
+	return "interceptor_via_lib:libminiupnpc.so\n";
+}
+#endif
+
 const char *portmap_proto_name(enum portmap_proto p)
 {
 	switch (p) {
