@@ -14,3 +14,5 @@ tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi
 foreach(p upnp natpmp pcp none)
   tunnel_script_test(NAME lab_link_portmap_${p} COMMAND tests/lab/test_link_portmap ${p} LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 endforeach()
+# Issue 14: tunnelctl netcheck against every lab NAT type and double NAT.
+tunnel_script_test(NAME lab_netcheck COMMAND tests/lab/test_netcheck LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
