@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -242,10 +243,108 @@ void meet_portmap_stop(struct tunnel *t)
 	log_info("%s: router port mapping deleted", t->cfg.name);
 }
 
+static void natcheck_end(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	const struct netcheck_family *f;
+	char ep[RDV_ENDPOINT_STR];
+
+	if (!m->natcheck_running)
+		return;
+	loop_timer_cancel(&t->loop, &m->natcheck_timer);
+	if (m->natcheck.fd4 >= 0)
+		loop_watch_remove(&t->loop, &m->natcheck_w4);
+	if (m->natcheck.fd6 >= 0)
+		loop_watch_remove(&t->loop, &m->natcheck_w6);
+	netcheck_finish(&m->natcheck);
+	m->natcheck_running = false;
+	m->natcheck_done = true;
+	f = m->servers[0].addr.family == AF_INET ? &m->natcheck.report.v4 : &m->natcheck.report.v6;
+	if (f->answered)
+		log_info("%s: NAT mapping %s (public %s)", t->cfg.name,
+			 netcheck_mapping_name(f->mapping),
+			 rdv_endpoint_str(&f->public_ep, ep, sizeof(ep)));
+}
+
+static void natcheck_next(struct tunnel *t, uint64_t now_ms)
+{
+	uint64_t next = netcheck_poll(&t->meet.natcheck, now_ms);
+
+	if (next == 0)
+		natcheck_end(t);
+	else
+		loop_timer_arm(&t->loop, &t->meet.natcheck_timer, next);
+}
+
+static void natcheck_fired(struct loop_timer *timer, uint64_t now_ms)
+{
+	natcheck_next(container_of(timer, struct tunnel, meet.natcheck_timer), now_ms);
+}
+
+static void natcheck_ready4(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, meet.natcheck_w4);
+
+	(void)events;
+	netcheck_receive(&t->meet.natcheck, w->fd, t->loop.now_ms);
+	natcheck_next(t, t->loop.now_ms);
+}
+
+static void natcheck_ready6(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, meet.natcheck_w6);
+
+	(void)events;
+	netcheck_receive(&t->meet.natcheck, w->fd, t->loop.now_ms);
+	natcheck_next(t, t->loop.now_ms);
+}
+
+void meet_natcheck_start(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	struct rdv_endpoint servers[CONFIG_MAX_RENDEZVOUS];
+	int r;
+
+	if (m->n_servers == 0)
+		return;
+	for (size_t i = 0; i < m->n_servers; i++)
+		servers[i] = m->servers[i].addr;
+	m->natcheck_timer.expired = natcheck_fired;
+	m->natcheck_w4.ready = natcheck_ready4;
+	m->natcheck_w6.ready = natcheck_ready6;
+	r = netcheck_start(&m->natcheck, servers, m->n_servers, now(t), MEET_NATCHECK_MS);
+	m->natcheck_w4.fd = m->natcheck.fd4;
+	m->natcheck_w6.fd = m->natcheck.fd6;
+	if (r == 0 && m->natcheck.fd4 >= 0)
+		r = loop_watch_add(&t->loop, &m->natcheck_w4, EPOLLIN);
+	if (r == 0 && m->natcheck.fd6 >= 0 && (r = loop_watch_add(&t->loop, &m->natcheck_w6, EPOLLIN)))
+		if (m->natcheck.fd4 >= 0)
+			loop_watch_remove(&t->loop, &m->natcheck_w4);
+	if (r) {
+		/* Not worth failing the link: status says "unknown". */
+		log_debug("%s: no NAT mapping test: %s", t->cfg.name, strerror(-r));
+		netcheck_finish(&m->natcheck);
+		return;
+	}
+	m->natcheck_running = true;
+	natcheck_next(t, now(t));
+}
+
 enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t)
 {
 	const struct meet *m = &t->meet;
 	const struct meet_server *first = NULL;
+
+	if (m->natcheck_done && m->n_servers > 0) {
+		const struct netcheck_family *f = m->servers[0].addr.family == AF_INET
+							  ? &m->natcheck.report.v4
+							  : &m->natcheck.report.v6;
+
+		if (f->mapping == NETCHECK_MAPPING_DEPENDENT)
+			return MEET_NAT_ENDPOINT_DEPENDENT;
+		if (f->mapping == NETCHECK_MAPPING_INDEPENDENT || f->mapping == NETCHECK_MAPPING_NONE)
+			return MEET_NAT_ENDPOINT_INDEPENDENT;
+	}
 
 	for (size_t i = 0; i < m->n_servers; i++) {
 		const struct meet_server *s = &m->servers[i];
@@ -272,6 +371,7 @@ void meet_destroy(struct tunnel *t)
 
 	loop_timer_cancel(&t->loop, &m->timer);
 	loop_timer_cancel(&t->loop, &m->portmap_timer);
+	natcheck_end(t);
 	for (size_t i = 0; i < m->n_servers; i++)
 		rdv_client_wipe(&m->servers[i].client);
 	m->n_servers = 0;

@@ -15,6 +15,7 @@
 #include "rendezvous/envelope.h"
 #include "tunnel/config.h"
 #include "tunnel/loop.h"
+#include "tunnel/netcheck.h"
 #include "tunnel/portmap.h"
 
 struct tunnel;
@@ -22,6 +23,7 @@ struct udp_datagram;
 
 enum meet_timing {
 	MEET_UNREACHABLE_MS = 3000, /* no answer this long: say so in status */
+	MEET_NATCHECK_MS = 3000,    /* the mapping test at start ends by then */
 };
 
 struct meet_server {
@@ -50,6 +52,12 @@ struct meet {
 	uint8_t out[RDV_DATAGRAM_MAX];
 	struct portmap portmap;         /* the router's mapping of our port, if any */
 	struct loop_timer portmap_timer; /* renews it at half its lifetime */
+	/* The mapping test (netcheck.h) at start, on its own sockets: STUN to
+	 * every server and to the other port it names (--alt-port). */
+	struct netcheck natcheck;
+	struct loop_watch natcheck_w4, natcheck_w6;
+	struct loop_timer natcheck_timer;
+	bool natcheck_running, natcheck_done;
 };
 
 /* Sets up one client per configured server (none: nothing to do). */
@@ -71,7 +79,12 @@ void meet_portmap_start(struct tunnel *t);
 /* Deletes the router's mapping (on `down`, after the loop ends). */
 void meet_portmap_stop(struct tunnel *t);
 
-/* Mapping behaviour as far as the servers' answers tell. */
+/* Starts the mapping test, driven by the loop; nothing when there is no
+ * server. Call once before the loop runs (after meet_portmap_start). */
+void meet_natcheck_start(struct tunnel *t);
+
+/* Mapping behaviour as far as the servers' answers tell: the mapping test
+ * if it found out, else whether two different servers see us alike. */
 enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t);
 
 /* Wipes the clients' keys. */

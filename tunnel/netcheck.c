@@ -15,14 +15,7 @@
 #include "rendezvous/stun.h"
 #include "tunnel/config.h"
 
-enum { ATTEMPTS_MAX = 16 };
-
-/* Our side of one target: the transaction ids we sent and when. */
-struct pending {
-	uint8_t txid[ATTEMPTS_MAX][STUN_TXID_LEN];
-	uint64_t sent_ms[ATTEMPTS_MAX];
-	size_t n;
-};
+_Static_assert(STUN_TXID_LEN == 12, "netcheck.h spells the txid length out");
 
 const char *netcheck_mapping_name(enum netcheck_mapping m)
 {
@@ -87,12 +80,14 @@ static int open_socket(int family, uint16_t *port)
 	return fd;
 }
 
-static void send_request(int fd, struct netcheck_target *t, struct pending *p, uint64_t now)
+static void send_request(int fd, struct netcheck_target *t, struct netcheck *nc, size_t i_t,
+			 uint64_t now)
 {
 	uint8_t req[STUN_HEADER_LEN];
 	struct sockaddr_storage ss;
 	socklen_t len;
-	size_t i = p->n < ATTEMPTS_MAX ? p->n++ : ATTEMPTS_MAX - 1;
+	__typeof__(nc->pending[0]) *p = &nc->pending[i_t];
+	size_t i = p->n < NETCHECK_ATTEMPTS_MAX ? p->n++ : NETCHECK_ATTEMPTS_MAX - 1;
 
 	randombytes_buf(p->txid[i], STUN_TXID_LEN);
 	p->sent_ms[i] = now;
@@ -132,9 +127,10 @@ static void add_other(struct netcheck_report *r, size_t from, const struct socka
 	t->rtt_ms = -1;
 }
 
-static void take_answer(struct netcheck_report *r, struct pending *pend, const uint8_t *buf,
-			size_t n, const struct sockaddr *from, uint64_t now)
+static void take_answer(struct netcheck *nc, const uint8_t *buf, size_t n,
+			const struct sockaddr *from, uint64_t now)
 {
+	struct netcheck_report *r = &nc->report;
 	struct rdv_endpoint src;
 	struct stun_msg msg;
 
@@ -146,13 +142,13 @@ static void take_answer(struct netcheck_report *r, struct pending *pend, const u
 
 		if (t->answered || !rdv_endpoint_equal(&t->addr, &src))
 			continue;
-		for (size_t a = 0; a < pend[i].n; a++) {
-			if (sodium_memcmp(pend[i].txid[a], msg.txid, STUN_TXID_LEN) != 0)
+		for (size_t a = 0; a < nc->pending[i].n; a++) {
+			if (sodium_memcmp(nc->pending[i].txid[a], msg.txid, STUN_TXID_LEN) != 0)
 				continue;
 			if (rdv_endpoint_from_sockaddr(&t->mapped, (struct sockaddr *)&msg.mapped))
 				return;
 			t->answered = true;
-			t->rtt_ms = (int64_t)(now - pend[i].sent_ms[a]);
+			t->rtt_ms = (int64_t)(now - nc->pending[i].sent_ms[a]);
 			if (msg.has_other)
 				add_other(r, i, (struct sockaddr *)&msg.other);
 			return;
@@ -212,17 +208,13 @@ static void summarize(struct netcheck_report *r, struct netcheck_family *f, int 
 		f->mapping = NETCHECK_MAPPING_INDEPENDENT;
 }
 
-void netcheck_run(struct netcheck_report *r, const struct rdv_endpoint *servers, size_t n,
-		  unsigned timeout_ms, bool portmap)
+int netcheck_start(struct netcheck *nc, const struct rdv_endpoint *servers, size_t n,
+		   uint64_t now_ms, unsigned timeout_ms)
 {
-	struct pending pend[NETCHECK_MAX_TARGETS];
-	int fd4 = -1, fd6 = -1;
-	uint64_t start, deadline, next_send;
+	struct netcheck_report *r = &nc->report;
 
-	memset(r, 0, sizeof(*r));
-	memset(pend, 0, sizeof(pend));
-	if (portmap)
-		portmap_probe(&r->portmap, PORTMAP_PROBE_MS);
+	memset(nc, 0, sizeof(*nc));
+	nc->fd4 = nc->fd6 = -1;
 	for (size_t i = 0; i < n && i < NETCHECK_MAX_SERVERS; i++) {
 		struct netcheck_target *t = &r->targets[r->n_targets++];
 
@@ -236,54 +228,93 @@ void netcheck_run(struct netcheck_report *r, const struct rdv_endpoint *servers,
 	}
 	r->n_servers = r->n_targets;
 	if (r->v4.asked)
-		fd4 = open_socket(AF_INET, &r->v4.local_port);
+		nc->fd4 = open_socket(AF_INET, &r->v4.local_port);
 	if (r->v6.asked)
-		fd6 = open_socket(AF_INET6, &r->v6.local_port);
-	start = clock_now_ms();
-	deadline = start + timeout_ms;
-	next_send = start;
-	for (;;) {
-		uint64_t now = clock_now_ms();
-		struct pollfd p[2] = { { .fd = fd4, .events = POLLIN }, { .fd = fd6, .events = POLLIN } };
-		bool all = true;
+		nc->fd6 = open_socket(AF_INET6, &r->v6.local_port);
+	if (nc->fd4 < 0 && nc->fd6 < 0 && r->n_targets > 0)
+		return nc->fd4 < -1 ? nc->fd4 : nc->fd6 < -1 ? nc->fd6 : -EAFNOSUPPORT;
+	nc->next_send_ms = now_ms;
+	nc->deadline_ms = now_ms + timeout_ms;
+	return 0;
+}
 
-		for (size_t i = 0; i < r->n_targets; i++) {
-			struct netcheck_target *t = &r->targets[i];
-			int fd = t->addr.family == AF_INET ? fd4 : fd6;
+uint64_t netcheck_poll(struct netcheck *nc, uint64_t now_ms)
+{
+	struct netcheck_report *r = &nc->report;
+	bool all = true, resend = now_ms >= nc->next_send_ms;
 
-			if (t->answered || fd < 0)
-				continue;
-			all = false;
-			/* A target added by an answer is asked at once. */
-			if (now >= next_send || pend[i].n == 0)
-				send_request(fd, t, &pend[i], now);
-		}
-		if (now >= next_send)
-			next_send = now + NETCHECK_RESEND_MS;
-		if (all || now >= deadline)
-			break;
-		if (poll(p, 2, (int)(MIN(deadline, next_send) - now)) <= 0)
+	for (size_t i = 0; i < r->n_targets; i++) {
+		struct netcheck_target *t = &r->targets[i];
+		int fd = t->addr.family == AF_INET ? nc->fd4 : nc->fd6;
+
+		if (t->answered || fd < 0)
 			continue;
-		for (int k = 0; k < 2; k++) {
-			uint8_t buf[STUN_MAX_MESSAGE];
-			struct sockaddr_storage from;
-			socklen_t fl = sizeof(from);
-			ssize_t got;
-
-			if (p[k].fd < 0 || !(p[k].revents & POLLIN))
-				continue;
-			while ((got = recvfrom(p[k].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-					       &fl)) > 0) {
-				take_answer(r, pend, buf, (size_t)got, (struct sockaddr *)&from,
-					    clock_now_ms());
-				fl = sizeof(from);
-			}
-		}
+		all = false;
+		/* A target added by an answer is asked at once. */
+		if (resend || nc->pending[i].n == 0)
+			send_request(fd, t, nc, i, now_ms);
 	}
-	if (fd4 >= 0)
-		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
+	if (resend)
+		nc->next_send_ms = now_ms + NETCHECK_RESEND_MS;
+	if (all || now_ms >= nc->deadline_ms)
+		return 0;
+	return MIN(nc->deadline_ms, nc->next_send_ms);
+}
+
+void netcheck_receive(struct netcheck *nc, int fd, uint64_t now_ms)
+{
+	uint8_t buf[STUN_MAX_MESSAGE];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t got;
+
+	/* Bounded: a flood cannot keep us here (the loop comes back). */
+	for (int i = 0; i < 64; i++) {
+		got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (got <= 0)
+			return;
+		take_answer(nc, buf, (size_t)got, (struct sockaddr *)&from, now_ms);
+		fl = sizeof(from);
+	}
+}
+
+void netcheck_finish(struct netcheck *nc)
+{
+	struct netcheck_report *r = &nc->report;
+
+	if (nc->fd4 >= 0)
+		close(nc->fd4);
+	if (nc->fd6 >= 0)
+		close(nc->fd6);
+	nc->fd4 = nc->fd6 = -1;
 	summarize(r, &r->v4, AF_INET);
 	summarize(r, &r->v6, AF_INET6);
+}
+
+void netcheck_run(struct netcheck_report *r, const struct rdv_endpoint *servers, size_t n,
+		  unsigned timeout_ms, bool portmap)
+{
+	struct netcheck nc;
+	struct portmap_probe probe;
+	uint64_t next;
+
+	memset(&probe, 0, sizeof(probe));
+	if (portmap)
+		portmap_probe(&probe, PORTMAP_PROBE_MS);
+	if (netcheck_start(&nc, servers, n, clock_now_ms(), timeout_ms) == 0) {
+		while ((next = netcheck_poll(&nc, clock_now_ms())) != 0) {
+			struct pollfd p[2] = { { .fd = nc.fd4, .events = POLLIN },
+					       { .fd = nc.fd6, .events = POLLIN } };
+			uint64_t now = clock_now_ms();
+
+			if (poll(p, 2, next > now ? (int)(next - now) : 0) <= 0)
+				continue;
+			for (int k = 0; k < 2; k++)
+				if (p[k].fd >= 0 && (p[k].revents & POLLIN))
+					netcheck_receive(&nc, p[k].fd, clock_now_ms());
+		}
+	}
+	netcheck_finish(&nc);
+	*r = nc.report;
+	r->portmap = probe;
 }

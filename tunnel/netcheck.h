@@ -21,6 +21,7 @@
 
 enum netcheck_limits {
 	NETCHECK_MAX_SERVERS = 8,       /* as CONFIG_MAX_RENDEZVOUS */
+	NETCHECK_ATTEMPTS_MAX = 16,     /* requests remembered per target */
 	NETCHECK_MAX_TARGETS = 2 * NETCHECK_MAX_SERVERS, /* each server and its other port */
 	NETCHECK_RESEND_MS = 300,       /* STUN requests go again this often */
 	NETCHECK_DEFAULT_TIMEOUT_MS = 1500,
@@ -59,6 +60,39 @@ struct netcheck_report {
 	bool udp;                      /* any server answered */
 	struct portmap_probe portmap;  /* what the IPv4 gateway answered */
 };
+
+/* A measurement in progress, for a caller with its own event loop (the
+ * link does one at start, on its own sockets, so the link's socket and
+ * its receive path are untouched):
+ *   netcheck_start()    opens the sockets (nc->fd4 / nc->fd6, -1 if none)
+ *   netcheck_poll()     when its return time comes: sends what is due
+ *   netcheck_receive()  when an fd is readable
+ *   netcheck_finish()   once poll returned 0: closes, fills nc->report */
+struct netcheck {
+	struct netcheck_report report;
+	struct {
+		uint8_t txid[NETCHECK_ATTEMPTS_MAX][12];
+		uint64_t sent_ms[NETCHECK_ATTEMPTS_MAX];
+		size_t n;
+	} pending[NETCHECK_MAX_TARGETS];
+	int fd4, fd6;
+	uint64_t next_send_ms, deadline_ms;
+};
+
+/* Sets up a measurement of up to NETCHECK_MAX_SERVERS servers that ends by
+ * now_ms + timeout_ms. Returns 0 or a negative errno (no socket at all). */
+must_check int netcheck_start(struct netcheck *nc, const struct rdv_endpoint *servers, size_t n,
+			      uint64_t now_ms, unsigned timeout_ms);
+
+/* Sends the requests due; returns when to call again, or 0 when every
+ * target answered or the time is up (then call netcheck_finish). */
+uint64_t netcheck_poll(struct netcheck *nc, uint64_t now_ms);
+
+/* Takes every datagram waiting on fd (one of nc's sockets). */
+void netcheck_receive(struct netcheck *nc, int fd, uint64_t now_ms);
+
+/* Closes the sockets and works out the summary in nc->report. Safe twice. */
+void netcheck_finish(struct netcheck *nc);
 
 /* Reads the Rendezvous servers of CONFIG_DIR/NAME.conf (checked as `up`
  * would). Returns 0, or a negative errno with one line for the user in err. */

@@ -221,6 +221,10 @@ int tunnel_run(struct tunnel *t)
 	/* Before the loop, within portmap.h's budget: the mapping is then the
 	 * first candidate of the first registration. */
 	meet_portmap_start(t);
+	t->loop.now_ms = clock_now_ms(); /* asking the gateway took a while */
+	/* Our own sockets, driven by the loop: not in tunnel_start, which the
+	 * in-memory tests run without a network. */
+	meet_natcheck_start(t);
 	tunnel_start(t);
 	r = loop_run(&t->loop);
 	peer_stop(&t->peer);

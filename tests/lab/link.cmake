@@ -16,3 +16,5 @@ foreach(p upnp natpmp pcp none)
 endforeach()
 # Issue 14: tunnelctl netcheck against every lab NAT type and double NAT.
 tunnel_script_test(NAME lab_netcheck COMMAND tests/lab/test_netcheck LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 14: the link's status says what its NAT does (mapping, port preservation).
+tunnel_script_test(NAME lab_link_natmap COMMAND tests/lab/test_link_natmap LABELS lab TIMEOUT 90 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
