@@ -201,6 +201,8 @@ static void portmap_renew_now(struct loop_timer *timer, uint64_t now_ms)
 		announce_candidates(t);
 		poll_servers(&t->meet.timer, t->loop.now_ms);
 	}
+	log_info("%s: router port mapping renewed for %llu s", t->cfg.name,
+		 (unsigned long long)pm->lifetime_s);
 	portmap_arm(t);
 }
 

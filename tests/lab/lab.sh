@@ -477,6 +477,8 @@ lab_readdress() {
 # One protocol only: miniupnpd serves NAT-PMP and PCP on one switch and one
 # port, so "natpmp" drops PCP requests (version 2) and "pcp" NAT-PMP requests
 # (version 0) at the router's own input from the LAN.
+# LAB_PORTMAPPER_LIFETIME=S: PCP grants S or S+1 seconds (min_lifetime and
+# max_lifetime, which must differ), so a test can watch renewals.
 lab_portmapper() {
   local r=$1 proto=${2:-all} stun=${3:-$LAB_PUB1:3478}
   _lab_is_router "$r" || return 1
@@ -536,6 +538,8 @@ ext_stun_port=${stun##*:}
 upnp_table_name=$t
 upnp_nat_table_name=$t
 lease_file=$LAB_DIR/miniupnpd-$r.leases
+${LAB_PORTMAPPER_LIFETIME:+min_lifetime=$LAB_PORTMAPPER_LIFETIME}
+${LAB_PORTMAPPER_LIFETIME:+max_lifetime=$((LAB_PORTMAPPER_LIFETIME + 1))}
 allow 1024-65535 ${LAB_LANNET[$r]} 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
 EOF

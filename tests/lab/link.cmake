@@ -11,7 +11,7 @@ tunnel_script_test(NAME lab_link_ctl COMMAND tests/lab/test_link_ctl LABELS lab 
 tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 14: the router's port mapping (miniupnpd in the lab) makes
 # symmetric <-> symmetric direct; without one the link is relayed and says why.
-foreach(p upnp natpmp pcp none)
+foreach(p upnp natpmp pcp pcp-renew none)
   tunnel_script_test(NAME lab_link_portmap_${p} COMMAND tests/lab/test_link_portmap ${p} LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 endforeach()
 # Issue 14: tunnelctl netcheck against every lab NAT type and double NAT.
