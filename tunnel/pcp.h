@@ -1,7 +1,7 @@
 /* PCP (RFC 6887), the part a UDP port-mapping client needs: ANNOUNCE (is a
  * PCP server there?) and MAP for UDP (create, renew, delete a mapping).
  * Building and strict parsing only: no I/O, no clock; tunnel/portmap.c
- * sends and receives. docs/PROTOCOL.md section "Port mapping" has the prose.
+ * sends and receives. docs/PROTOCOL.md section 5 has the prose.
  *
  *   request header (24 bytes)      response header (24 bytes)
  *     0  version = 2                 0  version = 2

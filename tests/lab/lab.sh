@@ -543,6 +543,7 @@ ${LAB_PORTMAPPER_LIFETIME:+max_lifetime=$((LAB_PORTMAPPER_LIFETIME + 1))}
 allow 1024-65535 ${LAB_LANNET[$r]} 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
 EOF
+  # shellcheck disable=SC2034 # read by the tests
   LAB_UPNP_TABLE=$t
   lab_spawn "$r" miniupnpd -d -f "$conf" -P "$LAB_DIR/miniupnpd-$r.pid" || return 1
   # Up once the STUN test has run and its sockets listen (a few seconds).
