@@ -18,6 +18,7 @@
 #include "rendezvous/keyfile.h"
 #include "rendezvous/loop.h"
 #include "rendezvous/server.h"
+#include "tunnel_version.h"
 
 static const char usage[] =
 	"usage: tunnel-rendezvous --key FILE [--listen ADDR:PORT]... [--foreground]\n"
@@ -40,7 +41,8 @@ static const char usage[] =
 	"  --alt-port PORT   also serve every listen address on PORT (off by default);\n"
 	"                    STUN answers name the other port (RFC 5780 OTHER-ADDRESS), so\n"
 	"                    clients (tunnelctl netcheck) learn whether their NAT maps per\n"
-	"                    destination\n";
+	"                    destination\n"
+	"  --version         print the version and exit\n";
 
 int main(int argc, char **argv)
 {
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
 		{ "alt-port", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rdv_loop_config lc = { .daemonize = true };
@@ -75,7 +78,7 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
@@ -137,6 +140,12 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'V':
+			if (TUNNEL_REVISION[0])
+				printf("tunnel-rendezvous %s (git %s)\n", TUNNEL_VERSION, TUNNEL_REVISION);
+			else
+				printf("tunnel-rendezvous %s\n", TUNNEL_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		default:
 			fputs(usage, stderr);
 			return 2;

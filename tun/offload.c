@@ -145,6 +145,19 @@ static int split_tcp(const struct tun_vnet_hdr *h, const uint8_t *pkt, size_t le
 	return (int)nseg;
 }
 
+void tun_offload_fit(struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len, size_t mtu)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	size_t hlen;
+
+	if ((gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6) ||
+	    (size_t)h->csum_start + TCP_MIN_HEADER > len)
+		return;         /* split_tcp refuses what does not parse */
+	hlen = h->csum_start + (size_t)(pkt[h->csum_start + 12] >> 4) * 4;
+	if (hlen < mtu && hlen + h->gso_size > mtu)
+		h->gso_size = (uint16_t)(mtu - hlen);
+}
+
 size_t tun_offload_segments(const struct tun_vnet_hdr *h, size_t len)
 {
 	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;

@@ -47,6 +47,12 @@ must_check int tun_offload_split(const struct tun_vnet_hdr *h, const uint8_t *pk
 				 uint8_t *const out[], size_t out_size, size_t out_len[],
 				 size_t max_out);
 
+/* Lowers a TCP super-packet's segment size so that every segment
+ * tun_offload_split cuts from pkt fits `mtu` bytes (IP + TCP headers
+ * included): the kernel chose gso_size for the interface MTU, and a path
+ * MTU below it needs smaller segments. Anything else is left alone. */
+void tun_offload_fit(struct tun_vnet_hdr *h, const uint8_t *pkt, size_t len, size_t mtu);
+
 /* At most how many packets tun_offload_split makes of a `len`-byte read. */
 size_t tun_offload_segments(const struct tun_vnet_hdr *h, size_t len);
 

@@ -24,6 +24,7 @@ const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_RATE_LIMITED] = "rate_limited",
 	[DROP_TUN_FULL] = "tun_full",
 	[DROP_NO_ROUTE] = "no_route",
+	[DROP_TOO_BIG] = "too_big",
 };
 
 enum field_type { FIELD_STRING, FIELD_INT, FIELD_UINT };
@@ -56,6 +57,8 @@ static const struct field fields[] = {
 	UINT_FIELD(rx_bytes),
 	UINT_FIELD(tx_bytes),
 	UINT_FIELD(keepalive_s),
+	UINT_FIELD(path_mtu),
+	UINT_FIELD(path_changes),
 	UINT_FIELD(pid),
 	STRING_FIELD(nat_mapping),
 	STRING_FIELD(nat_port_preserved),

@@ -62,6 +62,7 @@ enum control_drop {
 	DROP_RATE_LIMITED,  /* handshake flood, under load */
 	DROP_TUN_FULL,      /* the TUN device would block */
 	DROP_NO_ROUTE,      /* TUN packet to an address outside AllowedIPs */
+	DROP_TOO_BIG,       /* TUN packet above the path MTU, answered with ICMP */
 	DROP_KIND_COUNT,
 };
 
@@ -80,6 +81,8 @@ struct control_status {
 	int64_t rtt_ms;               /* -1: unknown */
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t keepalive_s;
+	uint64_t path_mtu;            /* inner bytes the path in use carries */
+	uint64_t path_changes;        /* moves between paths and endpoints */
 	uint64_t pid;
 	uint64_t dropped[DROP_KIND_COUNT];
 	char nat_mapping[24];

@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "rendezvous/demux.h"
 #include "tunnel/punch.h"
 #include "tunnel/receive.h"
 #include "tunnel/tunnel.h"
@@ -453,13 +454,17 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		break;
 	case RDV_EVENT_RELAY:
 		if (sodium_memcmp(ev.msg.relay.peer, t->cfg.peer_public_key, RDV_KEY_LEN) == 0) {
-			/* A WireGuard datagram from the peer; its source for the
-			 * cookie MACs is the server's address. */
+			/* A WireGuard datagram from the peer (its source for the
+			 * cookie MACs is the server's address), or a path probe
+			 * measuring the relay. */
 			struct udp_datagram inner = { .data = ev.msg.relay.data,
 						      .len = ev.msg.relay.len,
 						      .from = m->servers[i].addr };
 
-			receive_wireguard(t, &inner, true);
+			if (demux_classify(inner.data, inner.len) == DEMUX_PROBE)
+				punch_receive(&t->peer, &inner, true);
+			else
+				receive_wireguard(t, &inner, true);
 		} else
 			tunnel_drop(t, DROP_UNAUTHENTICATED, "relayed data from a stranger");
 		break;

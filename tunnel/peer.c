@@ -59,6 +59,7 @@ int peer_init(struct peer *peer, struct tunnel *t)
 	session_keypairs_init(&peer->keypairs);
 	cookie_maker_init(&peer->cookie, cfg->peer_public_key);
 	timers_init(peer);
+	pathcheck_init(peer);
 	punch_init(peer);
 	for (size_t i = 0; i < PEER_STAGED_MAX; i++) {
 		peer->staged[i] = malloc(t->packet_max);
@@ -151,10 +152,12 @@ static void set_endpoint(struct peer *peer, const struct rdv_endpoint *ep)
 
 	if (peer->has_endpoint && rdv_endpoint_equal(&peer->endpoint, ep))
 		return;
-	if (peer->has_endpoint)
+	if (peer->has_endpoint) {
 		log_info("%s: peer moved from %s to %s", peer->tunnel->cfg.name,
 			 rdv_endpoint_str(&peer->endpoint, old, sizeof(old)),
 			 rdv_endpoint_str(ep, new, sizeof(new)));
+		peer->path_changes++;
+	}
 	peer->endpoint = *ep;
 	peer->has_endpoint = true;
 }
@@ -242,11 +245,14 @@ void peer_no_direct_path(struct peer *peer)
 			  "sides?) and no relay is available");
 		return;
 	}
-	if (peer->path != PATH_RELAY)
-		log_info("%s: no direct path answered within %d s; using the relay, still "
-			 "probing every %d s", t->cfg.name, PUNCH_WINDOW_MS / 1000,
-			 PUNCH_BACKGROUND_MS / 1000);
+	if (peer->path != PATH_RELAY) {
+		log_info("%s: no direct path answers; using the relay, still probing every %d s",
+			 t->cfg.name, PUNCH_BACKGROUND_MS / 1000);
+		if (peer->path == PATH_DIRECT)
+			peer->path_changes++;
+	}
 	peer->path = PATH_RELAY;
+	pathcheck_path_changed(peer);
 	if (peer->keypairs.current.valid) {
 		peer_session_confirmed(peer);
 		return;
@@ -258,12 +264,33 @@ void peer_no_direct_path(struct peer *peer)
 
 void peer_unanswered(struct peer *peer)
 {
+	/* A direct path is checked with probes first: it may only be quiet. */
+	if (pathcheck_liveness(peer))
+		return;
 	/* Only peers of ours answer probes; a plain WireGuard peer with a
 	 * static endpoint is left to WireGuard's own timers. */
 	if (peer->tunnel->meet.n_servers == 0)
 		return;
-	log_info("%s: no answer from the peer for %d s; looking for it again",
-		 peer->tunnel->cfg.name, PUNCH_QUIET_MS / 1000);
+	log_debug("%s: no answer from the peer for %d s; looking for it again",
+		  peer->tunnel->cfg.name, PUNCH_QUIET_MS / 1000);
+	meet_refresh(peer->tunnel);
+	if (!peer->punch.active)
+		punch_start(peer);
+}
+
+void peer_direct_path_lost(struct peer *peer)
+{
+	char ep[RDV_ENDPOINT_STR];
+
+	log_info("%s: the direct path to %s stopped answering", peer->tunnel->cfg.name,
+		 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
+	/* Without a rendezvous server, WireGuard's own retries on the
+	 * endpoint are all there is; without a relay, the burst below ends in
+	 * "punching failed" if nothing answers. */
+	if (peer->tunnel->meet.n_servers == 0)
+		return;
+	if (peer->tunnel->meet.has_relay)
+		peer_no_direct_path(peer);
 	meet_refresh(peer->tunnel);
 	if (!peer->punch.active)
 		punch_start(peer);
@@ -286,8 +313,12 @@ void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from,
 	peer->last_direct_rx_ms = peer->tunnel->loop.now_ms;
 	moved = peer->path != PATH_DIRECT || !peer->has_endpoint ||
 		!rdv_endpoint_equal(&peer->endpoint, from);
+	if (moved && peer->path == PATH_RELAY)
+		peer->path_changes++;
 	set_endpoint(peer, from);
 	peer->path = PATH_DIRECT;
+	if (moved)
+		pathcheck_path_changed(peer);
 	/* The peer moved us here (its path check, or it roamed): answer on
 	 * this path, so it sees a round trip, unless we send something
 	 * authenticated first anyway. */
@@ -307,4 +338,5 @@ void peer_session_confirmed(struct peer *peer)
 			  "the relay while probing goes on");
 	else
 		set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
+	pathcheck_path_changed(peer);
 }

@@ -38,10 +38,11 @@
  *                                   a keepalive goes there, and T8 moves the
  *                                   path when the peer's answer comes back
  *   T7  established -> relayed      peer_unanswered (data sent, nothing
- *                                   authenticated back for PUNCH_QUIET_MS):
- *                                   re-register and probe; then
- *                                   peer_no_direct_path when that burst ends
- *                                   with the path in use silent
+ *                                   authenticated back for PUNCH_QUIET_MS)
+ *                                   starts a liveness check (two rounds of
+ *                                   probes, PATHCHECK_GIVE_UP_MS); none
+ *                                   answered: peer_direct_path_lost, the
+ *                                   relay at once, re-register and probe
  *   T8  established -> established  peer_authenticated_from a new address:
  *                                   the endpoint follows (roaming)
  *   T9  connecting -> established   static Endpoint: peer_start sends the
@@ -68,6 +69,7 @@
 #include "rendezvous/endpoint.h"
 #include "tunnel/control.h"
 #include "tunnel/loop.h"
+#include "tunnel/pathcheck.h"
 #include "tunnel/punch.h"
 
 struct tunnel;
@@ -104,6 +106,8 @@ struct peer {
 	struct rdv_endpoint endpoint;    /* where direct WireGuard packets go */
 	bool has_endpoint;
 	struct punch punch;
+	struct pathcheck pathcheck;
+	uint64_t path_changes;           /* moves between paths or endpoints */
 
 	/* WireGuard's timers (tunnel/timers.c) */
 	struct loop_timer retransmit_handshake;
@@ -116,6 +120,7 @@ struct peer {
 	uint64_t last_initiation_sent_ms;  /* 0: never */
 	uint64_t last_handshake_ms;        /* 0: never */
 	uint64_t last_direct_rx_ms;        /* last authenticated packet not via relay */
+	uint64_t last_data_sent_ms;        /* 0: never */
 	unsigned persistent_keepalive_s;
 
 	/* packets from the TUN waiting for a session */
@@ -170,8 +175,13 @@ void peer_direct_path_answered(struct peer *peer, const struct rdv_endpoint *ep)
 void peer_no_direct_path(struct peer *peer);
 
 /* Data went out and nothing authenticated came back for PUNCH_QUIET_MS:
- * the path may have died, look for the peer again (T7). */
+ * check the direct path in use (tunnel/pathcheck.h), or look for the peer
+ * again (T7). */
 void peer_unanswered(struct peer *peer);
+
+/* A liveness check of the direct path got no answer at all: the relay
+ * takes over at once, and the peer is looked for again (T7). */
+void peer_direct_path_lost(struct peer *peer);
 
 /* An authenticated WireGuard message arrived from `from`, directly or
  * through the relay: a direct one moves the endpoint there (T8) and, when

@@ -110,14 +110,17 @@ static void burst_over(struct peer *peer)
 	p->active = false;
 	forget_silent_learned(peer);
 	if (peer->path == PATH_DIRECT && peer->has_endpoint) {
-		const struct candidate *c = p->has_chosen ? &p->candidates[p->chosen] : NULL;
+		bool answered = false;
 
 		/* The endpoint in use still works if it answered a probe or
 		 * carried authenticated traffic during this burst, whatever the
 		 * candidate list says now (an introduction may have replaced
-		 * it, WireGuard roaming may have moved it). */
-		if ((c && c->answered && rdv_endpoint_equal(&c->ep, &peer->endpoint)) ||
-		    peer->last_direct_rx_ms >= p->window_end_ms - PUNCH_WINDOW_MS)
+		 * it, WireGuard roaming may have moved it, the other side may
+		 * have chosen it). */
+		for (size_t i = 0; i < p->n_candidates && !answered; i++)
+			answered = p->candidates[i].answered &&
+				   rdv_endpoint_equal(&p->candidates[i].ep, &peer->endpoint);
+		if (answered || peer->last_direct_rx_ms >= p->window_end_ms - PUNCH_WINDOW_MS)
 			return;
 		log_info("%s: the direct path to %s stopped answering", peer->tunnel->cfg.name,
 			 rdv_endpoint_str(&peer->endpoint, ep, sizeof(ep)));
@@ -286,7 +289,7 @@ void punch_start(struct peer *peer)
 /* Answers a fresh, authenticated request within the source's budget:
  * one response, never larger than the request. */
 static void handle_request(struct peer *peer, const struct udp_datagram *d,
-			   const struct probe *req, uint64_t generation)
+			   const struct probe *req, uint64_t generation, bool via_relay)
 {
 	struct punch *p = &peer->punch;
 	struct probe resp = { .kind = PROBE_RESPONSE, .token = req->token,
@@ -303,8 +306,13 @@ static void handle_request(struct peer *peer, const struct udp_datagram *d,
 		tunnel_drop(peer->tunnel, DROP_RATE_LIMITED, "probe requests over budget");
 		return;
 	}
-	if (probe_build(msg, sizeof(msg), &resp, p->key, peer->tunnel->local.public_key) != 0 ||
-	    udp_send(&peer->tunnel->udp, &d->from, msg, sizeof(msg)) != 0)
+	if (probe_build(msg, sizeof(msg), &resp, p->key, peer->tunnel->local.public_key) != 0)
+		return;
+	if (via_relay) {
+		meet_send_relay(peer->tunnel, msg, sizeof(msg));
+		return;
+	}
+	if (udp_send(&peer->tunnel->udp, &d->from, msg, sizeof(msg)) != 0)
 		return;
 	/* Learn addresses only while both sides are punching (after an
 	 * introduction), never start a burst for one: a learned candidate is
@@ -322,9 +330,23 @@ static void handle_request(struct peer *peer, const struct udp_datagram *d,
 	}
 }
 
-static void handle_response(struct peer *peer, const struct udp_datagram *d, uint64_t token)
+/* With a session, one side chooses the path and the other follows it (as
+ * WireGuard roams): the side with the smaller public key, the one that
+ * also starts the handshake on a new path. Two sides choosing for
+ * themselves can pick different candidates and move each other back and
+ * forth. */
+static bool chooses_path(const struct peer *peer)
+{
+	return !peer->keypairs.current.valid ||
+	       sodium_compare(peer->tunnel->local.public_key, peer->handshake.remote_static,
+			      NOISE_PUBLIC_KEY_LEN) < 0;
+}
+
+static void handle_response(struct peer *peer, const struct udp_datagram *d,
+			    const struct probe *resp)
 {
 	struct punch *p = &peer->punch;
+	uint64_t token = resp->token;
 
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		struct candidate *c = &p->candidates[i];
@@ -340,6 +362,8 @@ static void handle_response(struct peer *peer, const struct udp_datagram *d, uin
 			return;
 		}
 		c->answered = true;
+		if (!chooses_path(peer))
+			return;
 		if (!p->has_chosen || peer->path != PATH_DIRECT ||
 		    c->kind < p->candidates[p->chosen].kind)
 			choose(peer, i);
@@ -347,6 +371,8 @@ static void handle_response(struct peer *peer, const struct udp_datagram *d, uin
 			p->rtt_ms = (int64_t)(now(peer) - c->sent_ms);
 		return;
 	}
+	if (pathcheck_answered(peer, &d->from, false, token, resp->acked_len))
+		return;
 	tunnel_drop(peer->tunnel, DROP_REPLAYED, "probe response to no request of ours");
 }
 
@@ -371,7 +397,7 @@ static int verify_session_request(struct peer *peer, const struct udp_datagram *
 	return r;
 }
 
-void punch_receive(struct peer *peer, const struct udp_datagram *d)
+void punch_receive(struct peer *peer, const struct udp_datagram *d, bool via_relay)
 {
 	struct probe pr;
 	uint64_t generation = 0;
@@ -379,7 +405,7 @@ void punch_receive(struct peer *peer, const struct udp_datagram *d)
 
 	/* A probe that came through the tunnel itself proves nothing about a
 	 * path, and answering it would keep a loop going. */
-	if (peer_endpoint_in_tunnel(peer, &d->from)) {
+	if (!via_relay && peer_endpoint_in_tunnel(peer, &d->from)) {
 		tunnel_drop(peer->tunnel, DROP_NO_ROUTE, "probe from inside the tunnel");
 		return;
 	}
@@ -396,7 +422,9 @@ void punch_receive(struct peer *peer, const struct udp_datagram *d)
 		return;
 	}
 	if (pr.kind == PROBE_REQUEST)
-		handle_request(peer, d, &pr, generation);
+		handle_request(peer, d, &pr, generation, via_relay);
+	else if (via_relay)
+		(void)pathcheck_answered(peer, &d->from, true, pr.token, pr.acked_len);
 	else
-		handle_response(peer, d, pr.token);
+		handle_response(peer, d, &pr);
 }

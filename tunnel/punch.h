@@ -39,8 +39,8 @@ enum punch_timing {
 	PUNCH_INTERVAL_MS = 200,
 	PUNCH_JITTER_MS = 50,
 	PUNCH_WINDOW_MS = 4000,
-	PUNCH_BACKGROUND_MS = 5000,
-	PUNCH_QUIET_MS = 3000,
+	PUNCH_BACKGROUND_MS = 2000,
+	PUNCH_QUIET_MS = 1000,     /* data out, nothing back: check the path */
 	HANDSHAKE_DEFER_MS = 1000, /* the larger key waits for the peer's initiation */
 };
 
@@ -111,7 +111,8 @@ void punch_start(struct peer *peer);
  * the end of a burst, or a background burst. */
 void punch_round_due(struct peer *peer, uint64_t now_ms);
 
-/* Handles a probe datagram (DEMUX_PROBE) received directly from d->from. */
-void punch_receive(struct peer *peer, const struct udp_datagram *d);
+/* Handles a probe datagram (DEMUX_PROBE) received directly from d->from,
+ * or through the relay (answered the same way; teaches no candidate). */
+void punch_receive(struct peer *peer, const struct udp_datagram *d, bool via_relay);
 
 #endif

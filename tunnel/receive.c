@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "crypto/keys.h"
 #include "rendezvous/demux.h"
+#include "tun/mss.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/meet.h"
 #include "tunnel/punch.h"
@@ -223,7 +224,7 @@ static void flush_tun(struct tunnel *t)
 
 /* Checks a decrypted packet and writes it to the TUN: at once for relayed
  * data (its buffer is short-lived), or queued for flush_tun. */
-static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len, bool queue)
+static void deliver_to_tun(struct tunnel *t, uint8_t *plain, size_t len, bool queue)
 {
 	struct inner_packet ip;
 
@@ -235,6 +236,9 @@ static void deliver_to_tun(struct tunnel *t, const uint8_t *plain, size_t len, b
 		tunnel_drop(t, DROP_NOT_ALLOWED, "inner source outside AllowedIPs");
 		return;
 	}
+	/* SYNs coming in are clamped too: the host behind us that answers
+	 * them must send segments that fit the path back (site-to-site). */
+	tun_mss_clamp(plain, ip.total_len, t->path_mtu);
 	if (!queue || t->n_tun_out == UDP_RX_MAX) {
 		write_result(t, tun_device_write(&t->tun, 0, plain, ip.total_len));
 		return;
@@ -318,7 +322,7 @@ static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
 		meet_receive(t, d);
 		break;
 	case DEMUX_PROBE:
-		punch_receive(&t->peer, d);
+		punch_receive(&t->peer, d, false);
 		break;
 	case DEMUX_STUN:
 	case DEMUX_STUN_LEGACY:

@@ -8,11 +8,16 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "tun/fragment.h"
+#include "tun/icmp_too_big.h"
+#include "tun/mss.h"
 #include "tun/offload.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/meet.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
+
+enum { IPV6_MIN_MTU = 1280 };
 
 static uint64_t now(const struct peer *peer)
 {
@@ -72,7 +77,9 @@ void send_handshake_initiation(struct peer *peer, bool is_retry)
 static int seal(struct peer *peer, uint8_t *buf, size_t plain_len, size_t *out_len)
 {
 	struct tunnel *t = peer->tunnel;
-	size_t padded = session_padded_len(plain_len, t->cfg.mtu);
+	/* Padding stops at the path MTU: a full-size packet must not grow
+	 * past what the path carries. */
+	size_t padded = session_padded_len(plain_len, t->path_mtu);
 
 	memset(buf + MESSAGE_DATA_HEADER_LEN + plain_len, 0, padded - plain_len);
 	return session_keypairs_seal(&peer->keypairs, buf, t->packet_max, padded, now(peer),
@@ -189,6 +196,31 @@ static void flush_batch(struct tunnel *t, size_t n)
 	keep_key_fresh(peer);
 }
 
+/* A packet above the path MTU (tunnel/pmtu.h) from a local sender: answer
+ * with ICMP "fragmentation needed" / ICMPv6 "packet too big" through the
+ * TUN, so the sender's kernel caches the path MTU, and drop it. True when
+ * answered; false when no answer is due (tun/icmp_too_big.h): IPv4 without
+ * DF is fragmented instead, anything else goes on whole. */
+static bool answer_too_big(struct tunnel *t, const uint8_t *packet, size_t len, size_t mtu)
+{
+	uint8_t reply[TUN_ICMP_TOO_BIG_MAX];
+	struct inner_packet ip;
+	int r;
+
+	/* only for what the link would carry: the rest is dropped as such */
+	if (!allowedips_parse_packet(packet, len, &ip) ||
+	    !allowedips_contains(t->cfg.allowed_ips, t->cfg.n_allowed_ips, ip.family, ip.dst))
+		return false;
+	r = tun_icmp_too_big(packet, len, (unsigned)mtu, reply, sizeof(reply));
+	if (r <= 0)
+		return false;
+	r = tun_device_write(&t->tun, 0, reply, (size_t)r);
+	if (r && log_ratelimit_allow(&t->drop_log, now(&t->peer)))
+		log_debug("%s: cannot write a packet-too-big reply: %s", t->cfg.name, strerror(-r));
+	tunnel_drop(t, DROP_TOO_BIG, "packet above the path MTU");
+	return true;
+}
+
 /* Checks and seals the packet at t->tx[n].data + header; true when it
  * joined the batch. Packets without a session are staged instead. */
 static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_handshake)
@@ -223,10 +255,52 @@ static bool seal_into_batch(struct tunnel *t, size_t n, size_t len, bool *need_h
 	return true;
 }
 
+/* An IPv4 packet without DF above the path MTU, alone at t->tx[*n] (+
+ * header): cut into fragments (tun/fragment.h) that are sealed into the
+ * batch from slot *n on, as a router with a narrower next hop would. True
+ * when done; false when it cannot be fragmented: the packet is then at
+ * t->tx[*n] (+ header) and t->split_out[0] (*n may have become 0). Uses
+ * t->split_out / t->split_len, the caller's out / out_len of one packet. */
+static bool fragment_into_batch(struct tunnel *t, size_t *n, size_t len, size_t path_mtu,
+				bool *need_handshake)
+{
+	uint8_t *src = t->tx[*n].data + MESSAGE_DATA_HEADER_LEN;
+	size_t room, sealed = 0;
+	int k;
+
+	if (path_mtu < 68)
+		return false;
+	/* at most this many fragments, each with up to 60 header bytes */
+	room = len / ((path_mtu - 60) & ~(size_t)7) + 2;
+	if (TUNNEL_TX_BATCH - *n < room + 1) {
+		flush_batch(t, *n);
+		*n = 0;
+		memmove(t->tx[0].data + MESSAGE_DATA_HEADER_LEN, src, len);
+		src = t->tx[0].data + MESSAGE_DATA_HEADER_LEN;
+	}
+	room = TUNNEL_TX_BATCH - *n - 1;
+	for (size_t j = 0; j < room; j++)
+		t->split_out[j] = t->tx[*n + 1 + j].data + MESSAGE_DATA_HEADER_LEN;
+	k = tun_ipv4_fragment(src, len, path_mtu, t->split_out, path_mtu, t->split_len, room);
+	if (k < 0) {
+		t->split_out[0] = src;  /* the caller's out[0]: the packet, as it was */
+		return false;
+	}
+	/* fragment j sits one slot or more beyond where it is sealed */
+	for (int j = 0; j < k; j++) {
+		memcpy(t->tx[*n + sealed].data + MESSAGE_DATA_HEADER_LEN, t->split_out[j],
+		       t->split_len[j]);
+		if (seal_into_batch(t, *n + sealed, t->split_len[j], need_handshake))
+			sealed++;
+	}
+	*n += sealed;
+	return true;
+}
+
 void send_from_tun(struct tunnel *t)
 {
 	struct peer *peer = &t->peer;
-	size_t mtu = t->cfg.mtu, n = 0;
+	size_t mtu = t->cfg.mtu, path_mtu = MIN((size_t)t->path_mtu, mtu), n = 0;
 	bool need_handshake = false;
 
 	for (size_t reads = 0; reads < TUNNEL_TUN_READS; reads++) {
@@ -253,6 +327,9 @@ void send_from_tun(struct tunnel *t)
 			continue;
 		}
 		tun_vnet_hdr_parse(&h, t->tun_read_buf);
+		/* TCP segments are cut to the path MTU, not the interface's. */
+		tun_offload_fit(&h, t->tun_read_buf + TUN_VNET_HDR_LEN,
+				(size_t)len - TUN_VNET_HDR_LEN, path_mtu);
 		/* Make room for the most segments this read can become. */
 		if (TUNNEL_TX_BATCH - n < tun_offload_segments(&h, (size_t)len)) {
 			flush_batch(t, n);
@@ -270,8 +347,25 @@ void send_from_tun(struct tunnel *t)
 		}
 		/* Sealing may drop packets: close the gaps as we go. */
 		for (int i = 0; i < segs; i++) {
+			/* IPv6 needs 1280 of every link (RFC 8200 5); a path
+			 * below that carries it in outer fragments. */
+			size_t limit = out[i][0] >> 4 == 6 ? MAX(path_mtu, (size_t)IPV6_MIN_MTU)
+							   : path_mtu;
+
+			if (out_len[i] > limit) {
+				if (answer_too_big(t, out[i], out_len[i], limit))
+					continue;
+				/* no DF: fragment (a lone packet: segs is 1) */
+				if (segs == 1 && fragment_into_batch(t, &n, out_len[i], path_mtu,
+								     &need_handshake))
+					continue;
+			}
 			if (out[i] != t->tx[n].data + MESSAGE_DATA_HEADER_LEN)
 				memcpy(t->tx[n].data + MESSAGE_DATA_HEADER_LEN, out[i], out_len[i]);
+			/* SYNs from the TUN (local or forwarded) announce an MSS
+			 * that fits the path. */
+			tun_mss_clamp(t->tx[n].data + MESSAGE_DATA_HEADER_LEN, out_len[i],
+				      (unsigned)path_mtu);
 			if (seal_into_batch(t, n, out_len[i], &need_handshake))
 				n++;
 		}

@@ -25,6 +25,11 @@
  *   punch.liveness        armed when data is sent, cancelled by any
  *                         authenticated packet; on expiry (PUNCH_QUIET_MS)
  *                         the path may be dead: peer_unanswered.
+ *   pathcheck.pmtu_timer  the path MTU search's next step (pathcheck.c,
+ *                         tunnel/pmtu.h's timers), or the probe asking a
+ *                         peer without rendezvous whether it answers.
+ *   pathcheck.check_timer a liveness check's second round and verdict
+ *                         (PATHCHECK_RETRY_MS, PATHCHECK_GIVE_UP_MS).
  *   retransmit_handshake  also armed for HANDSHAKE_DEFER_MS when a new
  *                         direct path leaves the first initiation to the
  *                         peer.
@@ -162,12 +167,16 @@ void timers_stop(struct peer *peer)
 	loop_timer_cancel(loop_of(peer), &peer->persistent_keepalive);
 	loop_timer_cancel(loop_of(peer), &peer->punch.timer);
 	loop_timer_cancel(loop_of(peer), &peer->punch.liveness);
+	loop_timer_cancel(loop_of(peer), &peer->pathcheck.pmtu_timer);
+	loop_timer_cancel(loop_of(peer), &peer->pathcheck.check_timer);
 }
 
 void timers_data_sent(struct peer *peer)
 {
 	arm_if_idle(peer, &peer->new_handshake, KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS);
 	arm_if_idle(peer, &peer->punch.liveness, PUNCH_QUIET_MS);
+	peer->last_data_sent_ms = now(peer);
+	pathcheck_data_sent(peer);
 }
 
 void timers_data_received(struct peer *peer)
@@ -217,6 +226,16 @@ void timers_session_derived(struct peer *peer)
 void timers_handshake_deferred(struct peer *peer)
 {
 	arm(peer, &peer->retransmit_handshake, HANDSHAKE_DEFER_MS);
+}
+
+void timers_pmtu_due(struct peer *peer, uint64_t at_ms)
+{
+	loop_timer_arm(loop_of(peer), &peer->pathcheck.pmtu_timer, at_ms);
+}
+
+void timers_pathcheck_due(struct peer *peer, uint64_t delay_ms)
+{
+	arm(peer, &peer->pathcheck.check_timer, delay_ms);
 }
 
 void timers_path_moved(struct peer *peer)

@@ -58,6 +58,13 @@ void timers_burst_ended(struct peer *peer);
  * keepalive). */
 void timers_path_moved(struct peer *peer);
 
+/* Should be called by pathcheck.c: its PLPMTUD step is due at `at_ms`. */
+void timers_pmtu_due(struct peer *peer, uint64_t at_ms);
+
+/* Should be called by pathcheck.c: its liveness check's next round is due
+ * in `delay_ms`. */
+void timers_pathcheck_due(struct peer *peer, uint64_t delay_ms);
+
 /* Applies a new PersistentKeepalive interval (0: off) and arms it. */
 void timers_set_persistent_keepalive(struct peer *peer, unsigned seconds);
 

@@ -125,6 +125,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	t->udp.fd = -1;
 	t->loop.epoll_fd = -1;
 	t->drop_log.burst = 10;
+	t->path_mtu = cfg->mtu;
 	/* header, an MTU of packet, up to 15 bytes of padding, tag */
 	t->packet_max = MESSAGE_DATA_HEADER_LEN + cfg->mtu + MESSAGE_PADDING_MULTIPLE +
 			NOISE_AUTHTAG_LEN;
@@ -336,6 +337,8 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->rx_bytes = peer->rx_bytes;
 	st->tx_bytes = peer->tx_bytes;
 	st->keepalive_s = peer->persistent_keepalive_s;
+	st->path_mtu = t->path_mtu;
+	st->path_changes = peer->path_changes;
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
 	nat_status(t, st);

@@ -51,6 +51,11 @@ struct tunnel {
 	struct loop_watch tun_watch, udp_watch, signal_watch;
 	struct control_server control;
 
+	/* Inner MTU the current path carries (tunnel/pmtu.h): cfg.mtu until
+	 * the path's discovery says less. send.c cuts, clamps and answers
+	 * "too big" to it. */
+	unsigned path_mtu;
+
 	/* Largest datagram: a data message carrying an MTU-sized packet. */
 	size_t packet_max;
 	uint8_t *tun_read_buf;               /* TUNNEL_TUN_READ_SIZE */

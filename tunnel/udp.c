@@ -165,6 +165,18 @@ static socklen_t to_sockaddr(const struct udp_socket *s, const struct rdv_endpoi
 	return len;
 }
 
+void udp_probe_mtu(struct udp_socket *s)
+{
+	int probe4 = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE;
+
+	if (s->fd < 0 || s->probing_mtu)
+		return;
+	s->probing_mtu = true;
+	setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe4, sizeof(probe4));
+	if (s->ipv6)
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6));
+}
+
 int udp_send(struct udp_socket *s, const struct rdv_endpoint *to, const uint8_t *data, size_t len)
 {
 	struct sockaddr_storage ss;

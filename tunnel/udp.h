@@ -37,6 +37,7 @@ struct udp_socket {
 	int fd;
 	bool ipv6;               /* an AF_INET6 dual-stack socket */
 	bool gso;                /* UDP_SEGMENT works; off after a refusal */
+	bool probing_mtu;        /* DF on, the kernel's path MTU cache ignored */
 	uint16_t port;           /* the bound port, host order */
 	size_t datagram_max;     /* larger datagrams are dropped as oversized */
 	uint8_t *rx_storage;     /* UDP_RX_SLOTS * UDP_RX_SLOT_SIZE */
@@ -55,6 +56,14 @@ void udp_close(struct udp_socket *s);
  * negative errno. Datagrams longer than datagram_max are dropped and
  * counted in *oversized. */
 must_check int udp_receive_batch(struct udp_socket *s, unsigned *oversized);
+
+/* From now on: don't fragment, and don't trust the kernel's path MTU
+ * cache either (IP_PMTUDISC_PROBE): the link finds its path MTU itself
+ * (tunnel/pmtu.h, RFC 8899), which works where ICMP "fragmentation needed"
+ * is lost. A datagram larger than the local interface still fails with
+ * EMSGSIZE. For peers that answer path probes only: a plain WireGuard peer
+ * keeps the kernel's fragmentation. */
+void udp_probe_mtu(struct udp_socket *s);
 
 /* Sends one datagram. -EAGAIN when the socket buffer is full (the caller
  * drops: UDP, like the network, may lose packets). */

@@ -1,7 +1,7 @@
 # contrib/completion/tunnelctl.bash: bash completion for tunnelctl.
 #
-#   install -m 644 contrib/completion/tunnelctl.bash \
-#     /usr/share/bash-completion/completions/tunnelctl
+# Installed (package, cmake --install) as
+# share/bash-completion/completions/tunnelctl, where bash-completion loads it.
 #
 # Completes the subcommands, their options, link names that have a config
 # for `up` (NAME.conf in --config-dir, $TUNNEL_CONFIG_DIR or /etc/tunnel) and
@@ -28,7 +28,7 @@ _tunnelctl() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
 
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status netcheck help --help" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status netcheck help --help --version" -- "$cur")
     return 0
   fi
   cmd=${COMP_WORDS[1]}

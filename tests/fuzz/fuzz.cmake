@@ -11,7 +11,7 @@
 # fuzz build (TUNNEL_FUZZ_BIN_DIR); without them, or without clang, the runs
 # skip with exit 77 and say why.
 set(TUNNEL_FUZZ_TARGETS demux wireguard rendezvous stun config control probe
-    engine allowedips offload coalesce)
+    engine allowedips offload coalesce inner_mtu)
 
 if(TUNNEL_FUZZ)
   set(fuzz_bin_dir ${CMAKE_BINARY_DIR}/tests/fuzz)
@@ -37,6 +37,7 @@ if(TUNNEL_FUZZ)
   set(fuzz_libs_allowedips engine)
   set(fuzz_libs_offload fuzz_fixture tun)
   set(fuzz_libs_coalesce fuzz_fixture tun)
+  set(fuzz_libs_inner_mtu fuzz_fixture tun)
 
   foreach(t ${TUNNEL_FUZZ_TARGETS})
     add_executable(fuzz_${t} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)

@@ -44,6 +44,12 @@
 #                                   directions; without sch_netem the
 #                                   tests/lab/netem relay is spliced in
 #   lab_cut ROUTER [down|up]        cut / restore the router's public link
+#   lab_path_mtu ROUTER MTU [--drop-big] | off
+#                                   a path MTU black hole on the public link: its MTU is
+#                                   MTU (1280..1500), ICMP frag-needed / packet-too-big
+#                                   the router sends or forwards is dropped; --drop-big
+#                                   also drops forwarded packets above MTU that the router
+#                                   would fragment (no DF) and any fragment; offloads off
 #   lab_portmapper ROUTER [upnp|natpmp|pcp|all] [STUN_HOST:PORT]
 #                                   miniupnpd on the router's LAN (tests/lab/README.md);
 #                                   STUN default LAB_PUB1:3478 (a rendezvous server there)
@@ -564,6 +570,87 @@ lab_cut() {
   # a cable or an upstream link fails.
   _lab_log "[upstream of $r] ip link set ${LAB_UPIF[$r]} $how"
   ip -n "${LAB_UPNS[$r]}" link set "${LAB_UPIF[$r]}" "$how"
+}
+
+# lab_path_mtu ROUTER MTU [--drop-big] | off: a path MTU black hole at the
+# router's public link, as a hotel, LTE or PPPoE path that filters ICMP.
+#   - the router's WAN interface gets MTU: larger frames arriving from
+#     upstream are dropped by the link itself (veth checks the receiver's
+#     MTU), larger packets it forwards out need fragmenting or an ICMP;
+#   - its own table tnl<id>pmtu drops, with counters, the ICMP
+#     "fragmentation needed" and ICMPv6 "packet too big" the router sends
+#     (output) or forwards, so no sender ever learns the MTU;
+#   - --drop-big: forwarded packets above MTU are dropped before the router
+#     could fragment them (IPv4 without DF, such as our UDP today), and so
+#     are fragments, both directions: then nothing above MTU crosses;
+#   - offloads (gso, tso, gro, tx-udp-segmentation) go off on the router's
+#     public link (both ends) and on every veth of its site, so the sizes on
+#     the wire are the sizes sent. They stay off after "off".
+# "off" restores MTU 1500 and deletes the table. Counters:
+#   nft list table inet tnl<id>pmtu  (in ROUTER; chains local_out, transit).
+lab_path_mtu() {
+  local r=$1 mtu=${2:-} mode=${3:-} t="${LAB_PREFIX}pmtu"
+  _lab_is_router "$r" || return 1
+  local ns=${LAB_NS[$r]} w=${LAB_WANIF[$r]}
+  if [[ $mtu == off ]]; then
+    _lab_run ip -n "$ns" link set dev "$w" mtu 1500 || return 1
+    _lab_log "[$r] nft delete table inet $t"
+    ip netns exec "$ns" nft delete table inet "$t" 2>/dev/null || true
+    return 0
+  fi
+  if ! [[ $mtu =~ ^[0-9]+$ ]] || ((mtu < 1280 || mtu > 1500)); then
+    _lab_die "lab_path_mtu: MTU must be 1280..1500 (IPv6 needs 1280)"; return 1
+  fi
+  [[ -z $mode || $mode == --drop-big ]] || { _lab_die "lab_path_mtu: unknown option '$mode'"; return 1; }
+  local big=""
+  if [[ -n $mode ]]; then
+    big="    oifname \"$w\" meta length > $mtu counter drop
+    iifname \"$w\" meta length > $mtu counter drop
+    oifname \"$w\" ip frag-off & 0x3fff != 0 counter drop
+    iifname \"$w\" ip frag-off & 0x3fff != 0 counter drop
+    oifname \"$w\" exthdr frag exists counter drop
+    iifname \"$w\" exthdr frag exists counter drop"
+  fi
+  _lab_path_mtu_offloads "$r" || return 1
+  _lab_run ip -n "$ns" link set dev "$w" mtu "$mtu" || return 1
+  _lab_log "[$r] nft -f - (table inet $t: drop ICMP too-big${mode:+, $mode})"
+  ip netns exec "$ns" nft -f - <<EOF || { _lab_die "nft rejected the $r pmtu table"; return 1; }
+table inet $t {}
+delete table inet $t
+table inet $t {
+  chain local_out {
+    type filter hook output priority filter - 10; policy accept;
+    icmp type destination-unreachable icmp code frag-needed counter drop
+    icmpv6 type packet-too-big counter drop
+  }
+  chain transit {
+    type filter hook forward priority filter - 10; policy accept;
+    icmp type destination-unreachable icmp code frag-needed counter drop
+    icmpv6 type packet-too-big counter drop
+$big
+  }
+}
+EOF
+}
+
+# Offloads off on the router's public link (both ends) and on every veth in
+# the namespaces of its site (router, peers, host, a CGN in front).
+_lab_path_mtu_offloads() {
+  local r=$1 site=${1%-router} node dev
+  _lab_path_mtu_ethtool "${LAB_UPNS[$r]}" "${LAB_UPIF[$r]}" || return 1
+  for node in "${!LAB_NS[@]}"; do
+    [[ $node == "$site"-* ]] || continue
+    for dev in $(ip -n "${LAB_NS[$node]}" -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+      _lab_path_mtu_ethtool "${LAB_NS[$node]}" "$dev" || return 1
+    done
+  done
+}
+
+_lab_path_mtu_ethtool() {
+  _lab_log "ip netns exec $1 ethtool -K $2 gso off tso off gro off tx-udp-segmentation off"
+  ip netns exec "$1" ethtool -K "$2" gso off tso off gro off tx-udp-segmentation off >/dev/null 2>&1 ||
+    ip netns exec "$1" ethtool -K "$2" gso off tso off gro off >/dev/null ||
+    { _lab_die "ethtool -K $2 failed in $1"; return 1; }
 }
 
 # lab_netem ROUTER ARGS...|off: tc netem words (delay TIME [JITTER [CORR%]]

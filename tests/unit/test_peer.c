@@ -70,6 +70,7 @@ enum {
 	HISTORY_MAX = 256,
 	OLD_ADDRS_MAX = 4,
 	DATA_LEN = 120,         /* an inner IPv4/UDP packet */
+	OTHER_MAX = 8,          /* other TUN writes kept (path MTU test) */
 	MTU = 1420,
 	/* Headroom on every bound: the machine's speed plays no part (the
 	 * clock is fake), this covers timer jitter and a lost round. */
@@ -110,6 +111,10 @@ struct link_obs {
 	uint64_t sent_at[SEQ_MAX];
 	bool received[SEQ_MAX];             /* by seq, of what the peer sent us */
 	size_t n_received, bad_tun_writes;
+	/* with w.capture_other: TUN writes that are no data packet, write k
+	 * in other[k % OTHER_MAX] */
+	uint8_t other[OTHER_MAX][2048];
+	size_t other_len[OTHER_MAX], n_other;
 	/* traffic generator: 0, or one data packet every this many ms */
 	uint64_t send_every_ms, next_send_ms;
 	/* the receive batch udp_receive_batch hands over next */
@@ -133,6 +138,9 @@ static struct world {
 	size_t n_q;
 	/* rules */
 	bool block_direct, block_probes, block_server;
+	size_t direct_len_max;           /* A<->B datagrams above this vanish (0: none) */
+	unsigned direct_loss_pct;        /* A<->B datagrams lost at random */
+	bool capture_other;              /* keep odd TUN writes (path MTU test) */
 	/* the attacker: records the probes A and B exchange (a sniffer on
 	 * their way), and forwards probes it receives to the other link */
 	bool attacker_captures, attacker_forwards;
@@ -292,6 +300,11 @@ static void tun_written(int i, const uint8_t *buf, size_t len)
 	uint8_t want[DATA_LEN];
 	uint32_t seq;
 
+	if (len != DATA_LEN && w.capture_other && len <= sizeof(o->other[0])) {
+		memcpy(o->other[o->n_other % OTHER_MAX], buf, len);
+		o->other_len[o->n_other++ % OTHER_MAX] = len;
+		return;
+	}
 	if (len != DATA_LEN) {
 		o->bad_tun_writes++;
 		return;
@@ -355,6 +368,8 @@ static bool rule_drops(int from, int to, enum demux_class kind)
 
 	if (direct && w.block_direct)
 		return true;
+	if (direct && w.direct_loss_pct && randombytes_uniform(100) < w.direct_loss_pct)
+		return true;
 	if (direct && w.block_probes && kind == DEMUX_PROBE)
 		return true;
 	return (from == SERVER || to == SERVER) && w.block_server;
@@ -416,7 +431,8 @@ static void put_on_wire(int from, const struct rdv_endpoint *to, const uint8_t *
 		assert_non_null(c->data);
 		memcpy(c->data, data, len);
 	}
-	if (rule_drops(from, dest, kind)) {
+	if (rule_drops(from, dest, kind) ||
+	    (w.direct_len_max && len > w.direct_len_max && from < LINKS && dest < LINKS)) {
 		w.dropped_by_rule++;
 		return;
 	}
@@ -991,8 +1007,10 @@ static void relay_upgrades_to_direct_path(void **state)
 }
 
 /* T7: established -> relayed. The direct path goes silent while both send
- * data every 100 ms: after PUNCH_QUIET_MS and an unanswered burst the link
- * is relayed, and data keeps arriving. */
+ * data every 100 ms: after PUNCH_QUIET_MS without an answer a liveness
+ * check probes the path twice, and when nothing answers within
+ * PATHCHECK_GIVE_UP_MS the link is relayed (within 2 s of the cut, the
+ * longest gap issue 13 allows), and data keeps arriving. */
 static void silent_direct_path_falls_back_to_relay(void **state)
 {
 	uint64_t cut, relayed, relayed_before;
@@ -1007,14 +1025,12 @@ static void silent_direct_path_falls_back_to_relay(void **state)
 	w.block_direct = true;
 	cut = w.now;
 	for (int i = 0; i < LINKS; i++)
-		check(run_until(i, "relayed", "relay",
-				cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS + PUNCH_INTERVAL_MS +
-					PUNCH_JITTER_MS + SLACK_MS - w.now));
+		check(run_until(i, "relayed", "relay", cut + 2000 - w.now));
 	for (int i = 0; i < LINKS; i++) {
 		/* The quiet time counts from the last packet received before the
 		 * cut: up to one traffic interval earlier. */
 		check(first_in(i, "relayed", cut)->at_ms >=
-		      cut + PUNCH_QUIET_MS + PUNCH_WINDOW_MS - 2 * 100);
+		      cut + PUNCH_QUIET_MS + PATHCHECK_GIVE_UP_MS - 2 * 100);
 		check(is_host_addr(SERVER, w.obs[i].now.endpoint));
 	}
 	relayed = w.now + 200;
@@ -1097,7 +1113,10 @@ static void static_endpoint_establishes_on_handshake(void **state)
 		for (size_t k = 0; k < o->n_history; k++)
 			check(!strcmp(o->history[k].st.state, "connecting") ||
 			      !strcmp(o->history[k].st.state, "established"));
-		check(w.sent[i][SERVER] == 0 && w.probes[i][1 - i] == 0);
+		/* No rendezvous and no punching: the only probes measure the
+		 * path (one asking whether the peer answers them, then the
+		 * path MTU search: a handful). */
+		check(w.sent[i][SERVER] == 0 && w.probes[i][1 - i] <= 8);
 	}
 	traffic(LINK_A, 100);
 	run_for(1000);
@@ -1305,6 +1324,108 @@ static void flooded_side_completes_its_own_handshakes(void **state)
 	world_check();
 }
 
+/* ---- path MTU and failover (issue 13) ------------------------------------- */
+
+static uint64_t status_uint(int i, size_t offset)
+{
+	return *(const uint64_t *)(const void *)((const char *)&w.obs[i].now + offset);
+}
+
+#define PATH_MTU(i) status_uint(i, offsetof(struct control_status, path_mtu))
+#define PATH_CHANGES(i) status_uint(i, offsetof(struct control_status, path_changes))
+
+/* A path that silently drops datagrams above 1348 bytes (a 1376-byte
+ * underlay, say): each link learns an inner path MTU within 8 bytes below
+ * what fits (1348 - 32 = 1316), never above; then the path shrinks to 1330
+ * under a steady flow, and the links follow within seconds: the next
+ * confirmation probe is lost, so is the size, and the search runs again. */
+static void path_mtu_follows_the_path(void **state)
+{
+	uint64_t shrunk;
+
+	(void)state;
+	world_start(&via_rendezvous);
+	w.direct_len_max = 1348;
+	check(run_until(LINK_A, "established", "direct", PUNCH_WINDOW_MS));
+	check(run_until(LINK_B, "established", "direct", SLACK_MS));
+	run_for(8000);
+	for (int i = 0; i < LINKS; i++) {
+		check(PATH_MTU(i) <= 1348 - 32);
+		check(PATH_MTU(i) + PMTU_RESOLUTION >= 1348 - 32);
+	}
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	w.direct_len_max = 1330;
+	shrunk = w.now;
+	while (w.now < shrunk + 3 * PMTU_CONFIRM_MS &&
+	       !(PATH_MTU(LINK_A) <= 1330 - 32 && PATH_MTU(LINK_B) <= 1330 - 32))
+		step();
+	printf("path MTU back to the base %llu ms after the path shrank\n",
+	       (unsigned long long)(w.now - shrunk));
+	for (int i = 0; i < LINKS; i++) {
+		check(PATH_MTU(i) <= 1330 - 32);
+		check(in_state(i, "established", "direct"));
+	}
+	run_for(15000);
+	for (int i = 0; i < LINKS; i++)
+		check(PATH_MTU(i) + PMTU_RESOLUTION >= 1330 - 32 && PATH_MTU(i) <= 1330 - 32);
+	world_check();
+}
+
+/* The relay is measured too: its MTU is what fits a RELAY envelope. */
+static void relayed_path_mtu_fits_the_relay(void **state)
+{
+	(void)state;
+	establish_relayed();
+	run_for(8000);
+	for (int i = 0; i < LINKS; i++) {
+		check(PATH_MTU(i) <= pmtu_inner_for_outer(RDV_RELAY_DATA_MAX));
+		check(PATH_MTU(i) >= PMTU_BASE_MTU);
+	}
+	world_check();
+}
+
+/* After a failover to the relay, the direct path that answers again takes
+ * the link back within 5 s. */
+static void direct_path_returns_within_5s(void **state)
+{
+	uint64_t back;
+
+	(void)state;
+	establish_direct();
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(PUNCH_WINDOW_MS + 1000);
+	w.block_direct = true;
+	for (int i = 0; i < LINKS; i++)
+		check(run_until(i, "relayed", "relay", 2000));
+	run_for(3000);
+	w.block_direct = false;
+	back = w.now;
+	for (int i = 0; i < LINKS; i++)
+		check(run_until(i, "established", "direct", back + 5000 - w.now));
+	world_check();
+}
+
+/* 5 % random loss on the direct path, data both ways every 100 ms for two
+ * minutes: at most one path switch per minute. */
+static void random_loss_does_not_flap(void **state)
+{
+	(void)state;
+	establish_direct();
+	run_for(PUNCH_WINDOW_MS + 1000);
+	w.direct_loss_pct = 5;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(120000);
+	for (int i = 0; i < LINKS; i++) {
+		printf("link %d: %llu path changes in 120 s at 5 %% loss\n", i,
+		       (unsigned long long)PATH_CHANGES(i));
+		check(PATH_CHANGES(i) <= 2);
+	}
+	world_check();
+}
+
 /* ---- amplification ------------------------------------------------------ */
 
 struct amp_row {
@@ -1438,6 +1559,126 @@ static void unauthenticated_input_is_never_amplified(void **state)
 	world_check();
 }
 
+/* The inner side follows a path MTU below the interface's (issue 13.2):
+ * with t->path_mtu 1280 on A, a 1400-byte DF packet from A's TUN is
+ * answered with ICMP "fragmentation needed" (MTU 1280) into A's TUN and
+ * never reaches B; without DF it crosses as two fragments of at most 1280
+ * bytes that put together give the packet back; a SYN crosses with its MSS
+ * clamped to 1240 and a TCP checksum that still verifies. */
+static size_t inject(int i, const uint8_t *pkt, size_t len)
+{
+	struct link_obs *o = &w.obs[i];
+	uint8_t *buf = calloc(1, TUN_VNET_HDR_LEN + len);
+
+	assert_non_null(buf);
+	memcpy(buf + TUN_VNET_HDR_LEN, pkt, len);
+	o->tun_in[o->n_tun_in] = buf;
+	o->tun_in_len[o->n_tun_in++] = TUN_VNET_HDR_LEN + len;
+	send_from_tun(w.link[i]);
+	return len;
+}
+
+static void ip4_header(uint8_t *pkt, size_t len, uint8_t proto, bool df)
+{
+	memset(pkt, 0, 20);
+	pkt[0] = 0x45;
+	store_be16(pkt + 2, (uint16_t)len);
+	store_be16(pkt + 6, df ? 0x4000 : 0);
+	pkt[8] = 64;
+	pkt[9] = proto;
+	assert_int_equal(inet_pton(AF_INET, tunnel_addr[LINK_A], pkt + 12), 1);
+	assert_int_equal(inet_pton(AF_INET, tunnel_addr[LINK_B], pkt + 16), 1);
+	store_be16(pkt + 10, tun_checksum(pkt, 20, 0));
+}
+
+static void path_mtu_below_interface(void **state)
+{
+	uint8_t pkt[1400], syn[44];
+	const struct link_obs *a = &w.obs[LINK_A], *b = &w.obs[LINK_B];
+	uint32_t sum;
+
+	(void)state;
+	establish_direct();
+	run_for(500);
+	w.capture_other = true;
+	w.link[LINK_A]->path_mtu = 1280;
+
+	ip4_header(pkt, sizeof(pkt), 17, true);
+	memset(pkt + 20, 0x5a, sizeof(pkt) - 20);
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 1 && a->other_len[0] == 576);
+	check(a->other[0][20] == 3 && a->other[0][21] == 4 && load_be16(a->other[0] + 26) == 1280);
+	check(!memcmp(a->other[0] + 12, pkt + 16, 4) && !memcmp(a->other[0] + 16, pkt + 12, 4));
+	check(!memcmp(a->other[0] + 28, pkt, 576 - 28));
+	check(w.link[LINK_A]->dropped[DROP_TOO_BIG] == 1);
+	check(b->n_other == 0);
+
+	ip4_header(pkt, sizeof(pkt), 17, false);
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 1 && b->n_other == 2);
+	check(b->other_len[0] == 1276 && b->other_len[1] == 20 + 1380 - 1256);
+	check(load_be16(b->other[0] + 6) == 0x2000 && load_be16(b->other[1] + 6) == 1256 / 8);
+	check(!memcmp(b->other[0] + 20, pkt + 20, 1256));
+	check(!memcmp(b->other[1] + 20, pkt + 20 + 1256, 1380 - 1256));
+	check(tun_checksum(b->other[0], 20, 0) == 0 && tun_checksum(b->other[1], 20, 0) == 0);
+
+	/* SYN, 24-byte TCP header: MSS 1380, NOP NOP */
+	ip4_header(syn, sizeof(syn), 6, true);
+	memset(syn + 20, 0, 24);
+	store_be16(syn + 20, 40000);
+	store_be16(syn + 22, 22);
+	syn[32] = 6 << 4;
+	syn[33] = 0x02;
+	store_be16(syn + 34, 64240);
+	syn[40] = 2; syn[41] = 4;
+	store_be16(syn + 42, 1380);
+	sum = tun_checksum(syn + 12, 8, 0);
+	sum = (uint16_t)~sum;
+	store_be16(syn + 36, tun_checksum(syn + 20, 24, sum + 24 + 6));
+	inject(LINK_A, syn, sizeof(syn));
+	run_for(200);
+	check(b->n_other == 3 && b->other_len[2] == sizeof(syn));
+	check(load_be16(b->other[2] + 42) == 1240);
+	sum = (uint16_t)~tun_checksum(b->other[2] + 12, 8, 0);
+	check(tun_checksum(b->other[2] + 20, 24, sum + 24 + 6) == 0);
+
+	/* outside AllowedIPs: no reply, dropped as no_route */
+	ip4_header(pkt, sizeof(pkt), 17, true);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", pkt + 16), 1);
+	store_be16(pkt + 10, 0);
+	store_be16(pkt + 10, tun_checksum(pkt, 20, 0));
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 1 && w.link[LINK_A]->dropped[DROP_TOO_BIG] == 1);
+	check(w.link[LINK_A]->dropped[DROP_NO_ROUTE] == 1 &&
+	      w.link[LINK_A]->dropped[DROP_MALFORMED] == 0);
+
+	/* IPv6, path below 1280: up to 1280 crosses whole (the outer layer
+	 * fragments), above gets "packet too big" with 1280 */
+	w.link[LINK_A]->path_mtu = 1220;
+	prefix(&w.link[LINK_A]->cfg.allowed_ips[w.link[LINK_A]->cfg.n_allowed_ips++], "fd77::2/128");
+	prefix(&w.link[LINK_B]->cfg.allowed_ips[w.link[LINK_B]->cfg.n_allowed_ips++], "fd77::1/128");
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	store_be16(pkt + 4, 1280 - 40);
+	pkt[6] = 17;
+	pkt[7] = 64;
+	assert_int_equal(inet_pton(AF_INET6, "fd77::1", pkt + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd77::2", pkt + 24), 1);
+	inject(LINK_A, pkt, 1280);
+	run_for(200);
+	check(b->n_other == 4 && b->other_len[3] == 1280 && !memcmp(b->other[3], pkt, 1280));
+	store_be16(pkt + 4, sizeof(pkt) - 40);
+	inject(LINK_A, pkt, sizeof(pkt));
+	run_for(200);
+	check(a->n_other == 2 && a->other_len[1] == 1280);
+	check(a->other[1][40] == 2 && load_be32(a->other[1] + 44) == 1280);
+	check(w.link[LINK_A]->dropped[DROP_TOO_BIG] == 2 && b->n_other == 4);
+	world_check();
+}
+
 /* An argument runs only the tests it matches (cmocka's filter, e.g. "*relay*"). */
 int main(int argc, char **argv)
 {
@@ -1454,10 +1695,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(unanswered_probes_do_not_move_a_working_path,
 					  world_free),
 		cmocka_unit_test_teardown(idle_link_without_keepalive_goes_quiet, world_free),
+		cmocka_unit_test_teardown(path_mtu_below_interface, world_free),
 		cmocka_unit_test_teardown(replayed_probes_cannot_steer_the_path, world_free),
 		cmocka_unit_test_teardown(forwarded_probes_cannot_steer_the_path, world_free),
 		cmocka_unit_test_teardown(flooded_side_completes_its_own_handshakes, world_free),
 		cmocka_unit_test_teardown(unauthenticated_input_is_never_amplified, world_free),
+		cmocka_unit_test_teardown(path_mtu_follows_the_path, world_free),
+		cmocka_unit_test_teardown(relayed_path_mtu_fits_the_relay, world_free),
+		cmocka_unit_test_teardown(direct_path_returns_within_5s, world_free),
+		cmocka_unit_test_teardown(random_loss_does_not_flap, world_free),
 	};
 
 	if (sodium_init() < 0)

@@ -406,12 +406,60 @@ static void test_coalesce_boundaries(void **state)
 	assert_int_equal(tun_coalesce_run(segs, 4), 4);
 }
 
+/* A path MTU below the interface's: tun_offload_fit lowers the kernel's
+ * segment size so every segment fits the path (IPv4 and IPv6, headers with
+ * options), and the split stays exact; a fitting size is left alone. */
+static void test_fit_path_mtu(void **state)
+{
+	static const size_t mtus[] = { 1280, 1300, 1337, 576 };
+	static uint8_t pkt[65536], payload[PAYLOAD], joined[PAYLOAD];
+	static uint8_t bufs[16][OUT_SIZE];
+	uint8_t *out[16];
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		out[i] = bufs[i];
+	for (int v6 = 0; v6 < 2; v6++) {
+		for (size_t m = 0; m < sizeof(mtus) / sizeof(mtus[0]); m++) {
+			size_t ip_hlen = v6 ? 40 : 20, hlen = ip_hlen + 32, got = 0, out_len[16];
+			size_t len = build_super(pkt, v6, payload), mtu = mtus[m];
+			struct tun_vnet_hdr h = {
+				.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+				.hdr_len = (uint16_t)hlen, .gso_size = MSS,
+				.csum_start = (uint16_t)ip_hlen, .csum_offset = 16,
+			};
+			int n;
+
+			tun_offload_fit(&h, pkt, len, mtu);
+			assert_int_equal(h.gso_size, mtu - hlen);
+			assert_true(tun_offload_segments(&h, len) <= 16);
+			n = tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, 16);
+			assert_int_equal(n, (PAYLOAD + (mtu - hlen) - 1) / (mtu - hlen));
+			for (int i = 0; i < n; i++) {
+				assert_true(out_len[i] <= mtu);
+				assert_int_equal(out_len[i], i + 1 < n ? mtu : out_len[i]);
+				assert_true(tcp_checksum_ok(out[i], ip_hlen, out_len[i], v6));
+				memcpy(joined + got, out[i] + hlen, out_len[i] - hlen);
+				got += out_len[i] - hlen;
+			}
+			assert_int_equal(got, PAYLOAD);
+			assert_memory_equal(joined, payload, PAYLOAD);
+			/* already fitting: unchanged */
+			h.gso_size = 100;
+			tun_offload_fit(&h, pkt, len, mtu);
+			assert_int_equal(h.gso_size, 100);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_ipv4),
 		cmocka_unit_test(test_split_ipv6),
 		cmocka_unit_test(test_split_small_mss),
+		cmocka_unit_test(test_fit_path_mtu),
 		cmocka_unit_test(test_finish_checksum),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_coalesce_ipv4),

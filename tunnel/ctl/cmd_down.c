@@ -74,6 +74,10 @@ static bool file_left(const char *run_dir, const char *name, const char *ext)
 
 int cmd_down(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *run_dir = control_run_dir(), *name;
 	char buf[CONTROL_RESPONSE_MAX];
 	struct control_status st;
@@ -81,15 +85,22 @@ int cmd_down(int argc, char **argv)
 	bool left;
 	int r;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: tunnelctl down PEER\n");
-		return 0;
-	}
-	if (argc != 2 || !ifname_valid(argv[1])) {
+	optind = 0;
+	while ((r = commands_getopt(argc, argv, ":h", opts)) != -1) {
+		if (r == 'h') {
+			printf("usage: tunnelctl down PEER\n");
+			return 0;
+		}
 		fprintf(stderr, "usage: tunnelctl down PEER\n");
 		return 2;
 	}
-	name = argv[1];
+	if (optind != argc - 1 || !ifname_valid(argv[optind])) {
+		if (optind == argc)
+			fprintf(stderr, "tunnelctl down: which link? (PEER)\n");
+		fprintf(stderr, "usage: tunnelctl down PEER\n");
+		return 2;
+	}
+	name = argv[optind];
 	/* The pid first, to wait for the daemon's exit rather than its reply. */
 	r = control_query(run_dir, name, "get=1\n\n", buf, sizeof(buf));
 	if (r == 0)
@@ -97,6 +108,10 @@ int cmd_down(int argc, char **argv)
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		control_daemon_alive(run_dir, name); /* clears a stale socket */
 		fprintf(stderr, "tunnelctl: link %s is not up\n", name);
+		return 1;
+	}
+	if (r == -EACCES || r == -EPERM) {
+		control_denied(run_dir, name);
 		return 1;
 	}
 	if (r == 0)

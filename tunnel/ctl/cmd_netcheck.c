@@ -163,8 +163,8 @@ int cmd_netcheck(int argc, char **argv)
 	uint64_t v;
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:jt:c:h", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = commands_getopt(argc, argv, ":r:jt:c:h", opts)) != -1) {
 		switch (opt) {
 		case 'r':
 			if (n == NETCHECK_MAX_SERVERS) {

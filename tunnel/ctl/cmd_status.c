@@ -60,6 +60,11 @@ static json_t *status_json(const struct control_status *st)
 			      "reason", st->reason,
 			      "pid", (json_int_t)st->pid);
 
+	if (o) {
+		json_object_set_new(o, "path_mtu", json_integer((json_int_t)st->path_mtu));
+		json_object_set_new(o, "path_changes", json_integer((json_int_t)st->path_changes));
+	}
+
 	if (!o || !dropped) {
 		json_decref(o);
 		json_decref(dropped);
@@ -107,6 +112,8 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  latest handshake: %lld s ago\n", (long long)st->last_handshake_age_s);
 	if (st->rtt_ms >= 0)
 		printf("  round trip: %lld ms\n", (long long)st->rtt_ms);
+	if (st->path_mtu)
+		printf("  path MTU: %llu\n", (unsigned long long)st->path_mtu);
 	printf("  transfer: %llu B received, %llu B sent\n", (unsigned long long)st->rx_bytes,
 	       (unsigned long long)st->tx_bytes);
 	if (st->keepalive_s)
@@ -119,15 +126,19 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Names of the links with a socket in the run directory, sorted. */
-static size_t list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max)
+/* Names of the links with a socket in the run directory, sorted, into
+ * names and *n. No directory is no link; -EACCES when this user may not
+ * read it. */
+static int list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max,
+		      size_t *count)
 {
 	DIR *dir = opendir(run_dir);
 	struct dirent *de;
 	size_t n = 0;
 
+	*count = 0;
 	if (!dir)
-		return 0;
+		return errno == EACCES || errno == EPERM ? -EACCES : 0;
 	while ((de = readdir(dir)) && n < max) {
 		size_t len = strlen(de->d_name);
 
@@ -140,36 +151,50 @@ static size_t list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], si
 	}
 	closedir(dir);
 	qsort(names, n, sizeof(names[0]), compare_names);
-	return n;
+	*count = n;
+	return 0;
 }
 
 int cmd_status(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	static char names[STATUS_MAX_LINKS][CONTROL_NAME_MAX];
 	const char *run_dir = control_run_dir(), *only = NULL;
 	bool as_json = false, colour = isatty(STDOUT_FILENO);
 	json_t *array = NULL;
 	size_t n;
-	int rc = 0;
+	int rc = 0, opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+	optind = 0;
+	while ((opt = commands_getopt(argc, argv, ":jh", opts)) != -1) {
+		switch (opt) {
+		case 'j':
 			as_json = true;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			break;
+		case 'h':
 			printf("usage: tunnelctl status [PEER] [--json]\n");
 			return 0;
-		} else if (argv[i][0] != '-' && !only && ifname_valid(argv[i])) {
-			only = argv[i];
-		} else {
+		default:
 			fprintf(stderr, "usage: tunnelctl status [PEER] [--json]\n");
 			return 2;
 		}
 	}
+	if (optind < argc)
+		only = argv[optind];
+	if (argc - optind > 1 || (only && !ifname_valid(only))) {
+		fprintf(stderr, "usage: tunnelctl status [PEER] [--json]\n");
+		return 2;
+	}
 	if (only) {
 		snprintf(names[0], sizeof(names[0]), "%s", only);
 		n = 1;
-	} else {
-		n = list_links(run_dir, names, STATUS_MAX_LINKS);
+	} else if (list_links(run_dir, names, STATUS_MAX_LINKS, &n) < 0) {
+		control_denied(run_dir, NULL);
+		return 1;
 	}
 	if (as_json)
 		array = json_array();
@@ -183,6 +208,11 @@ int cmd_status(int argc, char **argv)
 		if (r) {
 			if (r == -ENOENT || r == -ECONNREFUSED)
 				control_daemon_alive(run_dir, names[i]); /* clears a stale socket */
+			if (r == -EACCES || r == -EPERM) {
+				control_denied(run_dir, names[i]);
+				rc = 1;
+				continue;
+			}
 			if (only) {
 				fprintf(stderr, "tunnelctl: link %s is not up\n", names[i]);
 				rc = 1;

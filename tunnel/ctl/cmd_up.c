@@ -25,10 +25,10 @@
 
 enum { UP_DEFAULT_WAIT_S = 15, UP_MAX_WAIT_S = 3600, UP_POLL_MS = 100 };
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: tunnelctl up PEER [--wait SECONDS] [--foreground] "
-			"[--config-dir DIR]\n");
+	fprintf(f, "usage: tunnelctl up PEER [--wait SECONDS] [--foreground] "
+		   "[--config-dir DIR]\n");
 }
 
 const char *commands_config_dir(const char *flag_value)
@@ -38,6 +38,17 @@ const char *commands_config_dir(const char *flag_value)
 	if (flag_value)
 		return flag_value;
 	return env && *env ? env : COMMANDS_DEFAULT_CONFIG_DIR;
+}
+
+/* May this user open DIR/NAME.conf? -EACCES from the config loader is
+ * either this (not root: a runtime failure, exit 1) or a file that others
+ * may read (a config error, exit 2). */
+static bool config_readable(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s.conf", dir, name);
+	return access(path, R_OK) == 0 || errno != EACCES;
 }
 
 /* Reads the daemon's start-up report until the child closes the pipe.
@@ -98,6 +109,13 @@ static int wait_established(const char *run_dir, const char *name, unsigned wait
 
 int cmd_up(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name = NULL, *config_dir = NULL, *run_dir = control_run_dir();
 	bool foreground = false;
 	uint64_t wait_s = UP_DEFAULT_WAIT_S;
@@ -106,34 +124,47 @@ int cmd_up(int argc, char **argv)
 	int pipefd[2], r;
 	pid_t child;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--foreground")) {
+	optind = 0;
+	while ((r = commands_getopt(argc, argv, ":w:fc:h", opts)) != -1) {
+		switch (r) {
+		case 'f':
 			foreground = true;
-		} else if (!strcmp(argv[i], "--wait") && i + 1 < argc) {
-			if (number_parse_uint(argv[++i], UP_MAX_WAIT_S, &wait_s) < 0) {
+			break;
+		case 'w':
+			if (number_parse_uint(optarg, UP_MAX_WAIT_S, &wait_s) < 0) {
 				fprintf(stderr, "tunnelctl: --wait takes seconds (0-%d), not '%s'\n",
-					UP_MAX_WAIT_S, argv[i]);
+					UP_MAX_WAIT_S, optarg);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--config-dir") && i + 1 < argc) {
-			config_dir = argv[++i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage();
+			break;
+		case 'c':
+			config_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
 			return 0;
-		} else if (argv[i][0] != '-' && !name) {
-			name = argv[i];
-		} else {
-			usage();
+		default:
+			usage(stderr);
 			return 2;
 		}
 	}
-	if (!name) {
-		usage();
+	if (optind != argc - 1) {
+		if (optind == argc)
+			fprintf(stderr, "tunnelctl up: which link? (PEER, the name of PEER.conf)\n");
+		else
+			fprintf(stderr, "tunnelctl up: one link at a time, not '%s'\n",
+				argv[optind + 1]);
+		usage(stderr);
 		return 2;
 	}
+	name = argv[optind];
 	r = daemon_load(&link, commands_config_dir(config_dir), name, err);
 	if (r) {
 		fprintf(stderr, "tunnelctl: %s\n", err);
+		if (r == -EACCES && !config_readable(commands_config_dir(config_dir), name)) {
+			fprintf(stderr, "tunnelctl: links are root's: run 'tunnelctl up' as root\n");
+			return 1;
+		}
 		return r == -ENOENT || r == -EIO || r == -ENOMEM ? 1 : 2;
 	}
 	if (control_daemon_alive(run_dir, name)) {

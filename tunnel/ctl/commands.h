@@ -11,6 +11,7 @@
 #ifndef TUNNEL_CTL_COMMANDS_H
 #define TUNNEL_CTL_COMMANDS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #define COMMANDS_DEFAULT_CONFIG_DIR "/etc/tunnel"
@@ -28,6 +29,17 @@ int cmd_down(int argc, char **argv);
 
 /* Prints the running links, for people or as JSON. */
 int cmd_status(int argc, char **argv);
+
+/* getopt_long over a subcommand's argv (argv[0] its name), for every
+ * subcommand alike: long options with `--opt=value` or `--opt value`, short
+ * ones, options before or after the operands. The caller sets optind = 0
+ * before the first call (a fresh scan). `shortopts` must start with ':'.
+ * Returns the option's value, -1 after the last option (operands from
+ * argv[optind]), or '?' after printing one line on stderr that names the
+ * option: "tunnelctl up: option '--wait' needs an argument" or
+ * "tunnelctl up: unknown option '--frob'". */
+int commands_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts);
 
 /* Reports what the network does to UDP, with no link up (tailscale netcheck). */
 int cmd_netcheck(int argc, char **argv);

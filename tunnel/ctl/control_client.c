@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,4 +61,14 @@ int control_query(const char *run_dir, const char *name, const char *request, ch
 out:
 	close(fd);
 	return r;
+}
+
+void control_denied(const char *run_dir, const char *name)
+{
+	if (name)
+		fprintf(stderr, "tunnelctl: %s/%s.sock: permission denied (the links are root's: "
+				"run tunnelctl as root)\n", run_dir, name);
+	else
+		fprintf(stderr, "tunnelctl: %s: permission denied (the links are root's: "
+				"run tunnelctl as root)\n", run_dir);
 }

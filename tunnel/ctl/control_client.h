@@ -24,4 +24,9 @@ const char *control_run_dir(void);
 must_check int control_query(const char *run_dir, const char *name, const char *request,
 			     char *buf, size_t size);
 
+/* Prints why a control socket (NAME's, or the run directory when NAME is
+ * NULL) refused this user: "tunnelctl: /run/tunnel/home.sock: permission
+ * denied (the links are root's: run tunnelctl as root)". */
+void control_denied(const char *run_dir, const char *name);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/compiler.h"
 #include "tunnel/ctl/commands.h"
+#include "tunnel_version.h"
 
 struct command {
 	const char *name;
@@ -28,19 +29,65 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tunnelctl COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: tunnelctl COMMAND [ARGS]\n       tunnelctl --version\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'tunnelctl COMMAND --help' describes one command.\n");
+	fprintf(f, "\n'tunnelctl COMMAND --help' describes one command; man tunnelctl, "
+		   "man tunnel.conf.\n");
+}
+
+int commands_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts)
+{
+	const char *word, *what;
+	int opt;
+
+	opterr = 0; /* the messages below name the subcommand and the option */
+	opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (opt != ':' && opt != '?')
+		return opt;
+	/* argv[optind - 1] is the word that failed (`--wait` at the end,
+	 * `--frob`, `--json=1`, `-x`); optopt is the short option or the long
+	 * one's value, 0 for an unknown long one. */
+	word = argv[optind - 1];
+	what = opt == ':' ? "needs an argument"
+	     : optopt && strchr(word, '=') ? "takes no argument"
+					   : "is unknown";
+	if (!strncmp(word, "--", 2))
+		fprintf(stderr, "tunnelctl %s: option '%.*s' %s\n", argv[0],
+			(int)strcspn(word, "="), word, what);
+	else
+		fprintf(stderr, "tunnelctl %s: option '-%c' %s\n", argv[0], optopt, what);
+	return '?';
 }
 
 bool commands_no_args(int argc, char **argv, const char *usage, const char *summary,
 		      int *exit_code)
 {
-	if (argc == 1)
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool help = false;
+	int opt;
+
+	optind = 0;
+	while ((opt = commands_getopt(argc, argv, ":h", opts)) != -1) {
+		if (opt != 'h') {
+			fprintf(stderr, "usage: %s\n", usage);
+			*exit_code = 2;
+			return false;
+		}
+		help = true;
+	}
+	/* `tunnelctl genkey help` too, as `tunnelctl help genkey`. */
+	if (!help && optind == argc - 1 && !strcmp(argv[optind], "help")) {
+		help = true;
+		optind++;
+	}
+	if (optind == argc && !help)
 		return true;
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
+	if (help && optind == argc) {
 		printf("usage: %s\n%s\n", usage, summary);
 		*exit_code = 0;
 	} else {
@@ -48,6 +95,14 @@ bool commands_no_args(int argc, char **argv, const char *usage, const char *summ
 		*exit_code = 2;
 	}
 	return false;
+}
+
+static void version(void)
+{
+	if (TUNNEL_REVISION[0])
+		printf("tunnelctl %s (git %s)\n", TUNNEL_VERSION, TUNNEL_REVISION);
+	else
+		printf("tunnelctl %s\n", TUNNEL_VERSION);
 }
 
 static const struct command *find(const char *name)
@@ -60,21 +115,56 @@ static const struct command *find(const char *name)
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct command *cmd;
+	bool help = false, show_version = false;
+	int opt;
 
-	if (argc < 2) {
+	/* Options before the command ('+': the first operand is the command,
+	 * whose own options its cmd_*.c parses). */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			help = true;
+		} else if (opt == 'V') {
+			show_version = true;
+		} else {
+			fprintf(stderr, "tunnelctl: option '%s' is unknown\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (show_version) {
+		if (argc > 0 || help) {
+			usage(stderr);
+			return 2;
+		}
+		version();
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (argc == 0 && !help) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		/* `tunnelctl help CMD` is `tunnelctl CMD --help`. */
-		if (argc >= 3 && (cmd = find(argv[2]))) {
-			char *sub_argv[] = { argv[2], "--help", NULL };
+	if (help || !strcmp(argv[0], "help")) {
+		/* `tunnelctl help CMD` and `tunnelctl --help CMD` are
+		 * `tunnelctl CMD --help`. */
+		const char *name = help ? argv[0] : argv[1];
+		int rest = help ? argc : argc - 1;
+
+		if (rest >= 1 && (cmd = find(name))) {
+			char *sub_argv[] = { (char *)cmd->name, "--help", NULL };
 
 			return cmd->run(2, sub_argv);
 		}
 		usage(stdout);
-		return argc >= 3 ? 2 : 0;
+		return rest >= 1 ? 2 : 0;
 	}
 	/* Before any subcommand: besides seeding its random generator,
 	 * sodium_init picks the fastest ChaCha20/Poly1305 code for this CPU;
@@ -86,11 +176,11 @@ int main(int argc, char **argv)
 	/* Errors on sockets and pipes are handled where they happen; a peer
 	 * that went away must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
-	cmd = find(argv[1]);
+	cmd = find(argv[0]);
 	if (!cmd) {
-		fprintf(stderr, "tunnelctl: unknown command '%s'\n", argv[1]);
+		fprintf(stderr, "tunnelctl: unknown command '%s'\n", argv[0]);
 		usage(stderr);
 		return 2;
 	}
-	return cmd->run(argc - 1, argv + 1);
+	return cmd->run(argc, argv);
 }

@@ -1,0 +1,295 @@
+/* Path MTU and liveness checks on the path in use (pathcheck.h). */
+#include "tunnel/pathcheck.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "crypto/probe.h"
+#include "tunnel/meet.h"
+#include "tunnel/peer.h"
+#include "tunnel/timers.h"
+#include "tunnel/tunnel.h"
+
+static uint64_t now(const struct peer *peer)
+{
+	return peer->tunnel->loop.now_ms;
+}
+
+static uint64_t new_token(void)
+{
+	uint64_t token;
+
+	do
+		randombytes_buf(&token, sizeof(token));
+	while (token == 0);
+	return token;
+}
+
+/* The inner MTU a path can carry at most: the interface's, or what fits a
+ * RELAY envelope. */
+static unsigned path_max(const struct peer *peer, bool relay)
+{
+	unsigned mtu = peer->tunnel->cfg.mtu;
+
+	if (relay)
+		mtu = MIN(mtu, (unsigned)pmtu_inner_for_outer(RDV_RELAY_DATA_MAX));
+	return mtu;
+}
+
+/* Sends a probe request of `inner` bytes (0: the smallest) along the path
+ * in use, or to `to`. Returns 0, or a negative errno (-EMSGSIZE: larger
+ * than the local interface allows). */
+static int send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *to,
+		      uint64_t token, unsigned inner)
+{
+	static uint8_t msg[PROBE_MAX_LEN];
+	const struct keypair *kp = &peer->keypairs.current;
+	struct probe req = { .kind = PROBE_REQUEST, .token = token, .sent_ms = now(peer),
+			     .len = inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN };
+	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
+	int r;
+
+	if (kp->valid) {
+		req.key = PROBE_KEY_SESSION;
+		probe_session_key_derive(key, kp->send_key);
+	} else {
+		req.key = PROBE_KEY_STATIC;
+		memcpy(key, peer->punch.key, sizeof(key));
+	}
+	r = probe_build(msg, sizeof(msg), &req, key, peer->tunnel->local.public_key);
+	sodium_memzero(key, sizeof(key));
+	if (r)
+		return r;
+	if (relay) {
+		if (req.len > RDV_RELAY_DATA_MAX)
+			return -EMSGSIZE;
+		meet_send_relay(peer->tunnel, msg, req.len);
+		return 0;
+	}
+	return udp_send(&peer->tunnel->udp, to, msg, req.len);
+}
+
+static void set_path_mtu(struct peer *peer, unsigned mtu)
+{
+	struct tunnel *t = peer->tunnel;
+
+	if (t->path_mtu == mtu)
+		return;
+	if (mtu < t->path_mtu)
+		log_info("%s: path MTU %u (was %u)", t->cfg.name, mtu, t->path_mtu);
+	else
+		log_debug("%s: path MTU %u (was %u)", t->cfg.name, mtu, t->path_mtu);
+	t->path_mtu = mtu;
+}
+
+static void pmtu_step(struct peer *peer)
+{
+	struct pathcheck *c = &peer->pathcheck;
+	unsigned size;
+	uint64_t next = pmtu_next_probe(&c->pmtu, now(peer), &size);
+
+	/* A size the local stack refuses is lost at once; the next one goes
+	 * out now (a handful at most: each refusal halves the search). */
+	for (int tries = 0; size && tries < 16; tries++) {
+		log_debug("%s: path MTU probe of %u (%s)", peer->tunnel->cfg.name, size,
+			  pmtu_state_name(c->pmtu.state));
+		c->pmtu_token = new_token();
+		c->pmtu_size = size;
+		if (send_probe(peer, c->relay, &c->ep, c->pmtu_token, size) != -EMSGSIZE)
+			break;
+		pmtu_probe_lost(&c->pmtu, size, now(peer));
+		next = pmtu_next_probe(&c->pmtu, now(peer), &size);
+	}
+	set_path_mtu(peer, pmtu_current(&c->pmtu));
+	timers_pmtu_due(peer, next);
+}
+
+static void pmtu_due(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, pathcheck.pmtu_timer);
+	struct pathcheck *c = &peer->pathcheck;
+
+	if (!c->measuring)
+		return;
+	/* A settled path is confirmed (and raised) only while it carries
+	 * data; data sent later wakes it up (pathcheck_data_sent). */
+	if (c->pmtu.state == PMTU_SEARCH_COMPLETE && !c->pmtu_token &&
+	    now_ms - peer->last_data_sent_ms > PMTU_CONFIRM_MS) {
+		c->parked = true;
+		return;
+	}
+	pmtu_step(peer);
+}
+
+void pathcheck_data_sent(struct peer *peer)
+{
+	struct pathcheck *c = &peer->pathcheck;
+
+	if (c->parked) {
+		c->parked = false;
+		timers_pmtu_due(peer, now(peer));
+	}
+}
+
+/* The verdict of a liveness check, or its second round. */
+static void check_due(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, pathcheck.check_timer);
+	struct pathcheck *c = &peer->pathcheck;
+
+	(void)now_ms;
+	if (!c->checking)
+		return;
+	if (peer->path != PATH_DIRECT) {
+		c->checking = false;    /* the path changed meanwhile */
+		return;
+	}
+	if (c->small_answered && c->big_answered) {
+		c->checking = false;
+		return;
+	}
+	if (c->rounds < 2) {
+		c->rounds++;
+		if (!c->small_answered)
+			(void)send_probe(peer, false, &c->ep, c->small_token, 0);
+		if (!c->big_answered)
+			(void)send_probe(peer, false, &c->ep, c->big_token, c->big_size);
+		timers_pathcheck_due(peer, PATHCHECK_GIVE_UP_MS - PATHCHECK_RETRY_MS);
+		return;
+	}
+	c->checking = false;
+	/* Authenticated WireGuard from the path during the check proves it,
+	 * whatever happened to the probes. */
+	if (!c->small_answered && peer->last_direct_rx_ms < c->check_started_ms) {
+		c->dead++;
+		peer_direct_path_lost(peer);
+		return;
+	}
+	if (!c->small_answered)
+		return;
+	/* Small probes pass, large ones do not: a black hole. */
+	c->blackholes++;
+	log_info("%s: packets of %u bytes stopped crossing; path MTU back to %u",
+		 peer->tunnel->cfg.name, c->big_size, (unsigned)PMTU_BASE_MTU);
+	if (c->measuring) {
+		pmtu_blackhole_suspected(&c->pmtu, now(peer));
+		pmtu_step(peer);
+	}
+}
+
+static void hello_due(struct peer *peer)
+{
+	struct pathcheck *c = &peer->pathcheck;
+
+	if (c->peer_answers || c->hellos >= PATHCHECK_HELLO_TRIES || peer->path != PATH_DIRECT ||
+	    !peer->has_endpoint || !peer->keypairs.current.valid)
+		return;
+	c->hellos++;
+	c->hello_token = new_token();
+	(void)send_probe(peer, false, &peer->endpoint, c->hello_token, 0);
+	timers_pmtu_due(peer, now(peer) + PATHCHECK_HELLO_MS);
+}
+
+static void pmtu_or_hello_due(struct loop_timer *t, uint64_t now_ms)
+{
+	struct peer *peer = container_of(t, struct peer, pathcheck.pmtu_timer);
+
+	if (!peer->pathcheck.peer_answers)
+		hello_due(peer);
+	else
+		pmtu_due(t, now_ms);
+}
+
+void pathcheck_init(struct peer *peer)
+{
+	peer->pathcheck.pmtu_timer.expired = pmtu_or_hello_due;
+	peer->pathcheck.check_timer.expired = check_due;
+}
+
+void pathcheck_path_changed(struct peer *peer)
+{
+	struct pathcheck *c = &peer->pathcheck;
+	bool relay = peer->path == PATH_RELAY;
+
+	if (!peer->keypairs.current.valid || (peer->path == PATH_DIRECT && !peer->has_endpoint) ||
+	    peer->path == PATH_NONE)
+		return;
+	if (!c->peer_answers) {
+		/* Links with a rendezvous server talk to peers of ours. */
+		if (peer->tunnel->meet.n_servers == 0) {
+			if (!c->hellos)
+				hello_due(peer);
+			return;
+		}
+		c->peer_answers = true;
+		udp_probe_mtu(&peer->tunnel->udp);
+	}
+	if (c->measuring && c->relay == relay &&
+	    (relay || rdv_endpoint_equal(&c->ep, &peer->endpoint)))
+		return;
+	c->measuring = true;
+	c->relay = relay;
+	if (!relay)
+		c->ep = peer->endpoint;
+	c->pmtu_token = 0;
+	c->parked = false;
+	pmtu_init(&c->pmtu, path_max(peer, relay));
+	pmtu_step(peer);
+}
+
+bool pathcheck_liveness(struct peer *peer)
+{
+	struct pathcheck *c = &peer->pathcheck;
+
+	if (!c->peer_answers || peer->path != PATH_DIRECT || !peer->has_endpoint)
+		return false;
+	if (c->checking)
+		return true;
+	c->checking = true;
+	c->check_started_ms = now(peer);
+	c->checks++;
+	c->rounds = 1;
+	c->ep = peer->endpoint;
+	c->small_answered = c->big_answered = false;
+	c->small_token = new_token();
+	c->big_token = new_token();
+	c->big_size = peer->tunnel->path_mtu;
+	(void)send_probe(peer, false, &c->ep, c->small_token, 0);
+	if (send_probe(peer, false, &c->ep, c->big_token, c->big_size) == -EMSGSIZE)
+		c->big_answered = true; /* nothing to learn: the local stack refuses it */
+	timers_pathcheck_due(peer, PATHCHECK_RETRY_MS);
+	return true;
+}
+
+bool pathcheck_answered(struct peer *peer, const struct rdv_endpoint *from, bool via_relay,
+			uint64_t token, unsigned acked_len)
+{
+	struct pathcheck *c = &peer->pathcheck;
+	bool direct_ok = !via_relay && rdv_endpoint_equal(from, &c->ep);
+
+	if (token == c->hello_token && !via_relay) {
+		c->hello_token = 0;
+		c->peer_answers = true;
+		udp_probe_mtu(&peer->tunnel->udp);
+		pathcheck_path_changed(peer);
+		return true;
+	}
+	if (c->checking && direct_ok && (token == c->small_token || token == c->big_token)) {
+		if (token == c->small_token)
+			c->small_answered = true;
+		else if (acked_len >= pmtu_data_outer_len(c->big_size, c->big_size))
+			c->big_answered = true;
+		return true;
+	}
+	if (c->measuring && c->pmtu_token && token == c->pmtu_token &&
+	    (c->relay ? via_relay : direct_ok) &&
+	    acked_len >= pmtu_data_outer_len(c->pmtu_size, c->pmtu_size)) {
+		c->pmtu_token = 0;
+		pmtu_probe_acked(&c->pmtu, c->pmtu_size, now(peer));
+		pmtu_step(peer);
+		return true;
+	}
+	return false;
+}
