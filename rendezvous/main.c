@@ -24,7 +24,8 @@ static const char usage[] =
 	"usage: tunnel-rendezvous --key FILE [--listen ADDR:PORT]... [--foreground]\n"
 	"                         [--max-peers N] [--lease S] [--relay-rate BYTES_PER_S]\n"
 	"                         [--stun-rate N] [--source-rate N] [--max-per-source N]\n"
-	"                         [--allowed-keys FILE] [--stats FILE] [--verbose]\n"
+	"                         [--allowed-keys FILE] [--stats FILE] [--alt-port PORT]\n"
+	"                         [--verbose]\n"
 	"  --key FILE        base64 private key (mode 0600), as `tunnelctl genkey` prints\n"
 	"  --listen A:P      UDP address to serve (repeatable; default 0.0.0.0:3478 and [::]:3478)\n"
 	"  --foreground      stay in the foreground and log to stderr\n"
@@ -37,6 +38,10 @@ static const char usage[] =
 	"  --allowed-keys FILE  only these public keys (one base64 key per line, # comments)\n"
 	"                    may register; others get no reply; reloaded on SIGHUP\n"
 	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n"
+	"  --alt-port PORT   also serve every listen address on PORT (off by default);\n"
+	"                    STUN answers name the other port (RFC 5780 OTHER-ADDRESS), so\n"
+	"                    clients (tunnelctl netcheck) learn whether their NAT maps per\n"
+	"                    destination\n"
 	"  --version         print the version and exit\n";
 
 int main(int argc, char **argv)
@@ -53,6 +58,7 @@ int main(int argc, char **argv)
 		{ "max-per-source", required_argument, NULL, 'P' },
 		{ "allowed-keys", required_argument, NULL, 'A' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "alt-port", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -65,12 +71,14 @@ int main(int argc, char **argv)
 	char pub[KEY_BASE64_SIZE];
 	int fds[RDV_LOOP_LISTEN_MAX];
 	bool verbose = false, default_listen = false;
+	uint16_t alt_port = 0;
+	size_t n_primary;
 	uint64_t v;
 	sigset_t sigs;
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
@@ -119,6 +127,13 @@ int main(int argc, char **argv)
 		case 'A':
 			lc.allowed_keys_path = optarg;
 			break;
+		case 'a':
+			if (number_parse_uint(optarg, 65535, &v) < 0 || v == 0) {
+				fprintf(stderr, "tunnel-rendezvous: bad --alt-port '%s'\n", optarg);
+				return 2;
+			}
+			alt_port = (uint16_t)v;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -146,6 +161,26 @@ int main(int argc, char **argv)
 			return 1;
 		lc.n_listen = 2;
 		default_listen = true;
+	}
+	/* --alt-port: each listen address once more on the other port, after
+	 * the primary ones (listen[i + n_primary] pairs with listen[i]). */
+	n_primary = lc.n_listen;
+	if (alt_port) {
+		if (2 * n_primary > RDV_LOOP_LISTEN_MAX) {
+			fprintf(stderr, "tunnel-rendezvous: at most %d --listen with --alt-port\n",
+				RDV_LOOP_LISTEN_MAX / 2);
+			return 2;
+		}
+		for (size_t i = 0; i < n_primary; i++) {
+			if (lc.listen[i].port == alt_port) {
+				fprintf(stderr, "tunnel-rendezvous: --alt-port %u is a --listen port\n",
+					(unsigned)alt_port);
+				return 2;
+			}
+			lc.listen[n_primary + i] = lc.listen[i];
+			lc.listen[n_primary + i].port = alt_port;
+		}
+		lc.n_listen = 2 * n_primary;
 	}
 	log_open("tunnel-rendezvous", false, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	/* Block the loop's signals before anyone can learn we are up (the public
@@ -179,8 +214,19 @@ int main(int argc, char **argv)
 	if (r == -EAFNOSUPPORT && default_listen) {
 		/* A host without IPv6 still serves the default IPv4 address. */
 		log_warn("no IPv6 here: listening on IPv4 only");
-		lc.n_listen = 1;
+		if (alt_port)
+			lc.listen[1] = lc.listen[2]; /* 0.0.0.0:ALT */
+		n_primary = 1;
+		lc.n_listen = alt_port ? 2 : 1;
 		r = rdv_loop_open(&lc, fds);
+	}
+	for (size_t i = 0; r == 0 && alt_port && i < n_primary; i++) {
+		r = rdv_server_set_other_address(srv, fds[i], &lc.listen[n_primary + i]);
+		if (r == 0)
+			r = rdv_server_set_other_address(srv, fds[n_primary + i], &lc.listen[i]);
+		if (r)
+			for (size_t j = 0; j < lc.n_listen; j++)
+				close(fds[j]);
 	}
 	if (r < 0) {
 		rdv_server_free(srv);

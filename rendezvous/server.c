@@ -78,6 +78,11 @@ struct rdv_server {
 	struct log_ratelimit log_rl;
 	struct log_ratelimit reg_log_rl; /* registered / moved / expired lines */
 	struct rdv_msg scratch; /* the message being handled: no allocation per packet */
+	struct {
+		int sock;
+		struct rdv_endpoint other;
+	} others[RDV_SERVER_OTHER_MAX]; /* --alt-port: OTHER-ADDRESS per socket */
+	size_t n_others;
 };
 
 void rdv_key_fingerprint(const uint8_t key[static RDV_KEY_LEN], char out[static RDV_FINGERPRINT_LEN])
@@ -865,14 +870,39 @@ out:
 		rdv_session_wipe(&tmp);
 }
 
+int rdv_server_set_other_address(struct rdv_server *srv, int sock,
+				 const struct rdv_endpoint *other)
+{
+	if (srv->n_others == RDV_SERVER_OTHER_MAX)
+		return -ENOSPC;
+	srv->others[srv->n_others].sock = sock;
+	srv->others[srv->n_others].other = *other;
+	srv->n_others++;
+	return 0;
+}
+
+static const struct rdv_endpoint *other_address(const struct rdv_server *srv, int sock)
+{
+	for (size_t i = 0; i < srv->n_others; i++) {
+		if (srv->others[i].sock == sock)
+			return &srv->others[i].other;
+	}
+	return NULL;
+}
+
 static void handle_stun(struct rdv_server *srv, int sock, const struct sockaddr *sa,
 			const struct rdv_endpoint *src, const uint8_t *pkt, size_t len,
 			uint64_t now_ms, struct rdv_outbox *out)
 {
+	const struct rdv_endpoint *other = other_address(srv, sock);
+	struct sockaddr_storage other_sa;
+	socklen_t other_len;
 	struct stun_msg msg;
 	enum stun_parse_result pr;
 	struct rdv_datagram *d;
 
+	if (other)
+		rdv_endpoint_to_sockaddr(other, &other_sa, &other_len);
 	pr = stun_parse(pkt, len, &msg);
 	if (pr != STUN_OK) {
 		srv->stats.stun_malformed++;
@@ -893,8 +923,9 @@ static void handle_stun(struct rdv_server *srv, int sock, const struct sockaddr 
 		return;
 	/* Answer with the address as seen, v4-mapped v6 turned back into v4. */
 	rdv_endpoint_to_sockaddr(src, &d->to, &d->to_len);
-	if (stun_build_binding_response(&msg, (const struct sockaddr *)&d->to, d->buf,
-					sizeof(d->buf), &d->len) < 0) {
+	if (stun_build_binding_response_other(&msg, (const struct sockaddr *)&d->to,
+					      other ? (const struct sockaddr *)&other_sa : NULL,
+					      d->buf, sizeof(d->buf), &d->len) < 0) {
 		srv->stats.stun_unanswerable++;
 		return;
 	}

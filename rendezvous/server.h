@@ -100,6 +100,13 @@ void rdv_server_handle(struct rdv_server *srv, int sock, const struct sockaddr *
 /* Drops registrations whose lease ended. Call about once a second. */
 void rdv_server_expire(struct rdv_server *srv, uint64_t now_ms);
 
+/* STUN answers to datagrams that arrived on `sock` carry `other` as their
+ * RFC 5780 OTHER-ADDRESS (tunnel-rendezvous --alt-port: the same address
+ * on the other port). At most RDV_SERVER_OTHER_MAX sockets; -ENOSPC past. */
+enum { RDV_SERVER_OTHER_MAX = 16 };
+must_check int rdv_server_set_other_address(struct rdv_server *srv, int sock,
+					    const struct rdv_endpoint *other);
+
 const struct rdv_server_stats *rdv_server_stats(const struct rdv_server *srv);
 
 /* Writes the counters as "name value" lines. */

@@ -83,6 +83,11 @@ static enum stun_parse_result parse_attr(const uint8_t *pkt, struct stun_msg *ms
 			return STUN_OK; /* XOR-MAPPED-ADDRESS wins */
 		msg->has_mapped = true;
 		return parse_address(msg, v, a->len, false, &msg->mapped);
+	case STUN_ATTR_OTHER_ADDRESS:
+		if (msg->legacy)
+			return STUN_OK;
+		msg->has_other = true;
+		return parse_address(msg, v, a->len, false, &msg->other);
 	case STUN_ATTR_CHANGE_REQUEST:
 		if (a->len != 4)
 			return STUN_ERR_ADDRESS;
@@ -216,18 +221,53 @@ static int legacy_address_encode(const struct sockaddr *addr, uint8_t out[static
 	return 8;
 }
 
+/* RFC 5780 §7.4: OTHER-ADDRESS has MAPPED-ADDRESS's format (not XORed). */
+static int plain_address_encode(const struct sockaddr *addr, uint8_t out[static 20])
+{
+	out[0] = 0;
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+
+		out[1] = FAMILY_IPV4;
+		memcpy(out + 2, &sin->sin_port, 2);
+		memcpy(out + 4, &sin->sin_addr, 4);
+		return 8;
+	}
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
+
+		out[1] = FAMILY_IPV6;
+		memcpy(out + 2, &sin6->sin6_port, 2);
+		memcpy(out + 4, &sin6->sin6_addr, 16);
+		return 20;
+	}
+	return -EAFNOSUPPORT;
+}
+
 int stun_build_binding_response(const struct stun_msg *req, const struct sockaddr *src,
 				uint8_t *out, size_t cap, size_t *out_len)
 {
-	uint8_t value[20];
+	return stun_build_binding_response_other(req, src, NULL, out, cap, out_len);
+}
+
+int stun_build_binding_response_other(const struct stun_msg *req, const struct sockaddr *src,
+				      const struct sockaddr *other, uint8_t *out, size_t cap,
+				      size_t *out_len)
+{
+	uint8_t value[20], other_value[20];
 	size_t pos = STUN_HEADER_LEN;
-	int vlen;
+	int vlen, olen = 0;
 
 	vlen = req->legacy ? legacy_address_encode(src, value)
 			   : stun_xor_address_encode(src, req->txid, value);
 	if (vlen < 0)
 		return vlen;
-	if (cap < STUN_HEADER_LEN + 4 + (size_t)vlen + 8)
+	if (other && !req->legacy) {
+		olen = plain_address_encode(other, other_value);
+		if (olen < 0)
+			return olen;
+	}
+	if (cap < STUN_HEADER_LEN + 4 + (size_t)vlen + (olen ? 4 + (size_t)olen : 0) + 8)
 		return -ENOBUFS;
 	store_be16(out, STUN_BINDING_SUCCESS);
 	if (req->legacy) {
@@ -240,6 +280,12 @@ int stun_build_binding_response(const struct stun_msg *req, const struct sockadd
 	store_be16(out + pos + 2, (uint16_t)vlen);
 	memcpy(out + pos + 4, value, (size_t)vlen);
 	pos += 4 + (size_t)vlen;
+	if (olen) {
+		store_be16(out + pos, STUN_ATTR_OTHER_ADDRESS);
+		store_be16(out + pos + 2, (uint16_t)olen);
+		memcpy(out + pos + 4, other_value, (size_t)olen);
+		pos += 4 + (size_t)olen;
+	}
 	if (req->has_fingerprint && !req->legacy) {
 		/* The length field counts the FINGERPRINT before it is computed. */
 		store_be16(out + 2, (uint16_t)(pos + 8 - STUN_HEADER_LEN));

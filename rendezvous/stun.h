@@ -18,7 +18,7 @@ enum stun_limits {
 	STUN_LEGACY_TXID_LEN = 16, /* RFC 3489: cookie bytes are part of the id */
 	STUN_MAX_ATTRS = 32,       /* more is malformed for our purposes */
 	STUN_MAX_MESSAGE = 548,    /* RFC 8489 §6.1 path MTU floor for IPv4 */
-	STUN_RESPONSE_MAX = 64,    /* our largest reply: IPv6 + FINGERPRINT */
+	STUN_RESPONSE_MAX = 88,    /* our largest reply: IPv6, OTHER-ADDRESS IPv6, FINGERPRINT */
 };
 
 enum stun_message_type {
@@ -36,6 +36,7 @@ enum stun_attr_type {
 	STUN_ATTR_XOR_MAPPED_ADDRESS = 0x0020,
 	STUN_ATTR_SOFTWARE = 0x8022,
 	STUN_ATTR_FINGERPRINT = 0x8028,
+	STUN_ATTR_OTHER_ADDRESS = 0x802c,  /* RFC 5780: the server's alternate endpoint */
 };
 
 /* Why a datagram is not a STUN message we accept. */
@@ -67,6 +68,8 @@ struct stun_msg {
 	bool has_mapped;         /* XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS if legacy */
 	struct sockaddr_storage mapped;
 	uint32_t change_request; /* RFC 3489 CHANGE-REQUEST flags, 0 if absent */
+	bool has_other;          /* OTHER-ADDRESS (RFC 5780), in a response */
+	struct sockaddr_storage other;
 };
 
 /* Parses a whole datagram. Padding bytes are ignored; a FINGERPRINT, if
@@ -95,6 +98,15 @@ must_check int stun_xor_address_encode(const struct sockaddr *addr,
 must_check int stun_build_binding_response(const struct stun_msg *req,
 					   const struct sockaddr *src,
 					   uint8_t *out, size_t cap, size_t *out_len);
+
+/* As stun_build_binding_response, plus (unless `other` is NULL or the
+ * request is legacy) an RFC 5780 OTHER-ADDRESS: where the same server
+ * answers from another port (tunnel-rendezvous --alt-port), so a client can
+ * tell whether its NAT maps per destination. */
+must_check int stun_build_binding_response_other(const struct stun_msg *req,
+						 const struct sockaddr *src,
+						 const struct sockaddr *other, uint8_t *out,
+						 size_t cap, size_t *out_len);
 
 /* Builds a 20-byte RFC 8489 Binding request with the given transaction id
  * (for test clients). Returns the length, or -ENOBUFS. */

@@ -53,6 +53,7 @@ struct parse_state {
 	unsigned private_key_line, listen_port_line, mtu_line, rendezvous_key_line;
 	unsigned public_key_line, preshared_key_line, endpoint_line, keepalive_line;
 	unsigned rendezvous_line;
+	unsigned port_mapping_line;
 };
 
 static int fail(struct parse_state *st, const char *fmt, ...)
@@ -416,6 +417,17 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 		return for_each_item(st, key, value, add_interface_pattern);
 	if (!strcasecmp(key, "IgnorePrefixes"))
 		return for_each_item(st, key, value, add_ignore_prefix);
+	if (!strcasecmp(key, "PortMapping")) {
+		if (!set_once(st, &st->port_mapping_line, key))
+			return 0;
+		if (!strcasecmp(value, "on"))
+			cfg->port_mapping = true;
+		else if (!strcasecmp(value, "off"))
+			cfg->port_mapping = false;
+		else
+			return fail(st, "PortMapping '%s' is neither on nor off", value);
+		return 1;
+	}
 	return fail(st, "unknown key '%s' in [Interface]", key);
 }
 
@@ -555,6 +567,7 @@ int config_parse_string(const char *path, const char *name, const char *text,
 	strcpy(out->name, name);
 	out->mtu = CONFIG_DEFAULT_MTU;
 	out->persistent_keepalive_s = CONFIG_DEFAULT_KEEPALIVE_S;
+	out->port_mapping = true;
 
 	r = ini_parse_stream(read_line, &st, handle_pair, &st);
 	if (!st.failed && r > 0) {

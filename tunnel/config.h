@@ -2,7 +2,7 @@
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
  *                Rendezvous, RendezvousKey, CandidateInterfaces,
- *                IgnoreInterfaces, IgnorePrefixes
+ *                IgnoreInterfaces, IgnorePrefixes, PortMapping
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -63,6 +63,7 @@ struct config {
 	size_t n_ignore_ifs;
 	struct tun_prefix ignore_prefixes[CONFIG_MAX_IGNORE_PREFIXES];    /* host bits cleared */
 	size_t n_ignore_prefixes;
+	bool port_mapping;              /* ask the router (UPnP, NAT-PMP, PCP); default on */
 
 	/* [Peer] */
 	uint8_t peer_public_key[CONFIG_KEY_LEN];

@@ -60,6 +60,11 @@ static const struct field fields[] = {
 	UINT_FIELD(path_mtu),
 	UINT_FIELD(path_changes),
 	UINT_FIELD(pid),
+	STRING_FIELD(nat_mapping),
+	STRING_FIELD(nat_port_preserved),
+	STRING_FIELD(nat_portmap),
+	STRING_FIELD(nat_public),
+	STRING_FIELD(portmap_reason),
 };
 
 int control_parse_request(const char *buf, size_t len, enum control_request *req)

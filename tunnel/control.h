@@ -18,6 +18,13 @@
  *   reason       why the link is not (yet) up, human words ("" when up)
  *   last_handshake_age_s, rtt_ms   integers, -1 when unknown
  *   rx_bytes, tx_bytes, keepalive_s, pid   integers
+ *   nat_mapping  endpoint-independent | endpoint-dependent | unknown: whether
+ *                our public endpoint differs per rendezvous server
+ *   nat_port_preserved  true | false | "" (unknown): the NAT kept our port
+ *   nat_portmap  upnp | nat-pmp | pcp | "" (none): the router's mapping in use
+ *   nat_public   our public ip:port: the router's mapping if any, else
+ *                the first server's view ("")
+ *   portmap_reason  why there is no router mapping, human words ("")
  *   dropped_KIND  one key per drop counter (see enum control_drop)
  */
 #ifndef TUNNEL_CONTROL_H
@@ -78,6 +85,11 @@ struct control_status {
 	uint64_t path_changes;        /* moves between paths and endpoints */
 	uint64_t pid;
 	uint64_t dropped[DROP_KIND_COUNT];
+	char nat_mapping[24];
+	char nat_port_preserved[8];
+	char nat_portmap[8];
+	char nat_public[CONTROL_ENDPOINT_MAX];
+	char portmap_reason[CONTROL_REASON_MAX];
 };
 
 /* Parses one complete request (up to and including the blank line).

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -29,10 +30,15 @@ static uint64_t now(const struct tunnel *t)
 static size_t lan_candidates(const struct tunnel *t, struct rdv_endpoint *out, size_t max)
 {
 	struct local_addrs la;
+	size_t n = 0;
 
+	/* The router's mapping first: it is the one that works from anywhere. */
+	if (t->meet.portmap.proto != PORTMAP_NONE && max > 0 &&
+	    rdv_endpoint_from_sockaddr(&out[n], (const struct sockaddr *)&t->meet.portmap.external) == 0)
+		n++;
 	if (local_addrs_gather(&la, &t->cfg, NULL) != 0)
-		return 0;
-	return local_addrs_candidates(&la, t->udp.port, t->udp.ipv6, out, max);
+		return n;
+	return n + local_addrs_candidates(&la, t->udp.port, t->udp.ipv6, out + n, max - n);
 }
 
 /* The peer's LAN addresses worth probing from here: not those we would
@@ -161,11 +167,227 @@ void meet_refresh(struct tunnel *t)
 	poll_servers(&m->timer, now(t));
 }
 
+/* Our candidates changed (a mapping came or went): register them again. */
+static void announce_candidates(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	struct rdv_endpoint lan[RDV_LAN_MAX];
+	size_t n_lan = lan_candidates(t, lan, RDV_LAN_MAX);
+
+	for (size_t i = 0; i < m->n_servers; i++) {
+		if (rdv_client_set_lan(&m->servers[i].client, lan, n_lan, now(t)) != 0)
+			log_error("%s: too many LAN addresses", t->cfg.name);
+	}
+}
+
+static void portmap_arm(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	/* Renew at half the lifetime the router granted (RFC 6886 §3.3 and
+	 * RFC 6887 §11.2.1 suggest renewing well before expiry). */
+	uint64_t half_ms = MAX(m->portmap.lifetime_s, 2u) * 1000ULL / 2;
+
+	loop_timer_arm(&t->loop, &m->portmap_timer, now(t) + half_ms);
+}
+
+static void portmap_renew_now(struct loop_timer *timer, uint64_t now_ms)
+{
+	struct tunnel *t = container_of(timer, struct tunnel, meet.portmap_timer);
+	struct portmap *pm = &t->meet.portmap;
+	struct sockaddr_in before = pm->external;
+	char ep[RDV_ENDPOINT_STR];
+	struct rdv_endpoint e;
+
+	(void)now_ms;
+	if (portmap_renew(pm) != 0) {
+		/* The router stopped answering or refused: withdraw the
+		 * candidate rather than advertise a dead one. */
+		log_warn("%s: router port mapping lost: %s", t->cfg.name, pm->reason);
+		announce_candidates(t);
+		poll_servers(&t->meet.timer, t->loop.now_ms);
+		return;
+	}
+	if (before.sin_port != pm->external.sin_port ||
+	    before.sin_addr.s_addr != pm->external.sin_addr.s_addr) {
+		if (rdv_endpoint_from_sockaddr(&e, (const struct sockaddr *)&pm->external) == 0)
+			log_info("%s: router port mapping moved to %s", t->cfg.name,
+				 rdv_endpoint_str(&e, ep, sizeof(ep)));
+		announce_candidates(t);
+		poll_servers(&t->meet.timer, t->loop.now_ms);
+	}
+	log_info("%s: router port mapping renewed for %llu s", t->cfg.name,
+		 (unsigned long long)pm->lifetime_s);
+	portmap_arm(t);
+}
+
+void meet_portmap_start(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	uint64_t start = clock_now_ms();
+	char ep[RDV_ENDPOINT_STR];
+	struct rdv_endpoint e;
+
+	m->portmap_timer.expired = portmap_renew_now;
+	if (!t->cfg.port_mapping) {
+		snprintf(m->portmap.reason, sizeof(m->portmap.reason), "PortMapping = off");
+		return;
+	}
+	if (portmap_create(&m->portmap, t->udp.port) != 0) {
+		log_info("%s: no router port mapping (%s); asking took %llu ms", t->cfg.name,
+			 m->portmap.reason, (unsigned long long)(clock_now_ms() - start));
+		return;
+	}
+	if (rdv_endpoint_from_sockaddr(&e, (const struct sockaddr *)&m->portmap.external) == 0)
+		log_info("%s: router port mapping by %s: %s for %llu s (took %llu ms)",
+			 t->cfg.name, portmap_proto_name(m->portmap.proto),
+			 rdv_endpoint_str(&e, ep, sizeof(ep)),
+			 (unsigned long long)m->portmap.lifetime_s,
+			 (unsigned long long)(clock_now_ms() - start));
+	t->loop.now_ms = clock_now_ms();
+	announce_candidates(t);
+	portmap_arm(t);
+}
+
+void meet_portmap_stop(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+
+	loop_timer_cancel(&t->loop, &m->portmap_timer);
+	if (m->portmap.proto == PORTMAP_NONE)
+		return;
+	portmap_delete(&m->portmap);
+	log_info("%s: router port mapping deleted", t->cfg.name);
+}
+
+static void natcheck_end(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	const struct netcheck_family *f;
+	char ep[RDV_ENDPOINT_STR];
+
+	if (!m->natcheck_running)
+		return;
+	loop_timer_cancel(&t->loop, &m->natcheck_timer);
+	if (m->natcheck.fd4 >= 0)
+		loop_watch_remove(&t->loop, &m->natcheck_w4);
+	if (m->natcheck.fd6 >= 0)
+		loop_watch_remove(&t->loop, &m->natcheck_w6);
+	netcheck_finish(&m->natcheck);
+	m->natcheck_running = false;
+	m->natcheck_done = true;
+	f = m->servers[0].addr.family == AF_INET ? &m->natcheck.report.v4 : &m->natcheck.report.v6;
+	if (f->answered)
+		log_info("%s: NAT mapping %s (public %s)", t->cfg.name,
+			 netcheck_mapping_name(f->mapping),
+			 rdv_endpoint_str(&f->public_ep, ep, sizeof(ep)));
+}
+
+static void natcheck_next(struct tunnel *t, uint64_t now_ms)
+{
+	uint64_t next = netcheck_poll(&t->meet.natcheck, now_ms);
+
+	if (next == 0)
+		natcheck_end(t);
+	else
+		loop_timer_arm(&t->loop, &t->meet.natcheck_timer, next);
+}
+
+static void natcheck_fired(struct loop_timer *timer, uint64_t now_ms)
+{
+	natcheck_next(container_of(timer, struct tunnel, meet.natcheck_timer), now_ms);
+}
+
+static void natcheck_ready4(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, meet.natcheck_w4);
+
+	(void)events;
+	netcheck_receive(&t->meet.natcheck, w->fd, t->loop.now_ms);
+	natcheck_next(t, t->loop.now_ms);
+}
+
+static void natcheck_ready6(struct loop_watch *w, uint32_t events)
+{
+	struct tunnel *t = container_of(w, struct tunnel, meet.natcheck_w6);
+
+	(void)events;
+	netcheck_receive(&t->meet.natcheck, w->fd, t->loop.now_ms);
+	natcheck_next(t, t->loop.now_ms);
+}
+
+void meet_natcheck_start(struct tunnel *t)
+{
+	struct meet *m = &t->meet;
+	struct rdv_endpoint servers[CONFIG_MAX_RENDEZVOUS];
+	int r;
+
+	if (m->n_servers == 0)
+		return;
+	for (size_t i = 0; i < m->n_servers; i++)
+		servers[i] = m->servers[i].addr;
+	m->natcheck_timer.expired = natcheck_fired;
+	m->natcheck_w4.ready = natcheck_ready4;
+	m->natcheck_w6.ready = natcheck_ready6;
+	r = netcheck_start(&m->natcheck, servers, m->n_servers, now(t), MEET_NATCHECK_MS);
+	m->natcheck_w4.fd = m->natcheck.fd4;
+	m->natcheck_w6.fd = m->natcheck.fd6;
+	if (r == 0 && m->natcheck.fd4 >= 0)
+		r = loop_watch_add(&t->loop, &m->natcheck_w4, EPOLLIN);
+	if (r == 0 && m->natcheck.fd6 >= 0 && (r = loop_watch_add(&t->loop, &m->natcheck_w6, EPOLLIN)))
+		if (m->natcheck.fd4 >= 0)
+			loop_watch_remove(&t->loop, &m->natcheck_w4);
+	if (r) {
+		/* Not worth failing the link: status says "unknown". */
+		log_debug("%s: no NAT mapping test: %s", t->cfg.name, strerror(-r));
+		netcheck_finish(&m->natcheck);
+		return;
+	}
+	m->natcheck_running = true;
+	natcheck_next(t, now(t));
+}
+
+enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t)
+{
+	const struct meet *m = &t->meet;
+	const struct meet_server *first = NULL;
+
+	if (m->natcheck_done && m->n_servers > 0) {
+		const struct netcheck_family *f = m->servers[0].addr.family == AF_INET
+							  ? &m->natcheck.report.v4
+							  : &m->natcheck.report.v6;
+
+		if (f->mapping == NETCHECK_MAPPING_DEPENDENT)
+			return MEET_NAT_ENDPOINT_DEPENDENT;
+		if (f->mapping == NETCHECK_MAPPING_INDEPENDENT || f->mapping == NETCHECK_MAPPING_NONE)
+			return MEET_NAT_ENDPOINT_INDEPENDENT;
+	}
+
+	for (size_t i = 0; i < m->n_servers; i++) {
+		const struct meet_server *s = &m->servers[i];
+
+		if (!s->answered)
+			continue;
+		if (!first) {
+			first = s;
+			continue;
+		}
+		/* the same server twice tells nothing */
+		if (rdv_endpoint_equal(&s->addr, &first->addr))
+			continue;
+		if (!rdv_endpoint_equal(&s->reflexive, &first->reflexive))
+			return MEET_NAT_ENDPOINT_DEPENDENT;
+		return MEET_NAT_ENDPOINT_INDEPENDENT;
+	}
+	return MEET_NAT_UNKNOWN;
+}
+
 void meet_destroy(struct tunnel *t)
 {
 	struct meet *m = &t->meet;
 
 	loop_timer_cancel(&t->loop, &m->timer);
+	loop_timer_cancel(&t->loop, &m->portmap_timer);
+	natcheck_end(t);
 	for (size_t i = 0; i < m->n_servers; i++)
 		rdv_client_wipe(&m->servers[i].client);
 	m->n_servers = 0;
@@ -182,6 +404,7 @@ static void on_registered(struct tunnel *t, size_t index, const struct rdv_regis
 			 rdv_endpoint_str(&s->addr, srv, sizeof(srv)),
 			 rdv_endpoint_str(&reg->reflexive, ep, sizeof(ep)));
 	s->answered = true;
+	s->reflexive = reg->reflexive;
 	if (!m->has_reflexive || index == 0) {
 		m->reflexive = reg->reflexive;
 		m->has_reflexive = true;

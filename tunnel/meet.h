@@ -15,18 +15,29 @@
 #include "rendezvous/envelope.h"
 #include "tunnel/config.h"
 #include "tunnel/loop.h"
+#include "tunnel/netcheck.h"
+#include "tunnel/portmap.h"
 
 struct tunnel;
 struct udp_datagram;
 
 enum meet_timing {
 	MEET_UNREACHABLE_MS = 3000, /* no answer this long: say so in status */
+	MEET_NATCHECK_MS = 3000,    /* the mapping test at start ends by then */
 };
 
 struct meet_server {
 	struct rdv_client client;
 	struct rdv_endpoint addr;
 	bool answered;           /* a REGISTERED came back at least once */
+	struct rdv_endpoint reflexive; /* ours, as this server saw it last */
+};
+
+/* What the servers' views of us say about our NAT (status "nat"). */
+enum meet_nat_mapping {
+	MEET_NAT_UNKNOWN,              /* fewer than two servers answered */
+	MEET_NAT_ENDPOINT_INDEPENDENT, /* every server sees the same ip:port */
+	MEET_NAT_ENDPOINT_DEPENDENT,   /* they see different ones: a symmetric NAT */
 };
 
 struct meet {
@@ -39,6 +50,14 @@ struct meet {
 	bool has_relay;
 	size_t relay_server;            /* the server that introduced us */
 	uint8_t out[RDV_DATAGRAM_MAX];
+	struct portmap portmap;         /* the router's mapping of our port, if any */
+	struct loop_timer portmap_timer; /* renews it at half its lifetime */
+	/* The mapping test (netcheck.h) at start, on its own sockets: STUN to
+	 * every server and to the other port it names (--alt-port). */
+	struct netcheck natcheck;
+	struct loop_watch natcheck_w4, natcheck_w6;
+	struct loop_timer natcheck_timer;
+	bool natcheck_running, natcheck_done;
 };
 
 /* Sets up one client per configured server (none: nothing to do). */
@@ -50,6 +69,23 @@ void meet_start(struct tunnel *t);
 /* Registers again with every server now, with our current LAN addresses:
  * the link suspects its path died, maybe because an address changed. */
 void meet_refresh(struct tunnel *t);
+
+/* Asks the router for a mapping of the link's port (PortMapping = on),
+ * blocking for at most portmap.h's budgets; the mapped endpoint becomes the
+ * first candidate we register. Call once before the loop runs, before
+ * meet_start(). */
+void meet_portmap_start(struct tunnel *t);
+
+/* Deletes the router's mapping (on `down`, after the loop ends). */
+void meet_portmap_stop(struct tunnel *t);
+
+/* Starts the mapping test, driven by the loop; nothing when there is no
+ * server. Call once before the loop runs (after meet_portmap_start). */
+void meet_natcheck_start(struct tunnel *t);
+
+/* Mapping behaviour as far as the servers' answers tell: the mapping test
+ * if it found out, else whether two different servers see us alike. */
+enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t);
 
 /* Wipes the clients' keys. */
 void meet_destroy(struct tunnel *t);

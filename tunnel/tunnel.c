@@ -219,9 +219,17 @@ int tunnel_run(struct tunnel *t)
 	int r;
 
 	t->loop.now_ms = clock_now_ms();
+	/* Before the loop, within portmap.h's budget: the mapping is then the
+	 * first candidate of the first registration. */
+	meet_portmap_start(t);
+	t->loop.now_ms = clock_now_ms(); /* asking the gateway took a while */
+	/* Our own sockets, driven by the loop: not in tunnel_start, which the
+	 * in-memory tests run without a network. */
+	meet_natcheck_start(t);
 	tunnel_start(t);
 	r = loop_run(&t->loop);
 	peer_stop(&t->peer);
+	meet_portmap_stop(t);
 	return r;
 }
 
@@ -278,6 +286,30 @@ void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what)
 		log_debug("%s: dropped: %s", t->cfg.name, what);
 }
 
+static void nat_status(struct tunnel *t, struct control_status *st)
+{
+	const struct portmap *pm = &t->meet.portmap;
+	static const char *const mapping[] = {
+		[MEET_NAT_UNKNOWN] = "unknown",
+		[MEET_NAT_ENDPOINT_INDEPENDENT] = "endpoint-independent",
+		[MEET_NAT_ENDPOINT_DEPENDENT] = "endpoint-dependent",
+	};
+	struct rdv_endpoint ep;
+
+	snprintf(st->nat_mapping, sizeof(st->nat_mapping), "%s", mapping[meet_nat_mapping(t)]);
+	if (t->meet.has_reflexive)
+		snprintf(st->nat_port_preserved, sizeof(st->nat_port_preserved), "%s",
+			 t->meet.reflexive.port == t->udp.port ? "true" : "false");
+	if (pm->proto != PORTMAP_NONE &&
+	    rdv_endpoint_from_sockaddr(&ep, (const struct sockaddr *)&pm->external) == 0) {
+		snprintf(st->nat_portmap, sizeof(st->nat_portmap), "%s",
+			 portmap_proto_name(pm->proto));
+		rdv_endpoint_str(&ep, st->nat_public, sizeof(st->nat_public));
+	} else if (t->meet.has_reflexive)
+		rdv_endpoint_str(&t->meet.reflexive, st->nat_public, sizeof(st->nat_public));
+	snprintf(st->portmap_reason, sizeof(st->portmap_reason), "%s", pm->reason);
+}
+
 void tunnel_status(struct tunnel *t, struct control_status *st)
 {
 	struct peer *peer = &t->peer;
@@ -309,4 +341,5 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->path_changes = peer->path_changes;
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
+	nat_status(t, st);
 }

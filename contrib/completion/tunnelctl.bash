@@ -28,7 +28,7 @@ _tunnelctl() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
 
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status help --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status netcheck help --help --version" -- "$cur")
     return 0
   fi
   cmd=${COMP_WORDS[1]}
@@ -37,7 +37,7 @@ _tunnelctl() {
   for ((i = 2; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       --config-dir) ((i + 1 < COMP_CWORD)) && config_dir=${COMP_WORDS[i + 1]}; ((i++)) ;;
-      --wait) ((i++)) ;;
+      --wait | --rendezvous | --timeout) ((i++)) ;;
       -*) ;;
       *) have_name=1 ;;
     esac
@@ -79,9 +79,24 @@ _tunnelctl() {
         mapfile -t COMPREPLY < <(compgen -W "--json $(_tunnelctl_names "$run_dir" .sock)" -- "$cur")
       fi
       ;;
+    netcheck)
+      case $prev in
+        --config-dir)
+          mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+          compopt -o filenames 2>/dev/null
+          return 0
+          ;;
+        --rendezvous | --timeout) return 0 ;;
+      esac
+      if [[ $cur == -* ]] || ((have_name)); then
+        mapfile -t COMPREPLY < <(compgen -W "--rendezvous --json --timeout --config-dir --help" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "$(_tunnelctl_names "$config_dir" .conf)" -- "$cur")
+      fi
+      ;;
     help)
       ((COMP_CWORD == 2)) &&
-        mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status netcheck" -- "$cur")
       ;;
     genkey | pubkey)
       mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur")

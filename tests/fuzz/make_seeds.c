@@ -183,6 +183,15 @@ static void stun_seeds(void)
 	fixture_check(stun_build_binding_response(&msg, (struct sockaddr *)&v6, resp,
 						  sizeof(resp), &resp_len) == 0, "response v6");
 	put2("fuzz_stun", "response-v6", resp, resp_len);
+	/* tunnel-rendezvous --alt-port: OTHER-ADDRESS before the FINGERPRINT */
+	v4.sin_port = htons(3479);
+	fixture_check(stun_build_binding_response_other(&msg, (struct sockaddr *)&v6,
+							(struct sockaddr *)&v4, resp, sizeof(resp),
+							&resp_len) == 0 &&
+			      stun_parse(resp, resp_len, &msg) == STUN_OK && msg.has_other,
+		      "response with OTHER-ADDRESS");
+	put2("fuzz_stun", "response-other-address", resp, resp_len);
+	v4.sin_port = htons(40000);
 
 	/* RFC 3489: no cookie, 16-byte id; then with CHANGE-REQUEST. */
 	memset(req, 0, sizeof(req));
@@ -627,6 +636,10 @@ static void control_seeds(void)
 	st.pid = 4242;
 	for (size_t i = 0; i < DROP_KIND_COUNT; i++)
 		st.dropped[i] = i * 3;
+	strcpy(st.nat_mapping, "endpoint-dependent");
+	strcpy(st.nat_port_preserved, "false");
+	strcpy(st.nat_portmap, "pcp");
+	strcpy(st.nat_public, "198.51.100.7:51820");
 	n = control_format_status(&st, buf, sizeof(buf));
 	fixture_check(n > 0, "control_format_status");
 	put("fuzz_control", "status-established", buf, (size_t)n);
@@ -634,6 +647,9 @@ static void control_seeds(void)
 	strcpy(st.path, "none");
 	strcpy(st.endpoint, "");
 	strcpy(st.reason, "waiting for the peer to register with the rendezvous server");
+	strcpy(st.nat_portmap, "");
+	strcpy(st.nat_public, "198.51.100.7:40000");
+	strcpy(st.portmap_reason, "the gateway answers no port mapping protocol (PCP, NAT-PMP, UPnP)");
 	st.last_handshake_age_s = -1;
 	n = control_format_status(&st, buf, sizeof(buf));
 	fixture_check(n > 0, "control_format_status");
@@ -651,6 +667,7 @@ static void config_seeds(void)
 		 "MTU = 1380\n"
 		 "Rendezvous = 203.0.113.10:3478, [2001:db8::10]:3478\n"
 		 "RendezvousKey = TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=\n"
+		 "PortMapping = off\n"
 		 "\n"
 		 "[Peer]\n"
 		 "PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n"

@@ -50,6 +50,9 @@
 #                                   the router sends or forwards is dropped; --drop-big
 #                                   also drops forwarded packets above MTU that the router
 #                                   would fragment (no DF) and any fragment; offloads off
+#   lab_portmapper ROUTER [upnp|natpmp|pcp|all] [STUN_HOST:PORT]
+#                                   miniupnpd on the router's LAN (tests/lab/README.md);
+#                                   STUN default LAB_PUB1:3478 (a rendezvous server there)
 #   lab_exec NODE CMD...            run CMD in NODE (printed when LAB_VERBOSE=1)
 #   lab_spawn NODE CMD...           background CMD in NODE; sets LAB_PID, LAB_LOG; its
 #                                   sanitizer reports go to LAB_DIR/san/NODE.N.PID
@@ -460,6 +463,103 @@ lab_readdress() {
     lab_exec inet ip route replace "${LAB_LANNET[$r]}" via "$new" || return 1
   fi
   LAB_WANADDR[$r]=$new; LAB_ADDR[$r]=$new
+}
+
+# lab_portmapper ROUTER [upnp|natpmp|pcp|all] [STUN_HOST:PORT]: a real port
+# mapper, miniupnpd (Debian miniupnpd-nftables), on the router's LAN bridge,
+# started directly with its own config in LAB_DIR. Sets LAB_PID/LAB_LOG (its
+# process) and LAB_UPNP_TABLE (the nft table holding its rules: chain
+# prerouting_miniupnpd has one dnat rule per mapping).
+# What makes miniupnpd 2.3.1 forward for real in the lab (README.md):
+#   - the WAN address 203.0.113.x is reserved, so miniupnpd refuses it unless
+#     ext_perform_stun=yes finds it "unrestricted": the STUN server (our
+#     rendezvous server answers RFC 5389 Binding requests, CHANGE-REQUEST or
+#     not) must answer all four of its requests from its own address with
+#     the router's own source ports unchanged;
+#   - so the router's own traffic is pinned to its own ports (table
+#     LAB_PREFIX"upself": snat to itself, before the lab's masquerade, which
+#     a symmetric router does fully-random); LAN traffic is NATed as before;
+#   - its nft table and chains exist before it starts (it only adds rules).
+# One protocol only: miniupnpd serves NAT-PMP and PCP on one switch and one
+# port, so "natpmp" drops PCP requests (version 2) and "pcp" NAT-PMP requests
+# (version 0) at the router's own input from the LAN.
+# LAB_PORTMAPPER_LIFETIME=S: PCP grants S or S+1 seconds (min_lifetime and
+# max_lifetime, which must differ), so a test can watch renewals.
+lab_portmapper() {
+  local r=$1 proto=${2:-all} stun=${3:-$LAB_PUB1:3478}
+  _lab_is_router "$r" || return 1
+  [[ ${LAB_NAT[$r]} != none ]] || { _lab_die "lab_portmapper: $r does no NAT"; return 1; }
+  local ns=${LAB_NS[$r]} w=${LAB_WANIF[$r]} lan=${LAB_LANBR[$r]} wa=${LAB_WANADDR[$r]}
+  local t="${LAB_PREFIX}upnp" conf="$LAB_DIR/miniupnpd-$r.conf" natpmp=yes upnp=yes drop=""
+  case $proto in
+    all) ;;
+    upnp) natpmp=no ;;
+    natpmp) upnp=no; drop="iifname \"$lan\" udp dport 5351 @th,64,8 2 drop" ;;
+    pcp) upnp=no; drop="iifname \"$lan\" udp dport 5351 @th,64,8 0 drop" ;;
+    *) _lab_die "lab_portmapper ROUTER [upnp|natpmp|pcp|all]"; return 1 ;;
+  esac
+  _lab_log "[$r] nft: tables $t (miniupnpd's chains) and ${LAB_PREFIX}upself"
+  ip netns exec "$ns" nft -f - <<EOF || { _lab_die "nft rejected the miniupnpd tables"; return 1; }
+table ip ${LAB_PREFIX}upself {
+  chain post {
+    type nat hook postrouting priority srcnat - 10; policy accept;
+    oifname "$w" ip saddr $wa snat ip to $wa
+  }
+}
+table inet $t {
+  chain input {
+    type filter hook input priority filter - 5; policy accept;
+    $drop
+  }
+  chain forward {
+    type filter hook forward priority filter - 5; policy accept;
+    jump miniupnpd
+  }
+  chain miniupnpd {
+  }
+  chain prerouting {
+    type nat hook prerouting priority dstnat - 5; policy accept;
+    jump prerouting_miniupnpd
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat - 5; policy accept;
+    jump postrouting_miniupnpd
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+}
+EOF
+  cat >"$conf" <<EOF
+ext_ifname=$w
+listening_ip=$lan
+enable_natpmp=$natpmp
+enable_upnp=$upnp
+secure_mode=yes
+system_uptime=no
+ext_perform_stun=yes
+ext_stun_host=${stun%:*}
+ext_stun_port=${stun##*:}
+upnp_table_name=$t
+upnp_nat_table_name=$t
+lease_file=$LAB_DIR/miniupnpd-$r.leases
+${LAB_PORTMAPPER_LIFETIME:+min_lifetime=$LAB_PORTMAPPER_LIFETIME}
+${LAB_PORTMAPPER_LIFETIME:+max_lifetime=$((LAB_PORTMAPPER_LIFETIME + 1))}
+allow 1024-65535 ${LAB_LANNET[$r]} 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+  # shellcheck disable=SC2034 # read by the tests
+  LAB_UPNP_TABLE=$t
+  lab_spawn "$r" miniupnpd -d -f "$conf" -P "$LAB_DIR/miniupnpd-$r.pid" || return 1
+  # Up once the STUN test has run and its sockets listen (a few seconds).
+  local log=$LAB_LOG
+  lab_wait_until 15 grep -q 'Listening for NAT-PMP/PCP\|HTTP listening' "$log" ||
+    { _lab_die "miniupnpd did not start: $(tail -n 5 "$log")"; return 1; }
+  if grep -q 'Port forwarding is now disabled\|Port forwarding is impossible' "$log"; then
+    _lab_die "miniupnpd on $r will not forward: $(grep -i 'forwarding' "$log" | head -n 3)"
+    return 1
+  fi
 }
 
 lab_cut() {

@@ -12,3 +12,12 @@ tunnel_script_test(NAME lab_link_ctl COMMAND tests/lab/test_link_ctl LABELS lab 
 tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 13 item 0: beside another VPN (wireguard-go carrying the LANs, container bridges).
 tunnel_script_test(NAME lab_link_beside_vpn COMMAND tests/lab/test_link_beside_vpn LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 14: the router's port mapping (miniupnpd in the lab) makes
+# symmetric <-> symmetric direct; without one the link is relayed and says why.
+foreach(p upnp natpmp pcp pcp-renew none)
+  tunnel_script_test(NAME lab_link_portmap_${p} COMMAND tests/lab/test_link_portmap ${p} LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+endforeach()
+# Issue 14: tunnelctl netcheck against every lab NAT type and double NAT.
+tunnel_script_test(NAME lab_netcheck COMMAND tests/lab/test_netcheck LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 14: the link's status says what its NAT does (mapping, port preservation).
+tunnel_script_test(NAME lab_link_natmap COMMAND tests/lab/test_link_natmap LABELS lab TIMEOUT 90 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)

@@ -8,7 +8,8 @@
 #   link_init                       after lab_init: work directory under LAB_DIR
 #   link_genkey KEYNAME             new private key in the work dir; prints its public key
 #   link_keyfile KEYNAME            path of that private key
-#   link_rdv_start                  rendezvous server on pub at LINK_RDV_LISTEN (default LAB_PUB1:3478);
+#   link_rdv_start                  rendezvous server on pub at LINK_RDV_LISTEN (default LAB_PUB1:3478),
+#                                   plus the options in LINK_RDV_ARGS (e.g. --alt-port 3479);
 #                                   sets LINK_RDV (address), LINK_RDV_KEY (public key)
 #   link_rdv_stat NAME              one counter of the server (SIGUSR1 + --stats file)
 #   link_conf NODE LINK             config from stdin -> NODE's config dir (mode 0600)
@@ -88,11 +89,13 @@ _link_nodedir() {
 _link_grep_log() { grep -qF -- "$1" "$2" 2>/dev/null; }
 
 link_rdv_start() {
-  local listen=${LINK_RDV_LISTEN:-$LAB_PUB1:3478}
+  local listen=${LINK_RDV_LISTEN:-$LAB_PUB1:3478} extra=()
+  # LINK_RDV_ARGS: more tunnel-rendezvous options, e.g. "--alt-port 3479"
+  read -ra extra <<<"${LINK_RDV_ARGS:-}"
   LINK_RDV_KEY=$(link_genkey rendezvous) || return 1
   LINK_RDV_STATS=$LINK_DIR/rendezvous.stats
   lab_spawn pub "$LINK_BIN_RDV" --key "$(link_keyfile rendezvous)" --listen "$listen" \
-    --foreground --stats "$LINK_RDV_STATS"
+    --foreground --stats "$LINK_RDV_STATS" "${extra[@]}"
   LINK_RDV_PID=$LAB_PID
   LINK_RDV=$listen
   local log=$LAB_LOG

@@ -41,6 +41,7 @@ static void test_full_config(void **state)
 		"MTU = 1380\n"
 		"Rendezvous = 203.0.113.10:3478, [2001:db8::10]:3478\n"
 		"RendezvousKey = " RDVK "\n"
+		"portmapping = OFF\n"
 		"\n"
 		"[Peer]\n"
 		"PublicKey = " PEER "\n"
@@ -73,6 +74,7 @@ static void test_full_config(void **state)
 	assert_int_equal(cfg.rendezvous[0].addr.ss_family, AF_INET);
 	assert_int_equal(cfg.rendezvous[1].addr.ss_family, AF_INET6);
 	assert_true(cfg.has_rendezvous_key);
+	assert_false(cfg.port_mapping);
 	assert_true(cfg.has_preshared_key);
 	/* host bits of AllowedIPs are cleared, as wg does */
 	assert_int_equal(cfg.n_allowed_ips, 3);
@@ -144,6 +146,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.listen_port, 0);
 	assert_false(cfg.has_preshared_key);
 	assert_int_equal(cfg.n_rendezvous, 0);
+	assert_true(cfg.port_mapping);
 }
 
 struct bad_case {
@@ -192,6 +195,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:5: Endpoint '[::1:1': expected [IPv6]:port" },
 	{ GOOD_INTERFACE "[Peer]\nPublicKey = " PEER "\nEndpoint = peer.example:51820\n",
 	  "t.conf:5: Endpoint 'peer.example:51820': cannot resolve 'peer.example': not a numeric address" },
+	{ GOOD_INTERFACE "PortMapping = yes\n" GOOD_PEER,
+	  "t.conf:3: PortMapping 'yes' is neither on nor off" },
+	{ GOOD_INTERFACE "PortMapping = on\nPortMapping = off\n" GOOD_PEER,
+	  "t.conf:4: PortMapping given twice (first on line 3)" },
 	{ GOOD_INTERFACE GOOD_PEER "PersistentKeepalive = soon\n",
 	  "t.conf:6: PersistentKeepalive 'soon' is not a number of seconds (0-65535, or off)" },
 	{ GOOD_INTERFACE GOOD_PEER "AllowedIPs = 10.0.0.0/8, nonsense\n",

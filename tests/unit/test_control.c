@@ -66,6 +66,11 @@ static struct control_status sample(void)
 		.tx_bytes = 1234,
 		.keepalive_s = 25,
 		.pid = 4242,
+		.nat_mapping = "endpoint-dependent",
+		.nat_port_preserved = "false",
+		.nat_portmap = "pcp",
+		.nat_public = "198.51.100.2:51820",
+		.portmap_reason = "",
 	};
 
 	st.dropped[DROP_REPLAYED] = 7;

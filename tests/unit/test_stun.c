@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rendezvous/demux.h"
+#include "common/bytes.h"
 #include "rendezvous/stun.h"
 #include "vectors.h"
 
@@ -301,6 +302,54 @@ static void test_limits(void **state)
 		assert_int_not_equal(stun_parse(vec, cut, &m), STUN_OK);
 }
 
+/* --alt-port: the answer names the server's other port in OTHER-ADDRESS
+ * (RFC 5780 §7.4, not XORed), before the FINGERPRINT; the largest answer
+ * (IPv6 both) fits STUN_RESPONSE_MAX; a legacy request gets none. */
+static void test_other_address(void **state)
+{
+	const json_t *v = vector("sample_request");
+	uint8_t pkt[1024], resp[STUN_RESPONSE_MAX];
+	struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(32853) };
+	struct sockaddr_in other = { .sin_family = AF_INET, .sin_port = htons(3479) };
+	struct sockaddr_in6 src6 = { .sin6_family = AF_INET6, .sin6_port = htons(1) };
+	struct sockaddr_in6 other6 = { .sin6_family = AF_INET6, .sin6_port = htons(3479) };
+	struct stun_msg req, back;
+	size_t n, rlen;
+
+	(void)state;
+	inet_pton(AF_INET, "192.0.2.1", &src.sin_addr);
+	inet_pton(AF_INET, "198.51.100.1", &other.sin_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &src6.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8::2", &other6.sin6_addr);
+	n = unhex(json_string_value(json_object_get(v, "message_hex")), pkt, sizeof(pkt));
+	assert_int_equal(stun_parse(pkt, n, &req), STUN_OK);
+	assert_int_equal(stun_build_binding_response_other(&req, (struct sockaddr *)&src,
+							   (struct sockaddr *)&other, resp,
+							   sizeof(resp), &rlen), 0);
+	assert_int_equal(rlen, 20 + 12 + 12 + 8);
+	assert_int_equal(stun_parse(resp, rlen, &back), STUN_OK);
+	assert_true(back.has_fingerprint);
+	assert_true(back.has_other);
+	assert_memory_equal(&back.other, &other, sizeof(other));
+	assert_int_equal(load_be16(resp + 32), STUN_ATTR_OTHER_ADDRESS);
+	assert_memory_equal(resp + 36 + 4, &other.sin_addr, 4); /* plain, not XORed */
+	assert_int_equal(stun_build_binding_response_other(&req, (struct sockaddr *)&src6,
+							   (struct sockaddr *)&other6, resp,
+							   sizeof(resp), &rlen), 0);
+	assert_int_equal(rlen, 20 + 24 + 24 + 8);
+	assert_int_equal(stun_parse(resp, rlen, &back), STUN_OK);
+	assert_memory_equal(&((struct sockaddr_in6 *)&back.other)->sin6_addr, &other6.sin6_addr, 16);
+	assert_int_equal(stun_build_binding_response_other(&req, (struct sockaddr *)&src6,
+							   (struct sockaddr *)&other6, resp, rlen - 1,
+							   &rlen), -ENOBUFS);
+	/* without an alternate: exactly the plain answer */
+	assert_int_equal(stun_build_binding_response_other(&req, (struct sockaddr *)&src, NULL,
+							   resp, sizeof(resp), &rlen), 0);
+	assert_int_equal(rlen, 20 + 12 + 8);
+	assert_int_equal(stun_parse(resp, rlen, &back), STUN_OK);
+	assert_false(back.has_other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_legacy),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_other_address),
 	};
 	int r;
 

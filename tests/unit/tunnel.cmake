@@ -16,6 +16,7 @@ foreach(f udp_receive_batch udp_send udp_send_batch tun_device_read tun_device_w
           tun_device_write_gso getifaddrs freeifaddrs clock_tai64n)
   target_link_options(test_peer PRIVATE -Wl,--wrap=${f})
 endforeach()
+tunnel_unit_test(NAME test_pcp SOURCES tests/unit/test_pcp.c LIBS engine)
 tunnel_unit_test(NAME test_probe_guard SOURCES tests/unit/test_probe_guard.c LIBS engine)
 # Our addresses and their kinds: a fake getifaddrs and sysfs tree.
 tunnel_unit_test(NAME test_local_addrs SOURCES tests/unit/test_local_addrs.c LIBS engine)

@@ -26,6 +26,21 @@ static json_t *int_or_null(int64_t v)
 	return v < 0 ? json_null() : json_integer(v);
 }
 
+/* "nat": {mapping, port_preserved, portmap, public, portmap_reason} */
+static json_t *nat_json(const struct control_status *st)
+{
+	json_t *preserved = !strcmp(st->nat_port_preserved, "true")	 ? json_true()
+			    : !strcmp(st->nat_port_preserved, "false") ? json_false()
+								   : json_null();
+
+	return json_pack("{s:s, s:o, s:o, s:o, s:o}",
+			 "mapping", st->nat_mapping[0] ? st->nat_mapping : "unknown",
+			 "port_preserved", preserved,
+			 "portmap", string_or_null(st->nat_portmap),
+			 "public", string_or_null(st->nat_public),
+			 "portmap_reason", string_or_null(st->portmap_reason));
+}
+
 static json_t *status_json(const struct control_status *st)
 {
 	json_t *dropped = json_object();
@@ -59,6 +74,7 @@ static json_t *status_json(const struct control_status *st)
 		json_object_set_new(dropped, control_drop_names[i],
 				    json_integer((json_int_t)st->dropped[i]));
 	json_object_set_new(o, "dropped", dropped);
+	json_object_set_new(o, "nat", nat_json(st));
 	return o;
 }
 
@@ -84,6 +100,14 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  endpoint: %s\n", st->endpoint);
 	if (st->reflexive_endpoint[0])
 		printf("  our public endpoint: %s\n", st->reflexive_endpoint);
+	if (st->nat_mapping[0])
+		printf("  NAT: mapping %s, port %s%s%s\n", st->nat_mapping,
+		       !strcmp(st->nat_port_preserved, "true")	  ? "preserved"
+		       : !strcmp(st->nat_port_preserved, "false") ? "not preserved"
+								  : "preservation unknown",
+		       st->nat_portmap[0] ? ", router port mapping by " : "", st->nat_portmap);
+	if (st->portmap_reason[0])
+		printf("  port mapping: %s\n", st->portmap_reason);
 	if (st->last_handshake_age_s >= 0)
 		printf("  latest handshake: %lld s ago\n", (long long)st->last_handshake_age_s);
 	if (st->rtt_ms >= 0)

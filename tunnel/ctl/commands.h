@@ -2,11 +2,11 @@
  * subcommand's name) and returns the process exit code: 0 success,
  * 1 runtime failure, 2 bad usage or bad config (SPEC.md).
  *
- * tunnel/ctl/ is the CLI only. It depends on the engine through two
+ * tunnel/ctl/ is the CLI only. It depends on the engine through three
  * headers and no others: tunnel/control.h (the control protocol: the wire
- * format of requests, responses and status, and the socket's address) and
+ * format of requests, responses and status, and the socket's address),
  * tunnel/daemon.h (the one entry point that runs a link in this process,
- * used by `up`). Keep it that way: status and down talk to the daemon over
+ * used by `up`) and tunnel/netcheck.h (netcheck's measurements, no link). Keep it that way: status and down talk to the daemon over
  * the socket (control_client.h), never through engine structures. */
 #ifndef TUNNEL_CTL_COMMANDS_H
 #define TUNNEL_CTL_COMMANDS_H
@@ -40,6 +40,9 @@ int cmd_status(int argc, char **argv);
  * "tunnelctl up: unknown option '--frob'". */
 int commands_getopt(int argc, char **argv, const char *shortopts,
 		    const struct option *longopts);
+
+/* Reports what the network does to UDP, with no link up (tailscale netcheck). */
+int cmd_netcheck(int argc, char **argv);
 
 /* For a subcommand that takes no arguments (genkey, pubkey): true when
  * argv holds none. Otherwise false, with *exit_code 0 after printing

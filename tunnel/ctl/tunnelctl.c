@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "up", cmd_up, "bring up the link to PEER (reads PEER.conf)" },
 	{ "down", cmd_down, "stop the link to PEER and remove its interface" },
 	{ "status", cmd_status, "show running links ([PEER] [--json])" },
+	{ "netcheck", cmd_netcheck, "public address, NAT behaviour, port mapping, UDP ([PEER])" },
 };
 
 static void usage(FILE *f)
