@@ -575,6 +575,8 @@ int config_load(const char *dir, const char *name, struct config *out,
 		goto out;
 	}
 	r = config_parse_string(path, name, text, 0, out, err);
+	if (r == 0)
+		snprintf(out->dir, sizeof(out->dir), "%s", dir);
 out:
 	if (text) {
 		sodium_memzero(text, (size_t)sb.st_size);

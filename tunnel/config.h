@@ -32,6 +32,7 @@ enum config_limits {
 	CONFIG_MAX_MTU = 9000,
 	CONFIG_DEFAULT_KEEPALIVE_S = 25,
 	CONFIG_ERR_LEN = 512,
+	CONFIG_DIR_MAX = 4096,
 };
 
 struct config_endpoint {
@@ -41,6 +42,9 @@ struct config_endpoint {
 
 struct config {
 	char name[CONFIG_NAME_MAX + 1];  /* the link and interface name */
+	char dir[CONFIG_DIR_MAX];        /* where config_load found it ("" if
+					  * parsed from a string): a reload
+					  * reads DIR/NAME.conf again */
 
 	/* [Interface] */
 	uint8_t private_key[CONFIG_KEY_LEN];

@@ -308,3 +308,15 @@ void peer_session_confirmed(struct peer *peer)
 	else
 		set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
 }
+
+void peer_endpoint_configured(struct peer *peer, const struct rdv_endpoint *ep)
+{
+	punch_add_candidate(peer, ep, CANDIDATE_STATIC);
+	set_endpoint(peer, ep);
+	peer->path = PATH_DIRECT;
+	if (peer->keypairs.current.valid) {
+		timers_path_moved(peer);
+		return;
+	}
+	peer_start(peer);
+}

@@ -20,6 +20,7 @@
 #include "tunnel/loop.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/service.h"
 #include "tunnel/udp.h"
 
 enum tunnel_limits {
@@ -50,6 +51,7 @@ struct tunnel {
 	int signal_fd;
 	struct loop_watch tun_watch, udp_watch, signal_watch;
 	struct control_server control;
+	struct service service;              /* what systemd was told */
 
 	/* Inner MTU the current path carries (tunnel/pmtu.h): cfg.mtu until
 	 * the path's discovery says less. send.c cuts, clamps and answers
