@@ -33,11 +33,17 @@ enum config_limits {
 	CONFIG_DEFAULT_KEEPALIVE_S = 25,
 	CONFIG_ERR_LEN = 512,
 	CONFIG_DIR_MAX = 4096,
+	CONFIG_HOST_MAX = 255,           /* common/hostport.h HOSTPORT_HOST_MAX */
 };
 
+/* An Endpoint or Rendezvous: a numeric address, or a host name the daemon
+ * resolves (tunnel/resolve.h) and re-resolves; until a name has resolved,
+ * addr_len is 0 and nothing is sent there. */
 struct config_endpoint {
 	struct sockaddr_storage addr;
-	socklen_t addr_len;
+	socklen_t addr_len;              /* 0: a name not resolved (yet) */
+	char host[CONFIG_HOST_MAX + 1];  /* the name as written; "" if numeric */
+	uint16_t port;
 };
 
 struct config {
@@ -75,7 +81,7 @@ must_check int config_load(const char *dir, const char *name, struct config *out
 			   char err[static CONFIG_ERR_LEN]);
 
 enum config_flags {
-	CONFIG_NUMERIC_ONLY = 1 << 0, /* never resolve host names (fuzzing) */
+	CONFIG_NUMERIC_ONLY = 1 << 0, /* refuse host names (fuzzing, unit tests) */
 };
 
 /* Parses `text` as if it were the file `path` (its permissions are not

@@ -67,7 +67,8 @@ int peer_init(struct peer *peer, struct tunnel *t)
 			return -ENOMEM;
 		}
 	}
-	if (cfg->has_endpoint) {
+	/* An Endpoint name comes later, once resolved (tunnel/resolve.c). */
+	if (cfg->has_endpoint && cfg->endpoint.addr_len) {
 		r = rdv_endpoint_from_sockaddr(&peer->endpoint,
 					       (const struct sockaddr *)&cfg->endpoint.addr);
 		if (r) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "crypto/messages.h"
@@ -18,7 +19,28 @@
 
 static bool endpoint_equal(const struct config_endpoint *a, const struct config_endpoint *b)
 {
-	return a->addr_len == b->addr_len && !memcmp(&a->addr, &b->addr, a->addr_len);
+	return a->addr_len == b->addr_len && !memcmp(&a->addr, &b->addr, a->addr_len) &&
+	       !strcasecmp(a->host, b->host) && a->port == b->port;
+}
+
+/* A host name that stays keeps the address it resolved to (re-resolved in
+ * due time): the same name is no change. */
+static void carry_resolved(const struct config_endpoint *old, struct config_endpoint *new)
+{
+	if (new->host[0] && old->addr_len && new->port == old->port &&
+	    !strcasecmp(new->host, old->host)) {
+		new->addr = old->addr;
+		new->addr_len = old->addr_len;
+	}
+}
+
+static void carry_all_resolved(const struct config *old, struct config *next)
+{
+	if (old->has_endpoint && next->has_endpoint)
+		carry_resolved(&old->endpoint, &next->endpoint);
+	for (size_t i = 0; i < next->n_rendezvous; i++)
+		for (size_t j = 0; j < old->n_rendezvous; j++)
+			carry_resolved(&old->rendezvous[j], &next->rendezvous[i]);
 }
 
 static bool keys_changed(const struct config *a, const struct config *b)
@@ -144,6 +166,7 @@ int tunnel_reload(struct tunnel *t, char err[static CONFIG_ERR_LEN])
 		goto out;
 	}
 
+	carry_all_resolved(&t->cfg, next);
 	rdv = rendezvous_changed(&t->cfg, next);
 	ep = next->has_endpoint &&
 	     (!t->cfg.has_endpoint || !endpoint_equal(&t->cfg.endpoint, &next->endpoint));
@@ -154,14 +177,17 @@ int tunnel_reload(struct tunnel *t, char err[static CONFIG_ERR_LEN])
 				  next->n_addresses);
 	mtu = next->mtu != t->cfg.mtu;
 	/* A removed Endpoint keeps the one in use (as `wg` does). */
-	if (!next->has_endpoint && t->cfg.has_endpoint) {
+	if (!next->has_endpoint && t->cfg.has_endpoint && t->cfg.endpoint.addr_len) {
 		next->endpoint = t->cfg.endpoint;
+		next->endpoint.host[0] = '\0'; /* the name is gone: never re-resolved */
 		next->has_endpoint = true;
 	}
 	if (mtu && t->path_mtu >= t->cfg.mtu)
 		t->path_mtu = next->mtu;
 	else if (t->path_mtu > next->mtu)
 		t->path_mtu = next->mtu;
+	/* The lookups under way read the old names. */
+	resolve_stop(t);
 	config_clear(&t->cfg);
 	t->cfg = *next;
 	refused = false;
@@ -198,13 +224,15 @@ int tunnel_reload(struct tunnel *t, char err[static CONFIG_ERR_LEN])
 		}
 		meet_start(t);
 	}
-	if (ep) {
+	/* A new name moves the endpoint once it resolves (resolve_start). */
+	if (ep && t->cfg.endpoint.addr_len) {
 		struct rdv_endpoint rep;
 
 		if (rdv_endpoint_from_sockaddr(&rep, (const struct sockaddr *)&t->cfg.endpoint.addr) ==
 		    0)
 			peer_endpoint_configured(&t->peer, &rep);
 	}
+	resolve_start(t);
 	snprintf(what, sizeof(what), "%s%s%s%s%s", keepalive ? " PersistentKeepalive" : "",
 		 routes ? " AllowedIPs/Address" : "", mtu ? " MTU" : "", ep ? " Endpoint" : "",
 		 rdv ? " Rendezvous" : "");

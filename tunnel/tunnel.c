@@ -243,6 +243,8 @@ void tunnel_start(struct tunnel *t)
 	peer_start(peer);
 	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
 	meet_start(t);
+	/* Host names: their addresses reach the peer and meet as they resolve. */
+	resolve_start(t);
 }
 
 int tunnel_run(struct tunnel *t)
@@ -265,6 +267,7 @@ void tunnel_destroy(struct tunnel *t)
 	if (!t)
 		return;
 	control_server_close(&t->control, &t->loop);
+	resolve_stop(t);
 	meet_destroy(t);
 	if (t->peer.tunnel)
 		peer_destroy(&t->peer);

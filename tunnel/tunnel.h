@@ -20,6 +20,7 @@
 #include "tunnel/loop.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/resolve.h"
 #include "tunnel/service.h"
 #include "tunnel/udp.h"
 
@@ -44,6 +45,7 @@ struct tunnel {
 	struct cookie_checker cookie_checker;
 	struct peer peer;
 	struct meet meet;
+	struct resolver resolver;            /* host names in the config */
 
 	struct tun_device tun;
 	struct tun_applied tun_applied;
