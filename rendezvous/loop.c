@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "rendezvous/allowed.h"
 #include "common/log.h"
+#include "common/notify.h"
 #include "common/sockbuf.h"
 
 enum { RECV_BATCH = 256, RECV_BUF = 2048, TAG_SIGNAL = -1, TAG_TIMER = -2 };
@@ -191,9 +192,12 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 					if (si.ssi_signo == SIGUSR1) {
 						stats_dump(srv, cfg->stats_path);
 					} else if (si.ssi_signo == SIGHUP) {
+						notify_reloading("reloading the allowed keys");
 						(void)!rdv_loop_load_allowed(srv, cfg);
+						notify_ready("serving");
 					} else {
 						log_info("signal %u: shutting down", si.ssi_signo);
+						notify_stopping();
 						running = false;
 					}
 				}

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/notify.h"
 #include "common/number.h"
 #include "crypto/keys.h"
 #include "rendezvous/keyfile.h"
@@ -248,6 +249,8 @@ int main(int argc, char **argv)
 		}
 		log_open("tunnel-rendezvous", true, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	}
+	/* Type=notify: the sockets are bound, peers can register. */
+	notify_ready("serving");
 	r = rdv_loop_run(srv, &lc, fds);
 	for (size_t i = 0; i < lc.n_listen; i++)
 		close(fds[i]);

@@ -699,3 +699,125 @@ int tun_teardown(struct tun_applied *applied, struct tun_error *err)
 	applied_free(applied);
 	return r;
 }
+
+static bool prefix_listed(const struct tun_prefix *list, size_t len, const struct tun_prefix *p)
+{
+	for (size_t i = 0; i < len; i++)
+		if (tun_prefix_equal(&list[i], p))
+			return true;
+	return false;
+}
+
+int tun_update(struct tun_applied *ap, const struct tun_config *cfg, struct tun_error *err)
+{
+	struct nlctx c = { .ifname = ap->name, .ifindex = ap->ifindex };
+	struct tun_prefix *addrs = NULL, *routes = NULL, *added_addrs = NULL, *added_routes = NULL;
+	size_t n_addrs = 0, n_routes = 0, n_added_addrs = 0, n_added_routes = 0, covered = 0;
+	struct rtnl_link *link = NULL;
+	int r;
+
+	r = config_check(cfg, err);
+	if (r)
+		return r;
+	/* room for the new set and for old entries that refuse to go */
+	addrs = calloc(cfg->addrs_len + ap->addrs_len + 1, sizeof(*addrs));
+	routes = calloc(cfg->routes_len + ap->routes_len + 1, sizeof(*routes));
+	added_addrs = calloc(cfg->addrs_len + 1, sizeof(*added_addrs));
+	added_routes = calloc(cfg->routes_len + 1, sizeof(*added_routes));
+	if (!addrs || !routes || !added_addrs || !added_routes) {
+		r = tun_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = nlc_open(&c, err);
+	if (r)
+		goto out;
+	r = nl_result(&c, rtnl_link_get_kernel(c.sk, (int)ap->ifindex, NULL, &link));
+	if (r) {
+		tun_error_set(err, r, "cannot read interface %s: %s", ap->name, strerror(-r));
+		goto undo;
+	}
+	if (cfg->mtu && cfg->mtu != rtnl_link_get_mtu(link)) {
+		unsigned old = rtnl_link_get_mtu(link);
+
+		r = link_change(&c, cfg->mtu, -1);
+		if (r) {
+			explain_common(&c, r, "setting the MTU", err);
+			goto undo;
+		}
+		if (!ap->mtu_changed) {
+			ap->mtu_changed = true;
+			ap->old_mtu = old;
+		}
+	}
+	for (size_t i = 0; i < cfg->addrs_len; i++) {
+		if (prefix_listed(addrs, n_addrs, &cfg->addrs[i]))
+			continue;
+		if (!prefix_listed(ap->addrs, ap->addrs_len, &cfg->addrs[i])) {
+			r = addr_add(&c, &cfg->addrs[i], err);
+			if (r)
+				goto undo;
+			added_addrs[n_added_addrs++] = cfg->addrs[i];
+		}
+		addrs[n_addrs++] = cfg->addrs[i];
+	}
+	for (size_t i = 0; i < cfg->routes_len; i++) {
+		struct tun_prefix p = cfg->routes[i];
+		enum route_verdict verdict;
+
+		tun_prefix_mask(&p);
+		if (prefix_listed(routes, n_routes, &p))
+			continue;
+		if (!prefix_listed(ap->routes, ap->routes_len, &p)) {
+			r = route_add(&c, &p, &verdict, err);
+			if (r)
+				goto undo;
+			if (verdict == ROUTE_COVERED) {
+				covered++;
+				continue;
+			}
+			added_routes[n_added_routes++] = p;
+		}
+		routes[n_routes++] = p;
+	}
+	/* Everything new is in place: only now remove what went away. One
+	 * that cannot be removed stays recorded, for teardown to try again. */
+	for (size_t i = ap->routes_len; i-- > 0;) {
+		if (prefix_listed(routes, n_routes, &ap->routes[i]))
+			continue;
+		r = route_op(&c, &ap->routes[i], false);
+		if (r && r != -ESRCH && r != -ENOENT)
+			routes[n_routes++] = ap->routes[i];
+	}
+	for (size_t i = ap->addrs_len; i-- > 0;) {
+		if (prefix_listed(addrs, n_addrs, &ap->addrs[i]))
+			continue;
+		r = addr_op(&c, &ap->addrs[i], false);
+		if (r && r != -EADDRNOTAVAIL)
+			addrs[n_addrs++] = ap->addrs[i];
+	}
+	free(ap->addrs);
+	free(ap->routes);
+	ap->addrs = addrs;
+	ap->addrs_len = n_addrs;
+	ap->routes = routes;
+	ap->routes_len = n_routes;
+	ap->routes_covered = covered;
+	addrs = routes = NULL;
+	r = 0;
+	goto out;
+undo:
+	for (size_t i = n_added_routes; i-- > 0;)
+		(void)route_op(&c, &added_routes[i], false);
+	for (size_t i = n_added_addrs; i-- > 0;)
+		(void)addr_op(&c, &added_addrs[i], false);
+out:
+	if (link)
+		rtnl_link_put(link);
+	if (c.sk)
+		nlc_close(&c);
+	free(addrs);
+	free(routes);
+	free(added_addrs);
+	free(added_routes);
+	return r;
+}

@@ -62,4 +62,13 @@ must_check int tun_setup(struct tun_applied *applied, const char *ifname,
  * vanished is not one). Safe on a zeroed struct and safe to call twice. */
 must_check int tun_teardown(struct tun_applied *applied, struct tun_error *err);
 
+/* Moves a set-up interface from what `applied` records to `cfg` (a reload):
+ * sets the MTU, adds the addresses and routes `cfg` has and `applied` does
+ * not, then removes those it no longer has; what both have is not touched,
+ * so traffic on it never stops. On failure what this call added is removed
+ * again and `applied` still describes the interface; on success it records
+ * the new set (and still the MTU to restore at teardown). */
+must_check int tun_update(struct tun_applied *applied, const struct tun_config *cfg,
+			  struct tun_error *err);
+
 #endif

@@ -189,15 +189,55 @@ static bool parse_prefix(const char *value, struct tun_prefix *out, bool network
 	return true;
 }
 
+/* A DNS host name (RFC 1123): dot-separated labels of 1-63 letters,
+ * digits, '-' (not first or last) or '_', at most 253 characters, an
+ * optional final dot, and a last label that is not all digits (RFC 3696),
+ * so a mistyped address such as 10.0.0.300 stays a config error. */
+_Static_assert((int)CONFIG_HOST_MAX == (int)HOSTPORT_HOST_MAX, "a split host fits the config");
+
+static bool host_name_valid(const char *h)
+{
+	size_t len = strlen(h), label = 0, end, last;
+
+	/* the last label, without a final dot */
+	end = len && h[len - 1] == '.' ? len - 1 : len;
+	last = end;
+	while (last > 0 && h[last - 1] != '.')
+		last--;
+	if (last < end && strspn(h + last, "0123456789") == end - last)
+		return false;
+
+	if (len == 0 || len > 254 || (len == 254 && h[253] != '.'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || (c == '-' && label > 0)) ||
+		    ++label > 63)
+			return false;
+	}
+	return label == 0 || h[len - 1] != '-';
+}
+
 /* "1.2.3.4:51820", "[2001:db8::1]:51820" or "host.example:51820": the text
- * is split by common/hostport.c, the host resolved here. */
+ * is split by common/hostport.c. A numeric address is stored; a host name
+ * is only checked and kept, for the daemon to resolve (tunnel/resolve.c),
+ * so a name that does not resolve yet is no config error. */
 static int parse_endpoint(const char *value, struct config_endpoint *out, bool resolve,
 			  char *why, size_t why_len)
 {
 	struct hostport hp;
 	const char *bad;
 	char port[6];
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST };
 	struct addrinfo *res = NULL;
 	int r;
 
@@ -206,23 +246,30 @@ static int parse_endpoint(const char *value, struct config_endpoint *out, bool r
 	if (hp.bracketed)
 		hints.ai_family = AF_INET6;
 	snprintf(port, sizeof(port), "%u", hp.port);
+	memset(out, 0, sizeof(*out));
+	out->port = hp.port;
 
-	hints.ai_flags |= AI_NUMERICHOST;
 	r = getaddrinfo(hp.host, port, &hints, &res);
-	if (r == EAI_NONAME && resolve) {
-		hints.ai_flags &= ~AI_NUMERICHOST;
-		r = getaddrinfo(hp.host, port, &hints, &res);
+	if (r == EAI_NONAME && !hp.bracketed) {
+		if (!resolve)
+			return snprintf(why, why_len, "cannot resolve '%s': not a numeric address",
+					hp.host),
+			       -EINVAL;
+		if (!host_name_valid(hp.host))
+			return snprintf(why, why_len, "'%s' is neither an IP address nor a host name",
+					hp.host),
+			       -EINVAL;
+		snprintf(out->host, sizeof(out->host), "%s", hp.host);
+		return 0;
 	}
 	if (r != 0 || !res)
-		return snprintf(why, why_len, "cannot resolve '%s': %s", hp.host,
-				r == EAI_NONAME && !resolve ? "not a numeric address"
-							   : gai_strerror(r)),
+		return snprintf(why, why_len, "'%s' is not an IP address: %s", hp.host,
+				gai_strerror(r)),
 		       -EINVAL;
 	if (res->ai_addrlen > sizeof(out->addr)) {
 		freeaddrinfo(res);
 		return snprintf(why, why_len, "address too long"), -EINVAL;
 	}
-	memset(out, 0, sizeof(*out));
 	memcpy(&out->addr, res->ai_addr, res->ai_addrlen);
 	out->addr_len = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -640,6 +687,8 @@ int config_load(const char *dir, const char *name, struct config *out,
 		goto out;
 	}
 	r = config_parse_string(path, name, text, 0, out, err);
+	if (r == 0)
+		snprintf(out->dir, sizeof(out->dir), "%s", dir);
 out:
 	if (text) {
 		sodium_memzero(text, (size_t)sb.st_size);

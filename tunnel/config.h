@@ -35,15 +35,25 @@ enum config_limits {
 	CONFIG_ERR_LEN = 512,
 	CONFIG_MAX_CANDIDATE_IFS = 16,   /* CandidateInterfaces, IgnoreInterfaces each */
 	CONFIG_MAX_IGNORE_PREFIXES = 32,
+	CONFIG_DIR_MAX = 4096,
+	CONFIG_HOST_MAX = 255,           /* common/hostport.h HOSTPORT_HOST_MAX */
 };
 
+/* An Endpoint or Rendezvous: a numeric address, or a host name the daemon
+ * resolves (tunnel/resolve.h) and re-resolves; until a name has resolved,
+ * addr_len is 0 and nothing is sent there. */
 struct config_endpoint {
 	struct sockaddr_storage addr;
-	socklen_t addr_len;
+	socklen_t addr_len;              /* 0: a name not resolved (yet) */
+	char host[CONFIG_HOST_MAX + 1];  /* the name as written; "" if numeric */
+	uint16_t port;
 };
 
 struct config {
 	char name[CONFIG_NAME_MAX + 1];  /* the link and interface name */
+	char dir[CONFIG_DIR_MAX];        /* where config_load found it ("" if
+					  * parsed from a string): a reload
+					  * reads DIR/NAME.conf again */
 
 	/* [Interface] */
 	uint8_t private_key[CONFIG_KEY_LEN];
@@ -83,7 +93,7 @@ must_check int config_load(const char *dir, const char *name, struct config *out
 			   char err[static CONFIG_ERR_LEN]);
 
 enum config_flags {
-	CONFIG_NUMERIC_ONLY = 1 << 0, /* never resolve host names (fuzzing) */
+	CONFIG_NUMERIC_ONLY = 1 << 0, /* refuse host names (fuzzing, unit tests) */
 };
 
 /* Parses `text` as if it were the file `path` (its permissions are not

@@ -83,6 +83,10 @@ int control_parse_request(const char *buf, size_t len, enum control_request *req
 		*req = CONTROL_DOWN;
 		return 0;
 	}
+	if (req_len == sizeof("reload=1\n\n") - 1 && !memcmp(buf, "reload=1\n\n", req_len)) {
+		*req = CONTROL_RELOAD;
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -230,6 +234,60 @@ int control_parse_status(const char *buf, size_t len, struct control_status *st)
 		}
 		if (!store(st, text, eq + 1, &seen))
 			return -EINVAL;
+	}
+	return -EINVAL; /* no errno line */
+}
+
+int control_format_reply(int r, const char *error, char *buf, size_t size)
+{
+	size_t pos = 0;
+	bool ok = true;
+
+	if (error && *error) {
+		char line[CONTROL_ERROR_MAX];
+
+		snprintf(line, sizeof(line), "%s", error);
+		for (char *p = line; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		ok = append(buf, size, &pos, "error=%s\n", line);
+	}
+	ok = ok && append(buf, size, &pos, "errno=%d\n\n", r < 0 ? -r : r);
+	return ok ? (int)pos : -ENOSPC;
+}
+
+int control_parse_reply(const char *buf, size_t len, char error[static CONTROL_ERROR_MAX])
+{
+	const char *end = memmem(buf, len, "\n\n", 2);
+	const char *line = buf;
+
+	error[0] = '\0';
+	if (!end)
+		return len >= CONTROL_RESPONSE_MAX ? -EINVAL : -EAGAIN;
+	while (line <= end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line) + 1);
+		size_t n = (size_t)(nl - line);
+		int64_t e;
+		char num[24];
+
+		if (n > 6 && !memcmp(line, "error=", 6)) {
+			n -= 6;
+			if (n >= CONTROL_ERROR_MAX || memchr(line + 6, '\0', n))
+				return -EINVAL;
+			memcpy(error, line + 6, n);
+			error[n] = '\0';
+		} else if (n > 6 && !memcmp(line, "errno=", 6)) {
+			if (n - 6 >= sizeof(num))
+				return -EINVAL;
+			memcpy(num, line + 6, n - 6);
+			num[n - 6] = '\0';
+			if (!parse_int64(num, &e) || e < 0 || e > 4095)
+				return -EINVAL;
+			return (int)-e;
+		} else {
+			return -EINVAL;
+		}
+		line = nl + 1;
 	}
 	return -EINVAL; /* no errno line */
 }

@@ -2,12 +2,16 @@
  * Unix stream socket RUN_DIR/NAME.sock (mode 0600). Modelled on wg's
  * cross-platform userspace API: text lines, easy to poke with socat.
  *
- *   request  := "get=1\n\n"  |  "down=1\n\n"
+ *   request  := "get=1\n\n"  |  "down=1\n\n"  |  "reload=1\n\n"
  *   response := *( KEY "=" VALUE "\n" ) "errno=" N "\n\n"
  *
  * A request is at most CONTROL_REQUEST_MAX bytes. KEY is [a-z0-9_]+; VALUE
  * has no control characters. "get" answers with the status keys below, in
  * this order, then errno=0; "down" answers errno=0 and the daemon stops.
+ * "reload" re-reads the link's config and applies it (tunnel/reload.h):
+ * errno=0 once applied; otherwise "error=" one line for the user (the
+ * config's "FILE:LINE: what is wrong") then errno=22 (EINVAL: the new
+ * config is refused, the link keeps its old one) or another errno.
  * Anything else is answered with errno=22 (EINVAL) and the connection closed.
  *
  *   name, public_key, peer_public_key   link name and base64 keys
@@ -49,6 +53,11 @@ enum control_limits {
 enum control_request {
 	CONTROL_GET,
 	CONTROL_DOWN,
+	CONTROL_RELOAD,
+};
+
+enum control_reply_limits {
+	CONTROL_ERROR_MAX = 512,       /* the "error=" line of a reply */
 };
 
 /* Why datagrams were dropped; the counters appear in `status --json`
@@ -104,6 +113,16 @@ must_check int control_format_status(const struct control_status *st, char *buf,
 /* Parses a "get" response. Returns 0, -EAGAIN when incomplete, -EINVAL when
  * malformed or missing a key, or the daemon's own errno (negated). */
 must_check int control_parse_status(const char *buf, size_t len, struct control_status *st);
+
+/* Writes a reply without status keys: "error=ERROR\n" when `error` is
+ * non-empty (control characters replaced), then "errno=E\n\n" with E the
+ * positive errno of `r` (0 for success). Returns its length, or -ENOSPC. */
+must_check int control_format_reply(int r, const char *error, char *buf, size_t size);
+
+/* Parses a reply to "down" or "reload": 0 for errno=0, else the daemon's
+ * errno (negated) with its "error=" line (if any) copied into `error`;
+ * -EAGAIN when incomplete, -EINVAL when malformed. */
+must_check int control_parse_reply(const char *buf, size_t len, char error[static CONTROL_ERROR_MAX]);
 
 /* Where the protocol is spoken: both halves (the daemon's listener in
  * control_socket.c, tunnelctl's client in ctl/control_client.c) find a

@@ -145,6 +145,12 @@ static void client_ready(struct loop_watch *w, uint32_t events)
 		log_info("%s: down requested", srv->name);
 		len = snprintf(reply, sizeof(reply), "errno=0\n\n");
 		srv->ops.down(srv->ops.ctx);
+	} else if (r == 0 && req == CONTROL_RELOAD) {
+		char error[CONTROL_ERROR_MAX] = "";
+
+		log_info("%s: reload requested", srv->name);
+		len = control_format_reply(srv->ops.reload(srv->ops.ctx, error), error, reply,
+					   sizeof(reply));
 	}
 	if (r != 0 || len < 0)
 		len = snprintf(reply, sizeof(reply), "errno=%d\n\n", r ? -r : -len);

@@ -23,6 +23,9 @@ struct control_ops {
 	void (*status)(void *ctx, struct control_status *st);
 	/* Asks the link to stop ("down"); the reply is sent before the loop ends. */
 	void (*down)(void *ctx);
+	/* Re-reads and applies the link's config ("reload"): 0, or a negative
+	 * errno with one line for the user in `error`. */
+	int (*reload)(void *ctx, char error[static CONTROL_ERROR_MAX]);
 };
 
 struct control_client {

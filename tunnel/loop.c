@@ -142,6 +142,8 @@ int loop_run(struct loop *loop)
 		}
 		if (!loop->stopping)
 			loop_run_timers(loop);
+		if (loop->settled)
+			loop->settled(loop);
 	}
 	return 0;
 }

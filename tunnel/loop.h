@@ -39,6 +39,9 @@ struct loop {
 	uint64_t now_ms;                         /* refreshed on every wake-up */
 	struct loop_timer *timers[LOOP_MAX_TIMERS]; /* the armed ones, unordered */
 	size_t n_timers;
+	/* Called by loop_run after each wake-up's events and timers, when
+	 * what they changed is settled (NULL: none). */
+	void (*settled)(struct loop *loop);
 };
 
 /* Creates the epoll instance. */

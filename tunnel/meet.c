@@ -115,8 +115,12 @@ int meet_init(struct tunnel *t)
 	memcpy(want[0], t->cfg.peer_public_key, RDV_KEY_LEN);
 	n_lan = lan_candidates(t, lan, RDV_LAN_MAX);
 	for (size_t i = 0; i < t->cfg.n_rendezvous; i++) {
-		struct meet_server *s = &m->servers[i];
+		struct meet_server *s = &m->servers[m->n_servers];
 
+		/* A name not resolved yet: tunnel/resolve.c calls meet_init
+		 * again once it has an address. */
+		if (t->cfg.rendezvous[i].addr_len == 0)
+			continue;
 		r = rdv_endpoint_from_sockaddr(&s->addr,
 					       (const struct sockaddr *)&t->cfg.rendezvous[i].addr);
 		if (r)
@@ -129,7 +133,7 @@ int meet_init(struct tunnel *t)
 			r = rdv_client_set_lan(&s->client, lan, n_lan, now(t));
 		/* Keep the mapping towards the server as alive as the direct path. */
 		rdv_client_set_refresh_max(&s->client, t->cfg.persistent_keepalive_s * 1000ULL);
-		m->n_servers = i + 1;
+		m->n_servers++;
 		if (r)
 			return r;
 	}

@@ -68,7 +68,8 @@ int peer_init(struct peer *peer, struct tunnel *t)
 			return -ENOMEM;
 		}
 	}
-	if (cfg->has_endpoint) {
+	/* An Endpoint name comes later, once resolved (tunnel/resolve.c). */
+	if (cfg->has_endpoint && cfg->endpoint.addr_len) {
 		r = rdv_endpoint_from_sockaddr(&peer->endpoint,
 					       (const struct sockaddr *)&cfg->endpoint.addr);
 		if (r) {
@@ -339,4 +340,16 @@ void peer_session_confirmed(struct peer *peer)
 	else
 		set_state(peer, LINK_ESTABLISHED, PATH_DIRECT, "");
 	pathcheck_path_changed(peer);
+}
+
+void peer_endpoint_configured(struct peer *peer, const struct rdv_endpoint *ep)
+{
+	punch_add_candidate(peer, ep, CANDIDATE_STATIC);
+	set_endpoint(peer, ep);
+	peer->path = PATH_DIRECT;
+	if (peer->keypairs.current.valid) {
+		timers_path_moved(peer);
+		return;
+	}
+	peer_start(peer);
 }

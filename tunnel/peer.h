@@ -193,6 +193,12 @@ void peer_authenticated_from(struct peer *peer, const struct rdv_endpoint *from,
  * keypair): established on a direct path, relayed on the relay (T3, T4). */
 void peer_session_confirmed(struct peer *peer);
 
+/* A reload changed the config's static Endpoint to `ep` (tunnel/reload.c):
+ * as `wg set ... endpoint`, traffic goes there at once. With a session it
+ * stays (a keepalive there asks the peer to answer on the new path, T8);
+ * without one the first handshake goes there (T9). */
+void peer_endpoint_configured(struct peer *peer, const struct rdv_endpoint *ep);
+
 /* A random local index that no live keypair of the peer uses, for the
  * sender index of a new handshake. */
 uint32_t peer_new_index(const struct peer *peer);

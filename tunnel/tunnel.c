@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "crypto/keys.h"
 #include "tunnel/receive.h"
+#include "tunnel/reload.h"
 #include "tunnel/send.h"
 #include "tunnel/timers.h"
 
@@ -34,6 +35,17 @@ static void udp_ready(struct loop_watch *w, uint32_t events)
 	receive_from_udp(t);
 }
 
+/* A reload from SIGHUP or the control socket, announced to systemd. */
+static int reload(struct tunnel *t, char err[static CONFIG_ERR_LEN])
+{
+	int r;
+
+	service_reloading(t);
+	r = tunnel_reload(t, err);
+	service_reloaded(t);
+	return r;
+}
+
 static void signal_ready(struct loop_watch *w, uint32_t events)
 {
 	struct tunnel *t = container_of(w, struct tunnel, signal_watch);
@@ -41,6 +53,13 @@ static void signal_ready(struct loop_watch *w, uint32_t events)
 
 	(void)events;
 	if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			char err[CONFIG_ERR_LEN];
+
+			log_info("%s: SIGHUP, reloading the config", t->cfg.name);
+			(void)!reload(t, err); /* logged there */
+			return;
+		}
 		log_info("%s: signal %u, going down", t->cfg.name, si.ssi_signo);
 		loop_stop(&t->loop);
 	}
@@ -101,6 +120,18 @@ static void serve_down(void *ctx)
 	loop_stop(&t->loop);
 }
 
+_Static_assert((int)CONTROL_ERROR_MAX == (int)CONFIG_ERR_LEN, "reload errors are config errors");
+
+static int serve_reload(void *ctx, char error[static CONTROL_ERROR_MAX])
+{
+	return reload(ctx, error);
+}
+
+static void loop_settled(struct loop *loop)
+{
+	service_settled(container_of(loop, struct tunnel, loop));
+}
+
 static int watch(struct tunnel *t, struct loop_watch *w, int fd,
 		 void (*ready)(struct loop_watch *, uint32_t))
 {
@@ -132,7 +163,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 
 	r = control_server_open(&t->control,
 				&(struct control_ops){ .ctx = t, .status = serve_status,
-						       .down = serve_down },
+						       .down = serve_down, .reload = serve_reload },
 				run_dir, cfg->name);
 	if (r == -EADDRINUSE) {
 		config_error(err, "link %s is already up", cfg->name);
@@ -212,6 +243,8 @@ void tunnel_start(struct tunnel *t)
 	peer_start(peer);
 	timers_set_persistent_keepalive(peer, peer->persistent_keepalive_s);
 	meet_start(t);
+	/* Host names: their addresses reach the peer and meet as they resolve. */
+	resolve_start(t);
 }
 
 int tunnel_run(struct tunnel *t)
@@ -226,8 +259,10 @@ int tunnel_run(struct tunnel *t)
 	/* Our own sockets, driven by the loop: not in tunnel_start, which the
 	 * in-memory tests run without a network. */
 	meet_natcheck_start(t);
+	t->loop.settled = loop_settled;
 	tunnel_start(t);
 	r = loop_run(&t->loop);
+	service_stopping(t);
 	peer_stop(&t->peer);
 	meet_portmap_stop(t);
 	return r;
@@ -240,6 +275,7 @@ void tunnel_destroy(struct tunnel *t)
 	if (!t)
 		return;
 	control_server_close(&t->control, &t->loop);
+	resolve_stop(t);
 	meet_destroy(t);
 	if (t->peer.tunnel)
 		peer_destroy(&t->peer);

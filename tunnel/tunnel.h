@@ -20,6 +20,8 @@
 #include "tunnel/loop.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/resolve.h"
+#include "tunnel/service.h"
 #include "tunnel/udp.h"
 
 enum tunnel_limits {
@@ -43,6 +45,7 @@ struct tunnel {
 	struct cookie_checker cookie_checker;
 	struct peer peer;
 	struct meet meet;
+	struct resolver resolver;            /* host names in the config */
 
 	struct tun_device tun;
 	struct tun_applied tun_applied;
@@ -50,6 +53,7 @@ struct tunnel {
 	int signal_fd;
 	struct loop_watch tun_watch, udp_watch, signal_watch;
 	struct control_server control;
+	struct service service;              /* what systemd was told */
 
 	/* Inner MTU the current path carries (tunnel/pmtu.h): cfg.mtu until
 	 * the path's discovery says less. send.c cuts, clamps and answers

@@ -5,7 +5,7 @@
 #
 # Completes the subcommands, their options, link names that have a config
 # for `up` (NAME.conf in --config-dir, $TUNNEL_CONFIG_DIR or /etc/tunnel) and
-# running links for `down` and `status` (NAME.sock in $TUNNEL_RUN_DIR or
+# running links for `down`, `reload` and `status` (NAME.sock in $TUNNEL_RUN_DIR or
 # /run/tunnel). Both directories are usually root-only: as another user the
 # names simply do not complete.
 
@@ -28,7 +28,7 @@ _tunnelctl() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
 
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status netcheck help --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down reload status netcheck help --help --version" -- "$cur")
     return 0
   fi
   cmd=${COMP_WORDS[1]}
@@ -64,7 +64,7 @@ _tunnelctl() {
         mapfile -t COMPREPLY < <(compgen -W "$(_tunnelctl_names "$config_dir" .conf)" -- "$cur")
       fi
       ;;
-    down)
+    down | reload)
       ((have_name)) && return 0
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur")
@@ -96,7 +96,7 @@ _tunnelctl() {
       ;;
     help)
       ((COMP_CWORD == 2)) &&
-        mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down status netcheck" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down reload status netcheck" -- "$cur")
       ;;
     genkey | pubkey)
       mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur")

@@ -1,8 +1,9 @@
 /* libFuzzer target: the control protocol parsers (tunnel/control.h), the
- * daemon's request parser and tunnelctl's status parser, on arbitrary
- * bytes. Oracle beyond "no crash": a status that parses formats, the
- * formatted text parses, and formatting is then stable (format, parse,
- * format gives the same bytes). */
+ * daemon's request parser and tunnelctl's status and reply parsers, on
+ * arbitrary bytes. Oracle beyond "no crash": a status or a reply that
+ * parses formats, the formatted text parses (a reply to the same errno),
+ * and formatting is then stable (format, parse, format gives the same
+ * bytes). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct control_status st, again;
 	static char first[CONTROL_RESPONSE_MAX], second[CONTROL_RESPONSE_MAX];
+	static char error[CONTROL_ERROR_MAX], error2[CONTROL_ERROR_MAX];
 	enum control_request req;
 	int r, n1, n2;
 	char *buf;
@@ -28,8 +30,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = control_parse_request(buf, size, &req);
 	if (r != 0 && r != -EAGAIN && r != -EINVAL)
 		abort();
-	if (r == 0 && req != CONTROL_GET && req != CONTROL_DOWN)
+	if (r == 0 && req != CONTROL_GET && req != CONTROL_DOWN && req != CONTROL_RELOAD)
 		abort();
+
+	r = control_parse_reply(buf, size, error);
+	if (r > 0 || r < -4095)
+		abort();
+	if (r != -EAGAIN && r != -EINVAL) {
+		int r2;
+
+		n1 = control_format_reply(r, error, first, sizeof(first));
+		if (n1 <= 0 || (r2 = control_parse_reply(first, (size_t)n1, error2)) != r)
+			abort();
+		n2 = control_format_reply(r2, error2, second, sizeof(second));
+		if (n2 != n1 || memcmp(first, second, (size_t)n1))
+			abort();
+	}
 
 	r = control_parse_status(buf, size, &st);
 	if (r > 0 || r < -4095)

@@ -619,6 +619,9 @@ static void control_seeds(void)
 
 	put_text("fuzz_control", "get", "get=1\n\n");
 	put_text("fuzz_control", "down", "down=1\n\n");
+	put_text("fuzz_control", "reload", "reload=1\n\n");
+	put_text("fuzz_control", "reply-refused",
+		 "error=/etc/tunnel/home.conf:7: MTU 'big' is not a number\nerrno=22\n\n");
 	put_text("fuzz_control", "errno", "errno=2\n\n");
 	memset(&st, 0, sizeof(st));
 	strcpy(st.name, "office");

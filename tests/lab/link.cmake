@@ -21,3 +21,9 @@ endforeach()
 tunnel_script_test(NAME lab_netcheck COMMAND tests/lab/test_netcheck LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 14: the link's status says what its NAT does (mapping, port preservation).
 tunnel_script_test(NAME lab_link_natmap COMMAND tests/lab/test_link_natmap LABELS lab TIMEOUT 90 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# issue 15 items 5-6: Type=notify messages (READY, STATUS, RELOADING, STOPPING)
+# against a socket the test holds, and reload while a ping runs.
+tunnel_script_test(NAME lab_link_reload COMMAND tests/lab/test_link_reload LABELS lab TIMEOUT 180 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# issue 15 item 7: names in Endpoint and Rendezvous resolved by the daemon
+# (dnsmasq in the lab): up exits 1 and retries; the link follows a move.
+tunnel_script_test(NAME lab_link_resolve COMMAND tests/lab/test_link_resolve LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)

@@ -12,7 +12,13 @@
 
 #include "common/compiler.h"
 #include "common/hostport.h"
+#include "common/log.h"
 #include "common/number.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_number(void **state)
 {
@@ -126,12 +132,70 @@ static void test_hostport_host_len(void **state)
 	assert_int_equal(hostport_split(&hp, in, false, NULL), -EINVAL);
 }
 
+/* Runs log lines of each level with stderr pointed at a fresh file and
+ * JOURNAL_STREAM set to `stream` (NULL: unset, "FILE": the file's own
+ * device:inode, as systemd sets it); returns what the file got. */
+static char *log_through(const char *stream)
+{
+	char path[] = "/tmp/test_common_log.XXXXXX", env[64];
+	static char out[1024];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	struct stat st;
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	if (stream && !strcmp(stream, "FILE")) {
+		snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+		setenv("JOURNAL_STREAM", env, 1);
+	} else if (stream) {
+		setenv("JOURNAL_STREAM", stream, 1);
+	} else {
+		unsetenv("JOURNAL_STREAM");
+	}
+	fflush(stderr);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	log_open("t", false, LOG_LEVEL_DEBUG);
+	log_error("e %d", 1);
+	log_warn("w");
+	log_notice("n");
+	log_info("i");
+	log_debug("d");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, out, sizeof(out) - 1, 0);
+	assert_true(n >= 0);
+	out[n] = '\0';
+	close(fd);
+	unlink(path);
+	unsetenv("JOURNAL_STREAM");
+	return out;
+}
+
+/* journald reads a "<N>" syslog priority prefix on its stream; elsewhere
+ * lines stay "IDENT: LEVEL: text". */
+static void test_log_priorities(void **state)
+{
+	(void)state;
+	assert_string_equal(log_through("FILE"), "<3>e 1\n<4>w\n<5>n\n<6>i\n<7>d\n");
+	assert_string_equal(log_through(NULL),
+			    "t: error: e 1\nt: warning: w\nt: notice: n\nt: info: i\nt: debug: d\n");
+	/* another stream's (stderr redirected by a child), or garbage */
+	assert_string_equal(log_through("1:2"),
+			    "t: error: e 1\nt: warning: w\nt: notice: n\nt: info: i\nt: debug: d\n");
+	assert_string_equal(log_through("x"),
+			    "t: error: e 1\nt: warning: w\nt: notice: n\nt: info: i\nt: debug: d\n");
+	log_open("test_common", false, LOG_LEVEL_INFO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_number),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_hostport_host_len),
+		cmocka_unit_test(test_log_priorities),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

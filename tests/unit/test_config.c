@@ -268,6 +268,53 @@ static void test_long_line(void **state)
 	assert_non_null(strstr(err, "t.conf:6: line is longer than"));
 }
 
+/* Host names in Endpoint and Rendezvous are kept for the daemon to
+ * resolve (tunnel/resolve.c): no lookup at parse time, so a name that does
+ * not resolve yet is no error; what cannot be a host name is. */
+static void test_host_names(void **state)
+{
+	static const struct {
+		const char *endpoint;
+		const char *host;   /* NULL: refused, with `error` */
+		const char *error;
+	} cases[] = {
+		{ "home.example:51820", "home.example", NULL },
+		{ "does-not-exist.invalid:1", "does-not-exist.invalid", NULL },
+		{ "Home.Example.:51820", "Home.Example.", NULL },
+		{ "_srv.x-1.example:2", "_srv.x-1.example", NULL },
+		{ "192.0.2.7:51820", "", NULL },
+		{ "10.0.0.300:1", NULL,
+		  "t.conf:5: Endpoint '10.0.0.300:1': '10.0.0.300' is neither an IP address nor a host name" },
+		{ "-home.example:1", NULL,
+		  "t.conf:5: Endpoint '-home.example:1': '-home.example' is neither an IP address nor a host name" },
+		{ "home-.example:1", NULL,
+		  "t.conf:5: Endpoint 'home-.example:1': 'home-.example' is neither an IP address nor a host name" },
+		{ "home..example:1", NULL,
+		  "t.conf:5: Endpoint 'home..example:1': 'home..example' is neither an IP address nor a host name" },
+		{ "h\xc3\xb6me.example:1", NULL,
+		  "t.conf:5: Endpoint 'h\xc3\xb6me.example:1': 'h\xc3\xb6me.example' is neither an IP address nor a host name" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		char text[512], err[CONFIG_ERR_LEN];
+		int r;
+
+		snprintf(text, sizeof(text), GOOD_INTERFACE "[Peer]\nPublicKey = " PEER
+			 "\nEndpoint = %s\n", cases[i].endpoint);
+		r = config_parse_string("t.conf", "t", text, 0, &cfg, err);
+		if (cases[i].host) {
+			if (r != 0 || !cfg.has_endpoint || strcmp(cfg.endpoint.host, cases[i].host) ||
+			    (cfg.endpoint.addr_len == 0) != (cases[i].host[0] != '\0'))
+				fail_msg("case %zu: r=%d host '%s' addr_len %u (%s)", i, r,
+					 cfg.endpoint.host, (unsigned)cfg.endpoint.addr_len, err);
+		} else if (r != -EINVAL || strcmp(err, cases[i].error)) {
+			fail_msg("case %zu: r=%d\n  got:  %s\n  want: %s", i, r, err, cases[i].error);
+		}
+	}
+}
+
 static void test_names(void **state)
 {
 	static const char *const good[] = { "home", "a", "office-b", "x_1.2=+", "fifteen-chars15" };
@@ -358,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_host_names),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_private_key_file),
 	};

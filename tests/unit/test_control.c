@@ -21,6 +21,8 @@ static void test_requests(void **state)
 	} cases[] = {
 		{ "get=1\n\n", 0, CONTROL_GET },
 		{ "down=1\n\n", 0, CONTROL_DOWN },
+		{ "reload=1\n\n", 0, CONTROL_RELOAD },
+		{ "reload=0\n\n", -EINVAL, 0 },
 		{ "get=1\n", -EAGAIN, 0 },
 		{ "", -EAGAIN, 0 },
 		{ "get=2\n\n", -EINVAL, 0 },
@@ -152,10 +154,58 @@ static void test_bad_status(void **state)
 	}
 }
 
+/* reload's reply: success, a refusal with its error line (control
+ * characters flattened), and malformed replies. */
+static void test_reply(void **state)
+{
+	static const struct {
+		const char *text;
+		int result;
+		const char *error;
+	} parse[] = {
+		{ "errno=0\n\n", 0, "" },
+		{ "error=/etc/tunnel/home.conf:7: bad\nerrno=22\n\n", -EINVAL,
+		  "/etc/tunnel/home.conf:7: bad" },
+		{ "errno=5\n\n", -EIO, "" },
+		{ "errno=0\n", -EAGAIN, "" },
+		{ "errno=x\n\n", -EINVAL, "" },
+		{ "errno=4096\n\n", -EINVAL, "" },
+		{ "status=1\nerrno=0\n\n", -EINVAL, "" },
+		{ "error=x\n\n", -EINVAL, "x" },
+	};
+	char buf[CONTROL_RESPONSE_MAX], error[CONTROL_ERROR_MAX], big[CONTROL_ERROR_MAX + 100];
+	int len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(parse) / sizeof(parse[0]); i++) {
+		int r = control_parse_reply(parse[i].text, strlen(parse[i].text), error);
+
+		if (r != parse[i].result || (r != -EAGAIN && strcmp(error, parse[i].error)))
+			fail_msg("case %zu: got %d '%s'", i, r, error);
+	}
+	len = control_format_reply(0, "", buf, sizeof(buf));
+	assert_int_equal(len, (int)strlen("errno=0\n\n"));
+	assert_string_equal(buf, "errno=0\n\n");
+	len = control_format_reply(-EINVAL, "f.conf:3: a\nb\tc", buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_string_equal(buf, "error=f.conf:3: a b c\nerrno=22\n\n");
+	assert_int_equal(control_parse_reply(buf, (size_t)len, error), -EINVAL);
+	assert_string_equal(error, "f.conf:3: a b c");
+	/* an over-long error is cut to fit, and still parses */
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	len = control_format_reply(-EINVAL, big, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(control_parse_reply(buf, (size_t)len, error), -EINVAL);
+	assert_int_equal(strlen(error), CONTROL_ERROR_MAX - 1);
+	assert_int_equal(control_format_reply(0, "x", buf, 8), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_request_too_long),
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_status_framing),

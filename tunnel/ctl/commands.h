@@ -27,6 +27,9 @@ int cmd_up(int argc, char **argv);
 /* Stops a link and waits until its interface is gone. */
 int cmd_down(int argc, char **argv);
 
+/* Asks a running link to re-read and apply its config. */
+int cmd_reload(int argc, char **argv);
+
 /* Prints the running links, for people or as JSON. */
 int cmd_status(int argc, char **argv);
 

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "pubkey", cmd_pubkey, "read a private key on stdin, print its public key" },
 	{ "up", cmd_up, "bring up the link to PEER (reads PEER.conf)" },
 	{ "down", cmd_down, "stop the link to PEER and remove its interface" },
+	{ "reload", cmd_reload, "re-read PEER.conf and apply it to the running link" },
 	{ "status", cmd_status, "show running links ([PEER] [--json])" },
 	{ "netcheck", cmd_netcheck, "public address, NAT behaviour, port mapping, UDP ([PEER])" },
 };
