@@ -235,7 +235,12 @@ void pathcheck_path_changed(struct peer *peer)
 		c->ep = peer->endpoint;
 	c->pmtu_token = 0;
 	c->parked = false;
-	pmtu_init(&c->pmtu, path_max(peer, relay));
+	/* A relayed datagram travels inside a RELAY message: what fits a
+	 * 1280-byte path is smaller by the envelope (at most the difference
+	 * between the largest rendezvous datagram and the relay's payload). */
+	pmtu_init_base(&c->pmtu, path_max(peer, relay),
+		       relay ? PMTU_BASE_MTU - (RDV_DATAGRAM_MAX - RDV_RELAY_DATA_MAX)
+			     : PMTU_BASE_MTU);
 	pmtu_step(peer);
 }
 

@@ -24,8 +24,10 @@ struct peer;
 struct udp_datagram;
 
 enum pathcheck_timing {
-	PATHCHECK_RETRY_MS = 400,  /* a liveness check's second probes */
-	PATHCHECK_GIVE_UP_MS = 800, /* ...and its verdict */
+	/* Silence (PUNCH_QUIET_MS) + PATHCHECK_GIVE_UP_MS stays well under
+	 * the 2 s a failover may take. */
+	PATHCHECK_RETRY_MS = 300,  /* a liveness check's second probes */
+	PATHCHECK_GIVE_UP_MS = 600, /* ...and its verdict */
 	PATHCHECK_HELLO_MS = 1000, /* does the peer answer probes? retried */
 	PATHCHECK_HELLO_TRIES = 3,
 };

@@ -72,7 +72,12 @@ static void search_below(struct pmtu *p, unsigned failed, uint64_t now)
 
 void pmtu_init(struct pmtu *p, unsigned max_mtu)
 {
-	*p = (struct pmtu){ .max = max_mtu, .base = MIN((unsigned)PMTU_BASE_MTU, max_mtu) };
+	pmtu_init_base(p, max_mtu, PMTU_BASE_MTU);
+}
+
+void pmtu_init_base(struct pmtu *p, unsigned max_mtu, unsigned base_mtu)
+{
+	*p = (struct pmtu){ .max = max_mtu, .base = MIN(base_mtu, max_mtu) };
 	to_base(p, 0);
 }
 

@@ -95,6 +95,10 @@ struct pmtu {
  * first probe due at once. max_mtu is the configured inner MTU. */
 void pmtu_init(struct pmtu *p, unsigned max_mtu);
 
+/* The same with another safe start, for a path whose own envelope eats
+ * into the base (the relay: its RELAY message wraps each datagram). */
+void pmtu_init_base(struct pmtu *p, unsigned max_mtu, unsigned base_mtu);
+
 /* Should be called when the time it returned last has come, and after any
  * other pmtu_* event. Counts a probe whose timer ran out as lost, then:
  * if a probe should go out now, sets *size to its inner size (the caller

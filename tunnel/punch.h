@@ -40,7 +40,7 @@ enum punch_timing {
 	PUNCH_JITTER_MS = 50,
 	PUNCH_WINDOW_MS = 4000,
 	PUNCH_BACKGROUND_MS = 2000,
-	PUNCH_QUIET_MS = 1000,     /* data out, nothing back: check the path */
+	PUNCH_QUIET_MS = 700,      /* data out, nothing back: check the path */
 	HANDSHAKE_DEFER_MS = 1000, /* the larger key waits for the peer's initiation */
 };
 
