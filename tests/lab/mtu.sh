@@ -1,0 +1,106 @@
+# shellcheck shell=bash
+# tests/lab/mtu.sh: helpers of the path MTU and failover tests (issue 13,
+# tests/lab/test_link_path_mtu_blackhole and friends). Sourced after link.sh.
+#
+# API:
+#   mtu_check DESCRIPTION CMD...     prints ok/FAIL, remembers a failure in MTU_FAIL
+#   mtu_sshd NODE                    Debian's sshd in NODE (port 22, its own keys, a
+#                                    private /run); sets MTU_SSH (ssh/scp options)
+#   mtu_watch DST TOTAL SECS PID [AT CMD...]
+#                                    polls the size of file DST every 0.1 s while the
+#                                    copy process PID (lab_spawn'd) runs, SECS at most;
+#                                    runs CMD once when DST reaches AT bytes. Sets
+#                                    MTU_MS (until DST had TOTAL bytes, or the end),
+#                                    MTU_FIRST_MIB_MS (until the first MiB arrived,
+#                                    -1: never), MTU_STALL_MS (longest time the size
+#                                    did not grow before TOTAL), MTU_RC (the copy's
+#                                    exit status; "killed": it outlived SECS)
+#   mtu_in_range NODE LINK LO HI     path_mtu of LINK on NODE is in [LO, HI]
+
+# Results for the tests that source this file:
+# shellcheck disable=SC2034
+MTU_FAIL=0
+MTU_SSH=()
+MTU_MS=0 MTU_FIRST_MIB_MS=-1 MTU_STALL_MS=0 MTU_RC=""
+
+mtu_check() {
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; MTU_FAIL=1; fi
+}
+
+mtu_now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+mtu_sshd() {
+  local node=$1 s=$LAB_DIR/sshd-$1 log
+  mkdir -m 0700 "$s"
+  ssh-keygen -q -t ed25519 -N '' -C tnl-host -f "$s/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C tnl-client -f "$s/client_ed25519"
+  cp "$s/client_ed25519.pub" "$s/authorized_keys"
+  # The whole namespace: the tunnel address comes and goes with the links.
+  cat >"$s/sshd_config" <<EOF
+ListenAddress 0.0.0.0:22
+HostKey $s/host_ed25519
+AuthorizedKeysFile $s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+  # shellcheck disable=SC2016 # $1 is expanded by that inner sh
+  lab_spawn "$node" unshare -m --propagation private sh -c \
+    'mount -t tmpfs -o mode=0755 tnlsshd /run && mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$1"' \
+    sh "$s/sshd_config"
+  log=$LAB_LOG
+  lab_wait_until 10 grep -q 'Server listening on 0.0.0.0' "$log" || { cat "$log" >&2; return 1; }
+  echo "* $(cut -d' ' -f1-2 "$s/host_ed25519.pub")" >"$s/known_hosts"
+  # shellcheck disable=SC2034 # for the tests
+  MTU_SSH=(-F /dev/null -i "$s/client_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=yes
+    -o UserKnownHostsFile="$s/known_hosts" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10)
+}
+
+mtu_watch() {
+  local dst=$1 total=$2 secs=$3 pid=$4 at=${5:-0}; shift 5 || shift $#
+  local t0 now size last=0 grew fired=0 deadline
+  t0=$(mtu_now_ms); grew=$t0; deadline=$((t0 + secs * 1000))
+  MTU_MS=-1 MTU_FIRST_MIB_MS=-1 MTU_STALL_MS=0 MTU_RC=""
+  while :; do
+    now=$(mtu_now_ms)
+    size=$(stat -c %s "$dst" 2>/dev/null) || size=0
+    if ((size > last)); then
+      ((now - grew <= MTU_STALL_MS)) || MTU_STALL_MS=$((now - grew))
+      grew=$now last=$size
+    fi
+    ((MTU_FIRST_MIB_MS >= 0 || size < 1 << 20)) || MTU_FIRST_MIB_MS=$((now - t0))
+    if ((MTU_MS < 0 && size >= total)); then MTU_MS=$((now - t0)); fi
+    if ((at > 0 && !fired && size >= at)); then
+      fired=1
+      echo "at $((size >> 20)) MiB ($((now - t0)) ms into the copy): $*"
+      # shellcheck disable=SC2034 # read by the tests
+      "$@" || { echo "FAIL the action failed: $*"; MTU_FAIL=1; }
+      # (its own duration counts as a stall if nothing arrived meanwhile)
+      echo "  (took $(($(mtu_now_ms) - now)) ms)"
+    fi
+    lab_gone "$pid" && break
+    ((now < deadline)) || break
+    ((MTU_MS >= 0)) || ((now - grew <= MTU_STALL_MS)) || MTU_STALL_MS=$((now - grew))
+    sleep 0.1
+  done
+  ((MTU_MS >= 0)) || MTU_MS=$(($(mtu_now_ms) - t0))
+  # shellcheck disable=SC2034 # MTU_RC: for the tests
+  if lab_gone "$pid"; then
+    # (bash may have reaped it already: wait still knows its status)
+    MTU_RC=0; wait "$pid" 2>/dev/null || MTU_RC=$?
+    lab_stop "$pid"
+  else
+    lab_stop "$pid"; MTU_RC=killed
+  fi
+}
+
+mtu_in_range() {
+  local v
+  v=$(link_status "$1" "$2" path_mtu) || return 1
+  ((v >= $3 && v <= $4))
+}
