@@ -190,9 +190,9 @@ static void each_word(const char *list, void (*one)(const char *dir, const char 
 
 static void make_file(const char *dir, const char *word)
 {
-	char path[512];
+	char path[1100];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, word);
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, word) < sizeof(path));
 	/* directories in the real sysfs (device, bridge, lower_*), files here:
 	 * existence is what counts */
 	write_file(path, "");
@@ -200,9 +200,9 @@ static void make_file(const char *dir, const char *word)
 
 static void make_port(const char *dir, const char *word)
 {
-	char path[512];
+	char path[1100];
 
-	snprintf(path, sizeof(path), "%s/brif/%s", dir, word);
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/brif/%s", dir, word) < sizeof(path));
 	assert_int_equal(mkdir(path, 0700), 0);
 }
 
