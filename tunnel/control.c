@@ -59,6 +59,7 @@ static const struct field fields[] = {
 	UINT_FIELD(keepalive_s),
 	UINT_FIELD(path_mtu),
 	UINT_FIELD(path_changes),
+	UINT_FIELD(probes_sent),
 	UINT_FIELD(pid),
 	STRING_FIELD(nat_mapping),
 	STRING_FIELD(nat_port_preserved),

@@ -92,6 +92,7 @@ struct control_status {
 	uint64_t keepalive_s;
 	uint64_t path_mtu;            /* inner bytes the path in use carries */
 	uint64_t path_changes;        /* moves between paths and endpoints */
+	uint64_t probes_sent;         /* path probe requests sent since up */
 	uint64_t pid;
 	uint64_t dropped[DROP_KIND_COUNT];
 	char nat_mapping[24];

@@ -375,6 +375,7 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->keepalive_s = peer->persistent_keepalive_s;
 	st->path_mtu = t->path_mtu;
 	st->path_changes = peer->path_changes;
+	st->probes_sent = peer->punch.probes_sent;
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
 	nat_status(t, st);

@@ -63,6 +63,7 @@ static json_t *status_json(const struct control_status *st)
 	if (o) {
 		json_object_set_new(o, "path_mtu", json_integer((json_int_t)st->path_mtu));
 		json_object_set_new(o, "path_changes", json_integer((json_int_t)st->path_changes));
+		json_object_set_new(o, "probes_sent", json_integer((json_int_t)st->probes_sent));
 	}
 
 	if (!o || !dropped) {
