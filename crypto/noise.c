@@ -34,10 +34,11 @@
 
 /* ---- Layer 3: WireGuard ----------------------------------------------- */
 
-static void wg_symmetric_init(struct noise_symmetric *ss)
+static void wg_symmetric_init(struct noise_symmetric *ss, enum noise_mode mode)
 {
-	noise_symmetric_init(ss, NOISE_CONSTRUCTION, (const uint8_t *)NOISE_IDENTIFIER,
-			     strlen(NOISE_IDENTIFIER));
+	const char *id = mode == NOISE_MODE_BRIDGE ? NOISE_IDENTIFIER_BRIDGE : NOISE_IDENTIFIER;
+
+	noise_symmetric_init(ss, NOISE_CONSTRUCTION, (const uint8_t *)id, strlen(id));
 }
 
 /* Restores the between-messages state (h, ck) of a handshake. */
@@ -59,6 +60,7 @@ int noise_local_init(struct noise_local *local, const uint8_t private_key[static
 	int r;
 
 	memcpy(local->private_key, private_key, NOISE_PRIVATE_KEY_LEN);
+	local->mode = NOISE_MODE_ROUTED;
 	r = keys_public_from_private(local->public_key, local->private_key);
 	if (r < 0)
 		noise_local_clear(local);
@@ -131,7 +133,7 @@ int noise_create_initiation(struct noise_handshake *hs, const struct noise_local
 
 	memset(&m, 0, sizeof(m));	/* MACs zero: crypto/cookie.h adds them */
 	memset(out, 0, MESSAGE_INITIATION_LEN);
-	wg_symmetric_init(&ss);
+	wg_symmetric_init(&ss, local->mode);
 	noise_mix_hash(&ss, hs->remote_static, NOISE_PUBLIC_KEY_LEN);	/* <- s */
 	r = noise_generate_keypair(e_priv, e_pub);
 	if (r < 0)
@@ -158,24 +160,22 @@ out:
 	return r;
 }
 
-int noise_consume_initiation(const struct noise_local *local, const uint8_t *msg, size_t len,
-			     noise_lookup_fn lookup, void *ctx, uint64_t now_ms,
-			     struct noise_handshake **out_hs)
+/* Reads an initiation under `mode`'s prologue up to its timestamp: the
+ * initiator's static key, its peer (*out_hs) and the TAI64N in t. */
+static int read_initiation(const struct noise_local *local, enum noise_mode mode,
+			   const struct message_handshake_initiation *m, noise_lookup_fn lookup,
+			   void *ctx, struct noise_symmetric *ss,
+			   uint8_t re[static NOISE_PUBLIC_KEY_LEN],
+			   uint8_t t[static NOISE_TIMESTAMP_LEN], struct noise_handshake **out_hs)
 {
-	struct message_handshake_initiation m;
-	struct noise_symmetric ss;
-	uint8_t re[NOISE_PUBLIC_KEY_LEN], rs[NOISE_PUBLIC_KEY_LEN], t[NOISE_TIMESTAMP_LEN];
+	uint8_t rs[NOISE_PUBLIC_KEY_LEN];
 	struct noise_handshake *hs;
 	int r;
 
-	*out_hs = NULL;
-	if (message_validate_header(msg, len) != MESSAGE_HANDSHAKE_INITIATION)
-		return -EINVAL;
-	memcpy(&m, msg, sizeof(m));
-	wg_symmetric_init(&ss);
-	noise_mix_hash(&ss, local->public_key, NOISE_PUBLIC_KEY_LEN);	/* <- s */
-	r = noise_ik_read_e_es_s(&ss, true, local->private_key, m.unencrypted_ephemeral,
-				 m.encrypted_static, re, rs);
+	wg_symmetric_init(ss, mode);
+	noise_mix_hash(ss, local->public_key, NOISE_PUBLIC_KEY_LEN);	/* <- s */
+	r = noise_ik_read_e_es_s(ss, true, local->private_key, m->unencrypted_ephemeral,
+				 m->encrypted_static, re, rs);
 	if (r < 0)
 		goto out;
 	hs = lookup(ctx, rs);
@@ -183,8 +183,43 @@ int noise_consume_initiation(const struct noise_local *local, const uint8_t *msg
 		r = -ENOENT;
 		goto out;
 	}
-	noise_ik_read_ss(&ss, hs->precomputed_static_static);
-	r = noise_decrypt_and_hash(&ss, t, m.encrypted_timestamp, sizeof(m.encrypted_timestamp));
+	noise_ik_read_ss(ss, hs->precomputed_static_static);
+	r = noise_decrypt_and_hash(ss, t, m->encrypted_timestamp, sizeof(m->encrypted_timestamp));
+	if (r == 0)
+		*out_hs = hs;
+out:
+	sodium_memzero(rs, sizeof(rs));
+	return r;
+}
+
+int noise_consume_initiation(const struct noise_local *local, const uint8_t *msg, size_t len,
+			     noise_lookup_fn lookup, void *ctx, uint64_t now_ms,
+			     struct noise_handshake **out_hs)
+{
+	struct message_handshake_initiation m;
+	struct noise_symmetric ss;
+	uint8_t re[NOISE_PUBLIC_KEY_LEN], t[NOISE_TIMESTAMP_LEN];
+	struct noise_handshake *hs = NULL;
+	int r;
+
+	*out_hs = NULL;
+	if (message_validate_header(msg, len) != MESSAGE_HANDSHAKE_INITIATION)
+		return -EINVAL;
+	memcpy(&m, msg, sizeof(m));
+	r = read_initiation(local, local->mode, &m, lookup, ctx, &ss, re, t, &hs);
+	if (r == -EBADMSG) {
+		/* Not under our prologue: is it the peer, in the other mode? Only
+		 * an initiation that authenticates whole (ss and timestamp: only
+		 * the peer's private key makes those) says so, so nobody else can
+		 * make us report a mismatch. It is never answered. */
+		enum noise_mode other = local->mode == NOISE_MODE_BRIDGE ? NOISE_MODE_ROUTED
+									 : NOISE_MODE_BRIDGE;
+
+		noise_symmetric_clear(&ss);
+		if (read_initiation(local, other, &m, lookup, ctx, &ss, re, t, &hs) == 0)
+			r = -EPROTONOSUPPORT;
+		goto out;
+	}
 	if (r < 0)
 		goto out;
 	/* TAI64N is big-endian, so bytewise order is time order. */
@@ -211,7 +246,6 @@ int noise_consume_initiation(const struct noise_local *local, const uint8_t *msg
 out:
 	noise_symmetric_clear(&ss);
 	sodium_memzero(re, sizeof(re));
-	sodium_memzero(rs, sizeof(rs));
 	sodium_memzero(t, sizeof(t));
 	return r;
 }

@@ -22,11 +22,22 @@
 #include "crypto/session.h"
 
 #define NOISE_IDENTIFIER "WireGuard v1 zx2c4 Jason@zx2c4.com"
+/* The prologue of a bridge-mode link (docs/PROTOCOL.md "Bridge mode"):
+ * knowingly not WireGuard, so neither a routed link nor a stock WireGuard
+ * peer can complete a handshake with a bridging one. */
+#define NOISE_IDENTIFIER_BRIDGE "tunnel bridge v1: Ethernet frames, not IP packets"
+
+/* Which prologue our handshakes use: the link's Mode. */
+enum noise_mode {
+	NOISE_MODE_ROUTED,	/* WireGuard's own identifier */
+	NOISE_MODE_BRIDGE,	/* NOISE_IDENTIFIER_BRIDGE */
+};
 
 /* Our static identity. */
 struct noise_local {
 	uint8_t private_key[NOISE_PRIVATE_KEY_LEN];
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	enum noise_mode mode;	/* NOISE_MODE_ROUTED after noise_local_init */
 };
 
 enum noise_handshake_state {
@@ -100,7 +111,8 @@ must_check int noise_create_initiation(struct noise_handshake *hs, const struct 
  * the timestamp is newer than the last accepted one and the flood limit,
  * then commits it into that peer's handshake (*out_hs).
  * -EBADMSG: does not decrypt; -ENOENT: unknown peer; -EALREADY: replayed
- * timestamp; -EBUSY: more than INITIATIONS_PER_SECOND; -EINVAL: bad length
+ * timestamp; -EPROTONOSUPPORT: a whole, authentic initiation from that
+ * peer, but with the other mode's prologue (a Mode mismatch, not a bad key); -EBUSY: more than INITIATIONS_PER_SECOND; -EINVAL: bad length
  * or low-order key. Nothing changes on error. */
 must_check int noise_consume_initiation(const struct noise_local *local, const uint8_t *msg,
 					size_t len, noise_lookup_fn lookup, void *ctx,

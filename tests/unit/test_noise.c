@@ -396,6 +396,56 @@ static void test_wrong_keys(void **state)
 	side_clear(&c);
 }
 
+/* Mode = bridge uses its own prologue: two bridge ends shake hands and
+ * carry data; a bridge end and a routed (WireGuard) end never do, and the
+ * responder tells that apart from a bad key, but only for the real peer. */
+static void test_bridge_mode(void **state)
+{
+	struct side a, b, c;
+	uint8_t init[MESSAGE_INITIATION_LEN], buf[64];
+	uint64_t sec = 20;
+
+	(void)state;
+	pair_init(&a, &b, NULL, NULL);
+	a.local.mode = NOISE_MODE_BRIDGE;
+	b.local.mode = NOISE_MODE_BRIDGE;
+	handshake(&a, &b, 1, 2, sec++, 100);
+	send_one(&a, &b, buf, sizeof(buf), 32, 100);
+
+	/* Each way round: the initiator in one mode, the responder in the other. */
+	for (int round = 0; round < 2; round++) {
+		a.local.mode = round ? NOISE_MODE_ROUTED : NOISE_MODE_BRIDGE;
+		b.local.mode = round ? NOISE_MODE_BRIDGE : NOISE_MODE_ROUTED;
+		make_initiation(&a, 3, sec++, 200, init);
+		assert_int_equal(receive_initiation(&b, init, sizeof(init), false, a.addr, 200),
+				 -EPROTONOSUPPORT);
+		assert_int_equal(b.hs.state, HANDSHAKE_ZEROED);	/* nothing to answer */
+		/* The timestamp was not taken: once the modes agree, it goes. */
+		b.local.mode = a.local.mode;
+		assert_int_equal(receive_initiation(&b, init, sizeof(init), false, a.addr,
+						    2000 + 1000 * (uint64_t)round), 0);
+		noise_handshake_clear(&b.hs);
+	}
+
+	/* A stranger in the other mode does not decrypt under ours, and is no
+	 * mismatch either (only the peer's own key makes one). */
+	a.local.mode = NOISE_MODE_ROUTED;
+	b.local.mode = NOISE_MODE_BRIDGE;
+	side_init(&c, 0xc0);
+	assert_int_equal(noise_handshake_init(&c.hs, &c.local, b.local.public_key, NULL), 0);
+	cookie_maker_init(&c.maker, b.local.public_key);
+	make_initiation(&c, 1, sec++, 100, init);
+	assert_int_equal(receive_initiation(&b, init, sizeof(init), false, c.addr, 3000), -EBADMSG);
+	/* A flipped timestamp byte in the other mode: not authentic, no mismatch. */
+	make_initiation(&a, 4, sec++, 100, init);
+	init[offsetof(struct message_handshake_initiation, encrypted_timestamp)] ^= 1;
+	assert_int_equal(cookie_maker_add_macs(&a.maker, init, sizeof(init), 100), 0);
+	assert_int_equal(receive_initiation(&b, init, sizeof(init), false, a.addr, 4000), -EBADMSG);
+	side_clear(&a);
+	side_clear(&b);
+	side_clear(&c);
+}
+
 static void test_low_order(void **state)
 {
 	static const char *const low[] = {
@@ -469,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_replayed_initiation),
 		cmocka_unit_test(test_wrong_keys),
 		cmocka_unit_test(test_low_order),
+		cmocka_unit_test(test_bridge_mode),
 		cmocka_unit_test(test_out_of_order),
 	};
 
