@@ -54,6 +54,8 @@ struct parse_state {
 	unsigned public_key_line, preshared_key_line, endpoint_line, keepalive_line;
 	unsigned rendezvous_line;
 	unsigned port_mapping_line;
+	/* Mode = bridge refuses the routed keys: where each first appeared */
+	unsigned mode_line, bridge_line, address_line, allowed_ips_line;
 };
 
 static int fail(struct parse_state *st, const char *fmt, ...)
@@ -411,6 +413,30 @@ static int add_ignore_prefix(struct parse_state *st, const char *key, const char
 	return 1;
 }
 
+/* Mode = routed|bridge, Bridge = IFACE (an existing Linux bridge). */
+static int mode_key(struct parse_state *st, const char *key, const char *value)
+{
+	struct config *cfg = st->cfg;
+
+	if (!strcasecmp(key, "Mode")) {
+		if (!set_once(st, &st->mode_line, key))
+			return 0;
+		if (!strcasecmp(value, "routed"))
+			cfg->mode = CONFIG_MODE_ROUTED;
+		else if (!strcasecmp(value, "bridge"))
+			cfg->mode = CONFIG_MODE_BRIDGE;
+		else
+			return fail(st, "Mode '%s' is neither routed nor bridge", value);
+		return 1;
+	}
+	if (!set_once(st, &st->bridge_line, key))
+		return 0;
+	if (!ifname_valid(value))
+		return fail(st, "Bridge '%s' is not an interface name (" IFNAME_RULE ")", value);
+	strcpy(cfg->bridge, value);
+	return 1;
+}
+
 static int interface_key(struct parse_state *st, const char *key, const char *value)
 {
 	struct config *cfg = st->cfg;
@@ -428,8 +454,11 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 			return 0;
 		return read_key_file(st, value, cfg->private_key);
 	}
-	if (!strcasecmp(key, "Address"))
+	if (!strcasecmp(key, "Address")) {
+		if (!st->address_line)
+			st->address_line = st->line;
 		return for_each_item(st, key, value, add_address);
+	}
 	if (!strcasecmp(key, "ListenPort")) {
 		if (!set_once(st, &st->listen_port_line, key))
 			return 0;
@@ -475,6 +504,8 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 			return fail(st, "PortMapping '%s' is neither on nor off", value);
 		return 1;
 	}
+	if (!strcasecmp(key, "Mode") || !strcasecmp(key, "Bridge"))
+		return mode_key(st, key, value);
 	return fail(st, "unknown key '%s' in [Interface]", key);
 }
 
@@ -499,8 +530,11 @@ static int peer_key(struct parse_state *st, const char *key, const char *value)
 		cfg->has_preshared_key = true;
 		return 1;
 	}
-	if (!strcasecmp(key, "AllowedIPs"))
+	if (!strcasecmp(key, "AllowedIPs")) {
+		if (!st->allowed_ips_line)
+			st->allowed_ips_line = st->line;
 		return for_each_item(st, key, value, add_allowed_ip);
+	}
 	if (!strcasecmp(key, "Endpoint")) {
 		if (!set_once(st, &st->endpoint_line, key))
 			return 0;
@@ -541,6 +575,44 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 		break;
 	}
 	return fail(st, "'%s' outside of [Interface] or [Peer]", key);
+}
+
+/* Mode = bridge carries frames, not IP packets: no addresses on the TAP
+ * (the gateway's address belongs on the bridge), no AllowedIPs (any frame
+ * of the peer's is accepted; there is nothing to route). */
+static int check_mode(struct parse_state *st)
+{
+	struct config *cfg = st->cfg;
+
+	if (cfg->mode == CONFIG_MODE_ROUTED) {
+		if (!st->bridge_line)
+			return 1;
+		st->line = st->bridge_line;
+		return fail(st, "Bridge needs Mode = bridge");
+	}
+	if (st->address_line) {
+		st->line = st->address_line;
+		return fail(st, "Address makes no sense with Mode = bridge (put the gateway's "
+				"address on the bridge, not on the tunnel)");
+	}
+	if (st->allowed_ips_line) {
+		st->line = st->allowed_ips_line;
+		return fail(st, "AllowedIPs makes no sense with Mode = bridge (every frame of "
+				"the peer is accepted; there are no routes)");
+	}
+	if (cfg->mtu - CONFIG_BRIDGE_FRAME_OVERHEAD < CONFIG_MIN_MTU) {
+		st->line = st->mtu_line;
+		return fail(st, "MTU %u leaves the TAP less than %d bytes with Mode = bridge "
+				"(%d go to the Ethernet header and a VLAN tag)",
+			    cfg->mtu, CONFIG_MIN_MTU, CONFIG_BRIDGE_FRAME_OVERHEAD);
+	}
+	return 1;
+}
+
+unsigned config_device_mtu(const struct config *cfg)
+{
+	return cfg->mode == CONFIG_MODE_BRIDGE ? cfg->mtu - CONFIG_BRIDGE_FRAME_OVERHEAD
+					       : cfg->mtu;
 }
 
 /* Checks that need the whole file: required keys and combinations. */
@@ -623,6 +695,8 @@ int config_parse_string(const char *path, const char *name, const char *text,
 	}
 	if (!st.failed)
 		check_complete(&st);
+	if (!st.failed)
+		check_mode(&st);
 	if (st.failed) {
 		config_clear(out);
 		return -EINVAL;

@@ -2,7 +2,7 @@
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
  *                Rendezvous, RendezvousKey, CandidateInterfaces,
- *                IgnoreInterfaces, IgnorePrefixes, PortMapping
+ *                IgnoreInterfaces, IgnorePrefixes, PortMapping, Mode, Bridge
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -37,6 +37,17 @@ enum config_limits {
 	CONFIG_MAX_IGNORE_PREFIXES = 32,
 	CONFIG_DIR_MAX = 4096,
 	CONFIG_HOST_MAX = 255,           /* common/hostport.h HOSTPORT_HOST_MAX */
+	/* Mode = bridge: a message carries an Ethernet frame of at most MTU
+	 * bytes, so the TAP's MTU (the IP packet in the frame) is MTU less the
+	 * Ethernet header and one 802.1Q tag: 14 + 4. */
+	CONFIG_BRIDGE_FRAME_OVERHEAD = 18,
+};
+
+/* Mode = routed (IP packets over a TUN, WireGuard's own) or bridge
+ * (Ethernet frames over a TAP, docs/PROTOCOL.md "Bridge mode"). */
+enum config_mode {
+	CONFIG_MODE_ROUTED,
+	CONFIG_MODE_BRIDGE,
 };
 
 /* An Endpoint or Rendezvous: a numeric address, or a host name the daemon
@@ -74,6 +85,8 @@ struct config {
 	struct tun_prefix ignore_prefixes[CONFIG_MAX_IGNORE_PREFIXES];    /* host bits cleared */
 	size_t n_ignore_prefixes;
 	bool port_mapping;              /* ask the router (UPnP, NAT-PMP, PCP); default on */
+	enum config_mode mode;
+	char bridge[CONFIG_NAME_MAX + 1]; /* Bridge = IFACE the TAP joins; "" none */
 
 	/* [Peer] */
 	uint8_t peer_public_key[CONFIG_KEY_LEN];
@@ -106,6 +119,10 @@ must_check int config_parse_string(const char *path, const char *name, const cha
  * set-up (tunnel_create) reports its errors the same way. */
 void config_error(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The MTU of the interface the link opens: MTU itself for a TUN, MTU less
+ * CONFIG_BRIDGE_FRAME_OVERHEAD for a bridge-mode TAP. */
+unsigned config_device_mtu(const struct config *cfg);
 
 /* Wipes the key material in `cfg`. */
 void config_clear(struct config *cfg);

@@ -147,6 +147,39 @@ static void test_defaults(void **state)
 	assert_false(cfg.has_preshared_key);
 	assert_int_equal(cfg.n_rendezvous, 0);
 	assert_true(cfg.port_mapping);
+	assert_int_equal(cfg.mode, CONFIG_MODE_ROUTED);
+	assert_string_equal(cfg.bridge, "");
+	assert_int_equal(config_device_mtu(&cfg), CONFIG_DEFAULT_MTU);
+}
+
+/* Mode = bridge with and without Bridge; the TAP's MTU leaves room for an
+ * Ethernet header and a VLAN tag inside the message's MTU. */
+static void test_bridge_mode(void **state)
+{
+	static const struct {
+		const char *keys;
+		enum config_mode mode;
+		const char *bridge;
+		unsigned device_mtu;
+	} cases[] = {
+		{ "Mode = routed\n", CONFIG_MODE_ROUTED, "", CONFIG_DEFAULT_MTU },
+		{ "Mode = bridge\n", CONFIG_MODE_BRIDGE, "", CONFIG_DEFAULT_MTU - 18 },
+		{ "mode = Bridge\nBridge = br-lan.0\n", CONFIG_MODE_BRIDGE, "br-lan.0", 1402 },
+		{ "Bridge = br0\nMTU = 1518\nMode = bridge\n", CONFIG_MODE_BRIDGE, "br0", 1500 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512], err[CONFIG_ERR_LEN];
+		struct config cfg;
+
+		snprintf(text, sizeof(text), GOOD_INTERFACE "%s" GOOD_PEER, cases[i].keys);
+		if (config_parse_string("b.conf", "b", text, CONFIG_NUMERIC_ONLY, &cfg, err) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(cfg.mode, cases[i].mode);
+		assert_string_equal(cfg.bridge, cases[i].bridge);
+		assert_int_equal(config_device_mtu(&cfg), cases[i].device_mtu);
+	}
 }
 
 struct bad_case {
@@ -234,6 +267,31 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: IgnorePrefixes has no value" },
 	{ GOOD_PEER "IgnorePrefixes = 10.8.0.0/16\n" GOOD_INTERFACE,
 	  "t.conf:4: unknown key 'IgnorePrefixes' in [Peer]" },
+	/* Mode and Bridge (issue 17) */
+	{ GOOD_INTERFACE "Mode = switch\n" GOOD_PEER,
+	  "t.conf:3: Mode 'switch' is neither routed nor bridge" },
+	{ GOOD_INTERFACE "Mode = bridge\nMode = bridge\n" GOOD_PEER,
+	  "t.conf:4: Mode given twice (first on line 3)" },
+	{ GOOD_INTERFACE "Bridge = br0\n" GOOD_PEER,
+	  "t.conf:3: Bridge needs Mode = bridge" },
+	{ GOOD_INTERFACE "Mode = routed\nBridge = br0\n" GOOD_PEER,
+	  "t.conf:4: Bridge needs Mode = bridge" },
+	{ GOOD_INTERFACE "Mode = bridge\nBridge = br 0\n" GOOD_PEER,
+	  "t.conf:4: Bridge 'br 0' is not an interface name (1-15 characters of "
+	  "[A-Za-z0-9_=+.-])" },
+	{ GOOD_INTERFACE "Mode = bridge\nBridge = br0\nBridge = br1\n" GOOD_PEER,
+	  "t.conf:5: Bridge given twice (first on line 4)" },
+	{ GOOD_INTERFACE "Address = 10.9.0.1/24\nMode = bridge\n" GOOD_PEER,
+	  "t.conf:3: Address makes no sense with Mode = bridge (put the gateway's address on "
+	  "the bridge, not on the tunnel)" },
+	{ GOOD_INTERFACE "Mode = bridge\n" GOOD_PEER "AllowedIPs = 10.9.0.0/24\n",
+	  "t.conf:7: AllowedIPs makes no sense with Mode = bridge (every frame of the peer is "
+	  "accepted; there are no routes)" },
+	{ GOOD_INTERFACE "Mode = bridge\nMTU = 590\n" GOOD_PEER,
+	  "t.conf:4: MTU 590 leaves the TAP less than 576 bytes with Mode = bridge (18 go to "
+	  "the Ethernet header and a VLAN tag)" },
+	{ GOOD_PEER "Mode = bridge\n" GOOD_INTERFACE,
+	  "t.conf:4: unknown key 'Mode' in [Peer]" },
 	/* the peer's key is this machine's own public key */
 	{ GOOD_INTERFACE "[Peer]\nPublicKey = HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\n"
 	  "Endpoint = 192.0.2.7:51820\n",
@@ -401,6 +459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bridge_mode),
 		cmocka_unit_test(test_candidate_keys),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_long_line),
