@@ -4,6 +4,7 @@ tunnel_unit_test(NAME test_control SOURCES tests/unit/test_control.c LIBS engine
 tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
 tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
 tunnel_unit_test(NAME test_pmtu SOURCES tests/unit/test_pmtu.c LIBS engine)
+tunnel_unit_test(NAME test_mactable SOURCES tests/unit/test_mactable.c LIBS engine)
 tunnel_unit_test(NAME test_tun_offload SOURCES tests/unit/test_tun_offload.c LIBS tun)
 tunnel_unit_test(NAME test_tun_mss SOURCES tests/unit/test_tun_mss.c LIBS tun)
 tunnel_unit_test(NAME test_tun_icmp SOURCES tests/unit/test_tun_icmp.c LIBS tun)
