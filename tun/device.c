@@ -53,7 +53,7 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 		return tun_error_set(err, -EINVAL,
 				     "invalid interface name \"%.*s\" (" IFNAME_RULE ", not \".\" or \"..\")",
 				     IFNAMSIZ, name ? name : "");
-	if (flags & ~(unsigned)TUN_DEVICE_OFFLOAD)
+	if (flags & ~(unsigned)(TUN_DEVICE_OFFLOAD | TUN_DEVICE_TAP))
 		return tun_error_set(err, -EINVAL, "unsupported TUN flags 0x%x", flags);
 
 	fd = open(tun_clone_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -72,7 +72,8 @@ int tun_device_open(struct tun_device *dev, const char *name, unsigned flags,
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, strlen(name));
 	/* IFF_TUN_EXCL: never attach to an interface someone else made. */
-	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL |	/* 0x8000: sign bit */
+	ifr.ifr_flags = (short)(((flags & TUN_DEVICE_TAP) ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+				IFF_TUN_EXCL |	/* 0x8000: sign bit */
 				((flags & TUN_DEVICE_OFFLOAD) ? IFF_VNET_HDR : 0));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
@@ -156,7 +157,9 @@ ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
 	if ((size_t)n == len) {
 		size_t skip = (dev->flags & TUN_DEVICE_OFFLOAD) ? TUN_VNET_HDR_LEN : 0;
 
-		if ((size_t)n <= skip || packet_truncated((const uint8_t *)buf + skip, (size_t)n - skip))
+		/* A frame has no length field: a full buffer may be a cut one. */
+		if ((size_t)n <= skip || (dev->flags & TUN_DEVICE_TAP) ||
+		    packet_truncated((const uint8_t *)buf + skip, (size_t)n - skip))
 			return -EMSGSIZE;
 	}
 	return n;
@@ -176,13 +179,19 @@ static int write_packet(struct tun_device *dev, unsigned queue, const uint8_t *h
 
 	if (fd < 0)
 		return -EBADF;
-	if (len == 0 || len > TUN_PACKET_MAX)
-		return -EINVAL;
-	/* Without packet info the kernel takes the protocol from the version
-	 * nibble; refuse anything else here rather than in the kernel. */
-	version = ((const uint8_t *)buf)[0] >> 4;
-	if (version != 4 && version != 6)
-		return -EINVAL;
+	if (dev->flags & TUN_DEVICE_TAP) {
+		if (len < TUN_ETH_MIN_LEN || len > TUN_FRAME_MAX)
+			return -EINVAL;
+	} else {
+		if (len == 0 || len > TUN_PACKET_MAX)
+			return -EINVAL;
+		/* Without packet info the kernel takes the protocol from the
+		 * version nibble; refuse anything else here rather than in the
+		 * kernel. */
+		version = ((const uint8_t *)buf)[0] >> 4;
+		if (version != 4 && version != 6)
+			return -EINVAL;
+	}
 	do {
 		n = hdr ? writev(fd, iov, 2) : write(fd, buf, len);
 	} while (n < 0 && errno == EINTR);

@@ -33,6 +33,16 @@ enum tun_device_limits {
 
 enum tun_device_flags {
 	TUN_DEVICE_OFFLOAD = 1 << 0,
+	/* A TAP (IFF_TAP): whole Ethernet frames instead of IP packets. */
+	TUN_DEVICE_TAP = 1 << 1,
+};
+
+enum tun_frame_limits {
+	TUN_ETH_HEADER_LEN = 14,
+	TUN_ETH_MIN_LEN = TUN_ETH_HEADER_LEN,	/* a header with no payload */
+	/* The largest frame a TAP hands us: a 64 KiB super-packet behind an
+	 * Ethernet header and one 802.1Q tag. */
+	TUN_FRAME_MAX = TUN_PACKET_MAX + 18,
 };
 
 struct tun_device {
@@ -45,8 +55,8 @@ struct tun_device {
 
 /* Creates the interface `name` (down, no addresses); a name outside
  * common/ifname.h's rule is -EINVAL. Fails with -EBUSY if
- * any interface of that name exists; err says why in one line. flags must
- * be 0 for now. On failure dev is left closed. */
+ * any interface of that name exists; err says why in one line. flags are
+ * TUN_DEVICE_*. On failure dev is left closed. */
 must_check int tun_device_open(struct tun_device *dev, const char *name,
 			       unsigned flags, struct tun_error *err);
 
@@ -59,15 +69,17 @@ int tun_device_fd(const struct tun_device *dev, unsigned queue);
 
 /* Reads one whole packet into buf. Returns its length, -EAGAIN when none is
  * waiting, -EMSGSIZE when buf was too short (the kernel has then dropped the
- * rest of the packet; buffers of TUN_PACKET_MAX bytes never are), or
- * another -errno. */
+ * rest of the packet; buffers of TUN_PACKET_MAX bytes never are, on a TAP
+ * TUN_FRAME_MAX plus the virtio-net header), or another -errno. */
 must_check ssize_t tun_device_read(struct tun_device *dev, unsigned queue,
 				   void *buf, size_t len);
 
-/* Writes one whole IPv4 or IPv6 packet (with TUN_DEVICE_OFFLOAD, behind a
- * zero virtio-net header: no offload asked). Returns 0, -EAGAIN if the
+/* Writes one whole IPv4 or IPv6 packet, or on a TAP one Ethernet frame
+ * (with TUN_DEVICE_OFFLOAD, behind a zero virtio-net header: no offload
+ * asked). Returns 0, -EAGAIN if the
  * queue is full, -EINVAL for an empty/oversized/non-IP packet, or another
- * -errno (-EIO while the link is down). */
+ * -errno (-EIO while the link is down). A TAP takes any frame of at least
+ * an Ethernet header, up to TUN_FRAME_MAX. */
 must_check int tun_device_write(struct tun_device *dev, unsigned queue,
 				const void *buf, size_t len);
 

@@ -212,6 +212,36 @@ static int link_change(struct nlctx *c, unsigned mtu, int up)
 	return r;
 }
 
+/* Makes the link a port of the Linux bridge `master` (which must be one). */
+static int enslave(struct nlctx *c, const char *master, struct tun_error *err)
+{
+	struct rtnl_link *m = NULL;
+	const char *type;
+	int r;
+
+	c->kerr = 0;
+	r = nl_result(c, rtnl_link_get_kernel(c->sk, 0, master, &m));
+	if (r) {
+		if (r == -ENODEV || r == -ENOENT)
+			return tun_error_set(err, -ENODEV, "Bridge %s: no such interface (create it "
+					     "first: ip link add %s type bridge)", master, master);
+		return tun_error_set(err, r, "Bridge %s: %s", master, strerror(-r));
+	}
+	type = rtnl_link_get_type(m);
+	if (!type || strcmp(type, "bridge")) {
+		rtnl_link_put(m);
+		return tun_error_set(err, -EINVAL, "Bridge %s is not a Linux bridge (it is %s)",
+				     master, type ? type : "a plain interface");
+	}
+	c->kerr = 0;
+	r = nl_result(c, rtnl_link_enslave_ifindex(c->sk, rtnl_link_get_ifindex(m), (int)c->ifindex));
+	rtnl_link_put(m);
+	if (r)
+		return tun_error_set(err, r, "cannot add %s to bridge %s: %s", c->ifname, master,
+				     strerror(-r));
+	return 0;
+}
+
 /* RTM_NEWADDR/RTM_DELADDR built by hand: rtnl_addr_set_peer refuses IPv6
  * peers, and the kernel takes IFA_LOCAL + IFA_ADDRESS (peer) for both. */
 static int addr_op(struct nlctx *c, const struct tun_prefix *p, bool add)
@@ -573,6 +603,15 @@ static int undo(struct nlctx *c, struct tun_applied *ap, struct tun_error *err)
 					      text, c->ifname, strerror(-r));
 		}
 	}
+	if (ap->enslaved) {
+		c->kerr = 0;
+		r = nl_result(c, rtnl_link_release_ifindex(c->sk, (int)c->ifindex));
+		if (r == -ENODEV)
+			return first;
+		if (r && !first)
+			first = tun_error_set(err, r, "cannot take %s out of its bridge: %s",
+					      c->ifname, strerror(-r));
+	}
 	if (ap->brought_up || ap->mtu_changed) {
 		r = link_change(c, ap->mtu_changed ? ap->old_mtu : 0,
 				ap->brought_up ? 0 : -1);
@@ -627,6 +666,13 @@ int tun_setup(struct tun_applied *applied, const char *ifname,
 		}
 		ap->mtu_changed = true;
 		ap->old_mtu = rtnl_link_get_mtu(link);
+	}
+
+	if (cfg->master) {
+		r = enslave(&c, cfg->master, err);
+		if (r)
+			goto fail;
+		ap->enslaved = true;
 	}
 
 	/* Up before addresses: an IPv6 peer route is only made when the

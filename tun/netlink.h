@@ -30,6 +30,7 @@ struct tun_config {
 	size_t addrs_len;
 	const struct tun_prefix *routes;/* AllowedIPs; host bits are ignored */
 	size_t routes_len;
+	const char *master;		/* a Linux bridge to enslave the link to; NULL: none */
 };
 
 /* What tun_setup changed. Owned by the caller; tun_teardown frees the
@@ -40,6 +41,7 @@ struct tun_applied {
 	bool mtu_changed;
 	unsigned old_mtu;
 	bool brought_up;
+	bool enslaved;			/* to cfg->master, released at teardown */
 	struct tun_prefix *addrs;	/* addresses we added, in order */
 	size_t addrs_len;
 	struct tun_prefix *routes;	/* routes we added, masked, in order */
@@ -49,7 +51,8 @@ struct tun_applied {
 };
 
 /* Configures interface `ifname` (normally just created, still down) in this
- * order: MTU, link up, addresses, routes. Refuses an address that another
+ * order: MTU, bridge port (cfg->master must be an existing Linux bridge),
+ * link up, addresses, routes. Refuses an address that another
  * interface already has and a route whose exact prefix another interface or
  * a blackhole already routes, and says plainly when IPv6 is disabled. On
  * failure returns -errno, fills err and leaves the interface as it was. */

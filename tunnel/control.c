@@ -25,6 +25,7 @@ const char *const control_drop_names[DROP_KIND_COUNT] = {
 	[DROP_TUN_FULL] = "tun_full",
 	[DROP_NO_ROUTE] = "no_route",
 	[DROP_TOO_BIG] = "too_big",
+	[DROP_LOOPED] = "looped",
 };
 
 enum field_type { FIELD_STRING, FIELD_INT, FIELD_UINT };
@@ -60,6 +61,10 @@ static const struct field fields[] = {
 	UINT_FIELD(path_mtu),
 	UINT_FIELD(path_changes),
 	UINT_FIELD(probes_sent),
+	STRING_FIELD(mode),
+	UINT_FIELD(frames_rx),
+	UINT_FIELD(frames_tx),
+	UINT_FIELD(remote_macs),
 	UINT_FIELD(pid),
 	STRING_FIELD(nat_mapping),
 	STRING_FIELD(nat_port_preserved),

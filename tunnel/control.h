@@ -72,6 +72,7 @@ enum control_drop {
 	DROP_TUN_FULL,      /* the TUN device would block */
 	DROP_NO_ROUTE,      /* TUN packet to an address outside AllowedIPs */
 	DROP_TOO_BIG,       /* TUN packet above the path MTU, answered with ICMP */
+	DROP_LOOPED,        /* bridge: local frame from a MAC learned behind the peer */
 	DROP_KIND_COUNT,
 };
 
@@ -93,6 +94,9 @@ struct control_status {
 	uint64_t path_mtu;            /* inner bytes the path in use carries */
 	uint64_t path_changes;        /* moves between paths and endpoints */
 	uint64_t probes_sent;         /* path probe requests sent since up */
+	char mode[8];                 /* "routed" or "bridge" */
+	uint64_t frames_rx, frames_tx; /* bridge: Ethernet frames each way */
+	uint64_t remote_macs;         /* bridge: MACs learned behind the peer */
 	uint64_t pid;
 	uint64_t dropped[DROP_KIND_COUNT];
 	char nat_mapping[24];

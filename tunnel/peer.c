@@ -180,6 +180,18 @@ void peer_start(struct peer *peer)
 	send_handshake_initiation(peer, false);
 }
 
+void peer_mode_mismatch(struct peer *peer, bool bridge)
+{
+	/* A session of ours in the new mode outranks an old initiation. */
+	if (has_session(peer))
+		return;
+	set_state(peer, peer->state, peer->path,
+		  bridge ? "mode mismatch: the peer is in routed mode (or plain WireGuard), this "
+			   "link in bridge mode; set the same Mode on both ends"
+			 : "mode mismatch: the peer is in bridge mode, this link in routed mode; "
+			   "set the same Mode on both ends");
+}
+
 void peer_stop(struct peer *peer)
 {
 	set_state(peer, LINK_DOWN, PATH_NONE, "stopped");

@@ -203,6 +203,11 @@ void peer_endpoint_configured(struct peer *peer, const struct rdv_endpoint *ep);
  * sender index of a new handshake. */
 uint32_t peer_new_index(const struct peer *peer);
 
+/* The peer's initiation authenticated, but under the other Mode's prologue
+ * (crypto/noise.h): the state stays, the reason (status, log) says that
+ * Mode differs; `bridge` is our own mode. */
+void peer_mode_mismatch(struct peer *peer, bool bridge);
+
 /* Text forms for status and logs. */
 const char *peer_state_name(enum link_state state);
 const char *peer_path_name(enum link_path path);

@@ -104,6 +104,14 @@ static void handle_initiation(struct tunnel *t, const struct udp_datagram *d, bo
 		tunnel_drop(t, DROP_RATE_LIMITED, "handshake initiations too fast");
 		return;
 	}
+	if (r == -EPROTONOSUPPORT) {
+		/* The peer, authenticated, but speaking the other mode: never
+		 * answered, so no session (and no frame or packet) ever
+		 * crosses; both ends say why. */
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "handshake initiation in the other Mode");
+		peer_mode_mismatch(peer, t->bridge);
+		return;
+	}
 	if (r) {
 		tunnel_drop(t, DROP_UNAUTHENTICATED, "handshake initiation does not decrypt");
 		return;
@@ -246,6 +254,26 @@ static void deliver_to_tun(struct tunnel *t, uint8_t *plain, size_t len, bool qu
 	t->tun_out[t->n_tun_out++] = (struct tun_packet){ plain, ip.total_len };
 }
 
+/* Mode = bridge: a decrypted Ethernet frame goes to the TAP as it is. Its
+ * source MAC is remembered as the peer's side (tunnel/mactable.h), and a
+ * SYN's MSS is clamped to the path as in routed mode. */
+static void deliver_frame(struct tunnel *t, uint8_t *frame, size_t len)
+{
+	bool is_ip;
+	size_t l2;
+
+	if (len < TUN_ETH_HEADER_LEN) {
+		tunnel_drop(t, DROP_MALFORMED, "decrypted data is not an Ethernet frame");
+		return;
+	}
+	l2 = send_frame_l2_len(frame, len, &is_ip);
+	if (is_ip && t->path_mtu > l2)
+		tun_mss_clamp(frame + l2, len - l2, (unsigned)(t->path_mtu - l2));
+	mactable_learn(&t->remote_macs, frame + 6, t->loop.now_ms);
+	t->frames_rx++;
+	write_result(t, tun_device_write(&t->tun, 0, frame, len));
+}
+
 static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay)
 {
 	struct peer *peer = &t->peer;
@@ -288,7 +316,10 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 	if (plain_len == 0)
 		return; /* a keepalive */
 	timers_data_received(peer);
-	deliver_to_tun(t, plain, plain_len, !via_relay);
+	if (t->bridge)
+		deliver_frame(t, plain, plain_len);
+	else
+		deliver_to_tun(t, plain, plain_len, !via_relay);
 }
 
 void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)

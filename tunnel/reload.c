@@ -90,6 +90,12 @@ static int check(const struct tunnel *t, const struct config *next,
 			     next->dir, next->name, t->cfg.listen_port, next->listen_port);
 		return -EINVAL;
 	}
+	if (next->mode != t->cfg.mode || strcmp(next->bridge, t->cfg.bridge)) {
+		config_error(err, "%s/%s.conf: Mode or Bridge changed: a running link keeps "
+				  "its device (restart the link to change them)",
+			     next->dir, next->name);
+		return -EINVAL;
+	}
 	if (next->mtu > mtu_capacity(t)) {
 		config_error(err, "%s/%s.conf: MTU %u is above the %u the link started with "
 				  "(restart the link to raise it)",
@@ -151,10 +157,11 @@ int tunnel_reload(struct tunnel *t, char err[static CONFIG_ERR_LEN])
 		config_error(err, "%s/%s.conf: the private key is not usable", next->dir, next->name);
 		r = -EINVAL;
 	}
+	local.mode = t->local.mode; /* Mode cannot change (check) */
 	if (r)
 		goto out;
 	tc = (struct tun_config){
-		.mtu = next->mtu,
+		.mtu = config_device_mtu(next),
 		.addrs = next->addresses,
 		.addrs_len = next->n_addresses,
 		.routes = next->allowed_ips,

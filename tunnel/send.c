@@ -4,8 +4,10 @@
 #include "tunnel/send.h"
 
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "tun/fragment.h"
@@ -78,8 +80,9 @@ static int seal(struct peer *peer, uint8_t *buf, size_t plain_len, size_t *out_l
 {
 	struct tunnel *t = peer->tunnel;
 	/* Padding stops at the path MTU: a full-size packet must not grow
-	 * past what the path carries. */
-	size_t padded = session_padded_len(plain_len, t->path_mtu);
+	 * past what the path carries. An Ethernet frame has no length field
+	 * to strip padding by: bridge mode sends frames as they are. */
+	size_t padded = t->bridge ? plain_len : session_padded_len(plain_len, t->path_mtu);
 
 	memset(buf + MESSAGE_DATA_HEADER_LEN + plain_len, 0, padded - plain_len);
 	return session_keypairs_seal(&peer->keypairs, buf, t->packet_max, padded, now(peer),
@@ -131,6 +134,8 @@ void send_staged_packets(struct peer *peer)
 		send_to_peer(peer, peer->staged[i], out_len);
 		sent++;
 	}
+	if (peer->tunnel->bridge)
+		peer->tunnel->frames_tx += sent;
 	peer->n_staged = 0;
 	if (sent) {
 		timers_any_authenticated_packet_traversal(peer);
@@ -297,12 +302,146 @@ static bool fragment_into_batch(struct tunnel *t, size_t *n, size_t len, size_t 
 	return true;
 }
 
+enum {
+	ETH_TYPE_IPV4 = 0x0800,
+	ETH_TYPE_IPV6 = 0x86dd,
+	ETH_TYPE_VLAN = 0x8100,
+	ETH_VLAN_HEADER_LEN = TUN_ETH_HEADER_LEN + 4,
+};
+
+size_t send_frame_l2_len(const uint8_t *frame, size_t len, bool *is_ip)
+{
+	uint16_t type = load_be16(frame + 12);
+	size_t l2 = TUN_ETH_HEADER_LEN;
+
+	if (type == ETH_TYPE_VLAN && len >= ETH_VLAN_HEADER_LEN) {
+		type = load_be16(frame + 16);
+		l2 = ETH_VLAN_HEADER_LEN;
+	}
+	*is_ip = type == ETH_TYPE_IPV4 || type == ETH_TYPE_IPV6;
+	return l2;
+}
+
+/* Mode = bridge: one frame read from the TAP (behind its virtio-net header)
+ * into the batch from slot *n on. A TCP super-frame is cut as a TUN's
+ * super-packet is (tun/offload.h), each segment behind a copy of the
+ * frame's Ethernet header; a frame the path cannot carry is dropped and
+ * counted (bridges do not fragment). */
+static void frame_into_batch(struct tunnel *t, size_t *n, size_t len, size_t path_mtu,
+			     bool *need_handshake)
+{
+	uint8_t *frame = t->tun_read_buf + TUN_VNET_HDR_LEN, **out = t->split_out;
+	size_t flen = len - TUN_VNET_HDR_LEN, l2, room, *out_len = t->split_len;
+	struct tun_vnet_hdr h;
+	bool is_ip, gso;
+	int segs;
+
+	if (flen < TUN_ETH_HEADER_LEN) {
+		tunnel_drop(t, DROP_MALFORMED, "frame shorter than an Ethernet header");
+		return;
+	}
+	if (mactable_contains(&t->remote_macs, frame + 6, t->loop.now_ms)) {
+		tunnel_drop(t, DROP_LOOPED, "local frame from a MAC that lives behind the peer");
+		return;
+	}
+	l2 = send_frame_l2_len(frame, flen, &is_ip);
+	tun_vnet_hdr_parse(&h, t->tun_read_buf);
+	gso = (h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
+	if (gso) {
+		/* The header's offsets count from the frame: make them count
+		 * from the IP packet, which is what gets cut. */
+		if (!is_ip || h.csum_start < l2 || path_mtu <= l2) {
+			tunnel_drop(t, DROP_MALFORMED, "TAP frame with an unusable offload header");
+			return;
+		}
+		h.csum_start = (uint16_t)(h.csum_start - l2);
+		tun_offload_fit(&h, frame + l2, flen - l2, path_mtu - l2);
+	}
+	if (TUNNEL_TX_BATCH - *n < tun_offload_segments(&h, flen)) {
+		flush_batch(t, *n);
+		*n = 0;
+	}
+	room = MIN(TUNNEL_TX_BATCH - *n, (size_t)TUN_OFFLOAD_MAX_SEGMENTS);
+	for (size_t i = 0; i < room; i++)
+		out[i] = t->tx[*n + i].data + MESSAGE_DATA_HEADER_LEN + (gso ? l2 : 0);
+	if (gso)
+		segs = tun_offload_split(&h, frame + l2, flen - l2, out, t->cfg.mtu - l2, out_len,
+					 room);
+	else
+		segs = tun_offload_split(&h, frame, flen, out, t->cfg.mtu, out_len, room);
+	if (segs == -ENOSPC || (segs == 1 && !gso && out_len[0] > path_mtu)) {
+		tunnel_drop(t, DROP_TOO_BIG, "frame above the path MTU");
+		return;
+	}
+	if (segs < 0) {
+		tunnel_drop(t, DROP_MALFORMED, "TAP frame with an unusable offload header");
+		return;
+	}
+	for (int i = 0; i < segs; i++) {
+		uint8_t *f = out[i] - (gso ? l2 : 0);
+		size_t f_len = out_len[i] + (gso ? l2 : 0);
+
+		if (gso)
+			memcpy(f, frame, l2);
+		/* SYNs crossing the bridge announce an MSS that fits the path,
+		 * as in routed mode: the hosts on both LANs keep their MTU. */
+		if (is_ip)
+			tun_mss_clamp(f + l2, f_len - l2, (unsigned)(path_mtu - l2));
+		if (!peer_has_path(&t->peer)) {
+			tunnel_drop(t, DROP_NO_ROUTE, "frame while there is no path to the peer");
+			continue;
+		}
+		if (f != t->tx[*n].data + MESSAGE_DATA_HEADER_LEN)
+			memmove(t->tx[*n].data + MESSAGE_DATA_HEADER_LEN, f, f_len);
+		if (seal(&t->peer, t->tx[*n].data, f_len, &t->tx[*n].len) != 0) {
+			stage(&t->peer, f, f_len);
+			*need_handshake = true;
+			continue;
+		}
+		t->tx[*n].from = t->peer.endpoint;
+		t->frames_tx++;
+		(*n)++;
+	}
+}
+
+/* Mode = bridge: what send_from_tun does for a TUN, for the TAP's frames. */
+static void send_from_tap(struct tunnel *t)
+{
+	size_t path_mtu = MIN((size_t)t->path_mtu, (size_t)t->cfg.mtu), n = 0;
+	bool need_handshake = false;
+
+	for (size_t reads = 0; reads < TUNNEL_TUN_READS; reads++) {
+		ssize_t len = tun_device_read(&t->tun, 0, t->tun_read_buf, TUNNEL_TUN_READ_SIZE);
+
+		if (len == -EAGAIN)
+			break;
+		if (len < 0) {
+			if (len != -EMSGSIZE)
+				break;
+			tunnel_drop(t, DROP_MALFORMED, "oversized frame from the TAP");
+			continue;
+		}
+		if (len <= TUN_VNET_HDR_LEN) {
+			tunnel_drop(t, DROP_MALFORMED, "empty frame from the TAP");
+			continue;
+		}
+		frame_into_batch(t, &n, (size_t)len, path_mtu, &need_handshake);
+	}
+	flush_batch(t, n);
+	if (need_handshake)
+		send_handshake_initiation(&t->peer, false);
+}
+
 void send_from_tun(struct tunnel *t)
 {
 	struct peer *peer = &t->peer;
 	size_t mtu = t->cfg.mtu, path_mtu = MIN((size_t)t->path_mtu, mtu), n = 0;
 	bool need_handshake = false;
 
+	if (t->bridge) {
+		send_from_tap(t);
+		return;
+	}
 	for (size_t reads = 0; reads < TUNNEL_TUN_READS; reads++) {
 		uint8_t **out = t->split_out;
 		size_t *out_len = t->split_len, room;

@@ -34,6 +34,11 @@ void send_drop_staged(struct peer *peer);
  * session. */
 void send_path_check(struct peer *peer, const struct rdv_endpoint *to);
 
+/* Mode = bridge: the length of a frame's layer-2 header (Ethernet, or
+ * Ethernet and one 802.1Q tag); *is_ip tells whether IPv4 or IPv6 follows.
+ * `len` must be at least TUN_ETH_HEADER_LEN. */
+size_t send_frame_l2_len(const uint8_t *frame, size_t len, bool *is_ip);
+
 /* Sends one datagram along the peer's current path. */
 void send_to_peer(struct peer *peer, const uint8_t *data, size_t len);
 

@@ -84,16 +84,18 @@ static int open_signals(struct tunnel *t)
 static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN])
 {
 	struct tun_config tc = {
-		.mtu = t->cfg.mtu,
+		.mtu = config_device_mtu(&t->cfg),
 		.addrs = t->cfg.addresses,
 		.addrs_len = t->cfg.n_addresses,
 		.routes = t->cfg.allowed_ips,
 		.routes_len = t->cfg.n_allowed_ips,
+		.master = t->cfg.bridge[0] ? t->cfg.bridge : NULL,
 	};
 	struct tun_error terr = { "" };
 	int r;
 
-	r = tun_device_open(&t->tun, t->cfg.name, TUN_DEVICE_OFFLOAD, &terr);
+	r = tun_device_open(&t->tun, t->cfg.name,
+			    TUN_DEVICE_OFFLOAD | (t->bridge ? TUN_DEVICE_TAP : 0), &terr);
 	if (r) {
 		config_error(err, "%s", terr.msg);
 		return r;
@@ -157,6 +159,8 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	t->loop.epoll_fd = -1;
 	t->drop_log.burst = 10;
 	t->path_mtu = cfg->mtu;
+	t->bridge = cfg->mode == CONFIG_MODE_BRIDGE;
+	mactable_init(&t->remote_macs);
 	/* header, an MTU of packet, up to 15 bytes of padding, tag */
 	t->packet_max = MESSAGE_DATA_HEADER_LEN + cfg->mtu + MESSAGE_PADDING_MULTIPLE +
 			NOISE_AUTHTAG_LEN;
@@ -178,6 +182,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		config_error(err, "the private key is not usable");
 		goto fail;
 	}
+	t->local.mode = t->bridge ? NOISE_MODE_BRIDGE : NOISE_MODE_ROUTED;
 	cookie_checker_init(&t->cookie_checker, t->local.public_key);
 	r = loop_init(&t->loop);
 	if (r) {
@@ -226,7 +231,9 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		config_error(err, "epoll: %s", strerror(-r));
 		goto fail;
 	}
-	log_info("%s: interface up, listening on UDP port %u", cfg->name, t->udp.port);
+	log_info("%s: interface up (%s), listening on UDP port %u", cfg->name,
+		 t->bridge ? "bridge mode: a TAP carrying Ethernet frames" : "routed mode",
+		 t->udp.port);
 	*out = t;
 	return 0;
 fail:
@@ -376,6 +383,10 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->path_mtu = t->path_mtu;
 	st->path_changes = peer->path_changes;
 	st->probes_sent = peer->punch.probes_sent;
+	snprintf(st->mode, sizeof(st->mode), "%s", t->bridge ? "bridge" : "routed");
+	st->frames_rx = t->frames_rx;
+	st->frames_tx = t->frames_tx;
+	st->remote_macs = mactable_count(&t->remote_macs, t->loop.now_ms);
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
 	nat_status(t, st);

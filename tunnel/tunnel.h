@@ -18,6 +18,7 @@
 #include "tunnel/control.h"
 #include "tunnel/control_socket.h"
 #include "tunnel/loop.h"
+#include "tunnel/mactable.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
 #include "tunnel/resolve.h"
@@ -32,7 +33,8 @@ enum tunnel_limits {
 	/* Sealed messages sent together: room for the largest TCP super-packet
 	 * (TUN_OFFLOAD_MAX_SEGMENTS) plus what is already waiting. */
 	TUNNEL_TX_BATCH = 1536,
-	TUNNEL_TUN_READ_SIZE = TUN_PACKET_MAX + TUN_VNET_HDR_LEN, /* a TSO super-packet */
+	/* a TSO super-packet, or on a TAP a super-frame */
+	TUNNEL_TUN_READ_SIZE = TUN_FRAME_MAX + TUN_VNET_HDR_LEN,
 };
 
 _Static_assert((int)TUNNEL_TX_BATCH >= (int)TUN_OFFLOAD_MAX_SEGMENTS,
@@ -82,6 +84,12 @@ struct tunnel {
 
 	uint64_t dropped[DROP_KIND_COUNT];
 	struct log_ratelimit drop_log;
+
+	/* Mode = bridge (cfg.mode): the device is a TAP and messages carry
+	 * Ethernet frames (send.c send_from_tap, receive.c deliver_frame). */
+	bool bridge;
+	struct mactable remote_macs;         /* source MACs of the peer's frames */
+	uint64_t frames_rx, frames_tx;
 };
 
 /* Claims the control socket in `run_dir` (refusing if the link is already

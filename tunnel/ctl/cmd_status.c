@@ -64,6 +64,10 @@ static json_t *status_json(const struct control_status *st)
 		json_object_set_new(o, "path_mtu", json_integer((json_int_t)st->path_mtu));
 		json_object_set_new(o, "path_changes", json_integer((json_int_t)st->path_changes));
 		json_object_set_new(o, "probes_sent", json_integer((json_int_t)st->probes_sent));
+		json_object_set_new(o, "mode", json_string(st->mode));
+		json_object_set_new(o, "frames_rx", json_integer((json_int_t)st->frames_rx));
+		json_object_set_new(o, "frames_tx", json_integer((json_int_t)st->frames_tx));
+		json_object_set_new(o, "remote_macs", json_integer((json_int_t)st->remote_macs));
 	}
 
 	if (!o || !dropped) {
@@ -117,6 +121,10 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  path MTU: %llu\n", (unsigned long long)st->path_mtu);
 	printf("  transfer: %llu B received, %llu B sent\n", (unsigned long long)st->rx_bytes,
 	       (unsigned long long)st->tx_bytes);
+	if (!strcmp(st->mode, "bridge"))
+		printf("  bridge: %llu frames received, %llu sent; %llu MACs behind the peer\n",
+		       (unsigned long long)st->frames_rx, (unsigned long long)st->frames_tx,
+		       (unsigned long long)st->remote_macs);
 	if (st->keepalive_s)
 		printf("  persistent keepalive: every %llu s\n", (unsigned long long)st->keepalive_s);
 	printf("  dropped: %llu datagrams\n", (unsigned long long)total_dropped);
