@@ -268,7 +268,8 @@ static void deliver_frame(struct tunnel *t, uint8_t *frame, size_t len)
 	}
 	l2 = send_frame_l2_len(frame, len, &is_ip);
 	if (is_ip && t->path_mtu > l2)
-		tun_mss_clamp(frame + l2, len - l2, (unsigned)(t->path_mtu - l2));
+		tun_mss_clamp(frame + l2, len - l2,
+			      MIN(t->path_mtu - (unsigned)l2, config_device_mtu(&t->cfg)));
 	mactable_learn(&t->remote_macs, frame + 6, t->loop.now_ms);
 	t->frames_rx++;
 	write_result(t, tun_device_write(&t->tun, 0, frame, len));

@@ -383,10 +383,12 @@ static void frame_into_batch(struct tunnel *t, size_t *n, size_t len, size_t pat
 
 		if (gso)
 			memcpy(f, frame, l2);
-		/* SYNs crossing the bridge announce an MSS that fits the path,
-		 * as in routed mode: the hosts on both LANs keep their MTU. */
+		/* SYNs crossing the bridge announce an MSS that fits the path
+		 * and the TAP, as in routed mode: the hosts on both LANs may
+		 * keep their MTU. */
 		if (is_ip)
-			tun_mss_clamp(f + l2, f_len - l2, (unsigned)(path_mtu - l2));
+			tun_mss_clamp(f + l2, f_len - l2,
+				      (unsigned)MIN(path_mtu - l2, (size_t)config_device_mtu(&t->cfg)));
 		if (!peer_has_path(&t->peer)) {
 			tunnel_drop(t, DROP_NO_ROUTE, "frame while there is no path to the peer");
 			continue;

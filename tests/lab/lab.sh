@@ -53,6 +53,10 @@
 #   lab_portmapper ROUTER [upnp|natpmp|pcp|all] [STUN_HOST:PORT]
 #                                   miniupnpd on the router's LAN (tests/lab/README.md);
 #                                   STUN default LAB_PUB1:3478 (a rendezvous server there)
+#   lab_lan_bridge GW NODE [ADDR]   a second LAN behind node GW (a gateway bridging its
+#                                   LAN: tests/lab/test_link_bridge): a bridge "lanbr" in GW
+#                                   (made once) and a new node NODE on it, with ADDR/plen or
+#                                   no address; NODE's interface name comes back in LAB_IF_A
 #   lab_exec NODE CMD...            run CMD in NODE (printed when LAB_VERBOSE=1)
 #   lab_spawn NODE CMD...           background CMD in NODE; sets LAB_PID, LAB_LOG; its
 #                                   sanitizer reports go to LAB_DIR/san/NODE.N.PID
@@ -254,6 +258,22 @@ _lab_lannode() {
     _lab_run ip -n "$ns" addr add "$addr6" dev "$LAB_IF_A" nodad || return 1
     _lab_run ip -n "$ns" -6 route add default via "$gw6" || return 1
     LAB_ADDR6[$node]=${addr6%/*}
+  fi
+}
+
+lab_lan_bridge() {
+  local gw=$1 node=$2 addr=${3:-} gns
+  gns=${LAB_NS[$gw]:-}
+  [[ -n $gns ]] || { _lab_die "lab_lan_bridge: no node '$gw'"; return 1; }
+  if ! ip -n "$gns" link show lanbr >/dev/null 2>&1; then
+    _lab_bridge "$gns" lanbr || return 1
+  fi
+  _lab_newns "$node" || return 1
+  _lab_veth "${LAB_NS[$node]}" "$gns" || return 1
+  _lab_run ip -n "$gns" link set "$LAB_IF_B" master lanbr || return 1
+  if [[ -n $addr ]]; then
+    lab_exec "$node" ip addr add "$addr" dev "$LAB_IF_A" || return 1
+    LAB_ADDR[$node]=${addr%/*}
   fi
 }
 
