@@ -227,11 +227,12 @@ static int enslave(struct nlctx *c, const char *master, struct tun_error *err)
 					     "first: ip link add %s type bridge)", master, master);
 		return tun_error_set(err, r, "Bridge %s: %s", master, strerror(-r));
 	}
-	type = rtnl_link_get_type(m);
+	type = rtnl_link_get_type(m);	/* m owns it */
 	if (!type || strcmp(type, "bridge")) {
+		r = tun_error_set(err, -EINVAL, "Bridge %s is not a Linux bridge (it is %s)",
+				  master, type ? type : "a plain interface");
 		rtnl_link_put(m);
-		return tun_error_set(err, -EINVAL, "Bridge %s is not a Linux bridge (it is %s)",
-				     master, type ? type : "a plain interface");
+		return r;
 	}
 	c->kerr = 0;
 	r = nl_result(c, rtnl_link_enslave_ifindex(c->sk, rtnl_link_get_ifindex(m), (int)c->ifindex));
