@@ -5,7 +5,7 @@
 #   lib/systemd/system/tunnel@.service, tunnel-rendezvous.service (see
 #   TUNNEL_SYSTEMD_UNIT_DIR), whose ExecStart names bin/ above
 #   share/bash-completion/completions/tunnelctl
-#   share/doc/tunnel/examples/{ssh-home,two-sites}/*.conf
+#   share/doc/tunnel/examples/{bridge,ssh-home,two-sites}/*.conf
 # Configs and keys live in /etc/tunnel (the programs' default, SPEC.md); the
 # administrator writes them, so nothing is installed there.
 # tests/pkg/test_install checks this list.

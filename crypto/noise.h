@@ -22,7 +22,7 @@
 #include "crypto/session.h"
 
 #define NOISE_IDENTIFIER "WireGuard v1 zx2c4 Jason@zx2c4.com"
-/* The prologue of a bridge-mode link (docs/PROTOCOL.md "Bridge mode"):
+/* The prologue of a bridge-mode link (docs/PROTOCOL.md 2.6):
  * knowingly not WireGuard, so neither a routed link nor a stock WireGuard
  * peer can complete a handshake with a bridging one. */
 #define NOISE_IDENTIFIER_BRIDGE "tunnel bridge v1: Ethernet frames, not IP packets"

@@ -44,7 +44,7 @@ enum config_limits {
 };
 
 /* Mode = routed (IP packets over a TUN, WireGuard's own) or bridge
- * (Ethernet frames over a TAP, docs/PROTOCOL.md "Bridge mode"). */
+ * (Ethernet frames over a TAP, docs/PROTOCOL.md 2.6). */
 enum config_mode {
 	CONFIG_MODE_ROUTED,
 	CONFIG_MODE_BRIDGE,
