@@ -196,21 +196,55 @@ static void write_result(struct tunnel *t, int r)
 		tunnel_drop(t, DROP_MALFORMED, "TUN refused the packet");
 }
 
-/* Writes the queued packets, merging runs of one TCP stream. */
+/* Bridge mode queues the IP packets of untagged frames (tun_out[].data is
+ * the packet; its Ethernet header sits just before it): a run merges only
+ * frames with one Ethernet header, and the virtio-net header's offsets
+ * then count from the frame. */
+static size_t same_l2_run(const struct tunnel *t, size_t i, size_t run)
+{
+	const uint8_t *eth = t->tun_out[i].data - TUN_ETH_HEADER_LEN;
+
+	for (size_t k = 1; k < run; k++)
+		if (memcmp(t->tun_out[i + k].data - TUN_ETH_HEADER_LEN, eth, TUN_ETH_HEADER_LEN))
+			return k;
+	return run;
+}
+
+static void vnet_hdr_shift(uint8_t hdr[static TUN_VNET_HDR_LEN], uint16_t by)
+{
+	uint16_t v;
+
+	for (size_t off = 2; off <= 6; off += 4) { /* hdr_len, csum_start */
+		memcpy(&v, hdr + off, 2);
+		v = (uint16_t)(v + by);
+		memcpy(hdr + off, &v, 2);
+	}
+}
+
+/* Writes the queued packets (frames in bridge mode), merging runs of one
+ * TCP stream. */
 static void flush_tun(struct tunnel *t)
 {
-	size_t n = t->n_tun_out;
+	size_t n = t->n_tun_out, l2 = t->bridge ? TUN_ETH_HEADER_LEN : 0;
 
 	for (size_t i = 0; i < n;) {
 		size_t run = t->coalesce_off ? 1 : tun_coalesce_run(&t->tun_out[i], n - i);
 		uint8_t hdr[TUN_VNET_HDR_LEN];
 		int len = -1;
 
+		if (l2 && run > 1)
+			run = same_l2_run(t, i, run);
 		if (run > 1)
-			len = tun_coalesce_build(&t->tun_out[i], run, t->coalesce_buf,
-						 TUN_COALESCE_MAX_BYTES, hdr);
+			len = tun_coalesce_build(&t->tun_out[i], run, t->coalesce_buf + l2,
+						 TUN_COALESCE_MAX_BYTES - l2, hdr);
 		if (len > 0) {
-			int r = tun_device_write_gso(&t->tun, 0, hdr, t->coalesce_buf, (size_t)len);
+			int r;
+
+			if (l2) {
+				memcpy(t->coalesce_buf, t->tun_out[i].data - l2, l2);
+				vnet_hdr_shift(hdr, (uint16_t)l2);
+			}
+			r = tun_device_write_gso(&t->tun, 0, hdr, t->coalesce_buf, (size_t)len + l2);
 
 			if (r == 0 || r == -EAGAIN) {
 				for (size_t k = 0; k < run; k++)
@@ -224,7 +258,8 @@ static void flush_tun(struct tunnel *t)
 				 t->cfg.name, strerror(-r));
 			t->coalesce_off = true;
 		}
-		write_result(t, tun_device_write(&t->tun, 0, t->tun_out[i].data, t->tun_out[i].len));
+		write_result(t, tun_device_write(&t->tun, 0, t->tun_out[i].data - l2,
+						 t->tun_out[i].len + l2));
 		i++;
 	}
 	t->n_tun_out = 0;
@@ -254,10 +289,12 @@ static void deliver_to_tun(struct tunnel *t, uint8_t *plain, size_t len, bool qu
 	t->tun_out[t->n_tun_out++] = (struct tun_packet){ plain, ip.total_len };
 }
 
-/* Mode = bridge: a decrypted Ethernet frame goes to the TAP as it is. Its
- * source MAC is remembered as the peer's side (tunnel/mactable.h), and a
- * SYN's MSS is clamped to the path as in routed mode. */
-static void deliver_frame(struct tunnel *t, uint8_t *frame, size_t len)
+/* Mode = bridge: a decrypted Ethernet frame goes to the TAP as it is: an
+ * untagged IP frame queued for flush_tun (which merges TCP runs), anything
+ * else (and relayed data, whose buffer is short-lived) at once, after what
+ * is queued. Its source MAC is remembered as the peer's side
+ * (tunnel/mactable.h), and a SYN's MSS is clamped as in routed mode. */
+static void deliver_frame(struct tunnel *t, uint8_t *frame, size_t len, bool queue)
 {
 	bool is_ip;
 	size_t l2;
@@ -272,6 +309,11 @@ static void deliver_frame(struct tunnel *t, uint8_t *frame, size_t len)
 			      MIN(t->path_mtu - (unsigned)l2, config_device_mtu(&t->cfg)));
 	mactable_learn(&t->remote_macs, frame + 6, t->loop.now_ms);
 	t->frames_rx++;
+	if (queue && is_ip && l2 == TUN_ETH_HEADER_LEN && t->n_tun_out < UDP_RX_MAX) {
+		t->tun_out[t->n_tun_out++] = (struct tun_packet){ frame + l2, len - l2 };
+		return;
+	}
+	flush_tun(t);
 	write_result(t, tun_device_write(&t->tun, 0, frame, len));
 }
 
@@ -318,7 +360,7 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 		return; /* a keepalive */
 	timers_data_received(peer);
 	if (t->bridge)
-		deliver_frame(t, plain, plain_len);
+		deliver_frame(t, plain, plain_len, !via_relay);
 	else
 		deliver_to_tun(t, plain, plain_len, !via_relay);
 }
