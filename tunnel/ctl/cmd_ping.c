@@ -110,7 +110,8 @@ static int parse_options(int argc, char **argv, struct ping_options *o, bool *he
 
 static void print_json(json_t *o)
 {
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	/* rtt_ms to the microsecond: 1.234, not 1.2340000000000001 */
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
 
 	if (text)
 		printf("%s\n", text);
