@@ -9,6 +9,7 @@
 #include "crypto/probe.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/ping.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
@@ -296,5 +297,11 @@ bool pathcheck_answered(struct peer *peer, const struct rdv_endpoint *from, bool
 		pmtu_step(peer);
 		return true;
 	}
-	return false;
+	return ping_answered(peer->tunnel, from, via_relay, token);
+}
+
+int pathcheck_send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *to,
+			 uint64_t token, unsigned inner)
+{
+	return send_probe(peer, relay, to, token, inner);
 }

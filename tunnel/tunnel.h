@@ -20,6 +20,7 @@
 #include "tunnel/loop.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/ping.h"
 #include "tunnel/resolve.h"
 #include "tunnel/service.h"
 #include "tunnel/udp.h"
@@ -53,6 +54,7 @@ struct tunnel {
 	int signal_fd;
 	struct loop_watch tun_watch, udp_watch, signal_watch;
 	struct control_server control;
+	struct ping ping;                    /* `tunnelctl ping` in flight */
 	struct service service;              /* what systemd was told */
 
 	/* Inner MTU the current path carries (tunnel/pmtu.h): cfg.mtu until
@@ -111,5 +113,8 @@ void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what);
 
 /* Fills a status snapshot for the control socket. */
 void tunnel_status(struct tunnel *t, struct control_status *st);
+
+/* Fills what `tunnelctl show` adds to the status (control "show"). */
+void tunnel_show(struct tunnel *t, struct control_show *sh);
 
 #endif

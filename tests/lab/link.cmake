@@ -8,6 +8,9 @@ tunnel_script_test(NAME lab_link_lan COMMAND tests/lab/test_link_lan LABELS lab 
 tunnel_script_test(NAME lab_link_matrix COMMAND tests/lab/test_link_matrix LABELS lab TIMEOUT 360 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_wggo COMMAND tests/lab/test_link_wggo LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 16 items 6-7: tunnelctl show against wg show; tunnelctl ping relay -> direct, RTTs.
+tunnel_script_test(NAME lab_link_show COMMAND tests/lab/test_link_show LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_link_ping COMMAND tests/lab/test_link_ping LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_ctl COMMAND tests/lab/test_link_ctl LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 13 item 0: beside another VPN (wireguard-go carrying the LANs, container bridges).

@@ -41,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -51,6 +53,7 @@
 #include "rendezvous/demux.h"
 #include "rendezvous/server.h"
 #include "tunnel/meet.h"
+#include "tunnel/ping.h"
 #include "tunnel/punch.h"
 #include "tunnel/receive.h"
 #include "tunnel/send.h"
@@ -1289,6 +1292,157 @@ static void forwarded_probes_cannot_steer_the_path(void **state)
 	world_check();
 }
 
+/* ---- tunnelctl ping (tunnel/ping.c) ------------------------------------- */
+
+/* A control client of link A whose replies the test reads on `peer_fd`;
+ * the daemon's half is a socketpair, as accept() would give. */
+struct fake_client {
+	struct control_server srv;
+	struct control_client c;
+	int peer_fd;
+};
+
+static void fake_cancel(void *ctx, struct control_client *c)
+{
+	ping_cancel(ctx, c);
+}
+
+static void fake_client_open(struct fake_client *f, struct tunnel *t)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	memset(f, 0, sizeof(*f));
+	f->srv.loop = &t->loop;
+	f->srv.ops = (struct control_ops){ .ctx = t, .ping_cancel = fake_cancel };
+	f->c = (struct control_client){ .server = &f->srv, .used = true, .watch = { .fd = sv[0] } };
+	f->peer_fd = sv[1];
+}
+
+/* What the daemon replied so far: 1 (a whole reply, in buf), 0 (nothing). */
+static int fake_client_reply(struct fake_client *f, char *buf, size_t size)
+{
+	ssize_t n = recv(f->peer_fd, buf, size - 1, MSG_DONTWAIT);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return 1;
+}
+
+/* One ping: 0 with the pong, or the daemon's errno (negated). */
+static int ping_once(int i, struct control_pong *pong, uint64_t limit_ms)
+{
+	char error[CONTROL_ERROR_MAX], buf[CONTROL_RESPONSE_MAX];
+	struct fake_client f;
+	uint64_t end = w.now + limit_ms;
+	int r, got = 0;
+
+	fake_client_open(&f, w.link[i]);
+	r = ping_start(w.link[i], &f.c, error);
+	if (r == 0) {
+		f.c.deferred = true;
+		while (!(got = fake_client_reply(&f, buf, sizeof(buf))) && w.now < end)
+			step();
+		r = got ? control_parse_pong(buf, strlen(buf), pong, error) : -EINPROGRESS;
+	}
+	if (!got) { /* the daemon's half is still ours to close */
+		ping_cancel(w.link[i], &f.c);
+		close(f.c.watch.fd);
+	}
+	close(f.peer_fd);
+	return r;
+}
+
+/* `tunnelctl ping` probes the path in use and says which: through the
+ * rendezvous server's relay while relayed, then to B's own address once
+ * direct. Before there is a path it says so at once. */
+static void ping_reports_the_path_in_use(void **state)
+{
+	static const struct world_opts no_server = { .rendezvous = false };
+	struct control_pong pong;
+	char error[CONTROL_ERROR_MAX];
+	struct fake_client f;
+
+	(void)state;
+	world_start(&no_server); /* no rendezvous, no Endpoint: never a path */
+	fake_client_open(&f, w.link[LINK_A]);
+	check(ping_start(w.link[LINK_A], &f.c, error) == -ENOTCONN);
+	check(strstr(error, "no path") != NULL);
+	close(f.c.watch.fd);
+	close(f.peer_fd);
+	world_free(NULL);
+
+	establish_relayed();
+	check(ping_once(LINK_A, &pong, CONTROL_PING_TIMEOUT_MS) == 0);
+	check(!strcmp(pong.path, "relay"));
+	check(!strcmp(pong.endpoint, host_addr[SERVER]));
+	w.block_direct = false;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	check(run_until(LINK_A, "established", "direct", PUNCH_BACKGROUND_MS + PUNCH_WINDOW_MS +
+							     SLACK_MS));
+	check(ping_once(LINK_A, &pong, CONTROL_PING_TIMEOUT_MS) == 0);
+	check(!strcmp(pong.path, "direct"));
+	check(!strcmp(pong.endpoint, host_addr[LINK_B]));
+	check(ping_once(LINK_B, &pong, CONTROL_PING_TIMEOUT_MS) == 0);
+	check(!strcmp(pong.endpoint, host_addr[LINK_A]));
+	world_check();
+}
+
+/* Only the response to this very probe answers a ping: another token, the
+ * right token from another address or the other path, answer nothing; with
+ * no answer the client hears ETIMEDOUT after CONTROL_PING_TIMEOUT_MS, and a
+ * client that went away is forgotten (nothing is written to it later). */
+static void ping_reply_is_tied_to_its_probe(void **state)
+{
+	char error[CONTROL_ERROR_MAX], buf[CONTROL_RESPONSE_MAX];
+	struct tunnel *a;
+	struct control_pong pong;
+	struct ping_slot *slot = NULL;
+	struct fake_client f, gone;
+	uint64_t token, started;
+
+	(void)state;
+	establish_direct();
+	a = w.link[LINK_A];
+	w.block_direct = true; /* the probe and its answer vanish */
+	fake_client_open(&f, a);
+	check(ping_start(a, &f.c, error) == 0);
+	f.c.deferred = true;
+	started = w.now;
+	for (size_t k = 0; k < CONTROL_MAX_CLIENTS; k++) {
+		if (a->ping.slots[k].client == &f.c)
+			slot = &a->ping.slots[k];
+	}
+	assert_non_null(slot);
+	token = slot->token;
+	check(!ping_answered(a, &w.addr[LINK_B], false, token + 1));
+	check(!ping_answered(a, &w.addr[ATTACKER], false, token));
+	check(!ping_answered(a, &w.addr[SERVER], true, token));
+	check(!ping_answered(a, &w.addr[LINK_B], true, token));
+	check(!fake_client_reply(&f, buf, sizeof(buf)));
+	while (!fake_client_reply(&f, buf, sizeof(buf)) && w.now < started + 2 * SLACK_MS)
+		step();
+	check(w.now - started >= CONTROL_PING_TIMEOUT_MS);
+	check(control_parse_pong(buf, strlen(buf), &pong, error) == -ETIMEDOUT);
+	check(!ping_answered(a, &w.addr[LINK_B], false, token)); /* too late: forgotten */
+	close(f.peer_fd);
+
+	/* A client that hangs up while it waits. */
+	fake_client_open(&gone, a);
+	check(ping_start(a, &gone.c, error) == 0);
+	gone.c.deferred = true;
+	ping_cancel(a, &gone.c);
+	for (size_t k = 0; k < CONTROL_MAX_CLIENTS; k++)
+		check(a->ping.slots[k].client == NULL);
+	run_for(CONTROL_PING_TIMEOUT_MS + SLACK_MS);
+	check(!fake_client_reply(&gone, buf, sizeof(buf)));
+	close(gone.c.watch.fd);
+	close(gone.peer_fd);
+	world_check();
+}
+
 /* A flood of junk initiations puts A under load, so A demands a cookie on
  * every handshake message, B's responses too: B must take A's cookie reply
  * to its response (matched by the keypair index the response made), or the
@@ -1698,6 +1852,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(path_mtu_below_interface, world_free),
 		cmocka_unit_test_teardown(replayed_probes_cannot_steer_the_path, world_free),
 		cmocka_unit_test_teardown(forwarded_probes_cannot_steer_the_path, world_free),
+		cmocka_unit_test_teardown(ping_reports_the_path_in_use, world_free),
+		cmocka_unit_test_teardown(ping_reply_is_tied_to_its_probe, world_free),
 		cmocka_unit_test_teardown(flooded_side_completes_its_own_handshakes, world_free),
 		cmocka_unit_test_teardown(unauthenticated_input_is_never_amplified, world_free),
 		cmocka_unit_test_teardown(path_mtu_follows_the_path, world_free),

@@ -1,6 +1,9 @@
 # Unit tests of tunnel/ (the engine).
 tunnel_unit_test(NAME test_config SOURCES tests/unit/test_config.c LIBS engine)
 tunnel_unit_test(NAME test_control SOURCES tests/unit/test_control.c LIBS engine)
+# tunnelctl show's and ping's words, as wg show prints them.
+tunnel_unit_test(NAME test_show_format SOURCES tests/unit/test_show_format.c
+                 tunnel/ctl/show_format.c)
 tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
 tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
 tunnel_unit_test(NAME test_pmtu SOURCES tests/unit/test_pmtu.c LIBS engine)

@@ -127,11 +127,8 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Names of the links with a socket in the run directory, sorted, into
- * names and *n. No directory is no link; -EACCES when this user may not
- * read it. */
-static int list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max,
-		      size_t *count)
+int commands_list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max,
+			size_t *count)
 {
 	DIR *dir = opendir(run_dir);
 	struct dirent *de;
@@ -193,7 +190,7 @@ int cmd_status(int argc, char **argv)
 	if (only) {
 		snprintf(names[0], sizeof(names[0]), "%s", only);
 		n = 1;
-	} else if (list_links(run_dir, names, STATUS_MAX_LINKS, &n) < 0) {
+	} else if (commands_list_links(run_dir, names, STATUS_MAX_LINKS, &n) < 0) {
 		control_denied(run_dir, NULL);
 		return 1;
 	}
