@@ -31,24 +31,32 @@ void birthday_ports_reset(struct birthday_ports *p)
 uint16_t birthday_ports_pick(struct birthday_ports *p)
 {
 	uint32_t left = BIRTHDAY_PORT_COUNT - (uint32_t)p->n_used;
-	uint32_t skip;
+	uint32_t i, skip;
 
 	if (left == 0)
 		return 0;
-	/* The skip-th free port: uniform among those left, no retry loop. A
-	 * random start, then a walk: at most 64512 bits, and the set holds
-	 * few (BIRTHDAY_PROBES) at a time. */
+	/* Uniform among the ports left: a random port, again while it was
+	 * used (an attempt uses at most 3 % of them, so this nearly always
+	 * ends at once); past a few misses, the skip-th free one. */
+	for (int tries = 0; tries < 16; tries++) {
+		i = randombytes_uniform(BIRTHDAY_PORT_COUNT);
+		if (!(p->used[i / 8] & (1u << (i % 8))))
+			goto take;
+	}
 	skip = randombytes_uniform(left);
-	for (uint32_t i = 0; i < BIRTHDAY_PORT_COUNT; i++) {
-		if (p->used[i / 8] & (1u << (i % 8)))
+	for (i = 0; i < BIRTHDAY_PORT_COUNT; i++) {
+		if (i % 8 == 0 && p->used[i / 8] == 0xff) {
+			i += 7;
 			continue;
-		if (skip-- == 0) {
-			p->used[i / 8] |= (uint8_t)(1u << (i % 8));
-			p->n_used++;
-			return (uint16_t)(BIRTHDAY_PORT_MIN + i);
 		}
+		if (!(p->used[i / 8] & (1u << (i % 8))) && skip-- == 0)
+			goto take;
 	}
 	return 0; /* not reached: `left` free bits exist */
+take:
+	p->used[i / 8] |= (uint8_t)(1u << (i % 8));
+	p->n_used++;
+	return (uint16_t)(BIRTHDAY_PORT_MIN + i);
 }
 
 size_t birthday_probes_due(uint64_t started_ms, uint64_t now_ms, size_t sent)
@@ -111,14 +119,17 @@ static void close_sockets(struct peer *peer)
 static void end_attempt(struct peer *peer, bool hit)
 {
 	struct birthday *b = &peer->birthday;
+	size_t n_sockets = b->n_sockets;
 	char ep[RDV_ENDPOINT_STR];
 
 	loop_timer_cancel(&peer->tunnel->loop, &b->timer);
 	close_sockets(peer);
 	if (hit) {
 		b->hits++;
+		/* Not again while the path it found comes up (a re-introduction
+		 * starts a burst at once); again if that fails. */
 		b->backoff_ms = 0;
-		b->next_attempt_ms = 0;
+		b->next_attempt_ms = now(peer) + BIRTHDAY_BACKOFF_MS;
 		snprintf(b->outcome, sizeof(b->outcome),
 			 "birthday probing (%s side): a hit after %zu probes in %llu ms",
 			 role_names[b->role], b->probes_sent,
@@ -135,7 +146,7 @@ static void end_attempt(struct peer *peer, bool hit)
 				 "birthday probing: no hit after %zu probes", b->probes_sent);
 		else
 			snprintf(b->outcome, sizeof(b->outcome),
-				 "birthday probing: no hit on %zu sockets", b->probes_sent);
+				 "birthday probing: no hit on %zu sockets", n_sockets);
 		log_info("%s: birthday probing (%s side) found nothing after %zu probes; "
 			 "next attempt in %llu s", peer->tunnel->cfg.name, role_names[b->role],
 			 b->probes_sent, (unsigned long long)(b->backoff_ms / 1000));

@@ -3,8 +3,9 @@
  * other does not ("easy"), which plain punching (tunnel/punch.h) cannot
  * find when the easy side also filters by port.
  *
- * It runs after a burst in which no candidate answered, with a relay
- * carrying the link, and only with Punch = birthday (the default). Our role
+ * It runs beside a background burst (tunnel/punch.h), so while the relay
+ * carries the link after a burst in which no candidate answered, and only
+ * with Punch = birthday (the default). Our role
  * comes from our own mapping test (meet_nat_mapping): the rendezvous does
  * not tell us the peer's, so a failed burst stands for "the other side is
  * the other kind".
@@ -97,8 +98,7 @@ struct birthday {
 /* Sets up the timer; nothing runs. */
 void birthday_init(struct peer *peer);
 
-/* A burst ended without a direct path and the relay carries the link:
- * starts an attempt if Punch = birthday, our mapping is known, the peer's
+/* A burst starts while the relay carries the link: starts an attempt if Punch = birthday, our mapping is known, the peer's
  * public endpoint is known, none runs and the back-off allows. */
 void birthday_maybe_start(struct peer *peer);
 

@@ -138,7 +138,6 @@ static void burst_over(struct peer *peer)
 	}
 	peer_no_direct_path(peer);
 	timers_burst_ended(peer);
-	birthday_maybe_start(peer);
 }
 
 void punch_round_due(struct peer *peer, uint64_t now_ms)
@@ -313,6 +312,10 @@ void punch_start(struct peer *peer)
 	peer_probing_started(peer, p->n_candidates);
 	send_burst_round(peer);
 	timers_probe_round_sent(peer);
+	/* A burst while the relay carries the link (the first one failed):
+	 * birthday probing runs beside it, if it applies. */
+	if (peer->path == PATH_RELAY)
+		birthday_maybe_start(peer);
 }
 
 /* One response, never larger than the request, to a fresh request within
@@ -490,7 +493,12 @@ void punch_birthday_answered(struct peer *peer, const struct rdv_endpoint *ep, u
 		c->answered = true;
 		c->sent_ms = sent_ms;
 		p->probes_answered++;
-		if (chooses_path(peer) && (!p->has_chosen || peer->path != PATH_DIRECT))
+		/* Both sides choose: the pair of endpoints birthday probing
+		 * found is the only one, so they cannot pull different ways,
+		 * and the hard side's keepalive from its new socket is what
+		 * opens the way back (the easy side's first one may reach the
+		 * winning socket before it becomes the link's). */
+		if (!p->has_chosen || peer->path != PATH_DIRECT)
 			choose(peer, i);
 		return;
 	}
@@ -534,7 +542,14 @@ const char *punch_path_origin(const struct peer *peer, char *why, size_t size)
 			continue;
 		switch (c->kind) {
 		case CANDIDATE_LAN:
-			return c->portmap ? "portmap" : "lan";
+			if (c->portmap)
+				return "portmap";
+			/* A peer without NAT announces its public address as a
+			 * LAN one (so does a router mapping that kept the NAT's
+			 * own port): what the rendezvous saw, so reflexive. */
+			if (p->has_peer_reflexive && rdv_endpoint_equal(&c->ep, &p->peer_reflexive))
+				break;
+			return "lan";
 		case CANDIDATE_STATIC:
 			return "static";
 		case CANDIDATE_BIRTHDAY:
