@@ -163,7 +163,7 @@ static void socket_request(struct peer *peer, struct birthday_socket *s)
 
 	s->token = new_token();
 	s->sent_ms = now(peer);
-	if (punch_request_build(peer, s->token, msg) == 0 &&
+	if (punch_request_build(peer, s->token, PROBE_LEN, msg, sizeof(msg)) == 0 &&
 	    udp_send(&u, &b->target, msg, sizeof(msg)) == 0) {
 		b->probes_sent++;
 		b->probes_total++;
@@ -284,7 +284,8 @@ static void tick(struct loop_timer *timer, uint64_t now_ms)
 					  b->probes_sent);
 		for (size_t i = 0; i < due; i++) {
 			to.port = birthday_ports_pick(&b->ports);
-			if (to.port == 0 || punch_request_build(peer, b->token, msg) != 0)
+			if (to.port == 0 ||
+			    punch_request_build(peer, b->token, PROBE_LEN, msg, sizeof(msg)) != 0)
 				break;
 			/* Counted when handed over or not: the budget is of attempts. */
 			b->probes_sent++;

@@ -2,7 +2,6 @@
 #include "tunnel/punch.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,10 +40,10 @@ static uint64_t new_token(void)
 
 /* With a session, requests are made with its key, so they die with it;
  * before one exists, with the pair's static key. */
-int punch_request_build(struct peer *peer, uint64_t token, uint8_t msg[static PROBE_LEN])
+int punch_request_build(struct peer *peer, uint64_t token, size_t len, uint8_t *msg, size_t cap)
 {
 	const struct keypair *kp = &peer->keypairs.current;
-	struct probe req = { .kind = PROBE_REQUEST, .len = PROBE_LEN, .sent_ms = now(peer),
+	struct probe req = { .kind = PROBE_REQUEST, .len = len, .sent_ms = now(peer),
 			     .token = token };
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
 	int r;
@@ -56,7 +55,7 @@ int punch_request_build(struct peer *peer, uint64_t token, uint8_t msg[static PR
 		req.key = PROBE_KEY_STATIC;
 		memcpy(key, peer->punch.key, sizeof(key));
 	}
-	r = probe_build(msg, PROBE_LEN, &req, key, peer->tunnel->local.public_key);
+	r = probe_build(msg, cap, &req, key, peer->tunnel->local.public_key);
 	sodium_memzero(key, sizeof(key));
 	return r;
 }
@@ -68,7 +67,7 @@ static void send_request(struct peer *peer, struct candidate *c)
 	if (!c->token)
 		c->token = new_token();
 	c->sent_ms = now(peer);
-	if (punch_request_build(peer, c->token, msg) == 0 &&
+	if (punch_request_build(peer, c->token, PROBE_LEN, msg, sizeof(msg)) == 0 &&
 	    udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
 		peer->punch.probes_sent++;
 }
@@ -173,32 +172,15 @@ void punch_destroy(struct peer *peer)
 	sodium_memzero(peer->punch.key, sizeof(peer->punch.key));
 }
 
-/* Our own interface addresses: a candidate there would reach ourselves
- * (two hosts with the same container bridge address, say). */
-static void refresh_own_addresses(struct punch *p)
+/* Our own interface addresses, of every kind (tunnel/local_addrs.h): a
+ * candidate there would reach ourselves (two hosts with the same container
+ * bridge address, say). */
+static void refresh_own_addresses(struct peer *peer)
 {
-	struct ifaddrs *ifs, *ifa;
+	struct punch *p = &peer->punch;
 
-	p->n_own = 0;
-	if (getifaddrs(&ifs) != 0)
-		return;
-	for (ifa = ifs; ifa && p->n_own < PUNCH_MAX_OWN; ifa = ifa->ifa_next) {
-		if (ifa->ifa_addr &&
-		    rdv_endpoint_from_sockaddr(&p->own[p->n_own], ifa->ifa_addr) == 0)
-			p->n_own++;
-	}
-	freeifaddrs(ifs);
-}
-
-static bool is_own_address(const struct punch *p, const struct rdv_endpoint *ep)
-{
-	size_t alen = ep->family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < p->n_own; i++) {
-		if (p->own[i].family == ep->family && !memcmp(p->own[i].addr, ep->addr, alen))
-			return true;
-	}
-	return false;
+	if (local_addrs_gather(&p->own, &peer->tunnel->cfg, NULL) != 0)
+		p->own.n_addrs = 0;
 }
 
 void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind)
@@ -213,7 +195,7 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 		return;
 	}
 	/* From the server or the peer: only a configured Endpoint is taken as is. */
-	if (kind != CANDIDATE_STATIC && (!probe_candidate_usable(ep) || is_own_address(p, ep))) {
+	if (kind != CANDIDATE_STATIC && (!probe_candidate_usable(ep) || local_addrs_is_own(&p->own, ep))) {
 		log_debug("%s: not a path: %s is no address of another host", peer->tunnel->cfg.name,
 			  rdv_endpoint_str(ep, text, sizeof(text)));
 		return;
@@ -273,7 +255,7 @@ void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t 
 			peer_no_direct_path(peer);
 		return;
 	}
-	refresh_own_addresses(p);
+	refresh_own_addresses(peer);
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		enum candidate_kind k = p->candidates[i].kind;
 

@@ -29,6 +29,7 @@
 
 #include "crypto/probe.h"
 #include "rendezvous/endpoint.h"
+#include "tunnel/local_addrs.h"
 #include "tunnel/probe_guard.h"
 #include "tunnel/loop.h"
 
@@ -47,7 +48,6 @@ enum punch_timing {
 enum punch_limits {
 	PUNCH_MAX_CANDIDATES = 20,
 	PUNCH_MAX_LEARNED = 4,
-	PUNCH_MAX_OWN = 16,       /* our own addresses, never candidates */
 };
 
 /* Lower is better. */
@@ -85,8 +85,7 @@ struct punch {
 	/* what a request must pass (tunnel/probe_guard.h) */
 	struct probe_freshness static_fresh, session_fresh;
 	struct probe_budget budget;
-	struct rdv_endpoint own[PUNCH_MAX_OWN]; /* refreshed at each introduction */
-	size_t n_own;
+	struct local_addrs own;  /* never candidates; refreshed at each introduction */
 	bool has_peer_reflexive;
 	struct rdv_endpoint peer_reflexive;     /* from the latest introduction */
 };
@@ -120,11 +119,15 @@ void punch_round_due(struct peer *peer, uint64_t now_ms);
  * or through the relay (answered the same way; teaches no candidate). */
 void punch_receive(struct peer *peer, const struct udp_datagram *d, bool via_relay);
 
-/* What birthday probing (tunnel/birthday.c) shares with plain probes. */
+/* What birthday probing (tunnel/birthday.c) and the path checks
+ * (tunnel/pathcheck.c) share with plain probes. */
 
-/* Builds a minimal request carrying `token`, made with the session's key
- * when there is one (as every request of ours). */
-must_check int punch_request_build(struct peer *peer, uint64_t token, uint8_t msg[static PROBE_LEN]);
+/* Builds a request of `len` bytes (PROBE_LEN..PROBE_MAX_LEN, at most `cap`)
+ * carrying `token`, made with the session's key when there is one, else
+ * the pair's static key: every request of ours (punch.c's, birthday.c's,
+ * pathcheck.c's padded ones). */
+must_check int punch_request_build(struct peer *peer, uint64_t token, size_t len, uint8_t *msg,
+				   size_t cap);
 
 /* Parses and authenticates a probe datagram received directly; counts a
  * drop and returns non-zero when it is not the peer's. */
