@@ -239,7 +239,8 @@ static void socket_ready(struct loop_watch *w, uint32_t events)
 				socket_request(peer, s);
 			continue;
 		}
-		if (s->token && pr.token == s->token && rdv_endpoint_equal(&d.from, &peer->birthday.target)) {
+		if (s->token && pr.token == s->token &&
+		    rdv_endpoint_equal(&d.from, &peer->birthday.target)) {
 			hard_won(peer, s);
 			return;
 		}

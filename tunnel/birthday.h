@@ -95,11 +95,12 @@ struct birthday {
 	char outcome[128];        /* the last attempt's, for status ("" none) */
 };
 
-/* Sets up the timer; nothing runs. */
+/* Sets up the extra sockets' watches (all closed); nothing runs. */
 void birthday_init(struct peer *peer);
 
-/* A burst starts while the relay carries the link: starts an attempt if Punch = birthday, our mapping is known, the peer's
- * public endpoint is known, none runs and the back-off allows. */
+/* A burst starts while the relay carries the link: starts an attempt if
+ * Punch = birthday, our mapping is known, the peer's public endpoint is
+ * known, none runs and the back-off allows. */
 void birthday_maybe_start(struct peer *peer);
 
 /* Ends an attempt (closing its sockets) without an outcome: the link goes

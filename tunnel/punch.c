@@ -545,8 +545,10 @@ const char *punch_path_origin(const struct peer *peer, char *why, size_t size)
 	if (t->cfg.has_endpoint && !p->has_peer_reflexive)
 		return "static";
 	for (size_t i = 0; i < p->n_candidates; i++) {
-		if (p->candidates[i].kind == CANDIDATE_LAN &&
-		    !(p->has_peer_reflexive && rdv_endpoint_equal(&p->candidates[i].ep, &p->peer_reflexive))) {
+		const struct candidate *c = &p->candidates[i];
+
+		if (c->kind == CANDIDATE_LAN &&
+		    !(p->has_peer_reflexive && rdv_endpoint_equal(&c->ep, &p->peer_reflexive))) {
 			snprintf(why, size, "no LAN or router-mapped candidate of the peer answered");
 			break;
 		}
