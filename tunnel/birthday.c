@@ -202,7 +202,8 @@ static void hard_won(struct peer *peer, struct birthday_socket *s)
 static void socket_ready(struct loop_watch *w, uint32_t events)
 {
 	struct birthday_socket *s = container_of(w, struct birthday_socket, watch);
-	struct peer *peer = s->peer;
+	struct birthday *b = container_of(s - s->index, struct birthday, sockets);
+	struct peer *peer = container_of(b, struct peer, birthday);
 	uint8_t buf[512];
 
 	(void)events;
@@ -240,7 +241,7 @@ static void socket_ready(struct loop_watch *w, uint32_t events)
 			continue;
 		}
 		if (s->token && pr.token == s->token &&
-		    rdv_endpoint_equal(&d.from, &peer->birthday.target)) {
+		    rdv_endpoint_equal(&d.from, &b->target)) {
 			hard_won(peer, s);
 			return;
 		}
@@ -256,7 +257,7 @@ void birthday_init(struct peer *peer)
 	for (size_t i = 0; i < BIRTHDAY_SOCKETS; i++) {
 		b->sockets[i].watch.fd = -1;
 		b->sockets[i].watch.ready = socket_ready;
-		b->sockets[i].peer = peer;
+		b->sockets[i].index = i;
 	}
 	b->timer.expired = NULL; /* set by birthday_maybe_start */
 }

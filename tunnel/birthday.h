@@ -71,7 +71,8 @@ struct birthday_ports {
 
 struct birthday_socket {
 	struct loop_watch watch; /* fd -1: closed */
-	struct peer *peer;
+	size_t index;            /* in birthday.sockets (no pointer back: the
+				  * fuzz fixture copies the link whole) */
 	uint64_t token;          /* of its own request */
 	uint64_t sent_ms;
 };
