@@ -2,7 +2,7 @@
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
  *                Rendezvous, RendezvousKey, CandidateInterfaces,
- *                IgnoreInterfaces, IgnorePrefixes, PortMapping
+ *                IgnoreInterfaces, IgnorePrefixes, PortMapping, Punch
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -18,6 +18,13 @@
 #include <sys/socket.h>
 
 #include "common/compiler.h"
+
+/* Punch = off | basic | birthday (docs/BEHAVIOUR.md, "Birthday probing"). */
+enum config_punch {
+	CONFIG_PUNCH_BIRTHDAY, /* basic, then birthday probing when one NAT is symmetric */
+	CONFIG_PUNCH_BASIC,    /* probes at the candidates the rendezvous gives, and learned ones */
+	CONFIG_PUNCH_OFF,      /* no probes: the relay, or a static Endpoint */
+};
 #include "tun/prefix.h"
 
 enum config_limits {
@@ -74,6 +81,7 @@ struct config {
 	struct tun_prefix ignore_prefixes[CONFIG_MAX_IGNORE_PREFIXES];    /* host bits cleared */
 	size_t n_ignore_prefixes;
 	bool port_mapping;              /* ask the router (UPnP, NAT-PMP, PCP); default on */
+	enum config_punch punch;        /* how a direct path is looked for; default birthday */
 
 	/* [Peer] */
 	uint8_t peer_public_key[CONFIG_KEY_LEN];

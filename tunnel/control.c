@@ -66,6 +66,8 @@ static const struct field fields[] = {
 	STRING_FIELD(nat_portmap),
 	STRING_FIELD(nat_public),
 	STRING_FIELD(portmap_reason),
+	STRING_FIELD(path_origin),
+	STRING_FIELD(path_origin_reason),
 };
 
 int control_parse_request(const char *buf, size_t len, enum control_request *req)

@@ -39,6 +39,9 @@
  *   nat_public   our public ip:port: the router's mapping if any, else
  *                the first server's view ("")
  *   portmap_reason  why there is no router mapping, human words ("")
+ *   path_origin  how the path in use was found: lan | portmap | static |
+ *                reflexive | birthday | relay | "" (no path)
+ *   path_origin_reason  why no better one works, human words ("")
  *   dropped_KIND  one key per drop counter (see enum control_drop)
  */
 #ifndef TUNNEL_CONTROL_H
@@ -117,6 +120,8 @@ struct control_status {
 	char nat_portmap[8];
 	char nat_public[CONTROL_ENDPOINT_MAX];
 	char portmap_reason[CONTROL_REASON_MAX];
+	char path_origin[16];
+	char path_origin_reason[CONTROL_REASON_MAX];
 };
 
 /* The "show" response: what `wg show` prints beyond the status. */

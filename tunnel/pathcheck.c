@@ -46,30 +46,18 @@ static int send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *
 		      uint64_t token, unsigned inner)
 {
 	static uint8_t msg[PROBE_MAX_LEN];
-	const struct keypair *kp = &peer->keypairs.current;
-	struct probe req = { .kind = PROBE_REQUEST, .token = token, .sent_ms = now(peer),
-			     .len = inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN };
-	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
-	int r;
+	size_t len = inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN;
+	int r = punch_request_build(peer, token, len, msg, sizeof(msg));
 
-	if (kp->valid) {
-		req.key = PROBE_KEY_SESSION;
-		probe_session_key_derive(key, kp->send_key);
-	} else {
-		req.key = PROBE_KEY_STATIC;
-		memcpy(key, peer->punch.key, sizeof(key));
-	}
-	r = probe_build(msg, sizeof(msg), &req, key, peer->tunnel->local.public_key);
-	sodium_memzero(key, sizeof(key));
 	if (r)
 		return r;
 	if (relay) {
-		if (req.len > RDV_RELAY_DATA_MAX)
+		if (len > RDV_RELAY_DATA_MAX)
 			return -EMSGSIZE;
-		meet_send_relay(peer->tunnel, msg, req.len);
+		meet_send_relay(peer->tunnel, msg, len);
 		return 0;
 	}
-	return udp_send(&peer->tunnel->udp, to, msg, req.len);
+	return udp_send(&peer->tunnel->udp, to, msg, len);
 }
 
 static void set_path_mtu(struct peer *peer, unsigned mtu)

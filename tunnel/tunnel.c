@@ -339,6 +339,21 @@ void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what)
 		log_debug("%s: dropped: %s", t->cfg.name, what);
 }
 
+int tunnel_replace_socket(struct tunnel *t, int fd)
+{
+	int r;
+
+	loop_watch_remove(&t->loop, &t->udp_watch);
+	r = udp_adopt(&t->udp, fd);
+	t->udp_watch.fd = t->udp.fd;
+	/* On failure the old socket is still the link's: watch it again. */
+	if (loop_watch_add(&t->loop, &t->udp_watch, EPOLLIN) != 0 && !r)
+		r = -EIO;
+	if (!r)
+		log_info("%s: the link's UDP socket is now on port %u", t->cfg.name, t->udp.port);
+	return r;
+}
+
 static void nat_status(struct tunnel *t, struct control_status *st)
 {
 	const struct portmap *pm = &t->meet.portmap;
@@ -396,6 +411,8 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
 	nat_status(t, st);
+	snprintf(st->path_origin, sizeof(st->path_origin), "%s",
+		 punch_path_origin(peer, st->path_origin_reason, sizeof(st->path_origin_reason)));
 }
 
 void tunnel_show(struct tunnel *t, struct control_show *sh)

@@ -108,6 +108,10 @@ void tunnel_destroy(struct tunnel *t);
  * counts one more handshake message. */
 bool tunnel_note_handshake_load(struct tunnel *t);
 
+/* Makes `fd` the link's UDP socket (tunnel/birthday.h's winner): the
+ * loop watches it instead of the old one, which closes (udp_adopt). */
+must_check int tunnel_replace_socket(struct tunnel *t, int fd);
+
 /* Counts a dropped datagram, with rate-limited debug output. */
 void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what);
 

@@ -20,6 +20,9 @@ tunnel_script_test(NAME lab_link_beside_vpn COMMAND tests/lab/test_link_beside_v
 foreach(p upnp natpmp pcp pcp-renew none)
   tunnel_script_test(NAME lab_link_portmap_${p} COMMAND tests/lab/test_link_portmap ${p} LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 endforeach()
+# Issue 14: birthday probing makes every cell with one symmetric NAT direct;
+# Punch = basic leaves port-restricted <-> symmetric relayed.
+tunnel_script_test(NAME lab_link_birthday COMMAND tests/lab/test_link_birthday LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 14: tunnelctl netcheck against every lab NAT type and double NAT.
 tunnel_script_test(NAME lab_netcheck COMMAND tests/lab/test_netcheck LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 14: the link's status says what its NAT does (mapping, port preservation).

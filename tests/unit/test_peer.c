@@ -661,6 +661,7 @@ struct world_opts {
 	bool static_endpoint; /* both links know the other's address */
 	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
 	bool static_endpoint_a; /* only A knows B's address */
+	bool punch_off;       /* Punch = off */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -684,6 +685,7 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 	prefix(&cfg->allowed_ips[0], allowed);
 	cfg->n_allowed_ips = 1;
 	cfg->persistent_keepalive_s = opts->no_keepalive ? 0 : 25;
+	cfg->punch = opts->punch_off ? CONFIG_PUNCH_OFF : CONFIG_PUNCH_BIRTHDAY;
 	if (opts->rendezvous) {
 		config_endpoint(&cfg->rendezvous[0], &w.addr[SERVER]);
 		cfg->n_rendezvous = 1;
@@ -906,6 +908,8 @@ static void answered_probes_establish_a_direct_path(void **state)
 		check(!first_in(i, "relayed", 0));
 		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
 		check(w.probes[1 - i][i] > 0);
+		/* No LAN address in this world: the public one, found by probes. */
+		check(!strcmp(w.obs[i].now.path_origin, "reflexive"));
 	}
 	traffic(LINK_A, 100);
 	traffic(LINK_B, 100);
@@ -914,6 +918,32 @@ static void answered_probes_establish_a_direct_path(void **state)
 		check(arrived_since(i, 0, &sent) == sent && sent >= 15);
 	}
 	check(rdv_server_stats(w.srv)->relay_packets == 0);
+	world_check();
+}
+
+/* Punch = off: not one probe leaves either link; the introduction puts the
+ * link on the relay at once, without a punching window (its handshake may
+ * cross the peer's and then waits for a retransmit), and status says why. */
+static void punch_off_goes_straight_to_the_relay(void **state)
+{
+	static const struct world_opts opts = { .rendezvous = true, .punch_off = true };
+
+	(void)state;
+	world_start(&opts);
+	check(run_until(LINK_A, "relayed", "relay",
+			2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) + SLACK_MS));
+	check(run_until(LINK_B, "relayed", "relay", SLACK_MS));
+	run_for(PUNCH_WINDOW_MS + 2 * PUNCH_BACKGROUND_MS);
+	for (int i = 0; i < LINKS; i++) {
+		const struct sample *p = first_in(i, "punching", 0);
+
+		check(in_state(i, "relayed", "relay"));
+		/* The relay's handshake began with the introduction. */
+		check(p && !strcmp(p->st.path, "relay"));
+		check(w.probes[i][1 - i] == 0);
+		check(!strcmp(w.obs[i].now.path_origin, "relay"));
+		check(!strcmp(w.obs[i].now.path_origin_reason, "Punch = off"));
+	}
 	world_check();
 }
 
@@ -935,6 +965,10 @@ static void probes_unanswered_fall_back_to_relay(void **state)
 		check(r->at_ms >= p->at_ms + PUNCH_WINDOW_MS);
 		check(is_host_addr(SERVER, w.obs[i].now.endpoint));
 		check(!first_in(i, "established", 0));
+		/* One server, no NAT test here: birthday probing cannot start. */
+		check(!strcmp(w.obs[i].now.path_origin, "relay"));
+		check(!strcmp(w.obs[i].now.path_origin_reason,
+			      "no candidate answered (our NAT's mapping is unknown)"));
 	}
 	relayed_before = rdv_server_stats(w.srv)->relay_packets;
 	since = w.now;
@@ -1120,6 +1154,7 @@ static void static_endpoint_establishes_on_handshake(void **state)
 		 * path (one asking whether the peer answers them, then the
 		 * path MTU search: a handful). */
 		check(w.sent[i][SERVER] == 0 && w.probes[i][1 - i] <= 8);
+		check(!strcmp(o->now.path_origin, "static"));
 	}
 	traffic(LINK_A, 100);
 	run_for(1000);
@@ -1840,6 +1875,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(introduction_starts_punching, world_free),
 		cmocka_unit_test_teardown(answered_probes_establish_a_direct_path, world_free),
 		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
+		cmocka_unit_test_teardown(punch_off_goes_straight_to_the_relay, world_free),
 		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
 		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
 		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),

@@ -21,6 +21,7 @@ foreach(f udp_receive_batch udp_send udp_send_batch tun_device_read tun_device_w
 endforeach()
 tunnel_unit_test(NAME test_pcp SOURCES tests/unit/test_pcp.c LIBS engine)
 tunnel_unit_test(NAME test_probe_guard SOURCES tests/unit/test_probe_guard.c LIBS engine)
+tunnel_unit_test(NAME test_birthday SOURCES tests/unit/test_birthday.c LIBS engine)
 # Our addresses and their kinds: a fake getifaddrs and sysfs tree.
 tunnel_unit_test(NAME test_local_addrs SOURCES tests/unit/test_local_addrs.c LIBS engine)
 foreach(f getifaddrs freeifaddrs)

@@ -76,6 +76,8 @@ static json_t *status_json(const struct control_status *st)
 				    json_integer((json_int_t)st->dropped[i]));
 	json_object_set_new(o, "dropped", dropped);
 	json_object_set_new(o, "nat", nat_json(st));
+	json_object_set_new(o, "path_origin", string_or_null(st->path_origin));
+	json_object_set_new(o, "path_origin_reason", string_or_null(st->path_origin_reason));
 	return o;
 }
 
@@ -99,6 +101,10 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  reason: %s\n", st->reason);
 	if (st->endpoint[0])
 		printf("  endpoint: %s\n", st->endpoint);
+	if (st->path_origin[0])
+		printf("  path found by: %s%s%s%s\n", st->path_origin,
+		       st->path_origin_reason[0] ? " (" : "", st->path_origin_reason,
+		       st->path_origin_reason[0] ? ")" : "");
 	if (st->reflexive_endpoint[0])
 		printf("  our public endpoint: %s\n", st->reflexive_endpoint);
 	if (st->nat_mapping[0])
