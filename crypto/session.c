@@ -51,7 +51,7 @@ int session_seal(struct keypair *kp, uint8_t *buf, size_t buf_len, size_t plain_
 	store_le32(buf, MESSAGE_DATA);
 	store_le32(buf + 4, kp->remote_index);
 	store_le64(buf + 8, counter);
-	/* In place: libsodium's AEAD allows the output to be the input. */
+	/* In place: crypto/aead.c allows the output to be the input. */
 	noise_cipher_encrypt(kp->send_key, counter, NULL, 0, buf + MESSAGE_DATA_HEADER_LEN,
 			     plain_len, buf + MESSAGE_DATA_HEADER_LEN);
 	*out_len = MESSAGE_DATA_HEADER_LEN + plain_len + NOISE_AUTHTAG_LEN;

@@ -53,7 +53,7 @@ struct parse_state {
 	unsigned private_key_line, listen_port_line, mtu_line, rendezvous_key_line;
 	unsigned public_key_line, preshared_key_line, endpoint_line, keepalive_line;
 	unsigned rendezvous_line;
-	unsigned port_mapping_line;
+	unsigned port_mapping_line, punch_line;
 	/* Mode = bridge refuses the routed keys: where each first appeared */
 	unsigned mode_line, bridge_line, address_line, allowed_ips_line;
 };
@@ -504,6 +504,19 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 			return fail(st, "PortMapping '%s' is neither on nor off", value);
 		return 1;
 	}
+	if (!strcasecmp(key, "Punch")) {
+		if (!set_once(st, &st->punch_line, key))
+			return 0;
+		if (!strcasecmp(value, "birthday"))
+			cfg->punch = CONFIG_PUNCH_BIRTHDAY;
+		else if (!strcasecmp(value, "basic"))
+			cfg->punch = CONFIG_PUNCH_BASIC;
+		else if (!strcasecmp(value, "off"))
+			cfg->punch = CONFIG_PUNCH_OFF;
+		else
+			return fail(st, "Punch '%s' is none of birthday, basic, off", value);
+		return 1;
+	}
 	if (!strcasecmp(key, "Mode") || !strcasecmp(key, "Bridge"))
 		return mode_key(st, key, value);
 	return fail(st, "unknown key '%s' in [Interface]", key);
@@ -687,6 +700,7 @@ int config_parse_string(const char *path, const char *name, const char *text,
 	out->mtu = CONFIG_DEFAULT_MTU;
 	out->persistent_keepalive_s = CONFIG_DEFAULT_KEEPALIVE_S;
 	out->port_mapping = true;
+	out->punch = CONFIG_PUNCH_BIRTHDAY;
 
 	r = ini_parse_stream(read_line, &st, handle_pair, &st);
 	if (!st.failed && r > 0) {

@@ -2,7 +2,8 @@
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
  *                Rendezvous, RendezvousKey, CandidateInterfaces,
- *                IgnoreInterfaces, IgnorePrefixes, PortMapping, Mode, Bridge
+ *                IgnoreInterfaces, IgnorePrefixes, PortMapping, Punch, Mode,
+ *                Bridge
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -18,6 +19,13 @@
 #include <sys/socket.h>
 
 #include "common/compiler.h"
+
+/* Punch = off | basic | birthday (docs/BEHAVIOUR.md, "Birthday probing"). */
+enum config_punch {
+	CONFIG_PUNCH_BIRTHDAY, /* basic, then birthday probing when one NAT is symmetric */
+	CONFIG_PUNCH_BASIC,    /* probes at the candidates the rendezvous gives, and learned ones */
+	CONFIG_PUNCH_OFF,      /* no probes: the relay, or a static Endpoint */
+};
 #include "tun/prefix.h"
 
 enum config_limits {
@@ -85,6 +93,7 @@ struct config {
 	struct tun_prefix ignore_prefixes[CONFIG_MAX_IGNORE_PREFIXES];    /* host bits cleared */
 	size_t n_ignore_prefixes;
 	bool port_mapping;              /* ask the router (UPnP, NAT-PMP, PCP); default on */
+	enum config_punch punch;        /* how a direct path is looked for; default birthday */
 	enum config_mode mode;
 	char bridge[CONFIG_NAME_MAX + 1]; /* Bridge = IFACE the TAP joins; "" none */
 

@@ -71,6 +71,8 @@ static const struct field fields[] = {
 	STRING_FIELD(nat_portmap),
 	STRING_FIELD(nat_public),
 	STRING_FIELD(portmap_reason),
+	STRING_FIELD(path_origin),
+	STRING_FIELD(path_origin_reason),
 };
 
 int control_parse_request(const char *buf, size_t len, enum control_request *req)
@@ -91,6 +93,14 @@ int control_parse_request(const char *buf, size_t len, enum control_request *req
 	}
 	if (req_len == sizeof("reload=1\n\n") - 1 && !memcmp(buf, "reload=1\n\n", req_len)) {
 		*req = CONTROL_RELOAD;
+		return 0;
+	}
+	if (req_len == sizeof("show=1\n\n") - 1 && !memcmp(buf, "show=1\n\n", req_len)) {
+		*req = CONTROL_SHOW;
+		return 0;
+	}
+	if (req_len == sizeof("ping=1\n\n") - 1 && !memcmp(buf, "ping=1\n\n", req_len)) {
+		*req = CONTROL_PING;
 		return 0;
 	}
 	return -EINVAL;
@@ -294,6 +304,146 @@ int control_parse_reply(const char *buf, size_t len, char error[static CONTROL_E
 			return -EINVAL;
 		}
 		line = nl + 1;
+	}
+	return -EINVAL; /* no errno line */
+}
+
+/* One "KEY=VALUE" line of a response ending at `end` (its blank line):
+ * copies both out, moves *line on. False when malformed or too long. */
+static bool next_pair(const char **line, const char *end, char *key, size_t key_size,
+		      char *value, size_t value_size)
+{
+	const char *nl = memchr(*line, '\n', (size_t)(end - *line) + 1);
+	const char *eq = memchr(*line, '=', (size_t)(nl - *line));
+	size_t klen, vlen;
+
+	if (!eq || eq == *line)
+		return false;
+	klen = (size_t)(eq - *line);
+	vlen = (size_t)(nl - eq - 1);
+	if (klen >= key_size || vlen >= value_size || memchr(*line, '\0', (size_t)(nl - *line)))
+		return false;
+	memcpy(key, *line, klen);
+	key[klen] = '\0';
+	memcpy(value, eq + 1, vlen);
+	value[vlen] = '\0';
+	*line = nl + 1;
+	return true;
+}
+
+/* The errno line's value: 0 or a negated errno; -EINVAL when bad. */
+static int errno_value(const char *value)
+{
+	int64_t e;
+
+	if (!parse_int64(value, &e) || e < 0 || e > 4095)
+		return -EINVAL;
+	return (int)-e;
+}
+
+int control_format_show(const struct control_show *sh, char *buf, size_t size)
+{
+	size_t pos = 0;
+	bool ok = append(buf, size, &pos, "listen_port=%" PRIu64 "\npreshared_key=%s\n",
+			 sh->listen_port, sh->has_preshared_key ? "true" : "false");
+
+	for (size_t i = 0; i < sh->n_allowed_ips && i < CONTROL_ALLOWED_IPS_MAX && ok; i++) {
+		char clean[CONTROL_PREFIX_MAX];
+
+		clean_copy(clean, sh->allowed_ips[i], sizeof(clean));
+		ok = append(buf, size, &pos, "allowed_ip=%s\n", clean);
+	}
+	ok = ok && append(buf, size, &pos, "errno=0\n\n");
+	return ok ? (int)pos : -ENOSPC;
+}
+
+int control_parse_show(const char *buf, size_t len, struct control_show *sh)
+{
+	const char *end = memmem(buf, len, "\n\n", 2);
+	const char *line = buf;
+	bool port = false, psk = false;
+
+	if (!end)
+		return len >= CONTROL_SHOW_MAX ? -EINVAL : -EAGAIN;
+	memset(sh, 0, sizeof(*sh));
+	while (line <= end) {
+		char key[16], value[CONTROL_PREFIX_MAX];
+
+		if (!next_pair(&line, end, key, sizeof(key), value, sizeof(value)))
+			return -EINVAL;
+		if (!strcmp(key, "errno")) {
+			int r = errno_value(value);
+
+			return r ? r : port && psk ? 0 : -EINVAL;
+		} else if (!strcmp(key, "listen_port")) {
+			if (number_parse_uint(value, UINT16_MAX, &sh->listen_port) != 0)
+				return -EINVAL;
+			port = true;
+		} else if (!strcmp(key, "preshared_key")) {
+			if (strcmp(value, "true") && strcmp(value, "false"))
+				return -EINVAL;
+			sh->has_preshared_key = !strcmp(value, "true");
+			psk = true;
+		} else if (!strcmp(key, "allowed_ip")) {
+			if (sh->n_allowed_ips >= CONTROL_ALLOWED_IPS_MAX || !value[0])
+				return -EINVAL;
+			strcpy(sh->allowed_ips[sh->n_allowed_ips++], value);
+		}
+		/* other keys: a newer daemon's, ignored */
+	}
+	return -EINVAL; /* no errno line */
+}
+
+int control_format_pong(const struct control_pong *p, char *buf, size_t size)
+{
+	char path[sizeof(p->path)], endpoint[sizeof(p->endpoint)];
+	size_t pos = 0;
+
+	clean_copy(path, p->path, sizeof(path));
+	clean_copy(endpoint, p->endpoint, sizeof(endpoint));
+	if (!append(buf, size, &pos, "path=%s\nendpoint=%s\nrtt_us=%" PRIu64 "\nerrno=0\n\n",
+		    path, endpoint, p->rtt_us))
+		return -ENOSPC;
+	return (int)pos;
+}
+
+int control_parse_pong(const char *buf, size_t len, struct control_pong *p,
+		       char error[static CONTROL_ERROR_MAX])
+{
+	const char *end = memmem(buf, len, "\n\n", 2);
+	const char *line = buf;
+	unsigned seen = 0;
+
+	error[0] = '\0';
+	if (!end)
+		return len >= CONTROL_RESPONSE_MAX ? -EINVAL : -EAGAIN;
+	memset(p, 0, sizeof(*p));
+	while (line <= end) {
+		char key[16], value[CONTROL_ERROR_MAX];
+
+		if (!next_pair(&line, end, key, sizeof(key), value, sizeof(value)))
+			return -EINVAL;
+		if (!strcmp(key, "errno")) {
+			int r = errno_value(value);
+
+			return r ? r : seen == 7 ? 0 : -EINVAL;
+		} else if (!strcmp(key, "error")) {
+			strcpy(error, value);
+		} else if (!strcmp(key, "path")) {
+			if (strcmp(value, "direct") && strcmp(value, "relay"))
+				return -EINVAL;
+			strcpy(p->path, value);
+			seen |= 1;
+		} else if (!strcmp(key, "endpoint")) {
+			if (strlen(value) >= sizeof(p->endpoint))
+				return -EINVAL;
+			strcpy(p->endpoint, value);
+			seen |= 2;
+		} else if (!strcmp(key, "rtt_us")) {
+			if (number_parse_uint(value, UINT64_MAX, &p->rtt_us) != 0)
+				return -EINVAL;
+			seen |= 4;
+		}
 	}
 	return -EINVAL; /* no errno line */
 }

@@ -3,6 +3,7 @@
  * cross-platform userspace API: text lines, easy to poke with socat.
  *
  *   request  := "get=1\n\n"  |  "down=1\n\n"  |  "reload=1\n\n"
+ *             |  "show=1\n\n"  |  "ping=1\n\n"
  *   response := *( KEY "=" VALUE "\n" ) "errno=" N "\n\n"
  *
  * A request is at most CONTROL_REQUEST_MAX bytes. KEY is [a-z0-9_]+; VALUE
@@ -12,6 +13,15 @@
  * errno=0 once applied; otherwise "error=" one line for the user (the
  * config's "FILE:LINE: what is wrong") then errno=22 (EINVAL: the new
  * config is refused, the link keeps its old one) or another errno.
+ * "show" answers what `wg show` prints and "get" lacks: listen_port=N,
+ * preshared_key=true|false, then one allowed_ip=PREFIX line per AllowedIPs
+ * entry (as wg's UAPI), then errno=0; at most CONTROL_SHOW_MAX bytes.
+ * "ping" sends one authenticated path probe (crypto/probe.h) on the path in
+ * use and answers once its response comes back: path=direct|relay,
+ * endpoint=IP:PORT (the peer's, or the relay server's), rtt_us=N, errno=0;
+ * or errno=110 (ETIMEDOUT) after CONTROL_PING_TIMEOUT_MS without one, or
+ * error= and errno=107 (ENOTCONN) when there is no path to probe. The
+ * daemon's loop does not wait: the reply is deferred (tunnel/ping.h).
  * Anything else is answered with errno=22 (EINVAL) and the connection closed.
  *
  *   name, public_key, peer_public_key   link name and base64 keys
@@ -29,6 +39,9 @@
  *   nat_public   our public ip:port: the router's mapping if any, else
  *                the first server's view ("")
  *   portmap_reason  why there is no router mapping, human words ("")
+ *   path_origin  how the path in use was found: lan | portmap | static |
+ *                reflexive | birthday | relay | "" (no path)
+ *   path_origin_reason  why no better one works, human words ("")
  *   dropped_KIND  one key per drop counter (see enum control_drop)
  */
 #ifndef TUNNEL_CONTROL_H
@@ -48,12 +61,19 @@ enum control_limits {
 	CONTROL_ENDPOINT_MAX = 64,     /* "[v6]:port" and NUL */
 	CONTROL_REASON_MAX = 160,
 	CONTROL_PATH_MAX = 108,        /* sun_path */
+	CONTROL_PREFIX_MAX = 44,       /* "v6/128" and NUL */
+	CONTROL_ALLOWED_IPS_MAX = 256, /* CONFIG_MAX_ALLOWED_IPS */
+	/* the "show" response: every allowed_ip line and a few keys */
+	CONTROL_SHOW_MAX = 256 * (44 + 12) + 256,
+	CONTROL_PING_TIMEOUT_MS = 1500, /* below tunnelctl's 2 s query timeout */
 };
 
 enum control_request {
 	CONTROL_GET,
 	CONTROL_DOWN,
 	CONTROL_RELOAD,
+	CONTROL_SHOW,
+	CONTROL_PING,
 };
 
 enum control_reply_limits {
@@ -104,6 +124,23 @@ struct control_status {
 	char nat_portmap[8];
 	char nat_public[CONTROL_ENDPOINT_MAX];
 	char portmap_reason[CONTROL_REASON_MAX];
+	char path_origin[16];
+	char path_origin_reason[CONTROL_REASON_MAX];
+};
+
+/* The "show" response: what `wg show` prints beyond the status. */
+struct control_show {
+	uint64_t listen_port;
+	bool has_preshared_key;
+	size_t n_allowed_ips;
+	char allowed_ips[CONTROL_ALLOWED_IPS_MAX][CONTROL_PREFIX_MAX];
+};
+
+/* A "ping" response. */
+struct control_pong {
+	char path[8];                     /* direct | relay */
+	char endpoint[CONTROL_ENDPOINT_MAX];
+	uint64_t rtt_us;
 };
 
 /* Parses one complete request (up to and including the blank line).
@@ -128,6 +165,20 @@ must_check int control_format_reply(int r, const char *error, char *buf, size_t 
  * errno (negated) with its "error=" line (if any) copied into `error`;
  * -EAGAIN when incomplete, -EINVAL when malformed. */
 must_check int control_parse_reply(const char *buf, size_t len, char error[static CONTROL_ERROR_MAX]);
+
+/* Writes the "show" response; its length, or -ENOSPC. */
+must_check int control_format_show(const struct control_show *sh, char *buf, size_t size);
+
+/* Parses a "show" response: 0, -EAGAIN, -EINVAL, or the daemon's errno. */
+must_check int control_parse_show(const char *buf, size_t len, struct control_show *sh);
+
+/* Writes a successful "ping" response; its length, or -ENOSPC. */
+must_check int control_format_pong(const struct control_pong *p, char *buf, size_t size);
+
+/* Parses a "ping" response: 0 with *p filled; the daemon's errno (negated)
+ * with its "error=" line in `error`; -EAGAIN or -EINVAL. */
+must_check int control_parse_pong(const char *buf, size_t len, struct control_pong *p,
+				  char error[static CONTROL_ERROR_MAX]);
 
 /* Where the protocol is spoken: both halves (the daemon's listener in
  * control_socket.c, tunnelctl's client in ctl/control_client.c) find a

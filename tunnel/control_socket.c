@@ -111,6 +111,10 @@ int control_server_open(struct control_server *srv, const struct control_ops *op
 
 static void client_close(struct control_client *c, struct loop *loop)
 {
+	if (c->deferred) {
+		c->deferred = false;
+		c->server->ops.ping_cancel(c->server->ops.ctx, c);
+	}
 	loop_watch_remove(loop, &c->watch);
 	close(c->watch.fd);
 	c->used = false;
@@ -126,6 +130,13 @@ static void client_ready(struct loop_watch *w, uint32_t events)
 	ssize_t n;
 
 	(void)events;
+	if (c->deferred) {
+		/* Waiting for its reply: more bytes are ignored, EOF cancels. */
+		n = read(w->fd, c->buf, sizeof(c->buf));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			client_close(c, srv->loop);
+		return;
+	}
 	n = read(w->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
@@ -151,11 +162,41 @@ static void client_ready(struct loop_watch *w, uint32_t events)
 		log_info("%s: reload requested", srv->name);
 		len = control_format_reply(srv->ops.reload(srv->ops.ctx, error), error, reply,
 					   sizeof(reply));
+	} else if (r == 0 && req == CONTROL_SHOW) {
+		static struct control_show sh;
+		static char show[CONTROL_SHOW_MAX];
+
+		srv->ops.show(srv->ops.ctx, &sh);
+		len = control_format_show(&sh, show, sizeof(show));
+		if (len > 0) {
+			control_client_reply(c, show, (size_t)len);
+			return;
+		}
+	} else if (r == 0 && req == CONTROL_PING) {
+		char error[CONTROL_ERROR_MAX] = "";
+		int p = srv->ops.ping(srv->ops.ctx, c, error);
+
+		if (p == 0) {
+			c->deferred = true;
+			return;
+		}
+		len = control_format_reply(p, error, reply, sizeof(reply));
 	}
 	if (r != 0 || len < 0)
 		len = snprintf(reply, sizeof(reply), "errno=%d\n\n", r ? -r : -len);
 	/* MSG_NOSIGNAL: a client that hung up must not kill the daemon. */
 	if (send(w->fd, reply, (size_t)len, MSG_NOSIGNAL) != len)
+		log_debug("%s: control client went away", srv->name);
+	client_close(c, srv->loop);
+}
+
+void control_client_reply(struct control_client *c, const char *reply, size_t len)
+{
+	struct control_server *srv = c->server;
+
+	c->deferred = false;
+	/* MSG_NOSIGNAL: a client that hung up must not kill the daemon. */
+	if (send(c->watch.fd, reply, len, MSG_NOSIGNAL) != (ssize_t)len)
 		log_debug("%s: control client went away", srv->name);
 	client_close(c, srv->loop);
 }

@@ -16,6 +16,8 @@ enum control_socket_limits {
 	CONTROL_MAX_CLIENTS = 8,
 };
 
+struct control_client;
+
 /* What the server asks of the link it serves (tunnel.c fills this). */
 struct control_ops {
 	void *ctx;
@@ -26,6 +28,14 @@ struct control_ops {
 	/* Re-reads and applies the link's config ("reload"): 0, or a negative
 	 * errno with one line for the user in `error`. */
 	int (*reload)(void *ctx, char error[static CONTROL_ERROR_MAX]);
+	/* Fills what "show" answers. */
+	void (*show)(void *ctx, struct control_show *sh);
+	/* Starts a "ping" whose reply comes later through control_client_reply
+	 * (0), or refuses it: a negative errno with one line in `error`. */
+	int (*ping)(void *ctx, struct control_client *c, char error[static CONTROL_ERROR_MAX]);
+	/* The client of a deferred "ping" went away (or the server closes):
+	 * forget it, never reply to it. */
+	void (*ping_cancel)(void *ctx, struct control_client *c);
 };
 
 struct control_client {
@@ -34,6 +44,7 @@ struct control_client {
 	char buf[CONTROL_REQUEST_MAX];
 	size_t len;
 	bool used;
+	bool deferred;    /* its reply comes later (ops.ping) */
 };
 
 struct control_server {
@@ -55,6 +66,9 @@ must_check int control_server_open(struct control_server *srv, const struct cont
 
 /* Starts serving requests from the loop. */
 must_check int control_server_watch(struct control_server *srv, struct loop *loop);
+
+/* Sends the deferred reply to `c` and closes it. */
+void control_client_reply(struct control_client *c, const char *reply, size_t len);
 
 /* Stops listening, closes clients, removes the socket and pid file. */
 void control_server_close(struct control_server *srv, struct loop *loop);

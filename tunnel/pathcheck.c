@@ -9,6 +9,7 @@
 #include "crypto/probe.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/ping.h"
 #include "tunnel/timers.h"
 #include "tunnel/tunnel.h"
 
@@ -45,30 +46,18 @@ static int send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *
 		      uint64_t token, unsigned inner)
 {
 	static uint8_t msg[PROBE_MAX_LEN];
-	const struct keypair *kp = &peer->keypairs.current;
-	struct probe req = { .kind = PROBE_REQUEST, .token = token, .sent_ms = now(peer),
-			     .len = inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN };
-	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
-	int r;
+	size_t len = inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN;
+	int r = punch_request_build(peer, token, len, msg, sizeof(msg));
 
-	if (kp->valid) {
-		req.key = PROBE_KEY_SESSION;
-		probe_session_key_derive(key, kp->send_key);
-	} else {
-		req.key = PROBE_KEY_STATIC;
-		memcpy(key, peer->punch.key, sizeof(key));
-	}
-	r = probe_build(msg, sizeof(msg), &req, key, peer->tunnel->local.public_key);
-	sodium_memzero(key, sizeof(key));
 	if (r)
 		return r;
 	if (relay) {
-		if (req.len > RDV_RELAY_DATA_MAX)
+		if (len > RDV_RELAY_DATA_MAX)
 			return -EMSGSIZE;
-		meet_send_relay(peer->tunnel, msg, req.len);
+		meet_send_relay(peer->tunnel, msg, len);
 		return 0;
 	}
-	return udp_send(&peer->tunnel->udp, to, msg, req.len);
+	return udp_send(&peer->tunnel->udp, to, msg, len);
 }
 
 static void set_path_mtu(struct peer *peer, unsigned mtu)
@@ -296,5 +285,11 @@ bool pathcheck_answered(struct peer *peer, const struct rdv_endpoint *from, bool
 		pmtu_step(peer);
 		return true;
 	}
-	return false;
+	return ping_answered(peer->tunnel, from, via_relay, token);
+}
+
+int pathcheck_send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *to,
+			 uint64_t token, unsigned inner)
+{
+	return send_probe(peer, relay, to, token, inner);
 }

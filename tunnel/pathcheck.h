@@ -75,8 +75,13 @@ bool pathcheck_liveness(struct peer *peer);
  * settled path MTU (it would keep NAT mappings open the user let close). */
 void pathcheck_data_sent(struct peer *peer);
 
+/* Sends a probe request of `inner` bytes (0: the smallest) through the
+ * relay or to `to`, as the checks do (tunnel/ping.c uses it). */
+must_check int pathcheck_send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *to,
+				    uint64_t token, unsigned inner);
+
 /* A probe response that matched no candidate of punch.c: true if it
- * answers one of our checks. */
+ * answers one of our checks, or a `tunnelctl ping` (tunnel/ping.h). */
 bool pathcheck_answered(struct peer *peer, const struct rdv_endpoint *from, bool via_relay,
 			uint64_t token, unsigned acked_len);
 

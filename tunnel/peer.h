@@ -67,6 +67,7 @@
 #include "crypto/noise.h"
 #include "crypto/session.h"
 #include "rendezvous/endpoint.h"
+#include "tunnel/birthday.h"
 #include "tunnel/control.h"
 #include "tunnel/loop.h"
 #include "tunnel/pathcheck.h"
@@ -107,6 +108,7 @@ struct peer {
 	bool has_endpoint;
 	struct punch punch;
 	struct pathcheck pathcheck;
+	struct birthday birthday;        /* tunnel/birthday.h */
 	uint64_t path_changes;           /* moves between paths or endpoints */
 
 	/* WireGuard's timers (tunnel/timers.c) */

@@ -2,11 +2,12 @@
 #include "tunnel/punch.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "tunnel/birthday.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
 #include "tunnel/timers.h"
@@ -17,6 +18,7 @@ static const char *const kind_names[] = {
 	[CANDIDATE_STATIC] = "configured",
 	[CANDIDATE_REFLEXIVE] = "public",
 	[CANDIDATE_LEARNED] = "learned",
+	[CANDIDATE_BIRTHDAY] = "birthday",
 };
 
 static void punch_forget_index(struct peer *peer, size_t i);
@@ -38,29 +40,36 @@ static uint64_t new_token(void)
 
 /* With a session, requests are made with its key, so they die with it;
  * before one exists, with the pair's static key. */
-static void send_request(struct peer *peer, struct candidate *c)
+int punch_request_build(struct peer *peer, uint64_t token, size_t len, uint8_t *msg, size_t cap)
 {
-	struct punch *p = &peer->punch;
 	const struct keypair *kp = &peer->keypairs.current;
-	struct probe req = { .kind = PROBE_REQUEST, .len = PROBE_LEN, .sent_ms = now(peer) };
-	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], msg[PROBE_LEN];
+	struct probe req = { .kind = PROBE_REQUEST, .len = len, .sent_ms = now(peer),
+			     .token = token };
+	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
 	int r;
 
-	if (!c->token)
-		c->token = new_token();
-	c->sent_ms = now(peer);
-	req.token = c->token;
 	if (kp->valid) {
 		req.key = PROBE_KEY_SESSION;
 		probe_session_key_derive(key, kp->send_key);
 	} else {
 		req.key = PROBE_KEY_STATIC;
-		memcpy(key, p->key, sizeof(key));
+		memcpy(key, peer->punch.key, sizeof(key));
 	}
-	r = probe_build(msg, sizeof(msg), &req, key, peer->tunnel->local.public_key);
+	r = probe_build(msg, cap, &req, key, peer->tunnel->local.public_key);
 	sodium_memzero(key, sizeof(key));
-	if (r == 0 && udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
-		p->probes_sent++;
+	return r;
+}
+
+static void send_request(struct peer *peer, struct candidate *c)
+{
+	uint8_t msg[PROBE_LEN];
+
+	if (!c->token)
+		c->token = new_token();
+	c->sent_ms = now(peer);
+	if (punch_request_build(peer, c->token, PROBE_LEN, msg, sizeof(msg)) == 0 &&
+	    udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
+		peer->punch.probes_sent++;
 }
 
 static void send_burst_round(struct peer *peer)
@@ -97,7 +106,7 @@ static void forget_silent_learned(struct peer *peer)
 	for (size_t i = p->n_candidates; i-- > 0;) {
 		const struct candidate *c = &p->candidates[i];
 
-		if (c->kind == CANDIDATE_LEARNED && !c->answered && !(p->has_chosen && p->chosen == i))
+		if (c->kind >= CANDIDATE_LEARNED && !c->answered && !(p->has_chosen && p->chosen == i))
 			punch_forget_index(peer, i);
 	}
 }
@@ -154,39 +163,24 @@ void punch_init(struct peer *peer)
 
 	probe_key_derive(p->key, peer->handshake.precomputed_static_static);
 	p->rtt_ms = -1;
+	birthday_init(peer);
 }
 
 void punch_destroy(struct peer *peer)
 {
+	birthday_stop(peer);
 	sodium_memzero(peer->punch.key, sizeof(peer->punch.key));
 }
 
-/* Our own interface addresses: a candidate there would reach ourselves
- * (two hosts with the same container bridge address, say). */
-static void refresh_own_addresses(struct punch *p)
+/* Our own interface addresses, of every kind (tunnel/local_addrs.h): a
+ * candidate there would reach ourselves (two hosts with the same container
+ * bridge address, say). */
+static void refresh_own_addresses(struct peer *peer)
 {
-	struct ifaddrs *ifs, *ifa;
+	struct punch *p = &peer->punch;
 
-	p->n_own = 0;
-	if (getifaddrs(&ifs) != 0)
-		return;
-	for (ifa = ifs; ifa && p->n_own < PUNCH_MAX_OWN; ifa = ifa->ifa_next) {
-		if (ifa->ifa_addr &&
-		    rdv_endpoint_from_sockaddr(&p->own[p->n_own], ifa->ifa_addr) == 0)
-			p->n_own++;
-	}
-	freeifaddrs(ifs);
-}
-
-static bool is_own_address(const struct punch *p, const struct rdv_endpoint *ep)
-{
-	size_t alen = ep->family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < p->n_own; i++) {
-		if (p->own[i].family == ep->family && !memcmp(p->own[i].addr, ep->addr, alen))
-			return true;
-	}
-	return false;
+	if (local_addrs_gather(&p->own, &peer->tunnel->cfg, NULL) != 0)
+		p->own.n_addrs = 0;
 }
 
 void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum candidate_kind kind)
@@ -201,7 +195,7 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 		return;
 	}
 	/* From the server or the peer: only a configured Endpoint is taken as is. */
-	if (kind != CANDIDATE_STATIC && (!probe_candidate_usable(ep) || is_own_address(p, ep))) {
+	if (kind != CANDIDATE_STATIC && (!probe_candidate_usable(ep) || local_addrs_is_own(&p->own, ep))) {
 		log_debug("%s: not a path: %s is no address of another host", peer->tunnel->cfg.name,
 			  rdv_endpoint_str(ep, text, sizeof(text)));
 		return;
@@ -215,7 +209,7 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 			c->stale = false;
 			return;
 		}
-		if (c->kind == CANDIDATE_LEARNED) {
+		if (c->kind >= CANDIDATE_LEARNED) {
 			learned++;
 			/* the oldest that neither answered nor carries the link */
 			if (evictable == SIZE_MAX && !c->answered && !(p->has_chosen && p->chosen == i))
@@ -224,7 +218,7 @@ void punch_add_candidate(struct peer *peer, const struct rdv_endpoint *ep, enum 
 	}
 	/* Learned candidates come from the network: keep only a few, so a flood
 	 * of replayed requests cannot crowd out the real ones. */
-	if (kind == CANDIDATE_LEARNED && learned >= PUNCH_MAX_LEARNED) {
+	if (kind >= CANDIDATE_LEARNED && learned >= PUNCH_MAX_LEARNED) {
 		if (evictable == SIZE_MAX)
 			return;
 		punch_forget_index(peer, evictable);
@@ -253,7 +247,15 @@ void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t 
 {
 	struct punch *p = &peer->punch;
 
-	refresh_own_addresses(p);
+	p->peer_reflexive = *reflexive;
+	p->has_peer_reflexive = true;
+	if (peer->tunnel->cfg.punch == CONFIG_PUNCH_OFF) {
+		/* Punch = off: the relay, unless a static Endpoint works. */
+		if (peer->path != PATH_DIRECT)
+			peer_no_direct_path(peer);
+		return;
+	}
+	refresh_own_addresses(peer);
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		enum candidate_kind k = p->candidates[i].kind;
 
@@ -262,6 +264,14 @@ void punch_introduced(struct peer *peer, const struct rdv_endpoint *lan, size_t 
 	for (size_t i = 0; i < n_lan; i++)
 		punch_add_candidate(peer, &lan[i], CANDIDATE_LAN);
 	punch_add_candidate(peer, reflexive, CANDIDATE_REFLEXIVE);
+	/* The peer's router mapping (tunnel/meet.c registers it first): on its
+	 * public address, on another port than its NAT's own mapping. */
+	if (n_lan > 0 && lan[0].family == reflexive->family && lan[0].port != reflexive->port &&
+	    !memcmp(lan[0].addr, reflexive->addr, lan[0].family == AF_INET ? 4 : 16)) {
+		for (size_t i = 0; i < p->n_candidates; i++)
+			if (rdv_endpoint_equal(&p->candidates[i].ep, &lan[0]))
+				p->candidates[i].portmap = true;
+	}
 	for (size_t i = p->n_candidates; i-- > 0;) {
 		if (p->candidates[i].stale && !(p->has_chosen && p->chosen == i))
 			punch_forget_index(peer, i);
@@ -273,7 +283,7 @@ void punch_start(struct peer *peer)
 {
 	struct punch *p = &peer->punch;
 
-	if (p->n_candidates == 0 || p->active)
+	if (p->n_candidates == 0 || p->active || peer->tunnel->cfg.punch == CONFIG_PUNCH_OFF)
 		return;
 	for (size_t i = 0; i < p->n_candidates; i++) {
 		p->candidates[i].token = 0; /* fresh tokens for each burst */
@@ -284,29 +294,42 @@ void punch_start(struct peer *peer)
 	peer_probing_started(peer, p->n_candidates);
 	send_burst_round(peer);
 	timers_probe_round_sent(peer);
+	/* A burst while the relay carries the link (the first one failed):
+	 * birthday probing runs beside it, if it applies. */
+	if (peer->path == PATH_RELAY)
+		birthday_maybe_start(peer);
 }
 
-/* Answers a fresh, authenticated request within the source's budget:
- * one response, never larger than the request. */
-static void handle_request(struct peer *peer, const struct udp_datagram *d,
-			   const struct probe *req, uint64_t generation, bool via_relay)
+/* One response, never larger than the request, to a fresh request within
+ * its source's budget. */
+int punch_response_build(struct peer *peer, const struct udp_datagram *d, const struct probe *req,
+			 uint64_t generation, uint8_t msg[static PROBE_LEN])
 {
 	struct punch *p = &peer->punch;
 	struct probe resp = { .kind = PROBE_RESPONSE, .token = req->token,
 			      .acked_len = (uint16_t)req->len, .len = PROBE_LEN };
-	uint8_t msg[PROBE_LEN];
-	bool known = false;
 
 	if (!probe_fresh(req->key == PROBE_KEY_STATIC ? &p->static_fresh : &p->session_fresh,
 			 generation, req->sent_ms, now(peer))) {
 		tunnel_drop(peer->tunnel, DROP_REPLAYED, "stale probe request");
-		return;
+		return -EBADMSG;
 	}
 	if (!probe_budget_allow(&p->budget, &d->from, now(peer))) {
 		tunnel_drop(peer->tunnel, DROP_RATE_LIMITED, "probe requests over budget");
-		return;
+		return -EAGAIN;
 	}
-	if (probe_build(msg, sizeof(msg), &resp, p->key, peer->tunnel->local.public_key) != 0)
+	return probe_build(msg, PROBE_LEN, &resp, p->key, peer->tunnel->local.public_key);
+}
+
+/* Answers a fresh, authenticated request within the source's budget. */
+static void handle_request(struct peer *peer, const struct udp_datagram *d,
+			   const struct probe *req, uint64_t generation, bool via_relay)
+{
+	struct punch *p = &peer->punch;
+	uint8_t msg[PROBE_LEN];
+	bool known = false;
+
+	if (punch_response_build(peer, d, req, generation, msg) != 0)
 		return;
 	if (via_relay) {
 		meet_send_relay(peer->tunnel, msg, sizeof(msg));
@@ -373,6 +396,8 @@ static void handle_response(struct peer *peer, const struct udp_datagram *d,
 	}
 	if (pathcheck_answered(peer, &d->from, false, token, resp->acked_len))
 		return;
+	if (birthday_response(peer, &d->from, token))
+		return;
 	tunnel_drop(peer->tunnel, DROP_REPLAYED, "probe response to no request of ours");
 }
 
@@ -397,11 +422,29 @@ static int verify_session_request(struct peer *peer, const struct udp_datagram *
 	return r;
 }
 
+int punch_authenticate(struct peer *peer, const struct udp_datagram *d, struct probe *pr,
+		       uint64_t *generation)
+{
+	int r;
+
+	*generation = 0;
+	if (probe_parse(d->data, d->len, pr) != 0) {
+		tunnel_drop(peer->tunnel, DROP_MALFORMED, "malformed probe");
+		return -EINVAL;
+	}
+	if (pr->kind == PROBE_REQUEST && pr->key == PROBE_KEY_SESSION)
+		r = verify_session_request(peer, d, generation);
+	else
+		r = probe_verify(d->data, d->len, peer->punch.key, peer->handshake.remote_static);
+	if (r)
+		tunnel_drop(peer->tunnel, DROP_UNAUTHENTICATED, "probe not signed by the peer");
+	return r;
+}
+
 void punch_receive(struct peer *peer, const struct udp_datagram *d, bool via_relay)
 {
 	struct probe pr;
 	uint64_t generation = 0;
-	int r;
 
 	/* A probe that came through the tunnel itself proves nothing about a
 	 * path, and answering it would keep a loop going. */
@@ -409,22 +452,106 @@ void punch_receive(struct peer *peer, const struct udp_datagram *d, bool via_rel
 		tunnel_drop(peer->tunnel, DROP_NO_ROUTE, "probe from inside the tunnel");
 		return;
 	}
-	if (probe_parse(d->data, d->len, &pr) != 0) {
-		tunnel_drop(peer->tunnel, DROP_MALFORMED, "malformed probe");
+	if (punch_authenticate(peer, d, &pr, &generation) != 0)
 		return;
-	}
-	if (pr.kind == PROBE_REQUEST && pr.key == PROBE_KEY_SESSION)
-		r = verify_session_request(peer, d, &generation);
-	else
-		r = probe_verify(d->data, d->len, peer->punch.key, peer->handshake.remote_static);
-	if (r) {
-		tunnel_drop(peer->tunnel, DROP_UNAUTHENTICATED, "probe not signed by the peer");
-		return;
-	}
 	if (pr.kind == PROBE_REQUEST)
 		handle_request(peer, d, &pr, generation, via_relay);
 	else if (via_relay)
 		(void)pathcheck_answered(peer, &d->from, true, pr.token, pr.acked_len);
 	else
 		handle_response(peer, d, &pr);
+}
+
+void punch_birthday_answered(struct peer *peer, const struct rdv_endpoint *ep, uint64_t sent_ms)
+{
+	struct punch *p = &peer->punch;
+
+	punch_add_candidate(peer, ep, CANDIDATE_BIRTHDAY);
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		struct candidate *c = &p->candidates[i];
+
+		if (!rdv_endpoint_equal(&c->ep, ep))
+			continue;
+		c->answered = true;
+		c->sent_ms = sent_ms;
+		p->probes_answered++;
+		/* Both sides choose: the pair of endpoints birthday probing
+		 * found is the only one, so they cannot pull different ways,
+		 * and the hard side's keepalive from its new socket is what
+		 * opens the way back (the easy side's first one may reach the
+		 * winning socket before it becomes the link's). */
+		if (!p->has_chosen || peer->path != PATH_DIRECT)
+			choose(peer, i);
+		return;
+	}
+}
+
+const char *punch_path_origin(const struct peer *peer, char *why, size_t size)
+{
+	const struct tunnel *t = peer->tunnel;
+	const struct punch *p = &peer->punch;
+	const struct birthday *b = &peer->birthday;
+	enum meet_nat_mapping ours = meet_nat_mapping(t);
+
+	why[0] = '\0';
+	if (peer->path == PATH_RELAY) {
+		if (t->cfg.punch == CONFIG_PUNCH_OFF)
+			snprintf(why, size, "Punch = off");
+		else if (ours == MEET_NAT_ENDPOINT_DEPENDENT && t->cfg.punch == CONFIG_PUNCH_BASIC)
+			snprintf(why, size, "our NAT is endpoint-dependent and Punch = basic");
+		else if (ours == MEET_NAT_ENDPOINT_DEPENDENT)
+			snprintf(why, size, "%s%sour NAT is endpoint-dependent and the router maps no port "
+				 "(%s)", b->outcome, b->outcome[0] ? "; " : "",
+				 t->meet.portmap.reason[0] ? t->meet.portmap.reason : "no mapping");
+		else if (b->outcome[0])
+			snprintf(why, size, "no candidate answered; %s", b->outcome);
+		else
+			snprintf(why, size, "no candidate answered%s",
+				 ours == MEET_NAT_UNKNOWN ? " (our NAT's mapping is unknown)" : "");
+		return "relay";
+	}
+	if (peer->path != PATH_DIRECT || !peer->has_endpoint)
+		return "";
+	if (b->won && rdv_endpoint_equal(&b->won_ep, &peer->endpoint)) {
+		snprintf(why, size, "one NAT is endpoint-dependent: the public endpoints did not "
+			 "answer");
+		return "birthday";
+	}
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		const struct candidate *c = &p->candidates[i];
+
+		if (!rdv_endpoint_equal(&c->ep, &peer->endpoint))
+			continue;
+		switch (c->kind) {
+		case CANDIDATE_LAN:
+			if (c->portmap)
+				return "portmap";
+			/* A peer without NAT announces its public address as a
+			 * LAN one (so does a router mapping that kept the NAT's
+			 * own port): what the rendezvous saw, so reflexive. */
+			if (p->has_peer_reflexive && rdv_endpoint_equal(&c->ep, &p->peer_reflexive))
+				break;
+			return "lan";
+		case CANDIDATE_STATIC:
+			return "static";
+		case CANDIDATE_BIRTHDAY:
+			return "birthday";
+		case CANDIDATE_REFLEXIVE:
+		case CANDIDATE_LEARNED:
+			break;
+		}
+		break;
+	}
+	if (t->cfg.has_endpoint && !p->has_peer_reflexive)
+		return "static";
+	for (size_t i = 0; i < p->n_candidates; i++) {
+		const struct candidate *c = &p->candidates[i];
+
+		if (c->kind == CANDIDATE_LAN &&
+		    !(p->has_peer_reflexive && rdv_endpoint_equal(&c->ep, &p->peer_reflexive))) {
+			snprintf(why, size, "no LAN or router-mapped candidate of the peer answered");
+			break;
+		}
+	}
+	return "reflexive";
 }

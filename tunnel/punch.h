@@ -29,6 +29,7 @@
 
 #include "crypto/probe.h"
 #include "rendezvous/endpoint.h"
+#include "tunnel/local_addrs.h"
 #include "tunnel/probe_guard.h"
 #include "tunnel/loop.h"
 
@@ -47,7 +48,6 @@ enum punch_timing {
 enum punch_limits {
 	PUNCH_MAX_CANDIDATES = 20,
 	PUNCH_MAX_LEARNED = 4,
-	PUNCH_MAX_OWN = 16,       /* our own addresses, never candidates */
 };
 
 /* Lower is better. */
@@ -56,6 +56,7 @@ enum candidate_kind {
 	CANDIDATE_STATIC,
 	CANDIDATE_REFLEXIVE,
 	CANDIDATE_LEARNED,
+	CANDIDATE_BIRTHDAY,  /* found by birthday probing (tunnel/birthday.h) */
 };
 
 struct candidate {
@@ -65,6 +66,8 @@ struct candidate {
 	uint64_t sent_ms;
 	bool answered;
 	bool stale;          /* not repeated by the latest introduction (yet) */
+	bool portmap;        /* the peer's router mapping: its first LAN candidate
+			      * on its reflexive address, on another port */
 };
 
 struct punch {
@@ -82,8 +85,9 @@ struct punch {
 	/* what a request must pass (tunnel/probe_guard.h) */
 	struct probe_freshness static_fresh, session_fresh;
 	struct probe_budget budget;
-	struct rdv_endpoint own[PUNCH_MAX_OWN]; /* refreshed at each introduction */
-	size_t n_own;
+	struct local_addrs own;  /* never candidates; refreshed at each introduction */
+	bool has_peer_reflexive;
+	struct rdv_endpoint peer_reflexive;     /* from the latest introduction */
 };
 
 /* Derives the probe key; call once the peer's handshake state exists. */
@@ -114,5 +118,39 @@ void punch_round_due(struct peer *peer, uint64_t now_ms);
 /* Handles a probe datagram (DEMUX_PROBE) received directly from d->from,
  * or through the relay (answered the same way; teaches no candidate). */
 void punch_receive(struct peer *peer, const struct udp_datagram *d, bool via_relay);
+
+/* What birthday probing (tunnel/birthday.c) and the path checks
+ * (tunnel/pathcheck.c) share with plain probes. */
+
+/* Builds a request of `len` bytes (PROBE_LEN..PROBE_MAX_LEN, at most `cap`)
+ * carrying `token`, made with the session's key when there is one, else
+ * the pair's static key: every request of ours (punch.c's, birthday.c's,
+ * pathcheck.c's padded ones). */
+must_check int punch_request_build(struct peer *peer, uint64_t token, size_t len, uint8_t *msg,
+				   size_t cap);
+
+/* Parses and authenticates a probe datagram received directly; counts a
+ * drop and returns non-zero when it is not the peer's. */
+must_check int punch_authenticate(struct peer *peer, const struct udp_datagram *d,
+				  struct probe *pr, uint64_t *generation);
+
+/* The response to an authenticated request, if it is fresh and its source
+ * within its budget (tunnel/probe_guard.h); non-zero (a drop counted)
+ * otherwise. */
+must_check int punch_response_build(struct peer *peer, const struct udp_datagram *d,
+				    const struct probe *req, uint64_t generation,
+				    uint8_t msg[static PROBE_LEN]);
+
+/* Birthday probing found `ep` answering (the easy side: the peer's mapping
+ * it hit; the hard side: the peer's reflexive endpoint, now reached from
+ * the link's new socket): it becomes an answered candidate, chosen as any
+ * other is. */
+void punch_birthday_answered(struct peer *peer, const struct rdv_endpoint *ep, uint64_t sent_ms);
+
+/* How the path in use was found, for status: lan | portmap | static |
+ * reflexive | birthday | relay | "" (no path), and into `why` (size
+ * bytes) the reason the better ones failed ("" when there is none to
+ * give). */
+const char *punch_path_origin(const struct peer *peer, char *why, size_t size);
 
 #endif

@@ -33,7 +33,8 @@
  *   retransmit_handshake  also armed for HANDSHAKE_DEFER_MS when a new
  *                         direct path leaves the first initiation to the
  *                         peer.
- * (The rendezvous client's refresh timer is the link's, in tunnel/meet.c.)
+ * (The rendezvous client's refresh timer is the link's, in tunnel/meet.c;
+ * birthday probing's pacing timer is tunnel/birthday.c's.)
  *
  * Durations come from crypto/messages.h (enum limits) and tunnel/punch.h
  * (enum punch_timing). */

@@ -129,6 +129,21 @@ static int serve_reload(void *ctx, char error[static CONTROL_ERROR_MAX])
 	return reload(ctx, error);
 }
 
+static void serve_show(void *ctx, struct control_show *sh)
+{
+	tunnel_show(ctx, sh);
+}
+
+static int serve_ping(void *ctx, struct control_client *c, char error[static CONTROL_ERROR_MAX])
+{
+	return ping_start(ctx, c, error);
+}
+
+static void serve_ping_cancel(void *ctx, struct control_client *c)
+{
+	ping_cancel(ctx, c);
+}
+
 static void loop_settled(struct loop *loop)
 {
 	service_settled(container_of(loop, struct tunnel, loop));
@@ -167,7 +182,9 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 
 	r = control_server_open(&t->control,
 				&(struct control_ops){ .ctx = t, .status = serve_status,
-						       .down = serve_down, .reload = serve_reload },
+						       .down = serve_down, .reload = serve_reload,
+						       .show = serve_show, .ping = serve_ping,
+						       .ping_cancel = serve_ping_cancel },
 				run_dir, cfg->name);
 	if (r == -EADDRINUSE) {
 		config_error(err, "link %s is already up", cfg->name);
@@ -329,6 +346,21 @@ void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what)
 		log_debug("%s: dropped: %s", t->cfg.name, what);
 }
 
+int tunnel_replace_socket(struct tunnel *t, int fd)
+{
+	int r;
+
+	loop_watch_remove(&t->loop, &t->udp_watch);
+	r = udp_adopt(&t->udp, fd);
+	t->udp_watch.fd = t->udp.fd;
+	/* On failure the old socket is still the link's: watch it again. */
+	if (loop_watch_add(&t->loop, &t->udp_watch, EPOLLIN) != 0 && !r)
+		r = -EIO;
+	if (!r)
+		log_info("%s: the link's UDP socket is now on port %u", t->cfg.name, t->udp.port);
+	return r;
+}
+
 static void nat_status(struct tunnel *t, struct control_status *st)
 {
 	const struct portmap *pm = &t->meet.portmap;
@@ -390,4 +422,19 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	st->pid = (uint64_t)getpid();
 	memcpy(st->dropped, t->dropped, sizeof(st->dropped));
 	nat_status(t, st);
+	snprintf(st->path_origin, sizeof(st->path_origin), "%s",
+		 punch_path_origin(peer, st->path_origin_reason, sizeof(st->path_origin_reason)));
+}
+
+void tunnel_show(struct tunnel *t, struct control_show *sh)
+{
+	_Static_assert((int)CONTROL_ALLOWED_IPS_MAX >= (int)CONFIG_MAX_ALLOWED_IPS,
+		       "show carries every AllowedIPs entry");
+	memset(sh, 0, sizeof(*sh));
+	sh->listen_port = t->udp.port;
+	sh->has_preshared_key = t->cfg.has_preshared_key;
+	for (size_t i = 0; i < t->cfg.n_allowed_ips && i < CONTROL_ALLOWED_IPS_MAX; i++)
+		tun_prefix_format(&t->cfg.allowed_ips[i], sh->allowed_ips[i],
+				  sizeof(sh->allowed_ips[i]));
+	sh->n_allowed_ips = MIN(t->cfg.n_allowed_ips, (size_t)CONTROL_ALLOWED_IPS_MAX);
 }

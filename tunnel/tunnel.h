@@ -21,6 +21,7 @@
 #include "tunnel/mactable.h"
 #include "tunnel/meet.h"
 #include "tunnel/peer.h"
+#include "tunnel/ping.h"
 #include "tunnel/resolve.h"
 #include "tunnel/service.h"
 #include "tunnel/udp.h"
@@ -55,6 +56,7 @@ struct tunnel {
 	int signal_fd;
 	struct loop_watch tun_watch, udp_watch, signal_watch;
 	struct control_server control;
+	struct ping ping;                    /* `tunnelctl ping` in flight */
 	struct service service;              /* what systemd was told */
 
 	/* Inner MTU the current path carries (tunnel/pmtu.h): cfg.mtu until
@@ -114,10 +116,17 @@ void tunnel_destroy(struct tunnel *t);
  * counts one more handshake message. */
 bool tunnel_note_handshake_load(struct tunnel *t);
 
+/* Makes `fd` the link's UDP socket (tunnel/birthday.h's winner): the
+ * loop watches it instead of the old one, which closes (udp_adopt). */
+must_check int tunnel_replace_socket(struct tunnel *t, int fd);
+
 /* Counts a dropped datagram, with rate-limited debug output. */
 void tunnel_drop(struct tunnel *t, enum control_drop why, const char *what);
 
 /* Fills a status snapshot for the control socket. */
 void tunnel_status(struct tunnel *t, struct control_status *st);
+
+/* Fills what `tunnelctl show` adds to the status (control "show"). */
+void tunnel_show(struct tunnel *t, struct control_show *sh);
 
 #endif

@@ -74,6 +74,67 @@ int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
 	return 0;
 }
 
+int udp_open_extra(const struct udp_socket *like, int *fd_out)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sslen;
+	int fd, off = 0, r;
+
+	if (like->ipv6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		sslen = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sslen = sizeof(*sin);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int udp_adopt(struct udp_socket *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	int on = 1;
+	bool probing = s->probing_mtu;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0)
+		return -errno;
+	sockbuf_grow(fd, SOCKBUF_DEFAULT);
+	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = fd;
+	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						 : ((struct sockaddr_in *)&ss)->sin_port);
+	s->probing_mtu = false;
+	if (probing)
+		udp_probe_mtu(s);
+	return 0;
+}
+
 void udp_close(struct udp_socket *s)
 {
 	if (s->fd >= 0)

@@ -48,6 +48,16 @@ struct udp_socket {
  * buffers and the offloads switched on where the kernel has them. */
 must_check int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max);
 
+/* Opens one more socket of the same family as `like` (dual-stack or not),
+ * bound to any port, non-blocking, with no buffers of ours: birthday
+ * probing's extra sockets (tunnel/birthday.h). */
+must_check int udp_open_extra(const struct udp_socket *like, int *fd);
+
+/* Makes `fd` (from udp_open_extra) the link's socket in place of s->fd,
+ * which closes: the bound port follows, and so do the socket buffers, UDP
+ * GRO and, when on, the DF setting of udp_probe_mtu. */
+must_check int udp_adopt(struct udp_socket *s, int fd);
+
 /* Closes the socket and frees the buffers; safe on a zeroed struct. */
 void udp_close(struct udp_socket *s);
 

@@ -5,7 +5,7 @@
 #
 # Completes the subcommands, their options, link names that have a config
 # for `up` (NAME.conf in --config-dir, $TUNNEL_CONFIG_DIR or /etc/tunnel) and
-# running links for `down`, `reload` and `status` (NAME.sock in $TUNNEL_RUN_DIR or
+# running links for `down`, `reload`, `status`, `show` and `ping` (NAME.sock in $TUNNEL_RUN_DIR or
 # /run/tunnel). Both directories are usually root-only: as another user the
 # names simply do not complete.
 
@@ -28,7 +28,7 @@ _tunnelctl() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
 
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down reload status netcheck help --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down reload status show ping netcheck help --help --version" -- "$cur")
     return 0
   fi
   cmd=${COMP_WORDS[1]}
@@ -37,7 +37,7 @@ _tunnelctl() {
   for ((i = 2; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       --config-dir) ((i + 1 < COMP_CWORD)) && config_dir=${COMP_WORDS[i + 1]}; ((i++)) ;;
-      --wait | --rendezvous | --timeout) ((i++)) ;;
+      --wait | --rendezvous | --timeout | -c | --count | -i | --interval) ((i++)) ;;
       -*) ;;
       *) have_name=1 ;;
     esac
@@ -79,6 +79,31 @@ _tunnelctl() {
         mapfile -t COMPREPLY < <(compgen -W "--json $(_tunnelctl_names "$run_dir" .sock)" -- "$cur")
       fi
       ;;
+    show)
+      ((have_name)) && return 0
+      if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "$(_tunnelctl_names "$run_dir" .sock)" -- "$cur")
+      fi
+      ;;
+    ping)
+      case $prev in
+        -c | --count)
+          mapfile -t COMPREPLY < <(compgen -W "1 5 10 60" -- "$cur")
+          return 0
+          ;;
+        -i | --interval)
+          mapfile -t COMPREPLY < <(compgen -W "0.2 0.5 1 5" -- "$cur")
+          return 0
+          ;;
+      esac
+      if [[ $cur == -* ]] || ((have_name)); then
+        mapfile -t COMPREPLY < <(compgen -W "--count --interval --until-direct --json --help" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "$(_tunnelctl_names "$run_dir" .sock)" -- "$cur")
+      fi
+      ;;
     netcheck)
       case $prev in
         --config-dir)
@@ -96,7 +121,7 @@ _tunnelctl() {
       ;;
     help)
       ((COMP_CWORD == 2)) &&
-        mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down reload status netcheck" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "genkey pubkey up down reload status show ping netcheck" -- "$cur")
       ;;
     genkey | pubkey)
       mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur")

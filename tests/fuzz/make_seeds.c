@@ -657,6 +657,14 @@ static void control_seeds(void)
 	n = control_format_status(&st, buf, sizeof(buf));
 	fixture_check(n > 0, "control_format_status");
 	put("fuzz_control", "status-punching", buf, (size_t)n);
+	put_text("fuzz_control", "show", "show=1\n\n");
+	put_text("fuzz_control", "ping", "ping=1\n\n");
+	put_text("fuzz_control", "show-reply",
+		 "listen_port=51820\npreshared_key=true\nallowed_ip=10.77.0.1/32\n"
+		 "allowed_ip=fd77::/64\nerrno=0\n\n");
+	put_text("fuzz_control", "pong",
+		 "path=relay\nendpoint=203.0.113.10:3478\nrtt_us=1234\nerrno=0\n\n");
+	put_text("fuzz_control", "pong-timeout", "error=no pong within 1500 ms\nerrno=110\n\n");
 }
 
 static void config_seeds(void)

@@ -10,6 +10,9 @@ tunnel_script_test(NAME lab_link_lan COMMAND tests/lab/test_link_lan LABELS lab 
 tunnel_script_test(NAME lab_link_matrix COMMAND tests/lab/test_link_matrix LABELS lab TIMEOUT 360 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_wggo COMMAND tests/lab/test_link_wggo LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Issue 16 items 6-7: tunnelctl show against wg show; tunnelctl ping relay -> direct, RTTs.
+tunnel_script_test(NAME lab_link_show COMMAND tests/lab/test_link_show LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_link_ping COMMAND tests/lab/test_link_ping LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_ctl COMMAND tests/lab/test_link_ctl LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 13 item 0: beside another VPN (wireguard-go carrying the LANs, container bridges).
@@ -19,6 +22,9 @@ tunnel_script_test(NAME lab_link_beside_vpn COMMAND tests/lab/test_link_beside_v
 foreach(p upnp natpmp pcp pcp-renew none)
   tunnel_script_test(NAME lab_link_portmap_${p} COMMAND tests/lab/test_link_portmap ${p} LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 endforeach()
+# Issue 14: birthday probing makes every cell with one symmetric NAT direct;
+# Punch = basic leaves port-restricted <-> symmetric relayed.
+tunnel_script_test(NAME lab_link_birthday COMMAND tests/lab/test_link_birthday LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 14: tunnelctl netcheck against every lab NAT type and double NAT.
 tunnel_script_test(NAME lab_netcheck COMMAND tests/lab/test_netcheck LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 14: the link's status says what its NAT does (mapping, port preservation).

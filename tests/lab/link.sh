@@ -242,7 +242,8 @@ link_wait_state() {
 # default): LINK_KEEPALIVE, LINK_ALLOWED1 / LINK_ALLOWED2 (extra AllowedIPs
 # NODE1 / NODE2 accepts from the other), LINK_ENDPOINT1 / LINK_ENDPOINT2
 # (static Endpoint NODE1 / NODE2 uses), LINK_PORT1 / LINK_PORT2 (ListenPort),
-# LINK_NO_RDV=1 (no Rendezvous). Keys are made once per node.
+# LINK_NO_RDV=1 (no Rendezvous), LINK_IFACE_EXTRA (more [Interface] lines,
+# both sides, e.g. "Punch = basic"). Keys are made once per node.
 link_pair() {
   local n1=$1 l1=$2 n2=$3 l2=$4 pub1 pub2
   pub1=$(_link_nodekey "$n1") && pub2=$(_link_nodekey "$n2") || return 1
@@ -264,6 +265,7 @@ _link_conf_one() {
     echo "PrivateKeyFile = $(link_keyfile "node-$node")"
     echo "Address = 10.77.0.$i/24, fd77::$i/64"
     [[ -z $port ]] || echo "ListenPort = $port"
+    [[ -z ${LINK_IFACE_EXTRA:-} ]] || echo "$LINK_IFACE_EXTRA"
     if [[ -z ${LINK_NO_RDV:-} ]]; then
       echo "Rendezvous = $LINK_RDV"
       echo "RendezvousKey = $LINK_RDV_KEY"

@@ -42,6 +42,7 @@ static void test_full_config(void **state)
 		"Rendezvous = 203.0.113.10:3478, [2001:db8::10]:3478\n"
 		"RendezvousKey = " RDVK "\n"
 		"portmapping = OFF\n"
+		"Punch = Basic\n"
 		"\n"
 		"[Peer]\n"
 		"PublicKey = " PEER "\n"
@@ -75,6 +76,7 @@ static void test_full_config(void **state)
 	assert_int_equal(cfg.rendezvous[1].addr.ss_family, AF_INET6);
 	assert_true(cfg.has_rendezvous_key);
 	assert_false(cfg.port_mapping);
+	assert_int_equal(cfg.punch, CONFIG_PUNCH_BASIC);
 	assert_true(cfg.has_preshared_key);
 	/* host bits of AllowedIPs are cleared, as wg does */
 	assert_int_equal(cfg.n_allowed_ips, 3);
@@ -150,6 +152,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.mode, CONFIG_MODE_ROUTED);
 	assert_string_equal(cfg.bridge, "");
 	assert_int_equal(config_device_mtu(&cfg), CONFIG_DEFAULT_MTU);
+	assert_int_equal(cfg.punch, CONFIG_PUNCH_BIRTHDAY);
 }
 
 /* Mode = bridge with and without Bridge; the TAP's MTU leaves room for an
@@ -232,6 +235,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: PortMapping 'yes' is neither on nor off" },
 	{ GOOD_INTERFACE "PortMapping = on\nPortMapping = off\n" GOOD_PEER,
 	  "t.conf:4: PortMapping given twice (first on line 3)" },
+	{ GOOD_INTERFACE "Punch = always\n" GOOD_PEER,
+	  "t.conf:3: Punch 'always' is none of birthday, basic, off" },
+	{ GOOD_INTERFACE "Punch = off\nPunch = basic\n" GOOD_PEER,
+	  "t.conf:4: Punch given twice (first on line 3)" },
 	{ GOOD_INTERFACE GOOD_PEER "PersistentKeepalive = soon\n",
 	  "t.conf:6: PersistentKeepalive 'soon' is not a number of seconds (0-65535, or off)" },
 	{ GOOD_INTERFACE GOOD_PEER "AllowedIPs = 10.0.0.0/8, nonsense\n",

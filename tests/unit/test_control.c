@@ -23,6 +23,9 @@ static void test_requests(void **state)
 		{ "down=1\n\n", 0, CONTROL_DOWN },
 		{ "reload=1\n\n", 0, CONTROL_RELOAD },
 		{ "reload=0\n\n", -EINVAL, 0 },
+		{ "show=1\n\n", 0, CONTROL_SHOW },
+		{ "ping=1\n\n", 0, CONTROL_PING },
+		{ "ping=2\n\n", -EINVAL, 0 },
 		{ "get=1\n", -EAGAIN, 0 },
 		{ "", -EAGAIN, 0 },
 		{ "get=2\n\n", -EINVAL, 0 },
@@ -201,6 +204,81 @@ static void test_reply(void **state)
 	assert_int_equal(control_format_reply(0, "x", buf, 8), -ENOSPC);
 }
 
+/* "show": every allowed ip of the largest config survives the round trip
+ * inside CONTROL_SHOW_MAX; bad answers are refused. */
+static void test_show(void **state)
+{
+	static struct control_show sh, back;
+	static char buf[CONTROL_SHOW_MAX];
+	int len;
+
+	(void)state;
+	sh.listen_port = 51820;
+	sh.has_preshared_key = true;
+	sh.n_allowed_ips = CONTROL_ALLOWED_IPS_MAX;
+	for (size_t i = 0; i < sh.n_allowed_ips; i++)
+		snprintf(sh.allowed_ips[i], sizeof(sh.allowed_ips[i]),
+			 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:%04x/128", (unsigned)(i & 0xffff));
+	len = control_format_show(&sh, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(control_parse_show(buf, (size_t)len, &back), 0);
+	assert_int_equal(back.listen_port, 51820);
+	assert_true(back.has_preshared_key);
+	assert_int_equal(back.n_allowed_ips, CONTROL_ALLOWED_IPS_MAX);
+	assert_string_equal(back.allowed_ips[255], "ffff:ffff:ffff:ffff:ffff:ffff:ffff:00ff/128");
+	assert_int_equal(control_parse_show(buf, (size_t)len - 1, &back), -EAGAIN);
+
+	static const char *const bad[] = {
+		"preshared_key=false\nerrno=0\n\n",                 /* no port */
+		"listen_port=70000\npreshared_key=false\nerrno=0\n\n",
+		"listen_port=1\npreshared_key=maybe\nerrno=0\n\n",
+		"listen_port=1\npreshared_key=true\nallowed_ip=\nerrno=0\n\n",
+		"listen_port=1\npreshared_key=true\n",              /* incomplete */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = control_parse_show(bad[i], strlen(bad[i]), &back);
+
+		if (r != (i == 4 ? -EAGAIN : -EINVAL))
+			fail_msg("bad show %zu: got %d", i, r);
+	}
+	assert_int_equal(control_parse_show("errno=13\n\n", 11, &back), -EACCES);
+}
+
+static void test_pong(void **state)
+{
+	struct control_pong p = { .path = "relay", .endpoint = "203.0.113.10:3478",
+				  .rtt_us = 1234 }, back;
+	char buf[CONTROL_RESPONSE_MAX], error[CONTROL_ERROR_MAX];
+	int len;
+
+	(void)state;
+	len = control_format_pong(&p, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(control_parse_pong(buf, (size_t)len, &back, error), 0);
+	assert_string_equal(back.path, "relay");
+	assert_string_equal(back.endpoint, "203.0.113.10:3478");
+	assert_int_equal(back.rtt_us, 1234);
+	/* a timeout and its words */
+	len = control_format_reply(-ETIMEDOUT, "no pong within 1500 ms", buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(control_parse_pong(buf, (size_t)len, &back, error), -ETIMEDOUT);
+	assert_string_equal(error, "no pong within 1500 ms");
+	/* missing or bad keys */
+	static const char *const bad[] = {
+		"path=direct\nrtt_us=1\nerrno=0\n\n",
+		"path=icmp\nendpoint=x\nrtt_us=1\nerrno=0\n\n",
+		"path=direct\nendpoint=x\nrtt_us=-1\nerrno=0\n\n",
+		"path=direct\nendpoint=x\nrtt_us=1\nerrno=5000\n\n",
+		"path=direct\nendpoint=x\nrtt_us=1\n\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = control_parse_pong(bad[i], strlen(bad[i]), &back, error);
+
+		if (r != -EINVAL)
+			fail_msg("bad pong %zu: got %d", i, r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_status_framing),
 		cmocka_unit_test(test_bad_status),
+		cmocka_unit_test(test_show),
+		cmocka_unit_test(test_pong),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

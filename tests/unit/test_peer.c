@@ -41,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -51,6 +53,7 @@
 #include "rendezvous/demux.h"
 #include "rendezvous/server.h"
 #include "tunnel/meet.h"
+#include "tunnel/ping.h"
 #include "tunnel/punch.h"
 #include "tunnel/receive.h"
 #include "tunnel/send.h"
@@ -658,6 +661,7 @@ struct world_opts {
 	bool static_endpoint; /* both links know the other's address */
 	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
 	bool static_endpoint_a; /* only A knows B's address */
+	bool punch_off;       /* Punch = off */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -681,6 +685,7 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 	prefix(&cfg->allowed_ips[0], allowed);
 	cfg->n_allowed_ips = 1;
 	cfg->persistent_keepalive_s = opts->no_keepalive ? 0 : 25;
+	cfg->punch = opts->punch_off ? CONFIG_PUNCH_OFF : CONFIG_PUNCH_BIRTHDAY;
 	if (opts->rendezvous) {
 		config_endpoint(&cfg->rendezvous[0], &w.addr[SERVER]);
 		cfg->n_rendezvous = 1;
@@ -903,6 +908,8 @@ static void answered_probes_establish_a_direct_path(void **state)
 		check(!first_in(i, "relayed", 0));
 		check(is_host_addr(1 - i, w.obs[i].now.endpoint));
 		check(w.probes[1 - i][i] > 0);
+		/* No LAN address in this world: the public one, found by probes. */
+		check(!strcmp(w.obs[i].now.path_origin, "reflexive"));
 	}
 	traffic(LINK_A, 100);
 	traffic(LINK_B, 100);
@@ -911,6 +918,32 @@ static void answered_probes_establish_a_direct_path(void **state)
 		check(arrived_since(i, 0, &sent) == sent && sent >= 15);
 	}
 	check(rdv_server_stats(w.srv)->relay_packets == 0);
+	world_check();
+}
+
+/* Punch = off: not one probe leaves either link; the introduction puts the
+ * link on the relay at once, without a punching window (its handshake may
+ * cross the peer's and then waits for a retransmit), and status says why. */
+static void punch_off_goes_straight_to_the_relay(void **state)
+{
+	static const struct world_opts opts = { .rendezvous = true, .punch_off = true };
+
+	(void)state;
+	world_start(&opts);
+	check(run_until(LINK_A, "relayed", "relay",
+			2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) + SLACK_MS));
+	check(run_until(LINK_B, "relayed", "relay", SLACK_MS));
+	run_for(PUNCH_WINDOW_MS + 2 * PUNCH_BACKGROUND_MS);
+	for (int i = 0; i < LINKS; i++) {
+		const struct sample *p = first_in(i, "punching", 0);
+
+		check(in_state(i, "relayed", "relay"));
+		/* The relay's handshake began with the introduction. */
+		check(p && !strcmp(p->st.path, "relay"));
+		check(w.probes[i][1 - i] == 0);
+		check(!strcmp(w.obs[i].now.path_origin, "relay"));
+		check(!strcmp(w.obs[i].now.path_origin_reason, "Punch = off"));
+	}
 	world_check();
 }
 
@@ -932,6 +965,10 @@ static void probes_unanswered_fall_back_to_relay(void **state)
 		check(r->at_ms >= p->at_ms + PUNCH_WINDOW_MS);
 		check(is_host_addr(SERVER, w.obs[i].now.endpoint));
 		check(!first_in(i, "established", 0));
+		/* One server, no NAT test here: birthday probing cannot start. */
+		check(!strcmp(w.obs[i].now.path_origin, "relay"));
+		check(!strcmp(w.obs[i].now.path_origin_reason,
+			      "no candidate answered (our NAT's mapping is unknown)"));
 	}
 	relayed_before = rdv_server_stats(w.srv)->relay_packets;
 	since = w.now;
@@ -1117,6 +1154,7 @@ static void static_endpoint_establishes_on_handshake(void **state)
 		 * path (one asking whether the peer answers them, then the
 		 * path MTU search: a handful). */
 		check(w.sent[i][SERVER] == 0 && w.probes[i][1 - i] <= 8);
+		check(!strcmp(o->now.path_origin, "static"));
 	}
 	traffic(LINK_A, 100);
 	run_for(1000);
@@ -1286,6 +1324,157 @@ static void forwarded_probes_cannot_steer_the_path(void **state)
 	check(w.probes[LINK_A][ATTACKER] + w.probes[LINK_B][ATTACKER] > 0);
 	/* ...but carried no data. */
 	check(w.to_attacker_wg_data == 0);
+	world_check();
+}
+
+/* ---- tunnelctl ping (tunnel/ping.c) ------------------------------------- */
+
+/* A control client of link A whose replies the test reads on `peer_fd`;
+ * the daemon's half is a socketpair, as accept() would give. */
+struct fake_client {
+	struct control_server srv;
+	struct control_client c;
+	int peer_fd;
+};
+
+static void fake_cancel(void *ctx, struct control_client *c)
+{
+	ping_cancel(ctx, c);
+}
+
+static void fake_client_open(struct fake_client *f, struct tunnel *t)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	memset(f, 0, sizeof(*f));
+	f->srv.loop = &t->loop;
+	f->srv.ops = (struct control_ops){ .ctx = t, .ping_cancel = fake_cancel };
+	f->c = (struct control_client){ .server = &f->srv, .used = true, .watch = { .fd = sv[0] } };
+	f->peer_fd = sv[1];
+}
+
+/* What the daemon replied so far: 1 (a whole reply, in buf), 0 (nothing). */
+static int fake_client_reply(struct fake_client *f, char *buf, size_t size)
+{
+	ssize_t n = recv(f->peer_fd, buf, size - 1, MSG_DONTWAIT);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return 1;
+}
+
+/* One ping: 0 with the pong, or the daemon's errno (negated). */
+static int ping_once(int i, struct control_pong *pong, uint64_t limit_ms)
+{
+	char error[CONTROL_ERROR_MAX], buf[CONTROL_RESPONSE_MAX];
+	struct fake_client f;
+	uint64_t end = w.now + limit_ms;
+	int r, got = 0;
+
+	fake_client_open(&f, w.link[i]);
+	r = ping_start(w.link[i], &f.c, error);
+	if (r == 0) {
+		f.c.deferred = true;
+		while (!(got = fake_client_reply(&f, buf, sizeof(buf))) && w.now < end)
+			step();
+		r = got ? control_parse_pong(buf, strlen(buf), pong, error) : -EINPROGRESS;
+	}
+	if (!got) { /* the daemon's half is still ours to close */
+		ping_cancel(w.link[i], &f.c);
+		close(f.c.watch.fd);
+	}
+	close(f.peer_fd);
+	return r;
+}
+
+/* `tunnelctl ping` probes the path in use and says which: through the
+ * rendezvous server's relay while relayed, then to B's own address once
+ * direct. Before there is a path it says so at once. */
+static void ping_reports_the_path_in_use(void **state)
+{
+	static const struct world_opts no_server = { .rendezvous = false };
+	struct control_pong pong;
+	char error[CONTROL_ERROR_MAX];
+	struct fake_client f;
+
+	(void)state;
+	world_start(&no_server); /* no rendezvous, no Endpoint: never a path */
+	fake_client_open(&f, w.link[LINK_A]);
+	check(ping_start(w.link[LINK_A], &f.c, error) == -ENOTCONN);
+	check(strstr(error, "no path") != NULL);
+	close(f.c.watch.fd);
+	close(f.peer_fd);
+	world_free(NULL);
+
+	establish_relayed();
+	check(ping_once(LINK_A, &pong, CONTROL_PING_TIMEOUT_MS) == 0);
+	check(!strcmp(pong.path, "relay"));
+	check(!strcmp(pong.endpoint, host_addr[SERVER]));
+	w.block_direct = false;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	check(run_until(LINK_A, "established", "direct", PUNCH_BACKGROUND_MS + PUNCH_WINDOW_MS +
+							     SLACK_MS));
+	check(ping_once(LINK_A, &pong, CONTROL_PING_TIMEOUT_MS) == 0);
+	check(!strcmp(pong.path, "direct"));
+	check(!strcmp(pong.endpoint, host_addr[LINK_B]));
+	check(ping_once(LINK_B, &pong, CONTROL_PING_TIMEOUT_MS) == 0);
+	check(!strcmp(pong.endpoint, host_addr[LINK_A]));
+	world_check();
+}
+
+/* Only the response to this very probe answers a ping: another token, the
+ * right token from another address or the other path, answer nothing; with
+ * no answer the client hears ETIMEDOUT after CONTROL_PING_TIMEOUT_MS, and a
+ * client that went away is forgotten (nothing is written to it later). */
+static void ping_reply_is_tied_to_its_probe(void **state)
+{
+	char error[CONTROL_ERROR_MAX], buf[CONTROL_RESPONSE_MAX];
+	struct tunnel *a;
+	struct control_pong pong;
+	struct ping_slot *slot = NULL;
+	struct fake_client f, gone;
+	uint64_t token, started;
+
+	(void)state;
+	establish_direct();
+	a = w.link[LINK_A];
+	w.block_direct = true; /* the probe and its answer vanish */
+	fake_client_open(&f, a);
+	check(ping_start(a, &f.c, error) == 0);
+	f.c.deferred = true;
+	started = w.now;
+	for (size_t k = 0; k < CONTROL_MAX_CLIENTS; k++) {
+		if (a->ping.slots[k].client == &f.c)
+			slot = &a->ping.slots[k];
+	}
+	assert_non_null(slot);
+	token = slot->token;
+	check(!ping_answered(a, &w.addr[LINK_B], false, token + 1));
+	check(!ping_answered(a, &w.addr[ATTACKER], false, token));
+	check(!ping_answered(a, &w.addr[SERVER], true, token));
+	check(!ping_answered(a, &w.addr[LINK_B], true, token));
+	check(!fake_client_reply(&f, buf, sizeof(buf)));
+	while (!fake_client_reply(&f, buf, sizeof(buf)) && w.now < started + 2 * SLACK_MS)
+		step();
+	check(w.now - started >= CONTROL_PING_TIMEOUT_MS);
+	check(control_parse_pong(buf, strlen(buf), &pong, error) == -ETIMEDOUT);
+	check(!ping_answered(a, &w.addr[LINK_B], false, token)); /* too late: forgotten */
+	close(f.peer_fd);
+
+	/* A client that hangs up while it waits. */
+	fake_client_open(&gone, a);
+	check(ping_start(a, &gone.c, error) == 0);
+	gone.c.deferred = true;
+	ping_cancel(a, &gone.c);
+	for (size_t k = 0; k < CONTROL_MAX_CLIENTS; k++)
+		check(a->ping.slots[k].client == NULL);
+	run_for(CONTROL_PING_TIMEOUT_MS + SLACK_MS);
+	check(!fake_client_reply(&gone, buf, sizeof(buf)));
+	close(gone.c.watch.fd);
+	close(gone.peer_fd);
 	world_check();
 }
 
@@ -1686,6 +1875,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(introduction_starts_punching, world_free),
 		cmocka_unit_test_teardown(answered_probes_establish_a_direct_path, world_free),
 		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
+		cmocka_unit_test_teardown(punch_off_goes_straight_to_the_relay, world_free),
 		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
 		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
 		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),
@@ -1698,6 +1888,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(path_mtu_below_interface, world_free),
 		cmocka_unit_test_teardown(replayed_probes_cannot_steer_the_path, world_free),
 		cmocka_unit_test_teardown(forwarded_probes_cannot_steer_the_path, world_free),
+		cmocka_unit_test_teardown(ping_reports_the_path_in_use, world_free),
+		cmocka_unit_test_teardown(ping_reply_is_tied_to_its_probe, world_free),
 		cmocka_unit_test_teardown(flooded_side_completes_its_own_handshakes, world_free),
 		cmocka_unit_test_teardown(unauthenticated_input_is_never_amplified, world_free),
 		cmocka_unit_test_teardown(path_mtu_follows_the_path, world_free),

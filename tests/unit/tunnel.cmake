@@ -1,6 +1,9 @@
 # Unit tests of tunnel/ (the engine).
 tunnel_unit_test(NAME test_config SOURCES tests/unit/test_config.c LIBS engine)
 tunnel_unit_test(NAME test_control SOURCES tests/unit/test_control.c LIBS engine)
+# tunnelctl show's and ping's words, as wg show prints them.
+tunnel_unit_test(NAME test_show_format SOURCES tests/unit/test_show_format.c
+                 tunnel/ctl/show_format.c)
 tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
 tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
 tunnel_unit_test(NAME test_pmtu SOURCES tests/unit/test_pmtu.c LIBS engine)
@@ -19,6 +22,7 @@ foreach(f udp_receive_batch udp_send udp_send_batch tun_device_read tun_device_w
 endforeach()
 tunnel_unit_test(NAME test_pcp SOURCES tests/unit/test_pcp.c LIBS engine)
 tunnel_unit_test(NAME test_probe_guard SOURCES tests/unit/test_probe_guard.c LIBS engine)
+tunnel_unit_test(NAME test_birthday SOURCES tests/unit/test_birthday.c LIBS engine)
 # Our addresses and their kinds: a fake getifaddrs and sysfs tree.
 tunnel_unit_test(NAME test_local_addrs SOURCES tests/unit/test_local_addrs.c LIBS engine)
 foreach(f getifaddrs freeifaddrs)

@@ -80,6 +80,8 @@ static json_t *status_json(const struct control_status *st)
 				    json_integer((json_int_t)st->dropped[i]));
 	json_object_set_new(o, "dropped", dropped);
 	json_object_set_new(o, "nat", nat_json(st));
+	json_object_set_new(o, "path_origin", string_or_null(st->path_origin));
+	json_object_set_new(o, "path_origin_reason", string_or_null(st->path_origin_reason));
 	return o;
 }
 
@@ -103,6 +105,10 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  reason: %s\n", st->reason);
 	if (st->endpoint[0])
 		printf("  endpoint: %s\n", st->endpoint);
+	if (st->path_origin[0])
+		printf("  path found by: %s%s%s%s\n", st->path_origin,
+		       st->path_origin_reason[0] ? " (" : "", st->path_origin_reason,
+		       st->path_origin_reason[0] ? ")" : "");
 	if (st->reflexive_endpoint[0])
 		printf("  our public endpoint: %s\n", st->reflexive_endpoint);
 	if (st->nat_mapping[0])
@@ -135,11 +141,8 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Names of the links with a socket in the run directory, sorted, into
- * names and *n. No directory is no link; -EACCES when this user may not
- * read it. */
-static int list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max,
-		      size_t *count)
+int commands_list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max,
+			size_t *count)
 {
 	DIR *dir = opendir(run_dir);
 	struct dirent *de;
@@ -201,7 +204,7 @@ int cmd_status(int argc, char **argv)
 	if (only) {
 		snprintf(names[0], sizeof(names[0]), "%s", only);
 		n = 1;
-	} else if (list_links(run_dir, names, STATUS_MAX_LINKS, &n) < 0) {
+	} else if (commands_list_links(run_dir, names, STATUS_MAX_LINKS, &n) < 0) {
 		control_denied(run_dir, NULL);
 		return 1;
 	}

@@ -13,6 +13,9 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "tunnel/control.h"
 
 #define COMMANDS_DEFAULT_CONFIG_DIR "/etc/tunnel"
 
@@ -32,6 +35,17 @@ int cmd_reload(int argc, char **argv);
 
 /* Prints the running links, for people or as JSON. */
 int cmd_status(int argc, char **argv);
+
+/* Prints the links as `wg show` prints interfaces ([PEER]). */
+int cmd_show(int argc, char **argv);
+
+/* Pings the peer with authenticated path probes, as `tailscale ping`. */
+int cmd_ping(int argc, char **argv);
+
+/* Names of the links with a socket in the run directory, sorted, into
+ * names and *count (at most max; each CONTROL_NAME_MAX bytes). No
+ * directory is no link; -EACCES when this user may not read it. */
+int commands_list_links(const char *run_dir, char names[][CONTROL_NAME_MAX], size_t max, size_t *count);
 
 /* getopt_long over a subcommand's argv (argv[0] its name), for every
  * subcommand alike: long options with `--opt=value` or `--opt value`, short

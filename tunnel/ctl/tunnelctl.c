@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "down", cmd_down, "stop the link to PEER and remove its interface" },
 	{ "reload", cmd_reload, "re-read PEER.conf and apply it to the running link" },
 	{ "status", cmd_status, "show running links ([PEER] [--json])" },
+	{ "show", cmd_show, "show running links as `wg show` does ([PEER])" },
+	{ "ping", cmd_ping, "ping PEER with path probes: round trip and path ([-c N] [--json])" },
 	{ "netcheck", cmd_netcheck, "public address, NAT behaviour, port mapping, UDP ([PEER])" },
 };
 
