@@ -521,7 +521,8 @@ static int parse_table(struct parse_state *st, const char *value)
 		}
 	}
 	if (table_from_file("/etc/iproute2/rt_tables", value, &cfg->table) ||
-	    table_from_file("/usr/share/iproute2/rt_tables", value, &cfg->table))
+	    table_from_file("/usr/share/iproute2/rt_tables", value, &cfg->table) ||
+	    table_from_file("/usr/lib/iproute2/rt_tables", value, &cfg->table))
 		return 1;
 	return fail(st, "Table '%s' is not auto, off, a number or a name in "
 		    "/etc/iproute2/rt_tables", value);

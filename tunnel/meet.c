@@ -58,7 +58,7 @@ static size_t peer_lan_candidates(const struct tunnel *t, const struct rdv_endpo
 	for (size_t i = 0; i < n_lan; i++) {
 		char ifname[IF_NAMESIZE] = "", ep[RDV_ENDPOINT_STR];
 
-		if (local_addrs_route(&lan[i], ifname) != 0)
+		if (local_addrs_route(&lan[i], t->routing.fwmark, ifname) != 0)
 			ifname[0] = '\0';
 		if (local_addrs_peer_lan_usable(&la, &lan[i], ifname))
 			out[n++] = lan[i];

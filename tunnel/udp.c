@@ -74,6 +74,13 @@ int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
 	return 0;
 }
 
+int udp_set_mark(int fd, uint32_t mark)
+{
+	if (!mark)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ? -errno : 0;
+}
+
 void udp_close(struct udp_socket *s)
 {
 	if (s->fd >= 0)

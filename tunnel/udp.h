@@ -48,6 +48,12 @@ struct udp_socket {
  * buffers and the offloads switched on where the kernel has them. */
 must_check int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max);
 
+/* Sets the firewall mark (SO_MARK) on socket `fd`: a full tunnel's
+ * (tun/policy.h) datagrams carry it, so they keep the real route instead
+ * of entering the tunnel. Any socket that must bypass the tunnel (the
+ * link's own, extra punching sockets) calls it. mark 0 does nothing. */
+must_check int udp_set_mark(int fd, uint32_t mark);
+
 /* Closes the socket and frees the buffers; safe on a zeroed struct. */
 void udp_close(struct udp_socket *s);
 
