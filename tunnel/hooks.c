@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "common/log.h"
 
@@ -27,26 +30,12 @@ const char *hooks_kind_name(enum config_hook_kind kind)
 	return "hook";
 }
 
-/* The child: its own signal mask (the daemon blocks TERM, INT and HUP for
- * its signalfd), stdin from `in`, then exec. Only async-signal-safe calls. */
-static void child(const char *const argv[], int in)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (in >= 0 && in != STDIN_FILENO) {
-		dup2(in, STDIN_FILENO);
-		close(in);
-	}
-	execvp(argv[0], (char *const *)argv);
-	_exit(127);
-}
-
 int hooks_spawn(const char *const argv[], const char *input)
 {
-	int pipefd[2] = { -1, -1 }, in, status, r = 0;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	int pipefd[2] = { -1, -1 }, in, status, r;
 	pid_t pid;
 
 	if (input) {
@@ -58,20 +47,39 @@ int hooks_spawn(const char *const argv[], const char *input)
 		if (in < 0)
 			return -errno;
 	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
+	/* posix_spawn, not fork: the resolver's threads may be running. The
+	 * child gets the daemon's blocked signals (TERM, INT, HUP, for its
+	 * signalfd) unblocked and SIGPIPE at its default. */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	r = posix_spawn_file_actions_init(&fa);
+	if (r) {
 		close(in);
 		if (pipefd[1] >= 0)
 			close(pipefd[1]);
-		return r;
+		return -r;
 	}
-	if (pid == 0) {
+	r = posix_spawnattr_init(&attr);
+	if (r == 0) {
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		if (!r)
+			r = posix_spawnattr_setsigmask(&attr, &none);
+		if (!r)
+			r = posix_spawnattr_setsigdefault(&attr, &dfl);
+		if (!r)
+			r = posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+		if (!r)
+			r = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+		posix_spawnattr_destroy(&attr);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(in);
+	if (r) {
 		if (pipefd[1] >= 0)
 			close(pipefd[1]);
-		child(argv, in);
+		return -r;
 	}
-	close(in);
 	if (input) {
 		/* Small (a resolv.conf fragment): fits the pipe's buffer. A
 		 * child that does not read it just gets EPIPE here, ignored. */
