@@ -11,6 +11,9 @@
 /* systemd-resolved's varlink socket: present while it runs. */
 #define RESOLVED_SOCKET "/run/systemd/resolve/io.systemd.Resolve"
 
+/* "PREFIX.NAME": a prefix from a 128-byte line of interface-order */
+enum { DNS_RECORD_MAX = 128 + 1 + CONFIG_NAME_MAX + 1 };
+
 enum { DNS_INPUT_MAX = CONFIG_MAX_DNS * (CONFIG_ADDR_TEXT_MAX + 12) +
 		       CONFIG_MAX_DNS * (CONFIG_DNS_NAME_MAX + 1) + 16 };
 
@@ -38,7 +41,7 @@ static void iface_record(const char *name, char *out, size_t len)
 
 		if (n > 0 && line[n] == '*' && (line[n + 1] == '\n' || line[n + 1] == '\0')) {
 			line[n] = '\0';
-			snprintf(out, len, "%s.%s", line, name);
+			snprintf(out, len, "%.127s.%.15s", line, name);
 			break;
 		}
 	}
@@ -61,7 +64,7 @@ static int run(const char *what, const char *const argv[], const char *input,
 
 int dns_set(const struct config *cfg, enum dns_backend backend, char err[static CONFIG_ERR_LEN])
 {
-	char input[DNS_INPUT_MAX], record[64];
+	char input[DNS_INPUT_MAX], record[DNS_RECORD_MAX];
 	size_t n = 0;
 
 	if (backend == DNS_NONE)
@@ -109,7 +112,7 @@ int dns_set(const struct config *cfg, enum dns_backend backend, char err[static 
 
 int dns_unset(const char *name, enum dns_backend backend, char err[static CONFIG_ERR_LEN])
 {
-	char record[64];
+	char record[DNS_RECORD_MAX];
 
 	if (backend == DNS_RESOLVED) {
 		const char *argv[] = { "resolvectl", "revert", name, NULL };
