@@ -388,6 +388,29 @@ static void test_wg_quick_keys(void **state)
 	assert_int_equal(cfg.n_dns_servers + cfg.n_dns_search + cfg.n_hooks, 0);
 	assert_false(config_full_tunnel(&cfg, AF_INET));
 
+	/* 16 hooks in all, 1023 characters each */
+	{
+		char many[4096] = GOOD_INTERFACE, big[1200];
+
+		for (int i = 0; i < 17; i++)
+			strcat(many, i % 2 ? "PostUp = true\n" : "PreDown = true\n");
+		strcat(many, GOOD_PEER);
+		assert_int_equal(config_parse_string("t.conf", "t", many, CONFIG_NUMERIC_ONLY, &cfg,
+						     err), -EINVAL);
+		assert_string_equal(err, "t.conf:19: more than 16 PreUp/PostUp/PreDown/PostDown lines");
+		memset(big, 'x', sizeof(big));
+		memcpy(big + 1024 - 1, "\0", 1);
+		snprintf(many, sizeof(many), GOOD_INTERFACE "PostUp = echo %s\n" GOOD_PEER, big);
+		assert_int_equal(config_parse_string("t.conf", "t", many, CONFIG_NUMERIC_ONLY, &cfg,
+						     err), -EINVAL);
+		assert_string_equal(err, "t.conf:3: PostUp is longer than 1023 characters");
+		big[1018] = '\0'; /* "echo " + 1018: exactly 1023 */
+		snprintf(many, sizeof(many), GOOD_INTERFACE "PostUp = echo %s\n" GOOD_PEER, big);
+		assert_int_equal(config_parse_string("t.conf", "t", many, CONFIG_NUMERIC_ONLY, &cfg,
+						     err), 0);
+		assert_int_equal(strlen(cfg.hooks[0]), 1023);
+	}
+
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(one, sizeof(one), GOOD_INTERFACE "%s\n" GOOD_PEER, cases[i].line);
 		if (config_parse_string("t.conf", "t", one, CONFIG_NUMERIC_ONLY, &cfg, err) != 0)
