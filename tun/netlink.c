@@ -32,6 +32,7 @@ struct nlctx {
 	int kerr;		/* -errno of the last NLMSG_ERROR, or 0 */
 	const char *ifname;
 	unsigned ifindex;
+	uint32_t table;		/* the routes' table: RT_TABLE_MAIN unless Table = N */
 };
 
 static int on_nl_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -399,7 +400,7 @@ static struct rtnl_route *route_build(struct nlctx *c, const struct tun_prefix *
 		return NULL;
 	}
 	nl_addr_put(dst);
-	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_table(rt, c->table);
 	rtnl_route_set_type(rt, RTN_UNICAST);
 	rtnl_route_set_protocol(rt, RTPROT_STATIC);
 	/* What `ip route add P dev X` sends: link scope for IPv4, universe
@@ -450,7 +451,7 @@ static int route_check(struct nlctx *c, const struct tun_prefix *p,
 		struct tun_prefix dst;
 		int oif = 0;
 
-		if (rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
+		if (rtnl_route_get_table(rt) != c->table ||
 		    !prefix_from_nl_addr(&dst, rtnl_route_get_dst(rt), p->family))
 			continue;
 		if (rtnl_route_get_nnexthops(rt) > 0)
@@ -626,13 +627,14 @@ static int undo(struct nlctx *c, struct tun_applied *ap, struct tun_error *err)
 int tun_setup(struct tun_applied *applied, const char *ifname,
 	      const struct tun_config *cfg, struct tun_error *err)
 {
-	struct nlctx c = { .ifname = ifname };
+	struct nlctx c = { .ifname = ifname, .table = cfg->table ? cfg->table : RT_TABLE_MAIN };
 	struct rtnl_link *link = NULL;
 	struct tun_applied *ap = applied;
 	struct tun_error undo_err;
 	int r;
 
 	memset(ap, 0, sizeof(*ap));
+	ap->table = c.table;
 	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ)
 		return tun_error_set(err, -EINVAL, "invalid interface name");
 	r = config_check(cfg, err);
@@ -703,6 +705,8 @@ int tun_setup(struct tun_applied *applied, const char *ifname,
 		bool dup = false;
 
 		tun_prefix_mask(&p);
+		if (cfg->skip_default && p.len == 0)
+			continue;	/* the full tunnel's: tun/policy.h */
 		for (size_t j = 0; j < ap->routes_len && !dup; j++)
 			dup = tun_prefix_equal(&ap->routes[j], &p);
 		if (dup)
@@ -731,7 +735,8 @@ fail:
 
 int tun_teardown(struct tun_applied *applied, struct tun_error *err)
 {
-	struct nlctx c = { .ifname = applied->name, .ifindex = applied->ifindex };
+	struct nlctx c = { .ifname = applied->name, .ifindex = applied->ifindex,
+			   .table = applied->table };
 	int r;
 
 	if (applied->ifindex == 0) {
@@ -757,7 +762,7 @@ static bool prefix_listed(const struct tun_prefix *list, size_t len, const struc
 
 int tun_update(struct tun_applied *ap, const struct tun_config *cfg, struct tun_error *err)
 {
-	struct nlctx c = { .ifname = ap->name, .ifindex = ap->ifindex };
+	struct nlctx c = { .ifname = ap->name, .ifindex = ap->ifindex, .table = ap->table };
 	struct tun_prefix *addrs = NULL, *routes = NULL, *added_addrs = NULL, *added_routes = NULL;
 	size_t n_addrs = 0, n_routes = 0, n_added_addrs = 0, n_added_routes = 0, covered = 0;
 	struct rtnl_link *link = NULL;
@@ -812,7 +817,7 @@ int tun_update(struct tun_applied *ap, const struct tun_config *cfg, struct tun_
 		enum route_verdict verdict;
 
 		tun_prefix_mask(&p);
-		if (prefix_listed(routes, n_routes, &p))
+		if (prefix_listed(routes, n_routes, &p) || (cfg->skip_default && p.len == 0))
 			continue;
 		if (!prefix_listed(ap->routes, ap->routes_len, &p)) {
 			r = route_add(&c, &p, &verdict, err);

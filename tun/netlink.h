@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/compiler.h"
 #include "tun/error.h"
@@ -30,6 +31,9 @@ struct tun_config {
 	size_t addrs_len;
 	const struct tun_prefix *routes;/* AllowedIPs; host bits are ignored */
 	size_t routes_len;
+	uint32_t table;			/* the routes' table; 0: main */
+	bool skip_default;		/* no /0 routes: a full tunnel's are
+					 * tun/policy.h's, in their own table */
 	const char *master;		/* a Linux bridge to enslave the link to; NULL: none */
 };
 
@@ -38,6 +42,7 @@ struct tun_config {
 struct tun_applied {
 	char name[IFNAMSIZ];
 	unsigned ifindex;
+	uint32_t table;			/* where the routes are */
 	bool mtu_changed;
 	unsigned old_mtu;
 	bool brought_up;

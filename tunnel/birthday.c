@@ -319,6 +319,13 @@ static size_t open_sockets(struct peer *peer)
 		r = udp_open_extra(&peer->tunnel->udp, &fd);
 		if (r)
 			break;
+		/* In a full tunnel, past the tunnel like the link's own socket
+		 * (the winner becomes it). */
+		r = udp_set_mark(fd, peer->tunnel->routing.fwmark);
+		if (r) {
+			close(fd);
+			break;
+		}
 		s->watch.fd = fd;
 		r = loop_watch_add(&peer->tunnel->loop, &s->watch, EPOLLIN);
 		if (r) {

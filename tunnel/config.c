@@ -5,6 +5,12 @@
  *  - every handler call knows its line number (for "FILE:LINE: ..."),
  *  - '#' starts a comment anywhere on a line, as in wg-quick,
  *  - an over-long line is an error instead of being split silently,
+ *  - a value reaches us whole, however long (up to CONFIG_LINE_MAX) and
+ *    whatever it holds: libinih's line buffer is INI_MAX_LINE (200 bytes
+ *    in the distributions' builds) and it cuts " ;" inline comments, which
+ *    would break long AllowedIPs lists and PostUp commands. read_line keeps
+ *    the value in parse_state and hands libinih "Key = " VALUE_MARK, which
+ *    handle_pair swaps back (libinih calls it before reading on),
  *  - an indented line is an ordinary line, not a continuation of the
  *    previous value (libinih's multi-line mode would glue it on),
  *  - section headers are checked (only [Interface] and [Peer], once each). */
@@ -17,6 +23,7 @@
 #include "crypto/keys.h"
 #include "tunnel/control.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,9 @@
 enum { CONFIG_FILE_MAX = 256 * 1024 };
 
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
+
+/* Stands for the value kept in parse_state.value (see the file comment). */
+#define VALUE_MARK "\x01"
 
 struct parse_state {
 	const char *path;
@@ -55,7 +65,10 @@ struct parse_state {
 	unsigned rendezvous_line;
 	unsigned port_mapping_line, punch_line;
 	/* Mode = bridge refuses the routed keys: where each first appeared */
-	unsigned mode_line, bridge_line, address_line, allowed_ips_line;
+	unsigned mode_line, bridge_line, address_line, allowed_ips_line, dns_line;
+	unsigned table_line, fwmark_line, save_config_line;
+
+	char value[CONFIG_LINE_MAX];	/* the current line's value */
 };
 
 static int fail(struct parse_state *st, const char *fmt, ...)
@@ -141,8 +154,9 @@ static char *read_line(char *buf, int size, void *stream)
 {
 	struct parse_state *st = stream;
 	const char *start = st->text + st->pos, *nl;
+	char line_buf[CONFIG_LINE_MAX];
 	size_t len, keep;
-	char *line;
+	char *line, *eq;
 
 	if (st->failed || *start == '\0')
 		return NULL;
@@ -158,16 +172,33 @@ static char *read_line(char *buf, int size, void *stream)
 			break;
 		}
 	}
-	/* libinih needs room for the line, '\n' and '\0'. */
-	if (size < 3 || keep > (size_t)size - 3) {
-		fail(st, "line is longer than %d characters (split a long list over "
-			 "several lines with the same key)", size - 3);
+	if (keep >= sizeof(line_buf)) {
+		fail(st, "line is longer than %zu characters (split a long list over "
+			 "several lines with the same key)", sizeof(line_buf) - 1);
 		return NULL;
 	}
-	memcpy(buf, start, keep);
-	buf[keep] = '\0';
-	line = trim(buf);
-	memmove(buf, line, strlen(line) + 1);
+	memcpy(line_buf, start, keep);
+	line_buf[keep] = '\0';
+	line = trim(line_buf);
+	eq = line[0] == '[' ? NULL : strchr(line, '=');
+	if (eq) {
+		/* "Key = value": libinih gets the key and the mark. */
+		*eq = '\0';
+		strcpy(st->value, trim(eq + 1));
+		line = trim(line);
+		if (size < 3 || strlen(line) + sizeof(" = " VALUE_MARK) + 1 > (size_t)size) {
+			fail(st, "key '%.40s...' is too long", line);
+			return NULL;
+		}
+		snprintf(buf, (size_t)size, "%s = " VALUE_MARK "\n", line);
+		return buf;
+	}
+	/* libinih needs room for the line, '\n' and '\0'. */
+	if (size < 3 || strlen(line) > (size_t)size - 3) {
+		fail(st, "'%.40s...' is not 'Key = value' or a [Section]", line);
+		return NULL;
+	}
+	strcpy(buf, line);
 	if (buf[0] == '[')
 		check_section_header(st, buf);
 	strcat(buf, "\n");
@@ -413,6 +444,129 @@ static int add_ignore_prefix(struct parse_state *st, const char *key, const char
 	return 1;
 }
 
+/* FwMark: "off", decimal or 0x-hex, 32 bits; 0 is off (as in wg). */
+static bool parse_fwmark(const char *value, uint32_t *out)
+{
+	uint64_t num;
+
+	if (!strcasecmp(value, "off")) {
+		*out = 0;
+		return true;
+	}
+	if ((value[0] == '0' && (value[1] == 'x' || value[1] == 'X'))) {
+		size_t n = strlen(value + 2);
+
+		if (n == 0 || n > 8 || strspn(value + 2, "0123456789abcdefABCDEF") != n)
+			return false;
+		*out = (uint32_t)strtoul(value + 2, NULL, 16);
+		return true;
+	}
+	if (number_parse_uint(value, UINT32_MAX, &num) < 0)
+		return false;
+	*out = (uint32_t)num;
+	return true;
+}
+
+/* A table name from iproute2's rt_tables ("NUMBER NAME" lines). */
+static bool table_from_file(const char *path, const char *name, uint32_t *out)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char num[32], word[128];
+		uint64_t v;
+
+		if (sscanf(line, " %31s %127s", num, word) == 2 && num[0] != '#' &&
+		    !strcmp(word, name) && number_parse_uint(num, UINT32_MAX, &v) == 0) {
+			*out = (uint32_t)v;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Table = auto | off | NUMBER | NAME (iproute2's rt_tables, as `ip` reads
+ * them; main, local and default are always known). */
+static int parse_table(struct parse_state *st, const char *value)
+{
+	struct config *cfg = st->cfg;
+	static const struct { const char *name; uint32_t id; } builtin[] = {
+		{ "main", 254 }, { "local", 255 }, { "default", 253 },
+	};
+	uint64_t num;
+
+	if (!strcasecmp(value, "auto")) {
+		cfg->table_mode = CONFIG_TABLE_AUTO;
+		return 1;
+	}
+	if (!strcasecmp(value, "off")) {
+		cfg->table_mode = CONFIG_TABLE_OFF;
+		return 1;
+	}
+	cfg->table_mode = CONFIG_TABLE_SET;
+	if (number_parse_uint(value, UINT32_MAX, &num) == 0) {
+		if (num == 0)
+			return fail(st, "Table '%s': table 0 is not a table (auto, off, "
+				    "a number from 1 or a name)", value);
+		cfg->table = (uint32_t)num;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (!strcmp(value, builtin[i].name)) {
+			cfg->table = builtin[i].id;
+			return 1;
+		}
+	}
+	if (table_from_file("/etc/iproute2/rt_tables", value, &cfg->table) ||
+	    table_from_file("/usr/share/iproute2/rt_tables", value, &cfg->table) ||
+	    table_from_file("/usr/lib/iproute2/rt_tables", value, &cfg->table))
+		return 1;
+	return fail(st, "Table '%s' is not auto, off, a number or a name in "
+		    "/etc/iproute2/rt_tables", value);
+}
+
+/* DNS: an IP address is a server, anything else a search domain (wg-quick). */
+static int add_dns(struct parse_state *st, const char *key, const char *item)
+{
+	struct config *cfg = st->cfg;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, item, &a4) == 1 || inet_pton(AF_INET6, item, &a6) == 1) {
+		if (cfg->n_dns_servers == CONFIG_MAX_DNS)
+			return fail(st, "more than %d servers in %s", CONFIG_MAX_DNS, key);
+		snprintf(cfg->dns_servers[cfg->n_dns_servers++], CONFIG_ADDR_TEXT_MAX, "%s", item);
+		return 1;
+	}
+	if (!host_name_valid(item) || strlen(item) > CONFIG_DNS_NAME_MAX)
+		return fail(st, "%s '%s' is neither an IP address nor a search domain", key, item);
+	if (cfg->n_dns_search == CONFIG_MAX_DNS)
+		return fail(st, "more than %d search domains in %s", CONFIG_MAX_DNS, key);
+	snprintf(cfg->dns_search[cfg->n_dns_search++], CONFIG_DNS_NAME_MAX + 1, "%s", item);
+	return 1;
+}
+
+/* PreUp, PostUp, PreDown, PostDown: one command per line, kept in order. */
+static int add_hook(struct parse_state *st, const char *key, const char *value,
+		    enum config_hook_kind kind)
+{
+	struct config *cfg = st->cfg;
+
+	if (cfg->n_hooks == CONFIG_MAX_HOOKS)
+		return fail(st, "more than %d PreUp/PostUp/PreDown/PostDown lines",
+			    CONFIG_MAX_HOOKS);
+	if (strlen(value) >= CONFIG_HOOK_MAX)
+		return fail(st, "%s is longer than %d characters", key, CONFIG_HOOK_MAX - 1);
+	strcpy(cfg->hooks[cfg->n_hooks], value);
+	cfg->hook_kind[cfg->n_hooks++] = kind;
+	return 1;
+}
+
 /* Mode = routed|bridge, Bridge = IFACE (an existing Linux bridge). */
 static int mode_key(struct parse_state *st, const char *key, const char *value)
 {
@@ -517,6 +671,42 @@ static int interface_key(struct parse_state *st, const char *key, const char *va
 			return fail(st, "Punch '%s' is none of birthday, basic, off", value);
 		return 1;
 	}
+	if (!strcasecmp(key, "Table")) {
+		if (!set_once(st, &st->table_line, key))
+			return 0;
+		return parse_table(st, value);
+	}
+	if (!strcasecmp(key, "FwMark")) {
+		if (!set_once(st, &st->fwmark_line, key))
+			return 0;
+		if (!parse_fwmark(value, &cfg->fwmark))
+			return fail(st, "FwMark '%s' is not a 32-bit number (decimal or 0x hex) "
+				    "or off", value);
+		return 1;
+	}
+	if (!strcasecmp(key, "DNS")) {
+		if (!st->dns_line)
+			st->dns_line = st->line;
+		return for_each_item(st, key, value, add_dns);
+	}
+	if (!strcasecmp(key, "PreUp"))
+		return add_hook(st, key, value, CONFIG_HOOK_PRE_UP);
+	if (!strcasecmp(key, "PostUp"))
+		return add_hook(st, key, value, CONFIG_HOOK_POST_UP);
+	if (!strcasecmp(key, "PreDown"))
+		return add_hook(st, key, value, CONFIG_HOOK_PRE_DOWN);
+	if (!strcasecmp(key, "PostDown"))
+		return add_hook(st, key, value, CONFIG_HOOK_POST_DOWN);
+	if (!strcasecmp(key, "SaveConfig")) {
+		if (!set_once(st, &st->save_config_line, key))
+			return 0;
+		if (!strcasecmp(value, "false"))
+			return 1;
+		if (!strcasecmp(value, "true"))
+			return fail(st, "SaveConfig = true is not supported: tunnel never "
+				    "rewrites your config");
+		return fail(st, "SaveConfig '%s' is neither true nor false", value);
+	}
 	if (!strcasecmp(key, "Mode") || !strcasecmp(key, "Bridge"))
 		return mode_key(st, key, value);
 	return fail(st, "unknown key '%s' in [Interface]", key);
@@ -577,6 +767,8 @@ static int handle_pair(void *user, const char *section, const char *key, const c
 	(void)section; /* read_line tracks sections, with their line numbers */
 	if (st->failed)
 		return 0;
+	if (!strcmp(value, VALUE_MARK))
+		value = st->value;
 	if (value[0] == '\0')
 		return fail(st, "%s has no value", key);
 	switch (st->section) {
@@ -612,6 +804,15 @@ static int check_mode(struct parse_state *st)
 		st->line = st->allowed_ips_line;
 		return fail(st, "AllowedIPs makes no sense with Mode = bridge (every frame of "
 				"the peer is accepted; there are no routes)");
+	}
+	if (st->table_line) {
+		st->line = st->table_line;
+		return fail(st, "Table makes no sense with Mode = bridge (there are no routes)");
+	}
+	if (st->dns_line) {
+		st->line = st->dns_line;
+		return fail(st, "DNS makes no sense with Mode = bridge (the LAN's own DHCP and "
+				"DNS serve its hosts)");
 	}
 	if (cfg->mtu - CONFIG_BRIDGE_FRAME_OVERHEAD < CONFIG_MIN_MTU) {
 		st->line = st->mtu_line;
@@ -784,6 +985,14 @@ out:
 	}
 	close(fd);
 	return r;
+}
+
+bool config_full_tunnel(const struct config *cfg, int family)
+{
+	for (size_t i = 0; i < cfg->n_allowed_ips; i++)
+		if (cfg->allowed_ips[i].family == family && cfg->allowed_ips[i].len == 0)
+			return true;
+	return false;
 }
 
 void config_clear(struct config *cfg)

@@ -2,8 +2,9 @@
  *
  *   [Interface]  PrivateKey | PrivateKeyFile, Address, ListenPort, MTU,
  *                Rendezvous, RendezvousKey, CandidateInterfaces,
- *                IgnoreInterfaces, IgnorePrefixes, PortMapping, Punch, Mode,
- *                Bridge
+ *                IgnoreInterfaces, IgnorePrefixes, PortMapping, Punch, and wg-quick's
+ *                Table, FwMark, DNS, PreUp, PostUp, PreDown, PostDown,
+ *                SaveConfig (false only); Mode, Bridge (ours)
  *   [Peer]       PublicKey, PresharedKey, AllowedIPs, Endpoint,
  *                PersistentKeepalive
  *
@@ -45,6 +46,11 @@ enum config_limits {
 	CONFIG_MAX_IGNORE_PREFIXES = 32,
 	CONFIG_DIR_MAX = 4096,
 	CONFIG_HOST_MAX = 255,           /* common/hostport.h HOSTPORT_HOST_MAX */
+	CONFIG_MAX_DNS = 8,              /* DNS servers, and search domains, each */
+	CONFIG_DNS_NAME_MAX = 254,       /* a search domain, with a final dot */
+	CONFIG_ADDR_TEXT_MAX = 46,       /* INET6_ADDRSTRLEN */
+	CONFIG_MAX_HOOKS = 16,           /* PreUp + PostUp + PreDown + PostDown */
+	CONFIG_HOOK_MAX = 1024,          /* one hook command, with its '\0' */
 	/* Mode = bridge: a message carries an Ethernet frame of at most MTU
 	 * bytes, so the TAP's MTU (the IP packet in the frame) is MTU less the
 	 * Ethernet header and one 802.1Q tag: 14 + 4. */
@@ -56,6 +62,21 @@ enum config_limits {
 enum config_mode {
 	CONFIG_MODE_ROUTED,
 	CONFIG_MODE_BRIDGE,
+};
+
+/* Table = ...: wg-quick's routing table choice. */
+enum config_table_mode {
+	CONFIG_TABLE_AUTO,  /* main; a /0 in AllowedIPs gets its own table and rules */
+	CONFIG_TABLE_OFF,   /* no routes at all */
+	CONFIG_TABLE_SET,   /* every AllowedIPs route goes into `table`, no rules */
+};
+
+/* PreUp, PostUp, PreDown, PostDown: when a hook runs. */
+enum config_hook_kind {
+	CONFIG_HOOK_PRE_UP,
+	CONFIG_HOOK_POST_UP,
+	CONFIG_HOOK_PRE_DOWN,
+	CONFIG_HOOK_POST_DOWN,
 };
 
 /* An Endpoint or Rendezvous: a numeric address, or a host name the daemon
@@ -94,6 +115,18 @@ struct config {
 	size_t n_ignore_prefixes;
 	bool port_mapping;              /* ask the router (UPnP, NAT-PMP, PCP); default on */
 	enum config_punch punch;        /* how a direct path is looked for; default birthday */
+	enum config_table_mode table_mode;
+	uint32_t table;                  /* CONFIG_TABLE_SET: the table's number */
+	uint32_t fwmark;                 /* on the link's UDP socket(s); 0: none */
+	/* DNS: servers (numeric addresses as written) and search domains */
+	char dns_servers[CONFIG_MAX_DNS][CONFIG_ADDR_TEXT_MAX];
+	size_t n_dns_servers;
+	char dns_search[CONFIG_MAX_DNS][CONFIG_DNS_NAME_MAX + 1];
+	size_t n_dns_search;
+	/* hooks in file order; %i is substituted when they run */
+	char hooks[CONFIG_MAX_HOOKS][CONFIG_HOOK_MAX];
+	enum config_hook_kind hook_kind[CONFIG_MAX_HOOKS];
+	size_t n_hooks;
 	enum config_mode mode;
 	char bridge[CONFIG_NAME_MAX + 1]; /* Bridge = IFACE the TAP joins; "" none */
 
@@ -128,6 +161,10 @@ must_check int config_parse_string(const char *path, const char *name, const cha
  * set-up (tunnel_create) reports its errors the same way. */
 void config_error(char err[static CONFIG_ERR_LEN], const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* True when AllowedIPs holds a default route (0.0.0.0/0 or ::/0) of
+ * `family`: a full tunnel for that family. */
+bool config_full_tunnel(const struct config *cfg, int family);
 
 /* The MTU of the interface the link opens: MTU itself for a TUN, MTU less
  * CONFIG_BRIDGE_FRAME_OVERHEAD for a bridge-mode TAP. */

@@ -51,7 +51,9 @@ static int run_daemon(struct tunnel *t)
 {
 	int r = tunnel_run(t);
 
-	tunnel_destroy(t);
+	/* PreDown/PostDown failures (logged) show in the exit status. */
+	if (tunnel_destroy(t))
+		r = -1;
 	return r ? 1 : 0;
 }
 

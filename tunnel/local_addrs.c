@@ -364,7 +364,7 @@ static int route_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int local_addrs_route(const struct rdv_endpoint *ep, char ifname[static IF_NAMESIZE])
+int local_addrs_route(const struct rdv_endpoint *ep, uint32_t mark, char ifname[static IF_NAMESIZE])
 {
 	struct rtmsg rtm = { .rtm_family = ep->family, .rtm_dst_len = ep->family == AF_INET ? 32 : 128 };
 	struct route_answer ans = { 0 };
@@ -380,7 +380,8 @@ int local_addrs_route(const struct rdv_endpoint *ep, char ifname[static IF_NAMES
 	}
 	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST);
 	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg, RTA_DST, ep->family == AF_INET ? 4 : 16, ep->addr) < 0)
+	    nla_put(msg, RTA_DST, ep->family == AF_INET ? 4 : 16, ep->addr) < 0 ||
+	    (mark && nla_put_u32(msg, RTA_MARK, mark) < 0))
 		goto out;
 	nl_socket_disable_auto_ack(sk);
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, route_valid, &ans);

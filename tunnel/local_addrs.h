@@ -97,9 +97,11 @@ bool local_addrs_peer_lan_usable(const struct local_addrs *la, const struct rdv_
 				 const char *route_ifname);
 
 /* Asks the kernel (rtnetlink RTM_GETROUTE) which interface a datagram to
- * ep would leave through, into ifname. -errno if there is no route or
+ * ep would leave through, into ifname; with `mark` (the link's fwmark, 0
+ * for none) as the link's own socket sets it (a full tunnel's, routing.h). -errno if there is no route or
  * netlink fails. */
-must_check int local_addrs_route(const struct rdv_endpoint *ep, char ifname[static IF_NAMESIZE]);
+must_check int local_addrs_route(const struct rdv_endpoint *ep, uint32_t mark,
+				  char ifname[static IF_NAMESIZE]);
 
 /* "lan", "tunnel", "container", "cgnat", "link-local", "loopback", "link". */
 const char *local_addr_kind_name(enum local_addr_kind kind);

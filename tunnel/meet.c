@@ -58,7 +58,7 @@ static size_t peer_lan_candidates(const struct tunnel *t, const struct rdv_endpo
 	for (size_t i = 0; i < n_lan; i++) {
 		char ifname[IF_NAMESIZE] = "", ep[RDV_ENDPOINT_STR];
 
-		if (local_addrs_route(&lan[i], ifname) != 0)
+		if (local_addrs_route(&lan[i], t->routing.fwmark, ifname) != 0)
 			ifname[0] = '\0';
 		if (local_addrs_peer_lan_usable(&la, &lan[i], ifname))
 			out[n++] = lan[i];
@@ -335,6 +335,12 @@ void meet_natcheck_start(struct tunnel *t)
 	r = netcheck_start(&m->natcheck, servers, m->n_servers, now(t), MEET_NATCHECK_MS);
 	m->natcheck_w4.fd = m->natcheck.fd4;
 	m->natcheck_w6.fd = m->natcheck.fd6;
+	/* Nothing sent yet (netcheck_poll sends): a full tunnel's mark keeps
+	 * the test on the real route, as the link's own socket. */
+	if (r == 0 && m->natcheck.fd4 >= 0)
+		r = udp_set_mark(m->natcheck.fd4, t->routing.fwmark);
+	if (r == 0 && m->natcheck.fd6 >= 0)
+		r = udp_set_mark(m->natcheck.fd6, t->routing.fwmark);
 	if (r == 0 && m->natcheck.fd4 >= 0)
 		r = loop_watch_add(&t->loop, &m->natcheck_w4, EPOLLIN);
 	if (r == 0 && m->natcheck.fd6 >= 0 && (r = loop_watch_add(&t->loop, &m->natcheck_w6, EPOLLIN)))

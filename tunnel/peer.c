@@ -122,9 +122,19 @@ static void set_state(struct peer *peer, enum link_state state, enum link_path p
 
 bool peer_endpoint_in_tunnel(const struct peer *peer, const struct rdv_endpoint *ep)
 {
-	const struct config *cfg = &peer->tunnel->cfg;
+	const struct tunnel *t = peer->tunnel;
+	const struct config *cfg = &t->cfg;
+	bool full = t->routing.full[ep->family == AF_INET6];
 
-	return allowedips_contains(cfg->allowed_ips, cfg->n_allowed_ips, ep->family, ep->addr);
+	/* A full tunnel's default route does not count: our own datagrams
+	 * carry its fwmark and take the real route (tun/policy.h). */
+	for (size_t i = 0; i < cfg->n_allowed_ips; i++) {
+		if (full && cfg->allowed_ips[i].len == 0)
+			continue;
+		if (allowedips_contains(&cfg->allowed_ips[i], 1, ep->family, ep->addr))
+			return true;
+	}
+	return false;
 }
 
 bool peer_has_path(const struct peer *peer)

@@ -80,7 +80,22 @@ static unsigned mtu_capacity(const struct tunnel *t)
 			  NOISE_AUTHTAG_LEN);
 }
 
-/* What a running link cannot take; names the file as config_load does. */
+static bool dns_changed(const struct config *a, const struct config *b)
+{
+	if (a->n_dns_servers != b->n_dns_servers || a->n_dns_search != b->n_dns_search)
+		return true;
+	for (size_t i = 0; i < a->n_dns_servers; i++)
+		if (strcmp(a->dns_servers[i], b->dns_servers[i]))
+			return true;
+	for (size_t i = 0; i < a->n_dns_search; i++)
+		if (strcmp(a->dns_search[i], b->dns_search[i]))
+			return true;
+	return false;
+}
+
+/* What a running link cannot take; names the file as config_load does.
+ * Hooks are not run by a reload: new PreDown/PostDown lines are simply the
+ * ones that run at down. */
 static int check(const struct tunnel *t, const struct config *next,
 		 char err[static CONFIG_ERR_LEN])
 {
@@ -94,6 +109,21 @@ static int check(const struct tunnel *t, const struct config *next,
 		config_error(err, "%s/%s.conf: Mode or Bridge changed: a running link keeps "
 				  "its device (restart the link to change them)",
 			     next->dir, next->name);
+		return -EINVAL;
+	}
+	if (next->table_mode != t->cfg.table_mode || next->table != t->cfg.table ||
+	    next->fwmark != t->cfg.fwmark ||
+	    (next->table_mode == CONFIG_TABLE_AUTO &&
+	     (config_full_tunnel(next, AF_INET) != t->routing.full[0] ||
+	      config_full_tunnel(next, AF_INET6) != t->routing.full[1]))) {
+		config_error(err, "%s/%s.conf: Table, FwMark or a full tunnel's 0.0.0.0/0 or ::/0 "
+				  "changed: a running link keeps its routing rules (restart the "
+				  "link to change them)", next->dir, next->name);
+		return -EINVAL;
+	}
+	if (dns_changed(&t->cfg, next)) {
+		config_error(err, "%s/%s.conf: DNS changed: a running link keeps its DNS "
+				  "(restart the link to change it)", next->dir, next->name);
 		return -EINVAL;
 	}
 	if (next->mtu > mtu_capacity(t)) {
@@ -165,7 +195,9 @@ int tunnel_reload(struct tunnel *t, char err[static CONFIG_ERR_LEN])
 		.addrs = next->addresses,
 		.addrs_len = next->n_addresses,
 		.routes = next->allowed_ips,
-		.routes_len = next->n_allowed_ips,
+		.routes_len = next->table_mode == CONFIG_TABLE_OFF ? 0 : next->n_allowed_ips,
+		.table = t->tun_applied.table,
+		.skip_default = t->routing.full[0] || t->routing.full[1],
 	};
 	r = tun_update(&t->tun_applied, &tc, &terr);
 	if (r) {

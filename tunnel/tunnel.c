@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "crypto/keys.h"
+#include "tunnel/hooks.h"
 #include "tunnel/receive.h"
 #include "tunnel/reload.h"
 #include "tunnel/send.h"
@@ -81,7 +82,8 @@ static int open_signals(struct tunnel *t)
 	return t->signal_fd < 0 ? -errno : 0;
 }
 
-static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN])
+static int configure_interface(struct tunnel *t, const char *run_dir,
+			       char err[static CONFIG_ERR_LEN])
 {
 	struct tun_config tc = {
 		.mtu = config_device_mtu(&t->cfg),
@@ -94,6 +96,15 @@ static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN]
 	struct tun_error terr = { "" };
 	int r;
 
+	if (routing_plan(&t->routing, &t->cfg, &tc, err))
+		return -EINVAL;
+	/* Our own datagrams keep the real route (tun/policy.h). */
+	r = udp_set_mark(t->udp.fd, t->routing.fwmark);
+	if (r) {
+		config_error(err, "cannot set fwmark 0x%x on the UDP socket: %s",
+			     t->routing.fwmark, strerror(-r));
+		return r;
+	}
 	r = tun_device_open(&t->tun, t->cfg.name,
 			    TUN_DEVICE_OFFLOAD | (t->bridge ? TUN_DEVICE_TAP : 0), &terr);
 	if (r) {
@@ -106,6 +117,8 @@ static int configure_interface(struct tunnel *t, char err[static CONFIG_ERR_LEN]
 		tun_device_close(&t->tun);
 		return r;
 	}
+	if (routing_apply(&t->routing, &t->cfg, run_dir, err))
+		return -EINVAL; /* tunnel_destroy removes the interface */
 	return 0;
 }
 
@@ -194,6 +207,15 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		config_error(err, "cannot create the control socket in %s: %s", run_dir, strerror(-r));
 		goto fail;
 	}
+	/* The link's name is ours now: what a dead daemon left can go. */
+	if (routing_clean_stale(run_dir, cfg->name, err)) {
+		r = -EIO;
+		goto fail;
+	}
+	if (hooks_run(&t->cfg, CONFIG_HOOK_PRE_UP, err)) {
+		r = -ECANCELED;
+		goto fail;
+	}
 	r = noise_local_init(&t->local, cfg->private_key);
 	if (r) {
 		config_error(err, "the private key is not usable");
@@ -233,7 +255,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		config_error(err, "cannot set up the rendezvous client: %s", strerror(-r));
 		goto fail;
 	}
-	r = configure_interface(t, err);
+	r = configure_interface(t, run_dir, err);
 	if (r)
 		goto fail;
 	r = open_signals(t);
@@ -248,6 +270,13 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 		config_error(err, "epoll: %s", strerror(-r));
 		goto fail;
 	}
+	/* As wg-quick: a failing PostUp takes the link down again, without
+	 * PreDown and PostDown. */
+	if (hooks_run(&t->cfg, CONFIG_HOOK_POST_UP, err)) {
+		r = -ECANCELED;
+		goto fail;
+	}
+	t->up_done = true;
 	log_info("%s: interface up (%s), listening on UDP port %u", cfg->name,
 		 t->bridge ? "bridge mode: a TAP carrying Ethernet frames" : "routed mode",
 		 t->udp.port);
@@ -292,20 +321,35 @@ int tunnel_run(struct tunnel *t)
 	return r;
 }
 
-void tunnel_destroy(struct tunnel *t)
+int tunnel_destroy(struct tunnel *t)
 {
 	struct tun_error terr = { "" };
+	char err[CONFIG_ERR_LEN];
+	int failed = 0;
 
 	if (!t)
-		return;
+		return 0;
+	/* wg-quick's down: PreDown, the interface and what hangs off it,
+	 * PostDown. A failing hook is reported but stops nothing: a link is
+	 * never left half down. */
+	if (t->up_done && hooks_run(&t->cfg, CONFIG_HOOK_PRE_DOWN, err)) {
+		log_error("%s: %s", t->cfg.name, err);
+		failed = -1;
+	}
 	control_server_close(&t->control, &t->loop);
 	resolve_stop(t);
 	meet_destroy(t);
 	if (t->peer.tunnel)
 		peer_destroy(&t->peer);
+	if (routing_teardown(&t->routing, t->cfg.name))
+		failed = -1;
 	if (tun_teardown(&t->tun_applied, &terr) != 0)
 		log_warn("%s: %s", t->cfg.name, terr.msg);
 	tun_device_close(&t->tun);
+	if (t->up_done && hooks_run(&t->cfg, CONFIG_HOOK_POST_DOWN, err)) {
+		log_error("%s: %s", t->cfg.name, err);
+		failed = -1;
+	}
 	udp_close(&t->udp);
 	if (t->signal_fd >= 0)
 		close(t->signal_fd);
@@ -324,6 +368,7 @@ void tunnel_destroy(struct tunnel *t)
 	config_clear(&t->cfg);
 	sodium_memzero(t, sizeof(*t));
 	free(t);
+	return failed;
 }
 
 bool tunnel_note_handshake_load(struct tunnel *t)

@@ -23,6 +23,7 @@
 #include "tunnel/peer.h"
 #include "tunnel/ping.h"
 #include "tunnel/resolve.h"
+#include "tunnel/routing.h"
 #include "tunnel/service.h"
 #include "tunnel/udp.h"
 
@@ -52,6 +53,8 @@ struct tunnel {
 
 	struct tun_device tun;
 	struct tun_applied tun_applied;
+	struct routing routing;              /* full tunnel rules, DNS */
+	bool up_done;                        /* PostUp ran: PreDown/PostDown will */
 	struct udp_socket udp;
 	int signal_fd;
 	struct loop_watch tun_watch, udp_watch, signal_watch;
@@ -95,8 +98,9 @@ struct tunnel {
 };
 
 /* Claims the control socket in `run_dir` (refusing if the link is already
- * up), creates and configures the interface, opens the UDP socket and sets
- * up the peer. `cfg` is copied (the caller may wipe its copy). On failure
+ * up), removes what a crashed daemon of the link left (routing.h), runs
+ * PreUp, creates and configures the interface, its rules and DNS, opens the
+ * UDP socket, sets up the peer and runs PostUp. `cfg` is copied (the caller may wipe its copy). On failure
  * everything done so far is undone and err holds one line for the user. */
 must_check int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run_dir,
 			     char err[static CONFIG_ERR_LEN]);
@@ -109,8 +113,10 @@ void tunnel_start(struct tunnel *t);
 /* Runs the link until SIGINT/SIGTERM or a "down" request. */
 must_check int tunnel_run(struct tunnel *t);
 
-/* Removes routes, addresses and the interface, wipes keys, frees. */
-void tunnel_destroy(struct tunnel *t);
+/* Runs PreDown (if PostUp ran), removes DNS, rules, routes, addresses and
+ * the interface, runs PostDown, wipes keys, frees. Returns -1 when a hook
+ * or an undo failed (logged), else 0. */
+int tunnel_destroy(struct tunnel *t);
 
 /* True while handshakes arrive faster than TUNNEL_UNDER_LOAD_HANDSHAKES/s;
  * counts one more handshake message. */

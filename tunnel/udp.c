@@ -135,6 +135,13 @@ int udp_adopt(struct udp_socket *s, int fd)
 	return 0;
 }
 
+int udp_set_mark(int fd, uint32_t mark)
+{
+	if (!mark)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ? -errno : 0;
+}
+
 void udp_close(struct udp_socket *s)
 {
 	if (s->fd >= 0)

@@ -57,6 +57,11 @@ must_check int udp_open_extra(const struct udp_socket *like, int *fd);
  * which closes: the bound port follows, and so do the socket buffers, UDP
  * GRO and, when on, the DF setting of udp_probe_mtu. */
 must_check int udp_adopt(struct udp_socket *s, int fd);
+/* Sets the firewall mark (SO_MARK) on socket `fd`: a full tunnel's
+ * (tun/policy.h) datagrams carry it, so they keep the real route instead
+ * of entering the tunnel. Any socket that must bypass the tunnel (the
+ * link's own, extra punching sockets) calls it. mark 0 does nothing. */
+must_check int udp_set_mark(int fd, uint32_t mark);
 
 /* Closes the socket and frees the buffers; safe on a zeroed struct. */
 void udp_close(struct udp_socket *s);

@@ -35,3 +35,8 @@ tunnel_script_test(NAME lab_link_reload COMMAND tests/lab/test_link_reload LABEL
 # issue 15 item 7: names in Endpoint and Rendezvous resolved by the daemon
 # (dnsmasq in the lab): up exits 1 and retries; the link follows a move.
 tunnel_script_test(NAME lab_link_resolve COMMAND tests/lab/test_link_resolve LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# issue 16 items 1-4: a full tunnel (wg-quick's policy routing), DNS
+# (resolvconf stand-in) and hooks; kill -9 leftovers removed by the next up.
+tunnel_script_test(NAME lab_link_full_tunnel COMMAND tests/lab/test_link_full_tunnel LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# issue 16 item 5: wg-quick files as-is (tests/lab/wg-quick/) against wireguard-go.
+tunnel_script_test(NAME lab_wgquick_configs COMMAND tests/lab/test_wgquick_configs LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)

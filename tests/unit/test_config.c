@@ -274,6 +274,44 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: IgnorePrefixes has no value" },
 	{ GOOD_PEER "IgnorePrefixes = 10.8.0.0/16\n" GOOD_INTERFACE,
 	  "t.conf:4: unknown key 'IgnorePrefixes' in [Peer]" },
+	/* wg-quick's keys (issue 16) */
+	{ GOOD_INTERFACE "Table = nowhere\n" GOOD_PEER,
+	  "t.conf:3: Table 'nowhere' is not auto, off, a number or a name in /etc/iproute2/rt_tables" },
+	{ GOOD_INTERFACE "Table = 0\n" GOOD_PEER,
+	  "t.conf:3: Table '0': table 0 is not a table (auto, off, a number from 1 or a name)" },
+	{ GOOD_INTERFACE "Table = 4294967296\n" GOOD_PEER,
+	  "t.conf:3: Table '4294967296' is not auto, off, a number or a name in /etc/iproute2/rt_tables" },
+	{ GOOD_INTERFACE "Table = off\nTable = auto\n" GOOD_PEER,
+	  "t.conf:4: Table given twice (first on line 3)" },
+	{ GOOD_INTERFACE "FwMark = 0x1ffffffff\n" GOOD_PEER,
+	  "t.conf:3: FwMark '0x1ffffffff' is not a 32-bit number (decimal or 0x hex) or off" },
+	{ GOOD_INTERFACE "FwMark = 0xg1\n" GOOD_PEER,
+	  "t.conf:3: FwMark '0xg1' is not a 32-bit number (decimal or 0x hex) or off" },
+	{ GOOD_INTERFACE "FwMark = 4294967296\n" GOOD_PEER,
+	  "t.conf:3: FwMark '4294967296' is not a 32-bit number (decimal or 0x hex) or off" },
+	{ GOOD_INTERFACE "FwMark = -1\n" GOOD_PEER,
+	  "t.conf:3: FwMark '-1' is not a 32-bit number (decimal or 0x hex) or off" },
+	{ GOOD_INTERFACE "FwMark = 1\nFwMark = 2\n" GOOD_PEER,
+	  "t.conf:4: FwMark given twice (first on line 3)" },
+	{ GOOD_INTERFACE "DNS = 10.0.0.1, 10.0.0.300\n" GOOD_PEER,
+	  "t.conf:3: DNS '10.0.0.300' is neither an IP address nor a search domain" },
+	{ GOOD_INTERFACE "DNS = 1.1.1.1, bad_domain!\n" GOOD_PEER,
+	  "t.conf:3: DNS 'bad_domain!' is neither an IP address nor a search domain" },
+	{ GOOD_INTERFACE "DNS = 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,"
+	  "1.1.1.9\n" GOOD_PEER,
+	  "t.conf:3: more than 8 servers in DNS" },
+	{ GOOD_INTERFACE "DNS =\n" GOOD_PEER,
+	  "t.conf:3: DNS has no value" },
+	{ GOOD_INTERFACE "PostUp =\n" GOOD_PEER,
+	  "t.conf:3: PostUp has no value" },
+	{ GOOD_INTERFACE "SaveConfig = true\n" GOOD_PEER,
+	  "t.conf:3: SaveConfig = true is not supported: tunnel never rewrites your config" },
+	{ GOOD_INTERFACE "SaveConfig = maybe\n" GOOD_PEER,
+	  "t.conf:3: SaveConfig 'maybe' is neither true nor false" },
+	{ GOOD_PEER "DNS = 1.1.1.1\n" GOOD_INTERFACE,
+	  "t.conf:4: unknown key 'DNS' in [Peer]" },
+	{ GOOD_PEER "PostUp = true\n" GOOD_INTERFACE,
+	  "t.conf:4: unknown key 'PostUp' in [Peer]" },
 	/* Mode and Bridge (issue 17) */
 	{ GOOD_INTERFACE "Mode = switch\n" GOOD_PEER,
 	  "t.conf:3: Mode 'switch' is neither routed nor bridge" },
@@ -297,6 +335,11 @@ static const struct bad_case bad_cases[] = {
 	{ GOOD_INTERFACE "Mode = bridge\nMTU = 590\n" GOOD_PEER,
 	  "t.conf:4: MTU 590 leaves the TAP less than 576 bytes with Mode = bridge (18 go to "
 	  "the Ethernet header and a VLAN tag)" },
+	{ GOOD_INTERFACE "Mode = bridge\nTable = off\n" GOOD_PEER,
+	  "t.conf:4: Table makes no sense with Mode = bridge (there are no routes)" },
+	{ GOOD_INTERFACE "DNS = 10.9.0.1\nMode = bridge\n" GOOD_PEER,
+	  "t.conf:3: DNS makes no sense with Mode = bridge (the LAN's own DHCP and DNS serve "
+	  "its hosts)" },
 	{ GOOD_PEER "Mode = bridge\n" GOOD_INTERFACE,
 	  "t.conf:4: unknown key 'Mode' in [Peer]" },
 	/* the peer's key is this machine's own public key */
@@ -320,17 +363,133 @@ static void test_bad_configs(void **state)
 	}
 }
 
+/* libinih's own buffer is 200 bytes: longer lines still reach us whole,
+ * up to CONFIG_LINE_MAX. */
 static void test_long_line(void **state)
 {
-	char text[1024];
+	char text[8192], list[1024] = "";
 	struct config cfg;
 	char err[CONFIG_ERR_LEN];
 
 	(void)state;
-	snprintf(text, sizeof(text), GOOD_INTERFACE GOOD_PEER "AllowedIPs = %0300d\n", 0);
+	for (int i = 0; i < 40; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s10.%d.0.0/16",
+			 i ? ", " : "", i);
+	assert_true(strlen(list) > 400);
+	snprintf(text, sizeof(text), GOOD_INTERFACE GOOD_PEER "AllowedIPs = %s\n", list);
+	assert_int_equal(config_parse_string("t.conf", "t", text, CONFIG_NUMERIC_ONLY, &cfg,
+					     err), 0);
+	assert_int_equal(cfg.n_allowed_ips, 40);
+	assert_int_equal(cfg.allowed_ips[39].addr[1], 39);
+
+	snprintf(text, sizeof(text), GOOD_INTERFACE GOOD_PEER "AllowedIPs = %05000d\n", 0);
 	assert_int_equal(config_parse_string("t.conf", "t", text, CONFIG_NUMERIC_ONLY, &cfg,
 					     err), -EINVAL);
-	assert_non_null(strstr(err, "t.conf:6: line is longer than"));
+	assert_string_equal(err, "t.conf:6: line is longer than 4095 characters (split a long "
+				 "list over several lines with the same key)");
+}
+
+/* wg-quick's Table, FwMark, DNS, hooks and SaveConfig = false. */
+static void test_wg_quick_keys(void **state)
+{
+	static const char text[] =
+		"[Interface]\n"
+		"PrivateKey = " PRIV "\n"
+		"Table = 1234\n"
+		"FwMark = 0xCA6C\n"
+		"DNS = 10.77.0.1, fd77::1, corp.example\n"
+		"DNS = lab.example.\n"
+		"PreUp = echo pre %i\n"
+		"PostUp = iptables -A FORWARD -i %i -j ACCEPT ; iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE\n"
+		"PreDown = echo a=b ; echo predown\n"
+		"PostDown = echo post %i\n"
+		"PostUp = echo second postup\n"
+		"SaveConfig = false\n"
+		GOOD_PEER
+		"AllowedIPs = 0.0.0.0/0, ::/0\n";
+	static const struct {
+		const char *line;
+		enum config_table_mode mode;
+		uint32_t table, fwmark;
+	} cases[] = {
+		{ "Table = auto", CONFIG_TABLE_AUTO, 0, 0 },
+		{ "Table = off", CONFIG_TABLE_OFF, 0, 0 },
+		{ "Table = main", CONFIG_TABLE_SET, 254, 0 },
+		{ "Table = 4294967295", CONFIG_TABLE_SET, 4294967295u, 0 },
+		{ "FwMark = 51820", CONFIG_TABLE_AUTO, 0, 51820 },
+		{ "FwMark = 0xffffffff", CONFIG_TABLE_AUTO, 0, 0xffffffff },
+		{ "FwMark = off", CONFIG_TABLE_AUTO, 0, 0 },
+	};
+	struct config cfg;
+	char err[CONFIG_ERR_LEN], one[512];
+
+	(void)state;
+	assert_int_equal(config_parse_string("t.conf", "t", text, CONFIG_NUMERIC_ONLY, &cfg,
+					     err), 0);
+	assert_int_equal(cfg.table_mode, CONFIG_TABLE_SET);
+	assert_int_equal(cfg.table, 1234);
+	assert_int_equal(cfg.fwmark, 0xca6c);
+	assert_int_equal(cfg.n_dns_servers, 2);
+	assert_string_equal(cfg.dns_servers[0], "10.77.0.1");
+	assert_string_equal(cfg.dns_servers[1], "fd77::1");
+	assert_int_equal(cfg.n_dns_search, 2);
+	assert_string_equal(cfg.dns_search[0], "corp.example");
+	assert_string_equal(cfg.dns_search[1], "lab.example.");
+	assert_int_equal(cfg.n_hooks, 5);
+	assert_int_equal(cfg.hook_kind[0], CONFIG_HOOK_PRE_UP);
+	assert_string_equal(cfg.hooks[0], "echo pre %i");
+	assert_int_equal(cfg.hook_kind[1], CONFIG_HOOK_POST_UP);
+	/* " ;" is no comment, '=' in a value is kept */
+	assert_string_equal(cfg.hooks[1], "iptables -A FORWARD -i %i -j ACCEPT ; iptables -t nat "
+					  "-A POSTROUTING -o eth0 -j MASQUERADE");
+	assert_int_equal(cfg.hook_kind[2], CONFIG_HOOK_PRE_DOWN);
+	assert_string_equal(cfg.hooks[2], "echo a=b ; echo predown");
+	assert_int_equal(cfg.hook_kind[3], CONFIG_HOOK_POST_DOWN);
+	assert_int_equal(cfg.hook_kind[4], CONFIG_HOOK_POST_UP);
+	assert_true(config_full_tunnel(&cfg, AF_INET));
+	assert_true(config_full_tunnel(&cfg, AF_INET6));
+	config_clear(&cfg);
+
+	/* the defaults: auto, no mark, no DNS, no hooks */
+	assert_int_equal(config_parse_string("t.conf", "t", GOOD_INTERFACE GOOD_PEER,
+					     CONFIG_NUMERIC_ONLY, &cfg, err), 0);
+	assert_int_equal(cfg.table_mode, CONFIG_TABLE_AUTO);
+	assert_int_equal(cfg.fwmark, 0);
+	assert_int_equal(cfg.n_dns_servers + cfg.n_dns_search + cfg.n_hooks, 0);
+	assert_false(config_full_tunnel(&cfg, AF_INET));
+
+	/* 16 hooks in all, 1023 characters each */
+	{
+		char many[4096] = GOOD_INTERFACE, big[1200];
+
+		for (int i = 0; i < 17; i++)
+			strcat(many, i % 2 ? "PostUp = true\n" : "PreDown = true\n");
+		strcat(many, GOOD_PEER);
+		assert_int_equal(config_parse_string("t.conf", "t", many, CONFIG_NUMERIC_ONLY, &cfg,
+						     err), -EINVAL);
+		assert_string_equal(err, "t.conf:19: more than 16 PreUp/PostUp/PreDown/PostDown lines");
+		memset(big, 'x', sizeof(big));
+		memcpy(big + 1024 - 1, "\0", 1);
+		snprintf(many, sizeof(many), GOOD_INTERFACE "PostUp = echo %s\n" GOOD_PEER, big);
+		assert_int_equal(config_parse_string("t.conf", "t", many, CONFIG_NUMERIC_ONLY, &cfg,
+						     err), -EINVAL);
+		assert_string_equal(err, "t.conf:3: PostUp is longer than 1023 characters");
+		big[1018] = '\0'; /* "echo " + 1018: exactly 1023 */
+		snprintf(many, sizeof(many), GOOD_INTERFACE "PostUp = echo %s\n" GOOD_PEER, big);
+		assert_int_equal(config_parse_string("t.conf", "t", many, CONFIG_NUMERIC_ONLY, &cfg,
+						     err), 0);
+		assert_int_equal(strlen(cfg.hooks[0]), 1023);
+	}
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(one, sizeof(one), GOOD_INTERFACE "%s\n" GOOD_PEER, cases[i].line);
+		if (config_parse_string("t.conf", "t", one, CONFIG_NUMERIC_ONLY, &cfg, err) != 0)
+			fail_msg("%s: %s", cases[i].line, err);
+		if (cfg.table_mode != cases[i].mode || cfg.table != cases[i].table ||
+		    cfg.fwmark != cases[i].fwmark)
+			fail_msg("%s: mode %d table %u fwmark %u", cases[i].line, cfg.table_mode,
+				 cfg.table, cfg.fwmark);
+	}
 }
 
 /* Host names in Endpoint and Rendezvous are kept for the daemon to
@@ -470,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_candidate_keys),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_wg_quick_keys),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_host_names),
 		cmocka_unit_test(test_load_file),

@@ -458,10 +458,10 @@ static void test_route(void **state)
 
 	(void)state;
 	assert_non_null(if_indextoname(1, lo)); /* the loopback is always index 1 */
-	assert_int_equal(local_addrs_route(&ep, ifname), 0);
+	assert_int_equal(local_addrs_route(&ep, 0, ifname), 0);
 	assert_string_equal(ifname, lo);
 	ep.port = 9;
-	assert_int_equal(local_addrs_route(&ep, ifname), 0);
+	assert_int_equal(local_addrs_route(&ep, 0, ifname), 0);
 	assert_string_equal(ifname, lo);
 }
 
