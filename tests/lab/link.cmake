@@ -4,7 +4,7 @@ tunnel_script_test(NAME lab_link_nat COMMAND tests/lab/test_link_nat LABELS lab 
 tunnel_script_test(NAME lab_link_ssh COMMAND tests/lab/test_link_ssh LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_sites COMMAND tests/lab/test_link_sites LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # issue 17: two LANs bridged at layer 2 (Mode = bridge), and mixed modes refused.
-tunnel_script_test(NAME lab_link_bridge COMMAND tests/lab/test_link_bridge LABELS lab TIMEOUT 150 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+tunnel_script_test(NAME lab_link_bridge COMMAND tests/lab/test_link_bridge LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_mss_clamp COMMAND tests/lab/test_link_mss_clamp LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_lan COMMAND tests/lab/test_link_lan LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_matrix COMMAND tests/lab/test_link_matrix LABELS lab TIMEOUT 360 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
