@@ -324,6 +324,9 @@ static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
 	case DEMUX_PROBE:
 		punch_receive(&t->peer, d, false);
 		break;
+	case DEMUX_CHANNEL:
+		meet_receive_channel(t, d);
+		break;
 	case DEMUX_STUN:
 	case DEMUX_STUN_LEGACY:
 	case DEMUX_UNKNOWN:

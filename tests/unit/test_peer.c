@@ -943,6 +943,46 @@ static void probes_unanswered_fall_back_to_relay(void **state)
 		check(in_state(i, "relayed", "relay"));
 	}
 	check(rdv_server_stats(w.srv)->relay_packets - relayed_before >= 2 * 15);
+	/* in relay channels (PROTOCOL.md 3.7), not RELAY envelopes */
+	check(rdv_server_stats(w.srv)->channel_packets >= 2 * 15);
+	check(w.link[LINK_A]->meet.servers[0].has_chan && w.link[LINK_B]->meet.servers[0].has_chan);
+	world_check();
+}
+
+/* A channel datagram counts only from our relay server with the id it gave
+ * us: a wrong id, or the right one from anywhere else, is dropped (and
+ * counted) before WireGuard sees it. */
+static void channel_datagrams_only_from_the_server_with_our_id(void **state)
+{
+	const struct rdv_endpoint *a = &w.addr[LINK_A];
+	uint8_t dg[RDV_CHANNEL_HEADER_LEN + 64];
+	uint64_t unauth, no_session;
+
+	(void)state;
+	establish_relayed();
+	run_for(1000);
+	check(w.link[LINK_A]->meet.servers[0].has_chan);
+	/* Junk transport data (an index A never gave) in a channel frame. */
+	randombytes_buf(dg, sizeof(dg));
+	dg[0] = DEMUX_TYPE_CHANNEL;
+	dg[1] = dg[2] = dg[3] = 0;
+	memcpy(dg + 4, w.link[LINK_A]->meet.servers[0].chan, RDV_CHANNEL_ID_LEN);
+	memcpy(dg + RDV_CHANNEL_HEADER_LEN, "\x04\x00\x00\x00", 4);
+	unauth = w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED];
+	no_session = w.link[LINK_A]->dropped[DROP_NO_SESSION];
+	/* The right id from the server: WireGuard sees it (no session). */
+	put_on_wire(SERVER, a, dg, sizeof(dg));
+	run_for(2 * LATENCY_MS);
+	check(w.link[LINK_A]->dropped[DROP_NO_SESSION] == no_session + 1);
+	check(w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED] == unauth);
+	/* The right id from another address: dropped first. */
+	put_on_wire(ATTACKER, a, dg, sizeof(dg));
+	/* A wrong id from the server: dropped first. */
+	dg[4] ^= 0x80;
+	put_on_wire(SERVER, a, dg, sizeof(dg));
+	run_for(2 * LATENCY_MS);
+	check(w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED] == unauth + 2);
+	check(w.link[LINK_A]->dropped[DROP_NO_SESSION] == no_session + 1);
 	world_check();
 }
 
@@ -1470,6 +1510,7 @@ static void unauthenticated_input_is_never_amplified(void **state)
 		{ MESSAGE_DATA, 128, "junk data message" },
 		{ DEMUX_TYPE_RENDEZVOUS, 120, "junk rendezvous message" },
 		{ DEMUX_TYPE_PROBE, PROBE_LEN, "junk probe" },
+		{ DEMUX_TYPE_CHANNEL, 76, "junk channel datagram" },
 		{ 0x00, 20, "STUN Binding request" },
 		{ 0xff, 64, "unknown datagram" },
 	};
@@ -1686,6 +1727,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(introduction_starts_punching, world_free),
 		cmocka_unit_test_teardown(answered_probes_establish_a_direct_path, world_free),
 		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
+		cmocka_unit_test_teardown(channel_datagrams_only_from_the_server_with_our_id,
+					  world_free),
 		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
 		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
 		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),
