@@ -1,6 +1,8 @@
 /* The socket side of tunnel-rendezvous (loop.h). Sockets are non-blocking;
- * each wakeup drains a socket up to a bounded batch so one busy socket cannot
- * starve the signals or the timer. */
+ * each wakeup drains a socket up to a bounded number of recvmmsg batches so
+ * one busy socket cannot starve the signals or the timer. What a batch
+ * makes the server send (relayed datagrams above all) collects in one
+ * outbox and leaves in one sendmmsg per socket. */
 #include "rendezvous/loop.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -20,7 +23,26 @@
 #include "common/notify.h"
 #include "common/sockbuf.h"
 
-enum { RECV_BATCH = 256, RECV_BUF = 2048, TAG_SIGNAL = -1, TAG_TIMER = -2 };
+enum {
+	RECV_BATCH = 64,  /* datagrams per recvmmsg */
+	RECV_ROUNDS = 4,  /* recvmmsg per wakeup of one socket */
+	RECV_BUF = 2048,
+	/* Room for a whole batch of forwarded datagrams, and before each
+	 * datagram is handled at least what one datagram may cause. */
+	OUTBOX_CAP = RECV_BATCH + RDV_SERVER_OUTBOX,
+	TAG_SIGNAL = -1,
+	TAG_TIMER = -2,
+};
+
+/* Receive and send scratch, allocated once. */
+struct io {
+	uint8_t buf[RECV_BATCH][RECV_BUF + 1];
+	struct sockaddr_storage src[RECV_BATCH];
+	struct iovec rx_iov[RECV_BATCH];
+	struct mmsghdr rx[RECV_BATCH];
+	struct iovec tx_iov[OUTBOX_CAP];
+	struct mmsghdr tx[OUTBOX_CAP];
+};
 
 int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
 {
@@ -84,31 +106,62 @@ static void stats_dump(const struct rdv_server *srv, const char *path)
 		log_warn("cannot write %s: %s", path, strerror(errno));
 }
 
-static void send_all(struct rdv_outbox *out)
+/* Sends the outbox: one sendmmsg per run of datagrams on one socket. */
+static void send_all(struct rdv_outbox *out, struct io *io)
 {
-	for (size_t i = 0; i < out->n; i++) {
-		struct rdv_datagram *d = &out->d[i];
+	size_t i = 0;
 
-		/* A full socket buffer drops the datagram, like the network would. */
-		(void)!sendto(d->sock, d->buf, d->len, 0, (struct sockaddr *)&d->to, d->to_len);
+	while (i < out->n) {
+		int sock = out->d[i].sock;
+		size_t end = i;
+
+		for (; end < out->n && out->d[end].sock == sock; end++) {
+			struct rdv_datagram *d = &out->d[end];
+
+			io->tx_iov[end] = (struct iovec){ .iov_base = d->buf, .iov_len = d->len };
+			io->tx[end] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &d->to, .msg_namelen = d->to_len,
+				.msg_iov = &io->tx_iov[end], .msg_iovlen = 1 } };
+		}
+		while (i < end) {
+			int r = sendmmsg(sock, &io->tx[i], (unsigned)(end - i), MSG_DONTWAIT);
+
+			/* The first one refused (a full socket buffer): dropped,
+			 * like the network would; the rest still go. */
+			i += r > 0 ? (size_t)r : 1;
+		}
 	}
 	out->n = 0;
 }
 
-static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, uint8_t *buf)
+static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, struct io *io)
 {
-	for (int i = 0; i < RECV_BATCH; i++) {
-		struct sockaddr_storage src;
-		socklen_t slen = sizeof(src);
-		/* One byte more than any message we accept: longer datagrams arrive
-		 * cut to RECV_BUF + 1 bytes and are rejected for their size. */
-		ssize_t n = recvfrom(fd, buf, RECV_BUF + 1, 0, (struct sockaddr *)&src, &slen);
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		uint64_t now_ms;
+		int n;
 
-		if (n < 0)
+		for (int i = 0; i < RECV_BATCH; i++) {
+			/* One byte more than any message we accept: longer datagrams
+			 * arrive cut to RECV_BUF + 1 bytes and are rejected for
+			 * their size. */
+			io->rx_iov[i] = (struct iovec){ .iov_base = io->buf[i], .iov_len = RECV_BUF + 1 };
+			io->rx[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &io->src[i], .msg_namelen = sizeof(io->src[i]),
+				.msg_iov = &io->rx_iov[i], .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(fd, io->rx, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return; /* EAGAIN, or an ICMP error reported on the socket */
-		rdv_server_handle(srv, fd, (struct sockaddr *)&src, buf, (size_t)n, clock_now_ms(),
-				  out);
-		send_all(out);
+		now_ms = clock_now_ms();
+		for (int i = 0; i < n; i++) {
+			if (out->cap - out->n < RDV_SERVER_OUTBOX)
+				send_all(out, io);
+			rdv_server_handle(srv, fd, (struct sockaddr *)&io->src[i], io->buf[i],
+					  io->rx[i].msg_len, now_ms, out);
+		}
+		send_all(out, io);
+		if (n < RECV_BATCH)
+			return;
 	}
 }
 
@@ -138,20 +191,20 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 	struct rdv_datagram *slots;
 	struct rdv_outbox out;
 	struct epoll_event ev;
-	uint8_t *buf;
+	struct io *io;
 	sigset_t mask;
 	int ep = -1, sfd = -1, tfd = -1, r = 0;
 	bool running = true;
 
-	slots = calloc(RDV_SERVER_OUTBOX, sizeof(*slots));
-	buf = malloc(RECV_BUF + 1);
-	out = (struct rdv_outbox){ .d = slots, .cap = RDV_SERVER_OUTBOX };
+	slots = calloc(OUTBOX_CAP, sizeof(*slots));
+	io = malloc(sizeof(*io));
+	out = (struct rdv_outbox){ .d = slots, .cap = OUTBOX_CAP };
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGHUP);
-	if (!slots || !buf || sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+	if (!slots || !io || sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -207,7 +260,7 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
 					rdv_server_expire(srv, clock_now_ms());
 			} else {
-				drain(srv, tag, &out, buf);
+				drain(srv, tag, &out, io);
 			}
 		}
 	}
@@ -222,7 +275,7 @@ out:
 		close(sfd);
 	if (ep >= 0)
 		close(ep);
-	free(buf);
+	free(io);
 	free(slots);
 	return r;
 }
