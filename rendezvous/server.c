@@ -53,12 +53,14 @@ struct chan {
 	struct chan *next; /* hash chain, by id */
 	uint64_t id;       /* the 8 bytes of the wire id, as stored in memory */
 	struct reg *end[2];
+	bool told[2];      /* end[i] was sent this id in a CHANNEL */
 };
 
 struct reg {
 	struct reg *next; /* hash chain */
 	struct chan *chans[RDV_WANT_MAX]; /* each with a peer this one wants */
 	size_t n_chans;
+	bool chan_capable; /* sent a CHANNEL_OPEN in its current session */
 	struct src_count *src; /* the source of `reflexive`, counted there */
 	struct rdv_session sess;
 	struct rdv_replay replay;
@@ -775,6 +777,7 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 		if (!fresh)
 			srv->stats.new_sessions++;
 		chan_kill_all(srv, r); /* its channels die with the old session */
+		r->chan_capable = false; /* and the new client may be an old one */
 	}
 	if (!fresh && !rdv_endpoint_equal(&r->reflexive, src))
 		chan_kill_all(srv, r); /* and with the old address */
@@ -897,9 +900,11 @@ static void send_channel(struct rdv_server *srv, const struct reg *to, const str
 	send_msg(srv, &to->sess, to->sock, &to->reflexive, &m, now_ms, out);
 }
 
-/* CHANNEL_OPEN: accepted under exactly RELAY's rules. The pair's channel
- * (drawn now if it has none) goes back to the sender; a new one goes to the
- * other end too, so both can use it. The answer is as large as the request. */
+/* CHANNEL_OPEN: accepted under exactly RELAY's rules. The pair's channel is
+ * drawn if it has none; once both ends have asked for channels in their
+ * current sessions (so both understand them: an old client never asks), its
+ * id goes to the sender and, if it was not told yet, to the other end. The
+ * answer is as large as the request. */
 static void handle_channel_open(struct rdv_server *srv, struct reg *from,
 				const struct rdv_session *sess, int sock,
 				const struct rdv_endpoint *src, const struct rdv_msg *msg,
@@ -924,6 +929,7 @@ static void handle_channel_open(struct rdv_server *srv, struct reg *from,
 			   msg->channel.peer, now_ms, out);
 		return;
 	}
+	from->chan_capable = true;
 	c = chan_between(from, to);
 	if (!c) {
 		uint64_t id;
@@ -946,9 +952,15 @@ static void handle_channel_open(struct rdv_server *srv, struct reg *from,
 		to->chans[to->n_chans++] = c;
 		srv->stats.channels++;
 		srv->stats.channels_opened++;
+	}
+	if (!to->chan_capable)
+		return; /* until the other end asks too; the sender keeps RELAY */
+	if (!c->told[c->end[0] == to ? 0 : 1]) {
 		send_channel(srv, to, from, c, now_ms, out);
+		c->told[c->end[0] == to ? 0 : 1] = true;
 	}
 	send_channel(srv, from, to, c, now_ms, out);
+	c->told[c->end[0] == from ? 0 : 1] = true;
 }
 
 /* A channel datagram: [0xf3, 0, 0, 0, id (8), WireGuard message]. Forwarded
@@ -976,7 +988,8 @@ static void handle_channel(struct rdv_server *srv, const struct rdv_endpoint *sr
 	}
 	memcpy(&id, pkt + 4, sizeof(id));
 	c = chan_find(srv, id);
-	if (!c || now_ms >= c->end[0]->expires_ms || now_ms >= c->end[1]->expires_ms) {
+	if (!c || !c->told[0] || !c->told[1] || now_ms >= c->end[0]->expires_ms ||
+	    now_ms >= c->end[1]->expires_ms) {
 		srv->stats.channel_dropped_unknown++;
 		return;
 	}

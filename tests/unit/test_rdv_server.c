@@ -1035,9 +1035,14 @@ static void test_channels(void **state)
 		assert_int_equal(st->channels, 0);
 	}
 
-	/* From the verified address: both ends get the same id, each named
-	 * with the other's key; the answer to A is no larger than its request. */
-	req = channel_open(&w, a, b);
+	/* From the verified address, but B has never asked for a channel (an
+	 * old client would not understand one): nobody is told an id yet. */
+	channel_open(&w, a, b);
+	assert_int_equal(w.out.n, 0);
+	assert_int_equal(a->n_channel + b->n_channel, 0);
+	/* B asks too: both ends get the same id, each named with the other's
+	 * key; no answer is larger than the request. */
+	req = channel_open(&w, b, a);
 	assert_int_equal(w.out.n, 2);
 	for (size_t i = 0; i < w.out.n; i++)
 		assert_true(w.out.d[i].len <= req);
@@ -1050,11 +1055,11 @@ static void test_channels(void **state)
 			    RDV_CHANNEL_ID_LEN);
 	memcpy(id, a->last_channel.channel.chan, sizeof(id));
 	assert_int_equal(st->channels, 1);
-	/* B asks too: the pair's one channel, told to B only. */
-	channel_open(&w, b, a);
+	/* A asks again (its refresh): the pair's one channel, told to A only. */
+	channel_open(&w, a, b);
 	assert_int_equal(deliver(&w), 1);
-	assert_int_equal(b->n_channel, 2);
-	assert_memory_equal(b->last_channel.channel.chan, id, RDV_CHANNEL_ID_LEN);
+	assert_int_equal(a->n_channel, 2);
+	assert_memory_equal(a->last_channel.channel.chan, id, RDV_CHANNEL_ID_LEN);
 	assert_int_equal(st->channels, 1);
 	/* C wants A but A does not want C: no channel. */
 	channel_open(&w, c, a);
@@ -1132,7 +1137,9 @@ static void test_channels(void **state)
 	assert_forwarded(&w, a, dg, len);
 
 	/* B restarts (same key, new session): the channel dies with B's old
-	 * session once B registers again. */
+	 * session once B registers again, and the new B must ask before it is
+	 * told an id (it might be an old client now). When it asks, A, which
+	 * asked in its session, is told the new id at once. */
 	memcpy(sk, b->c.private_key, sizeof(sk));
 	rdv_client_wipe(&b->c);
 	assert_int_equal(rdv_client_init(&b->c, sk, w.server_pk, w.now), 0);
@@ -1141,10 +1148,14 @@ static void test_channels(void **state)
 	assert_int_equal(st->channels, 0);
 	send_raw(&w, a, dg, len);
 	assert_int_equal(w.out.n, 0);
-
-	/* A channel dies when either end stops wanting the other. */
+	channel_open(&w, a, b);
+	assert_int_equal(w.out.n, 0);
 	channel_open(&w, b, a);
 	assert_int_equal(deliver(&w), 2);
+	assert_memory_equal(a->last_channel.channel.chan, b->last_channel.channel.chan,
+			    RDV_CHANNEL_ID_LEN);
+
+	/* A channel dies when either end stops wanting the other. */
 	assert_int_equal(st->channels, 1);
 	assert_int_equal(rdv_client_set_wants(&a->c, NULL, 0, w.now), 0);
 	step(&w, a, NULL, NULL);
