@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <netinet/udp.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -22,6 +23,10 @@
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/sockbuf.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h */
+#endif
 
 enum {
 	RECV_BATCH = 64,  /* datagrams per recvmmsg */
@@ -32,6 +37,8 @@ enum {
 	OUTBOX_CAP = RECV_BATCH + RDV_SERVER_OUTBOX,
 	TAG_SIGNAL = -1,
 	TAG_TIMER = -2,
+	GSO_SEGMENTS = 64,  /* the kernel's UDP_MAX_SEGMENTS */
+	GSO_BYTES = 65000,  /* a GSO send stays below 64 KiB */
 };
 
 /* Receive and send scratch, allocated once. */
@@ -42,6 +49,12 @@ struct io {
 	struct mmsghdr rx[RECV_BATCH];
 	struct iovec tx_iov[OUTBOX_CAP];
 	struct mmsghdr tx[OUTBOX_CAP];
+	size_t tx_count[OUTBOX_CAP]; /* datagrams in each message */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} tx_control[OUTBOX_CAP];
+	bool gso_off; /* the kernel refused a UDP_SEGMENT send */
 };
 
 int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
@@ -106,29 +119,79 @@ static void stats_dump(const struct rdv_server *srv, const char *path)
 		log_warn("cannot write %s: %s", path, strerror(errno));
 }
 
-/* Sends the outbox: one sendmmsg per run of datagrams on one socket. */
+/* How many datagrams from out->d[k] on can leave as one UDP GSO send: the
+ * same socket and destination, all as long as the first but the last. */
+static size_t gso_run(const struct rdv_outbox *out, size_t k)
+{
+	const struct rdv_datagram *d = &out->d[k];
+	size_t run = 1, bytes = d->len;
+
+	while (k + run < out->n && run < GSO_SEGMENTS) {
+		const struct rdv_datagram *e = &out->d[k + run];
+
+		if (e->sock != d->sock || e->to_len != d->to_len ||
+		    memcmp(&e->to, &d->to, d->to_len) != 0 || e->len > d->len ||
+		    out->d[k + run - 1].len != d->len || bytes + e->len > GSO_BYTES)
+			break;
+		bytes += e->len;
+		run++;
+	}
+	return run;
+}
+
+/* Sends the outbox: per socket one sendmmsg, in which each run of
+ * datagrams to one destination (relayed traffic, mostly) is one UDP GSO
+ * message. A datagram the kernel refuses (a full socket buffer) is dropped,
+ * like the network would; the rest still go. */
 static void send_all(struct rdv_outbox *out, struct io *io)
 {
 	size_t i = 0;
 
 	while (i < out->n) {
 		int sock = out->d[i].sock;
-		size_t end = i;
+		size_t m = 0, j = 0;
 
-		for (; end < out->n && out->d[end].sock == sock; end++) {
-			struct rdv_datagram *d = &out->d[end];
+		while (i < out->n && out->d[i].sock == sock) {
+			size_t run = io->gso_off ? 1 : gso_run(out, i);
+			struct msghdr *mh = &io->tx[m].msg_hdr;
 
-			io->tx_iov[end] = (struct iovec){ .iov_base = d->buf, .iov_len = d->len };
-			io->tx[end] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &d->to, .msg_namelen = d->to_len,
-				.msg_iov = &io->tx_iov[end], .msg_iovlen = 1 } };
+			for (size_t k = 0; k < run; k++)
+				io->tx_iov[i + k] = (struct iovec){ .iov_base = out->d[i + k].buf,
+								   .iov_len = out->d[i + k].len };
+			*mh = (struct msghdr){ .msg_name = &out->d[i].to,
+					       .msg_namelen = out->d[i].to_len,
+					       .msg_iov = &io->tx_iov[i], .msg_iovlen = run };
+			if (run > 1) {
+				uint16_t seg = (uint16_t)out->d[i].len;
+				struct cmsghdr *c;
+
+				mh->msg_control = io->tx_control[m].buf;
+				mh->msg_controllen = sizeof(io->tx_control[m].buf);
+				c = CMSG_FIRSTHDR(mh);
+				c->cmsg_level = IPPROTO_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(seg));
+				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			}
+			io->tx_count[m++] = run;
+			i += run;
 		}
-		while (i < end) {
-			int r = sendmmsg(sock, &io->tx[i], (unsigned)(end - i), MSG_DONTWAIT);
+		while (j < m) {
+			int r = sendmmsg(sock, &io->tx[j], (unsigned)(m - j), MSG_DONTWAIT);
 
-			/* The first one refused (a full socket buffer): dropped,
-			 * like the network would; the rest still go. */
-			i += r > 0 ? (size_t)r : 1;
+			if (r > 0) {
+				j += (size_t)r;
+				continue;
+			}
+			if (io->tx_count[j] > 1 && (errno == EIO || errno == EINVAL ||
+						    errno == EOPNOTSUPP)) {
+				/* No UDP GSO here: single datagrams from now on
+				 * (this run is lost, like a dropped burst). */
+				log_warn("UDP GSO refused (%s): sending datagrams singly",
+					 strerror(errno));
+				io->gso_off = true;
+			}
+			j++;
 		}
 	}
 	out->n = 0;
@@ -197,7 +260,7 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 	bool running = true;
 
 	slots = calloc(OUTBOX_CAP, sizeof(*slots));
-	io = malloc(sizeof(*io));
+	io = calloc(1, sizeof(*io));
 	out = (struct rdv_outbox){ .d = slots, .cap = OUTBOX_CAP };
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

@@ -665,7 +665,7 @@ void meet_receive_channel(struct tunnel *t, struct udp_datagram *d)
 		inner = (struct udp_datagram){ .data = d->data + RDV_CHANNEL_HEADER_LEN,
 					       .len = d->len - RDV_CHANNEL_HEADER_LEN,
 					       .from = s->addr };
-		receive_wireguard(t, &inner, true);
+		receive_wireguard_channel(t, &inner);
 		return;
 	}
 	tunnel_drop(t, DROP_UNAUTHENTICATED, "channel datagram with a wrong id or from no relay server");

@@ -222,8 +222,8 @@ static void flush_tun(struct tunnel *t)
 	t->n_tun_out = 0;
 }
 
-/* Checks a decrypted packet and writes it to the TUN: at once for relayed
- * data (its buffer is short-lived), or queued for flush_tun. */
+/* Checks a decrypted packet and writes it to the TUN: at once for data
+ * whose buffer is short-lived (a RELAY's), or queued for flush_tun. */
 static void deliver_to_tun(struct tunnel *t, uint8_t *plain, size_t len, bool queue)
 {
 	struct inner_packet ip;
@@ -246,7 +246,7 @@ static void deliver_to_tun(struct tunnel *t, uint8_t *plain, size_t len, bool qu
 	t->tun_out[t->n_tun_out++] = (struct tun_packet){ plain, ip.total_len };
 }
 
-static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay)
+static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay, bool queue)
 {
 	struct peer *peer = &t->peer;
 	uint8_t *plain;
@@ -288,10 +288,11 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 	if (plain_len == 0)
 		return; /* a keepalive */
 	timers_data_received(peer);
-	deliver_to_tun(t, plain, plain_len, !via_relay);
+	deliver_to_tun(t, plain, plain_len, queue);
 }
 
-void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
+/* queue: d->data lives in the receive batch (until flush_tun). */
+static void receive_wg(struct tunnel *t, struct udp_datagram *d, bool via_relay, bool queue)
 {
 	switch (message_validate_header(d->data, d->len)) {
 	case MESSAGE_HANDSHAKE_INITIATION:
@@ -304,12 +305,22 @@ void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
 		handle_cookie(t, d);
 		break;
 	case MESSAGE_DATA:
-		handle_data(t, d, via_relay);
+		handle_data(t, d, via_relay, queue);
 		break;
 	case MESSAGE_INVALID:
 		tunnel_drop(t, DROP_MALFORMED, "WireGuard message of the wrong length");
 		break;
 	}
+}
+
+void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
+{
+	receive_wg(t, d, via_relay, !via_relay);
+}
+
+void receive_wireguard_channel(struct tunnel *t, struct udp_datagram *d)
+{
+	receive_wg(t, d, true, true);
 }
 
 static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
