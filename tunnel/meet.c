@@ -513,6 +513,7 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	struct rdv_event ev;
 	enum rdv_status st;
 	uint32_t down_epoch;
+	uint64_t due;
 	size_t i;
 
 	for (i = 0; i < m->n_servers; i++) {
@@ -568,9 +569,13 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	case RDV_EVENT_NONE:
 		break;
 	}
-	/* A reply may have made a REGISTER due sooner (e.g. lease changes). */
-	if (rdv_client_next_ms(&m->servers[i].client) < m->timer.deadline_ms)
-		loop_timer_arm(&t->loop, &m->timer, rdv_client_next_ms(&m->servers[i].client));
+	/* A reply may have made a REGISTER (e.g. lease changes) or a
+	 * CHANNEL_OPEN (after an introduction) due sooner. */
+	due = rdv_client_next_ms(&m->servers[i].client);
+	if (!m->servers[i].has_chan && m->servers[i].chan_ask_ms)
+		due = MIN(due, m->servers[i].chan_ask_ms);
+	if (due < m->timer.deadline_ms)
+		loop_timer_arm(&t->loop, &m->timer, due);
 }
 
 /* [0xf3, 0, 0, 0, channel id, message] into out. */

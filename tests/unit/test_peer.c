@@ -658,6 +658,7 @@ struct world_opts {
 	bool static_endpoint; /* both links know the other's address */
 	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
 	bool static_endpoint_a; /* only A knows B's address */
+	bool no_channels;     /* the server answers no CHANNEL_OPEN (an old server) */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -727,6 +728,7 @@ static void world_start(const struct world_opts *opts)
 		endpoint(&w.addr[h], host_addr[h]);
 	rdv_server_config_defaults(&scfg);
 	randombytes_buf(scfg.private_key, sizeof(scfg.private_key));
+	scfg.no_channels = opts->no_channels;
 	w.srv = rdv_server_new(&scfg);
 	assert_non_null(w.srv);
 	sodium_memzero(scfg.private_key, sizeof(scfg.private_key));
@@ -983,6 +985,42 @@ static void channel_datagrams_only_from_the_server_with_our_id(void **state)
 	run_for(2 * LATENCY_MS);
 	check(w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED] == unauth + 2);
 	check(w.link[LINK_A]->dropped[DROP_NO_SESSION] == no_session + 1);
+	world_check();
+}
+
+/* A server without relay channels (an old one): the links relay in RELAY
+ * messages, and ask for a channel with back-off (5 s doubling to 60 s). */
+static void relay_without_channels_uses_relay_messages(void **state)
+{
+	static const struct world_opts old_server = { .rendezvous = true, .no_channels = true };
+	const struct rdv_server_stats *st;
+	uint64_t relayed_before, asked_before, since;
+	size_t sent;
+
+	(void)state;
+	world_start(&old_server);
+	st = rdv_server_stats(w.srv);
+	w.block_direct = true;
+	check(run_until(LINK_A, "relayed", "relay",
+			PUNCH_WINDOW_MS + 2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) +
+				SLACK_MS));
+	check(run_until(LINK_B, "relayed", "relay", SLACK_MS));
+	relayed_before = st->relay_packets;
+	asked_before = st->unexpected_type; /* CHANNEL_OPENs, unanswered */
+	since = w.now;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(60000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, since, &sent) == sent && sent >= 500);
+		check(in_state(i, "relayed", "relay"));
+		check(!w.link[i]->meet.servers[0].has_chan);
+	}
+	check(st->relay_packets - relayed_before >= 2 * 500);
+	check(st->channel_packets == 0 && st->channels_opened == 0);
+	/* Each link asked at most at 5, 15, 35 s after the last: a handful. */
+	check(st->unexpected_type - asked_before >= 2 * 2);
+	check(st->unexpected_type - asked_before <= 2 * 4);
 	world_check();
 }
 
@@ -1729,6 +1767,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
 		cmocka_unit_test_teardown(channel_datagrams_only_from_the_server_with_our_id,
 					  world_free),
+		cmocka_unit_test_teardown(relay_without_channels_uses_relay_messages, world_free),
 		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
 		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
 		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),
