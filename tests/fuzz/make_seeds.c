@@ -18,6 +18,7 @@
 
 #include "common/bytes.h"
 #include "crypto/keys.h"
+#include "rendezvous/demux.h"
 #include "rendezvous/stun.h"
 #include "tests/fuzz/fixture.h"
 #include "tun/coalesce.h"
