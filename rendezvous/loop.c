@@ -27,11 +27,15 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103 /* linux/udp.h */
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 enum {
 	RECV_BATCH = 64,  /* datagrams per recvmmsg */
 	RECV_ROUNDS = 4,  /* recvmmsg per wakeup of one socket */
-	RECV_BUF = 2048,
+	RECV_BUF = 2048,  /* larger datagrams are cut to RECV_BUF + 1 bytes, then refused */
+	RECV_SLOT = 65536, /* room for a coalesced (UDP_GRO) run of datagrams */
 	/* Room for a whole batch of forwarded datagrams, and before each
 	 * datagram is handled at least what one datagram may cause. */
 	OUTBOX_CAP = RECV_BATCH + RDV_SERVER_OUTBOX,
@@ -43,7 +47,11 @@ enum {
 
 /* Receive and send scratch, allocated once. */
 struct io {
-	uint8_t buf[RECV_BATCH][RECV_BUF + 1];
+	uint8_t buf[RECV_BATCH][RECV_SLOT];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rx_control[RECV_BATCH];
 	struct sockaddr_storage src[RECV_BATCH];
 	struct iovec rx_iov[RECV_BATCH];
 	struct mmsghdr rx[RECV_BATCH];
@@ -76,6 +84,9 @@ int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
 			goto fail;
 		/* Relay bursts must not overflow the default buffers. */
 		sockbuf_grow(fds[i], SOCKBUF_DEFAULT);
+		/* A relayed burst (one UDP GSO send of a peer) may arrive in one
+		 * buffer; an optimisation only, so a refusal changes nothing. */
+		(void)setsockopt(fds[i], IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 		rdv_endpoint_to_sockaddr(ep, &ss, &sslen);
 		if (bind(fds[i], (struct sockaddr *)&ss, sslen) < 0)
 			goto fail;
@@ -197,6 +208,21 @@ static void send_all(struct rdv_outbox *out, struct io *io)
 	out->n = 0;
 }
 
+/* The segment size of a coalesced receive (UDP_GRO), or 0. */
+static size_t gro_segment(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
+}
+
 static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, struct io *io)
 {
 	for (int round = 0; round < RECV_ROUNDS; round++) {
@@ -204,23 +230,34 @@ static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, struct
 		int n;
 
 		for (int i = 0; i < RECV_BATCH; i++) {
-			/* One byte more than any message we accept: longer datagrams
-			 * arrive cut to RECV_BUF + 1 bytes and are rejected for
-			 * their size. */
-			io->rx_iov[i] = (struct iovec){ .iov_base = io->buf[i], .iov_len = RECV_BUF + 1 };
+			io->rx_iov[i] = (struct iovec){ .iov_base = io->buf[i], .iov_len = RECV_SLOT };
 			io->rx[i] = (struct mmsghdr){ .msg_hdr = {
 				.msg_name = &io->src[i], .msg_namelen = sizeof(io->src[i]),
-				.msg_iov = &io->rx_iov[i], .msg_iovlen = 1 } };
+				.msg_iov = &io->rx_iov[i], .msg_iovlen = 1,
+				.msg_control = io->rx_control[i].buf,
+				.msg_controllen = sizeof(io->rx_control[i].buf) } };
 		}
 		n = recvmmsg(fd, io->rx, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return; /* EAGAIN, or an ICMP error reported on the socket */
 		now_ms = clock_now_ms();
 		for (int i = 0; i < n; i++) {
-			if (out->cap - out->n < RDV_SERVER_OUTBOX)
-				send_all(out, io);
-			rdv_server_handle(srv, fd, (struct sockaddr *)&io->src[i], io->buf[i],
-					  io->rx[i].msg_len, now_ms, out);
+			size_t len = io->rx[i].msg_len, seg = gro_segment(&io->rx[i].msg_hdr);
+
+			/* One datagram, or (UDP_GRO) a run of datagrams of seg
+			 * bytes, the last maybe shorter, from one source. A
+			 * datagram longer than any message we accept is cut to
+			 * RECV_BUF + 1 bytes and refused for its size. */
+			if (seg == 0 || seg >= len)
+				seg = len = MIN(len, (size_t)RECV_BUF + 1);
+			for (size_t off = 0; off < len; off += seg) {
+				if (out->cap - out->n < RDV_SERVER_OUTBOX)
+					send_all(out, io);
+				rdv_server_handle(srv, fd, (struct sockaddr *)&io->src[i],
+						  io->buf[i] + off,
+						  MIN(MIN(seg, len - off), (size_t)RECV_BUF + 1),
+						  now_ms, out);
+			}
 		}
 		send_all(out, io);
 		if (n < RECV_BATCH)
