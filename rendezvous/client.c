@@ -38,7 +38,8 @@ int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[RDV_KEY_LEN
 {
 	if (n > RDV_WANT_MAX)
 		return -E2BIG;
-	memcpy(c->reg.want, keys, n * RDV_KEY_LEN);
+	if (n)
+		memcpy(c->reg.want, keys, n * RDV_KEY_LEN);
 	c->reg.n_want = n;
 	c->intro_missing = (uint32_t)((1ull << n) - 1);
 	c->next_ms = now_ms;
@@ -219,7 +220,11 @@ enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, siz
 	case RDV_MSG_ERROR:
 		ev->type = RDV_EVENT_ERROR;
 		break;
+	case RDV_MSG_CHANNEL:
+		ev->type = RDV_EVENT_CHANNEL;
+		break;
 	case RDV_MSG_REGISTER:
+	case RDV_MSG_CHANNEL_OPEN:
 		return RDV_E_UNKNOWN_TYPE; /* never sent by a server */
 	}
 	return RDV_OK;
@@ -237,5 +242,16 @@ int rdv_client_build_relay(struct rdv_client *c, const uint8_t to[static RDV_KEY
 	memcpy(m.relay.data, data, n);
 	m.relay.len = n;
 	(void)now_ms;
+	return seal(c, &m, out, cap, len);
+}
+
+int rdv_client_build_channel_open(struct rdv_client *c, const uint8_t to[static RDV_KEY_LEN],
+				  const uint8_t held[static RDV_CHANNEL_ID_LEN], uint8_t *out,
+				  size_t cap, size_t *len)
+{
+	struct rdv_msg m = { .type = RDV_MSG_CHANNEL_OPEN };
+
+	memcpy(m.channel.peer, to, RDV_KEY_LEN);
+	memcpy(m.channel.chan, held, RDV_CHANNEL_ID_LEN);
 	return seal(c, &m, out, cap, len);
 }

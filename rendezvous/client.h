@@ -4,7 +4,8 @@
  *     (first registration, retries with backoff, refreshes) to send;
  *   - rdv_client_consume() for each datagram demux_classify() calls
  *     DEMUX_RENDEZVOUS: an event (registered, introduced, relay, error);
- *   - rdv_client_build_relay() to send data through the server.
+ *   - rdv_client_build_relay() to send data through the server;
+ *   - rdv_client_build_channel_open() to ask for a relay channel.
  *
  *   state        on                                  goes to
  *   REGISTERING  REGISTERED received                 REGISTERED (event)
@@ -55,6 +56,7 @@ enum rdv_event_type {
 	RDV_EVENT_RELAY,      /* msg.relay: data relayed from msg.relay.peer */
 	RDV_EVENT_ERROR,      /* msg.error: the server refused a request */
 	RDV_EVENT_CHALLENGE,  /* msg.challenge: taken; a REGISTER may be due (next_ms) */
+	RDV_EVENT_CHANNEL,    /* msg.channel: the relay channel shared with msg.channel.peer */
 };
 
 struct rdv_event {
@@ -127,5 +129,12 @@ enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, siz
 must_check int rdv_client_build_relay(struct rdv_client *c, const uint8_t to[static RDV_KEY_LEN],
 				      const uint8_t *data, size_t n, uint64_t now_ms,
 				      uint8_t *out, size_t cap, size_t *len);
+
+/* Builds a CHANNEL_OPEN for peer `to`; `held` is the channel id we hold
+ * for it (zeros: none). The answer is a CHANNEL event. */
+must_check int rdv_client_build_channel_open(struct rdv_client *c,
+					     const uint8_t to[static RDV_KEY_LEN],
+					     const uint8_t held[static RDV_CHANNEL_ID_LEN],
+					     uint8_t *out, size_t cap, size_t *len);
 
 #endif

@@ -53,6 +53,8 @@ enum demux_class demux_classify(const uint8_t *pkt, size_t len)
 		return DEMUX_RENDEZVOUS;
 	if (pkt[0] == DEMUX_TYPE_PROBE)
 		return DEMUX_PROBE;
+	if (pkt[0] == DEMUX_TYPE_CHANNEL)
+		return DEMUX_CHANNEL;
 	return DEMUX_UNKNOWN;
 }
 
@@ -69,6 +71,8 @@ const char *demux_class_name(enum demux_class c)
 		return "rendezvous";
 	case DEMUX_PROBE:
 		return "probe";
+	case DEMUX_CHANNEL:
+		return "channel";
 	case DEMUX_UNKNOWN:
 		break;
 	}

@@ -13,6 +13,7 @@
 enum demux_own_type {
 	DEMUX_TYPE_RENDEZVOUS = 0xf1, /* docs/PROTOCOL.md section 3 */
 	DEMUX_TYPE_PROBE = 0xf2,      /* reserved: path probes, section 4 */
+	DEMUX_TYPE_CHANNEL = 0xf3,    /* relay channel datagram, section 3.7 */
 };
 
 enum demux_stun_const {
@@ -27,6 +28,7 @@ enum demux_class {
 	DEMUX_STUN_LEGACY,    /* RFC 3489 Binding request (no magic cookie) */
 	DEMUX_RENDEZVOUS,     /* our rendezvous envelope */
 	DEMUX_PROBE,          /* our path probe (reserved) */
+	DEMUX_CHANNEL,        /* our relay channel datagram (a WireGuard message inside) */
 };
 
 /* Classifies one received datagram by its first bytes and its length only;

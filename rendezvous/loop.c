@@ -1,6 +1,8 @@
 /* The socket side of tunnel-rendezvous (loop.h). Sockets are non-blocking;
- * each wakeup drains a socket up to a bounded batch so one busy socket cannot
- * starve the signals or the timer. */
+ * each wakeup drains a socket up to a bounded number of recvmmsg batches so
+ * one busy socket cannot starve the signals or the timer. What a batch
+ * makes the server send (relayed datagrams above all) collects in one
+ * outbox and leaves in one sendmmsg per socket. */
 #include "rendezvous/loop.h"
 
 #include <errno.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <netinet/udp.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -20,7 +24,46 @@
 #include "common/notify.h"
 #include "common/sockbuf.h"
 
-enum { RECV_BATCH = 256, RECV_BUF = 2048, TAG_SIGNAL = -1, TAG_TIMER = -2 };
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h */
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+enum {
+	RECV_BATCH = 64,  /* datagrams per recvmmsg */
+	RECV_ROUNDS = 4,  /* recvmmsg per wakeup of one socket */
+	RECV_BUF = 2048,  /* larger datagrams are cut to RECV_BUF + 1 bytes, then refused */
+	RECV_SLOT = 65536, /* room for a coalesced (UDP_GRO) run of datagrams */
+	/* Room for a whole batch of forwarded datagrams, and before each
+	 * datagram is handled at least what one datagram may cause. */
+	OUTBOX_CAP = RECV_BATCH + RDV_SERVER_OUTBOX,
+	TAG_SIGNAL = -1,
+	TAG_TIMER = -2,
+	GSO_SEGMENTS = 64,  /* the kernel's UDP_MAX_SEGMENTS */
+	GSO_BYTES = 65000,  /* a GSO send stays below 64 KiB */
+};
+
+/* Receive and send scratch, allocated once. */
+struct io {
+	uint8_t buf[RECV_BATCH][RECV_SLOT];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rx_control[RECV_BATCH];
+	struct sockaddr_storage src[RECV_BATCH];
+	struct iovec rx_iov[RECV_BATCH];
+	struct mmsghdr rx[RECV_BATCH];
+	struct iovec tx_iov[OUTBOX_CAP];
+	struct mmsghdr tx[OUTBOX_CAP];
+	size_t tx_count[OUTBOX_CAP]; /* datagrams in each message */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} tx_control[OUTBOX_CAP];
+	bool gso_off; /* the kernel refused a UDP_SEGMENT send */
+};
 
 int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
 {
@@ -41,6 +84,9 @@ int rdv_loop_open(const struct rdv_loop_config *cfg, int *fds)
 			goto fail;
 		/* Relay bursts must not overflow the default buffers. */
 		sockbuf_grow(fds[i], SOCKBUF_DEFAULT);
+		/* A relayed burst (one UDP GSO send of a peer) may arrive in one
+		 * buffer; an optimisation only, so a refusal changes nothing. */
+		(void)setsockopt(fds[i], IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 		rdv_endpoint_to_sockaddr(ep, &ss, &sslen);
 		if (bind(fds[i], (struct sockaddr *)&ss, sslen) < 0)
 			goto fail;
@@ -84,31 +130,138 @@ static void stats_dump(const struct rdv_server *srv, const char *path)
 		log_warn("cannot write %s: %s", path, strerror(errno));
 }
 
-static void send_all(struct rdv_outbox *out)
+/* How many datagrams from out->d[k] on can leave as one UDP GSO send: the
+ * same socket and destination, all as long as the first but the last. */
+static size_t gso_run(const struct rdv_outbox *out, size_t k)
 {
-	for (size_t i = 0; i < out->n; i++) {
-		struct rdv_datagram *d = &out->d[i];
+	const struct rdv_datagram *d = &out->d[k];
+	size_t run = 1, bytes = d->len;
 
-		/* A full socket buffer drops the datagram, like the network would. */
-		(void)!sendto(d->sock, d->buf, d->len, 0, (struct sockaddr *)&d->to, d->to_len);
+	while (k + run < out->n && run < GSO_SEGMENTS) {
+		const struct rdv_datagram *e = &out->d[k + run];
+
+		if (e->sock != d->sock || e->to_len != d->to_len ||
+		    memcmp(&e->to, &d->to, d->to_len) != 0 || e->len > d->len ||
+		    out->d[k + run - 1].len != d->len || bytes + e->len > GSO_BYTES)
+			break;
+		bytes += e->len;
+		run++;
+	}
+	return run;
+}
+
+/* Sends the outbox: per socket one sendmmsg, in which each run of
+ * datagrams to one destination (relayed traffic, mostly) is one UDP GSO
+ * message. A datagram the kernel refuses (a full socket buffer) is dropped,
+ * like the network would; the rest still go. */
+static void send_all(struct rdv_outbox *out, struct io *io)
+{
+	size_t i = 0;
+
+	while (i < out->n) {
+		int sock = out->d[i].sock;
+		size_t m = 0, j = 0;
+
+		while (i < out->n && out->d[i].sock == sock) {
+			size_t run = io->gso_off ? 1 : gso_run(out, i);
+			struct msghdr *mh = &io->tx[m].msg_hdr;
+
+			for (size_t k = 0; k < run; k++)
+				io->tx_iov[i + k] = (struct iovec){ .iov_base = out->d[i + k].buf,
+								   .iov_len = out->d[i + k].len };
+			*mh = (struct msghdr){ .msg_name = &out->d[i].to,
+					       .msg_namelen = out->d[i].to_len,
+					       .msg_iov = &io->tx_iov[i], .msg_iovlen = run };
+			if (run > 1) {
+				uint16_t seg = (uint16_t)out->d[i].len;
+				struct cmsghdr *c;
+
+				mh->msg_control = io->tx_control[m].buf;
+				mh->msg_controllen = sizeof(io->tx_control[m].buf);
+				c = CMSG_FIRSTHDR(mh);
+				c->cmsg_level = IPPROTO_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(seg));
+				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			}
+			io->tx_count[m++] = run;
+			i += run;
+		}
+		while (j < m) {
+			int r = sendmmsg(sock, &io->tx[j], (unsigned)(m - j), MSG_DONTWAIT);
+
+			if (r > 0) {
+				j += (size_t)r;
+				continue;
+			}
+			if (io->tx_count[j] > 1 && (errno == EIO || errno == EINVAL ||
+						    errno == EOPNOTSUPP)) {
+				/* No UDP GSO here: single datagrams from now on
+				 * (this run is lost, like a dropped burst). */
+				log_warn("UDP GSO refused (%s): sending datagrams singly",
+					 strerror(errno));
+				io->gso_off = true;
+			}
+			j++;
+		}
 	}
 	out->n = 0;
 }
 
-static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, uint8_t *buf)
+/* The segment size of a coalesced receive (UDP_GRO), or 0. */
+static size_t gro_segment(struct msghdr *mh)
 {
-	for (int i = 0; i < RECV_BATCH; i++) {
-		struct sockaddr_storage src;
-		socklen_t slen = sizeof(src);
-		/* One byte more than any message we accept: longer datagrams arrive
-		 * cut to RECV_BUF + 1 bytes and are rejected for their size. */
-		ssize_t n = recvfrom(fd, buf, RECV_BUF + 1, 0, (struct sockaddr *)&src, &slen);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
 
-		if (n < 0)
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
+}
+
+static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, struct io *io)
+{
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		uint64_t now_ms;
+		int n;
+
+		for (int i = 0; i < RECV_BATCH; i++) {
+			io->rx_iov[i] = (struct iovec){ .iov_base = io->buf[i], .iov_len = RECV_SLOT };
+			io->rx[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &io->src[i], .msg_namelen = sizeof(io->src[i]),
+				.msg_iov = &io->rx_iov[i], .msg_iovlen = 1,
+				.msg_control = io->rx_control[i].buf,
+				.msg_controllen = sizeof(io->rx_control[i].buf) } };
+		}
+		n = recvmmsg(fd, io->rx, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return; /* EAGAIN, or an ICMP error reported on the socket */
-		rdv_server_handle(srv, fd, (struct sockaddr *)&src, buf, (size_t)n, clock_now_ms(),
-				  out);
-		send_all(out);
+		now_ms = clock_now_ms();
+		for (int i = 0; i < n; i++) {
+			size_t len = io->rx[i].msg_len, seg = gro_segment(&io->rx[i].msg_hdr);
+
+			/* One datagram, or (UDP_GRO) a run of datagrams of seg
+			 * bytes, the last maybe shorter, from one source. A
+			 * datagram longer than any message we accept is cut to
+			 * RECV_BUF + 1 bytes and refused for its size. */
+			if (seg == 0 || seg >= len)
+				seg = len = MIN(len, (size_t)RECV_BUF + 1);
+			for (size_t off = 0; off < len; off += seg) {
+				if (out->cap - out->n < RDV_SERVER_OUTBOX)
+					send_all(out, io);
+				rdv_server_handle(srv, fd, (struct sockaddr *)&io->src[i],
+						  io->buf[i] + off,
+						  MIN(MIN(seg, len - off), (size_t)RECV_BUF + 1),
+						  now_ms, out);
+			}
+		}
+		send_all(out, io);
+		if (n < RECV_BATCH)
+			return;
 	}
 }
 
@@ -138,20 +291,20 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 	struct rdv_datagram *slots;
 	struct rdv_outbox out;
 	struct epoll_event ev;
-	uint8_t *buf;
+	struct io *io;
 	sigset_t mask;
 	int ep = -1, sfd = -1, tfd = -1, r = 0;
 	bool running = true;
 
-	slots = calloc(RDV_SERVER_OUTBOX, sizeof(*slots));
-	buf = malloc(RECV_BUF + 1);
-	out = (struct rdv_outbox){ .d = slots, .cap = RDV_SERVER_OUTBOX };
+	slots = calloc(OUTBOX_CAP, sizeof(*slots));
+	io = calloc(1, sizeof(*io));
+	out = (struct rdv_outbox){ .d = slots, .cap = OUTBOX_CAP };
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGHUP);
-	if (!slots || !buf || sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+	if (!slots || !io || sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -207,7 +360,7 @@ int rdv_loop_run(struct rdv_server *srv, const struct rdv_loop_config *cfg, cons
 				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
 					rdv_server_expire(srv, clock_now_ms());
 			} else {
-				drain(srv, tag, &out, buf);
+				drain(srv, tag, &out, io);
 			}
 		}
 	}
@@ -222,7 +375,7 @@ out:
 		close(sfd);
 	if (ep >= 0)
 		close(ep);
-	free(buf);
+	free(io);
 	free(slots);
 	return r;
 }

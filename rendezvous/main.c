@@ -26,13 +26,15 @@ static const char usage[] =
 	"                         [--max-peers N] [--lease S] [--relay-rate BYTES_PER_S]\n"
 	"                         [--stun-rate N] [--source-rate N] [--max-per-source N]\n"
 	"                         [--allowed-keys FILE] [--stats FILE] [--alt-port PORT]\n"
-	"                         [--verbose]\n"
+	"                         [--no-channels] [--verbose]\n"
 	"  --key FILE        base64 private key (mode 0600), as `tunnelctl genkey` prints\n"
 	"  --listen A:P      UDP address to serve (repeatable; default 0.0.0.0:3478 and [::]:3478)\n"
 	"  --foreground      stay in the foreground and log to stderr\n"
 	"  --max-peers N     registrations held at most (default 10000)\n"
 	"  --lease S         registration lease in seconds (default 120)\n"
 	"  --relay-rate B    relayed bytes per second per peer (default 4194304)\n"
+	"  --no-channels     relay only in RELAY messages, as servers before relay\n"
+	"                    channels did (for comparisons; CHANNEL_OPEN goes unanswered)\n"
 	"  --stun-rate N     STUN Binding responses per second per source (default 10)\n"
 	"  --source-rate N   key agreements for unknown keys per second per source (default 20)\n"
 	"  --max-per-source N  registrations per IPv4 address or IPv6 /64 (default 64)\n"
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 		{ "allowed-keys", required_argument, NULL, 'A' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "alt-port", required_argument, NULL, 'a' },
+		{ "no-channels", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -79,7 +82,7 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:NvhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
@@ -134,6 +137,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			alt_port = (uint16_t)v;
+			break;
+		case 'N':
+			cfg.no_channels = true;
 			break;
 		case 'v':
 			verbose = true;

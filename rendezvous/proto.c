@@ -109,6 +109,12 @@ static int pack_msg(msgpack_packer *pk, const struct rdv_msg *m)
 		return msgpack_pack_map(pk, 3) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
 		       pack_key(pk, "echo") || msgpack_pack_uint64(pk, m->challenge.echo) ||
 		       pack_keyed_bin(pk, "cookie", m->challenge.cookie, RDV_COOKIE_LEN);
+	case RDV_MSG_CHANNEL_OPEN:
+	case RDV_MSG_CHANNEL:
+		/* Both the same size: an answer is never larger than the request. */
+		return msgpack_pack_map(pk, 3) || pack_key(pk, "t") || msgpack_pack_uint8(pk, m->type) ||
+		       pack_keyed_bin(pk, "peer", m->channel.peer, RDV_KEY_LEN) ||
+		       pack_keyed_bin(pk, "chan", m->channel.chan, RDV_CHANNEL_ID_LEN);
 	}
 	return -1;
 }
@@ -214,13 +220,13 @@ static enum rdv_status prescan(const uint8_t *p, size_t len)
 
 enum field {
 	F_T, F_LAN, F_WANT, F_REFL, F_LEASE, F_PEER, F_DATA, F_CODE, F_COOKIE, F_AGAIN, F_ECHO,
-	F_COUNT
+	F_CHAN, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
 	[F_T] = "t", [F_LAN] = "lan", [F_WANT] = "want", [F_REFL] = "refl",
 	[F_LEASE] = "lease", [F_PEER] = "peer", [F_DATA] = "data", [F_CODE] = "code",
-	[F_COOKIE] = "cookie", [F_AGAIN] = "again", [F_ECHO] = "echo",
+	[F_COOKIE] = "cookie", [F_AGAIN] = "again", [F_ECHO] = "echo", [F_CHAN] = "chan",
 };
 
 /* Which fields each message has (all required). */
@@ -239,6 +245,9 @@ static unsigned fields_of(enum rdv_msg_type t)
 		return 1u << F_T | 1u << F_CODE | 1u << F_PEER;
 	case RDV_MSG_CHALLENGE:
 		return 1u << F_T | 1u << F_ECHO | 1u << F_COOKIE;
+	case RDV_MSG_CHANNEL_OPEN:
+	case RDV_MSG_CHANNEL:
+		return 1u << F_T | 1u << F_PEER | 1u << F_CHAN;
 	}
 	return 0;
 }
@@ -342,7 +351,15 @@ static enum rdv_status get_field(struct rdv_msg *m, int f, const msgpack_object 
 	case F_PEER:
 		return get_key(v, m->type == RDV_MSG_RELAY	   ? m->relay.peer
 				  : m->type == RDV_MSG_ERROR ? m->error.peer
-							     : m->introduce.peer);
+				  : m->type == RDV_MSG_INTRODUCE ? m->introduce.peer
+							     : m->channel.peer);
+	case F_CHAN:
+		if (v->type != MSGPACK_OBJECT_BIN)
+			return RDV_E_WRONG_TYPE;
+		if (v->via.bin.size != RDV_CHANNEL_ID_LEN)
+			return RDV_E_BAD_VALUE;
+		memcpy(m->channel.chan, v->via.bin.ptr, RDV_CHANNEL_ID_LEN);
+		return RDV_OK;
 	case F_DATA:
 		if (v->type != MSGPACK_OBJECT_BIN)
 			return RDV_E_WRONG_TYPE;
@@ -511,6 +528,10 @@ const char *rdv_msg_type_name(enum rdv_msg_type t)
 		return "error";
 	case RDV_MSG_CHALLENGE:
 		return "challenge";
+	case RDV_MSG_CHANNEL_OPEN:
+		return "channel-open";
+	case RDV_MSG_CHANNEL:
+		return "channel";
 	}
 	return "?";
 }

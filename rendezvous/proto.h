@@ -28,6 +28,10 @@
  *   6  CHALLENGE    server -> peer  "echo":   uint (the nonce counter of the message answered)
  *                                   "cookie": bin of 16 (to repeat in a REGISTER from the same
  *                                             address and session)
+ *   7  CHANNEL_OPEN peer -> server  "peer": key (the peer to relay to, as RELAY's "peer")
+ *                                   "chan": bin of 8 (the channel id held for it, or zeros)
+ *   8  CHANNEL      server -> peer  "peer": key (the other end of the channel)
+ *                                   "chan": bin of 8 (the channel id: relay datagrams 0xf3)
  *
  * Return routability and freshness, without clocks (docs/PROTOCOL.md 3.3):
  * the server acts on a REGISTER only with a valid cookie, or from the
@@ -62,6 +66,8 @@ enum rdv_limits {
 	RDV_ENDPOINT4_LEN = 6,
 	RDV_ENDPOINT6_LEN = 18,
 	RDV_COOKIE_LEN = 16,
+	RDV_CHANNEL_ID_LEN = 8,
+	RDV_CHANNEL_HEADER_LEN = 12, /* 0xf3, three zero bytes, the channel id */
 };
 
 enum rdv_msg_type {
@@ -71,6 +77,8 @@ enum rdv_msg_type {
 	RDV_MSG_RELAY = 4,
 	RDV_MSG_ERROR = 5,
 	RDV_MSG_CHALLENGE = 6,
+	RDV_MSG_CHANNEL_OPEN = 7,
+	RDV_MSG_CHANNEL = 8,
 };
 
 /* Reasons the server gives in an ERROR message. */
@@ -143,6 +151,12 @@ struct rdv_relay {
 	uint8_t data[RDV_RELAY_DATA_MAX];
 };
 
+/* CHANNEL_OPEN and CHANNEL (docs/PROTOCOL.md 3.7). */
+struct rdv_channel {
+	uint8_t peer[RDV_KEY_LEN];
+	uint8_t chan[RDV_CHANNEL_ID_LEN];
+};
+
 struct rdv_error {
 	uint32_t code; /* enum rdv_error_code; unknown codes are passed up */
 	uint8_t peer[RDV_KEY_LEN];
@@ -157,6 +171,7 @@ struct rdv_msg {
 		struct rdv_relay relay;
 		struct rdv_error error;
 		struct rdv_challenge challenge;
+		struct rdv_channel channel; /* CHANNEL_OPEN and CHANNEL */
 	};
 };
 

@@ -12,7 +12,11 @@
  * - an INTRODUCE is sent again only when the endpoints it carries changed,
  *   the receiver's registration or session is new, or it asked ("again");
  * - a datagram that is not authenticated gets no reply, except the STUN
- *   Binding response, which is rate-limited per source. */
+ *   Binding response, which is rate-limited per source;
+ * - a relay channel joins two live registrations that want each other; it
+ *   dies with either (expiry, new session, new address, revoked key) or
+ *   when either stops wanting the other, and forwards only from one end's
+ *   verified address to the other's, unchanged (never larger). */
 #include "rendezvous/server.h"
 
 #include <errno.h>
@@ -24,6 +28,7 @@
 
 #include "common/bytes.h"
 #include "common/log.h"
+#include "crypto/messages.h"
 #include "rendezvous/allowed.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/ratelimit.h"
@@ -41,8 +46,21 @@ struct src_count {
 	size_t n;
 };
 
+struct reg;
+
+/* A relay channel between two registrations (docs/PROTOCOL.md 3.7). */
+struct chan {
+	struct chan *next; /* hash chain, by id */
+	uint64_t id;       /* the 8 bytes of the wire id, as stored in memory */
+	struct reg *end[2];
+	bool told[2];      /* end[i] was sent this id in a CHANNEL */
+};
+
 struct reg {
 	struct reg *next; /* hash chain */
+	struct chan *chans[RDV_WANT_MAX]; /* each with a peer this one wants */
+	size_t n_chans;
+	bool chan_capable; /* sent a CHANNEL_OPEN in its current session */
 	struct src_count *src; /* the source of `reflexive`, counted there */
 	struct rdv_session sess;
 	struct rdv_replay replay;
@@ -65,6 +83,7 @@ struct rdv_server {
 	struct reg **buckets;
 	size_t n_buckets; /* power of two */
 	struct src_count **src_buckets; /* n_buckets of them */
+	struct chan **chan_buckets;     /* n_buckets of them */
 	struct rdv_allowed allowed;
 	bool allowed_on; /* false: any key may register */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
@@ -134,9 +153,10 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 	srv->n_buckets = n;
 	srv->buckets = calloc(n, sizeof(*srv->buckets));
 	srv->src_buckets = calloc(n, sizeof(*srv->src_buckets));
+	srv->chan_buckets = calloc(n, sizeof(*srv->chan_buckets));
 	randombytes_buf(srv->hash_key, sizeof(srv->hash_key));
 	randombytes_buf(srv->cookie_secret, sizeof(srv->cookie_secret));
-	if (!srv->buckets || !srv->src_buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
+	if (!srv->buckets || !srv->src_buckets || !srv->chan_buckets || ratelimit_init(&srv->rl, RDV_SERVER_RATELIMIT_SLOTS, rate, burst) < 0) {
 		rdv_server_free(srv);
 		errno = ENOMEM;
 		return NULL;
@@ -146,8 +166,67 @@ struct rdv_server *rdv_server_new(const struct rdv_server_config *cfg)
 
 static void source_put(struct rdv_server *srv, struct src_count *sc);
 
+static struct chan **chan_bucket(struct rdv_server *srv, uint64_t id)
+{
+	/* Ids are drawn at random by us, so their low bits spread well. */
+	return &srv->chan_buckets[id & (srv->n_buckets - 1)];
+}
+
+static struct chan *chan_find(struct rdv_server *srv, uint64_t id)
+{
+	for (struct chan *c = *chan_bucket(srv, id); c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* The channel between r and k, or NULL. */
+static struct chan *chan_between(const struct reg *r, const struct reg *k)
+{
+	for (size_t i = 0; i < r->n_chans; i++) {
+		struct chan *c = r->chans[i];
+
+		if (c->end[0] == k || c->end[1] == k)
+			return c;
+	}
+	return NULL;
+}
+
+static void chan_detach(struct reg *r, const struct chan *c)
+{
+	for (size_t i = 0; i < r->n_chans; i++) {
+		if (r->chans[i] == c) {
+			r->chans[i] = r->chans[--r->n_chans];
+			r->chans[r->n_chans] = NULL;
+			return;
+		}
+	}
+}
+
+/* Ends a channel: its id is unknown from now on. */
+static void chan_kill(struct rdv_server *srv, struct chan *c)
+{
+	for (struct chan **pp = chan_bucket(srv, c->id); *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	chan_detach(c->end[0], c);
+	chan_detach(c->end[1], c);
+	srv->stats.channels--;
+	free(c);
+}
+
+static void chan_kill_all(struct rdv_server *srv, struct reg *r)
+{
+	while (r->n_chans > 0)
+		chan_kill(srv, r->chans[0]);
+}
+
 static void reg_free(struct rdv_server *srv, struct reg *r)
 {
+	chan_kill_all(srv, r);
 	if (r->src)
 		source_put(srv, r->src);
 	free(r->want);
@@ -169,6 +248,7 @@ void rdv_server_free(struct rdv_server *srv)
 	}
 	free(srv->buckets);
 	free(srv->src_buckets); /* every count went with its registration */
+	free(srv->chan_buckets); /* every channel went with its registrations */
 	rdv_allowed_free(&srv->allowed);
 	ratelimit_free(&srv->rl);
 	sodium_memzero(srv, sizeof(*srv));
@@ -526,8 +606,9 @@ static void introduce_mutual(struct rdv_server *srv, struct reg *r, bool again, 
 }
 
 /* Replaces r's want list, keeping told_gen for keys it still wants. A key
- * listed twice, or r's own key, is kept once or not at all. */
-static int set_wants(struct reg *r, const struct rdv_register *reg)
+ * listed twice, or r's own key, is kept once or not at all. A channel to a
+ * peer no longer wanted ends. */
+static int set_wants(struct rdv_server *srv, struct reg *r, const struct rdv_register *reg)
 {
 	struct want *w = NULL;
 	size_t n = 0;
@@ -552,6 +633,16 @@ static int set_wants(struct reg *r, const struct rdv_register *reg)
 	free(r->want);
 	r->want = w;
 	r->n_want = n;
+	for (size_t i = 0; i < r->n_chans;) {
+		struct chan *c = r->chans[i];
+		const struct reg *k = c->end[0] == r ? c->end[1] : c->end[0];
+
+		if (want_find(r, k->sess.peer_pk)) {
+			i++;
+			continue;
+		}
+		chan_kill(srv, c);
+	}
 	return 0;
 }
 
@@ -685,8 +776,12 @@ static void handle_register(struct rdv_server *srv, struct reg *r, const struct 
 		r->down_counter = 0; /* and a new server session for it */
 		if (!fresh)
 			srv->stats.new_sessions++;
+		chan_kill_all(srv, r); /* its channels die with the old session */
+		r->chan_capable = false; /* and the new client may be an old one */
 	}
-	if (set_wants(r, reg) < 0)
+	if (!fresh && !rdv_endpoint_equal(&r->reflexive, src))
+		chan_kill_all(srv, r); /* and with the old address */
+	if (set_wants(srv, r, reg) < 0)
 		return; /* keeps the old list; the peer will refresh */
 	rdv_replay_update(&r->replay, counter);
 	moved = !fresh && (!rdv_endpoint_equal(&r->reflexive, src) || r->n_lan != reg->n_lan);
@@ -794,6 +889,138 @@ static void handle_relay(struct rdv_server *srv, struct reg *from, const struct 
 	send_msg(srv, &to->sess, to->sock, &to->reflexive, &fwd, now_ms, out);
 }
 
+/* Tells `to` the channel it shares with `other` (CHANNEL). */
+static void send_channel(struct rdv_server *srv, const struct reg *to, const struct reg *other,
+			 const struct chan *c, uint64_t now_ms, struct rdv_outbox *out)
+{
+	struct rdv_msg m = { .type = RDV_MSG_CHANNEL };
+
+	memcpy(m.channel.peer, other->sess.peer_pk, RDV_KEY_LEN);
+	memcpy(m.channel.chan, &c->id, RDV_CHANNEL_ID_LEN);
+	send_msg(srv, &to->sess, to->sock, &to->reflexive, &m, now_ms, out);
+}
+
+/* CHANNEL_OPEN: accepted under exactly RELAY's rules. The pair's channel is
+ * drawn if it has none; once both ends have asked for channels in their
+ * current sessions (so both understand them: an old client never asks), its
+ * id goes to the sender and, if it was not told yet, to the other end. The
+ * answer is as large as the request. */
+static void handle_channel_open(struct rdv_server *srv, struct reg *from,
+				const struct rdv_session *sess, int sock,
+				const struct rdv_endpoint *src, const struct rdv_msg *msg,
+				uint64_t counter, size_t req_len, uint64_t now_ms,
+				struct rdv_outbox *out)
+{
+	struct reg *to;
+	struct chan *c;
+
+	if (!from || from->replay.epoch != rdv_counter_epoch(counter) ||
+	    !rdv_endpoint_equal(&from->reflexive, src)) {
+		srv->stats.relay_not_registered++;
+		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+		return;
+	}
+	rdv_replay_update(&from->replay, counter);
+	to = reg_find(srv, msg->channel.peer, now_ms);
+	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
+	    !want_find(to, from->sess.peer_pk)) {
+		srv->stats.relay_not_introduced++;
+		send_error(srv, &from->sess, from->sock, &from->reflexive, RDV_ERROR_NOT_INTRODUCED,
+			   msg->channel.peer, now_ms, out);
+		return;
+	}
+	from->chan_capable = true;
+	c = chan_between(from, to);
+	if (!c) {
+		uint64_t id;
+
+		/* Each end holds at most one channel per wanted peer. */
+		if (from->n_chans >= RDV_WANT_MAX || to->n_chans >= RDV_WANT_MAX)
+			return;
+		do
+			randombytes_buf(&id, sizeof(id));
+		while (id == 0 || chan_find(srv, id));
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return;
+		c->id = id;
+		c->end[0] = from;
+		c->end[1] = to;
+		c->next = *chan_bucket(srv, id);
+		*chan_bucket(srv, id) = c;
+		from->chans[from->n_chans++] = c;
+		to->chans[to->n_chans++] = c;
+		srv->stats.channels++;
+		srv->stats.channels_opened++;
+	}
+	if (!to->chan_capable)
+		return; /* until the other end asks too; the sender keeps RELAY */
+	if (!c->told[c->end[0] == to ? 0 : 1]) {
+		send_channel(srv, to, from, c, now_ms, out);
+		c->told[c->end[0] == to ? 0 : 1] = true;
+	}
+	send_channel(srv, from, to, c, now_ms, out);
+	c->told[c->end[0] == from ? 0 : 1] = true;
+}
+
+/* A channel datagram: [0xf3, 0, 0, 0, id (8), WireGuard message]. Forwarded
+ * unchanged from one end's verified address to the other's; anything else
+ * is dropped and counted, never answered. */
+static void handle_channel(struct rdv_server *srv, const struct rdv_endpoint *src,
+			   const uint8_t *pkt, size_t len, uint64_t now_ms, struct rdv_outbox *out)
+{
+	const uint8_t *inner = pkt + RDV_CHANNEL_HEADER_LEN;
+	size_t inner_len = len - MIN(len, (size_t)RDV_CHANNEL_HEADER_LEN);
+	struct rdv_datagram *d;
+	struct reg *from, *to;
+	struct chan *c;
+	uint64_t id;
+
+	if (srv->cfg.no_channels) {
+		srv->stats.drop_unknown++; /* as a server without channels */
+		return;
+	}
+	if (len < RDV_CHANNEL_HEADER_LEN || pkt[1] || pkt[2] || pkt[3] ||
+	    inner_len > RDV_RELAY_DATA_MAX ||
+	    message_validate_header(inner, inner_len) == MESSAGE_INVALID) {
+		srv->stats.channel_dropped_malformed++;
+		return;
+	}
+	memcpy(&id, pkt + 4, sizeof(id));
+	c = chan_find(srv, id);
+	if (!c || !c->told[0] || !c->told[1] || now_ms >= c->end[0]->expires_ms ||
+	    now_ms >= c->end[1]->expires_ms) {
+		srv->stats.channel_dropped_unknown++;
+		return;
+	}
+	if (rdv_endpoint_equal(&c->end[0]->reflexive, src)) {
+		from = c->end[0];
+		to = c->end[1];
+	} else if (rdv_endpoint_equal(&c->end[1]->reflexive, src)) {
+		from = c->end[1];
+		to = c->end[0];
+	} else {
+		srv->stats.channel_dropped_source++;
+		return;
+	}
+	if (!relay_budget(srv, from, to, inner_len, now_ms)) {
+		srv->stats.relay_rate_limited++;
+		return;
+	}
+	d = out_slot(srv, out);
+	if (!d)
+		return;
+	memcpy(d->buf, pkt, len);
+	d->len = len;
+	d->sock = to->sock;
+	rdv_endpoint_to_sockaddr(&to->reflexive, &d->to, &d->to_len);
+	srv->stats.relay_packets++;
+	srv->stats.relay_bytes += inner_len;
+	srv->stats.channel_packets++;
+	srv->stats.channel_bytes += inner_len;
+	out_commit(srv, out);
+}
+
 static void reject(struct rdv_server *srv, enum rdv_status st, uint64_t now_ms)
 {
 	srv->stats.rdv_rejected[st]++;
@@ -859,6 +1086,12 @@ static void handle_rendezvous(struct rdv_server *srv, int sock, const struct rdv
 		break;
 	case RDV_MSG_RELAY:
 		handle_relay(srv, r, sess, sock, src, msg, counter, len, now_ms, out);
+		break;
+	case RDV_MSG_CHANNEL_OPEN:
+		if (srv->cfg.no_channels)
+			srv->stats.unexpected_type++; /* as a server without channels */
+		else
+			handle_channel_open(srv, r, sess, sock, src, msg, counter, len, now_ms, out);
 		break;
 	default:
 		/* Server-to-peer messages are never valid here. */
@@ -964,6 +1197,9 @@ void rdv_server_handle(struct rdv_server *srv, int sock, const struct sockaddr *
 	case DEMUX_PROBE:
 		srv->stats.drop_probe++;
 		break;
+	case DEMUX_CHANNEL:
+		handle_channel(srv, &ep, pkt, len, now_ms, out);
+		break;
 	case DEMUX_UNKNOWN:
 		srv->stats.drop_unknown++;
 		break;
@@ -984,6 +1220,8 @@ void rdv_server_stats_print(const struct rdv_server *srv, FILE *f)
 	P(relay_rate_limited); P(relay_not_introduced); P(relay_not_registered);
 	P(outbox_full); P(errors_sent); P(challenges); P(challenge_oversize); P(new_sessions);
 	P(relay_dest_limited); P(refused_source_full); P(refused_key); P(revoked);
+	P(channels); P(channels_opened); P(channel_packets); P(channel_bytes);
+	P(channel_dropped_unknown); P(channel_dropped_source); P(channel_dropped_malformed);
 #undef P
 	for (int i = 1; i < RDV_STATUS_COUNT; i++)
 		fprintf(f, "rdv_rejected_%s %" PRIu64 "\n", rdv_status_name((enum rdv_status)i),

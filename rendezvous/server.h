@@ -39,6 +39,7 @@ struct rdv_server_config {
 	uint32_t relay_rate;  /* bytes/s per peer; the burst is a quarter second of it, at least 64 KiB */
 	uint32_t stun_rate, stun_burst;
 	uint32_t crypto_rate, crypto_burst;
+	bool no_channels; /* behave as a server without channels: CHANNEL_OPEN goes unanswered */
 };
 
 /* Counters, read by the stats dump and by tests. */
@@ -55,6 +56,11 @@ struct rdv_server_stats {
 		relay_not_registered, relay_dest_limited;
 	uint64_t outbox_full, errors_sent;
 	uint64_t challenges, challenge_oversize, new_sessions;
+	/* Relay channels (docs/PROTOCOL.md 3.7). relay_packets and relay_bytes
+	 * count every relayed datagram of either kind (RELAY or channel);
+	 * channel_packets and channel_bytes are the channel part of them. */
+	uint64_t channels, channels_opened, channel_packets, channel_bytes, channel_dropped_unknown,
+		channel_dropped_source, channel_dropped_malformed;
 };
 
 /* One datagram to send: on the socket the trigger arrived on (or the one the

@@ -7,12 +7,14 @@
 #include <net/if.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "crypto/messages.h"
 #include "rendezvous/demux.h"
 #include "tunnel/local_addrs.h"
 #include "tunnel/punch.h"
@@ -70,6 +72,38 @@ static size_t peer_lan_candidates(const struct tunnel *t, const struct rdv_endpo
 	return n;
 }
 
+/* Asks server i for the relay channel to the peer (CHANNEL_OPEN, with the
+ * id we hold, if any). */
+static void channel_ask(struct tunnel *t, struct meet_server *s, uint64_t now_ms)
+{
+	static const uint8_t none[RDV_CHANNEL_ID_LEN];
+	struct meet *m = &t->meet;
+	size_t len;
+
+	if (rdv_client_build_channel_open(&s->client, t->cfg.peer_public_key,
+					  s->has_chan ? s->chan : none, m->out, sizeof(m->out),
+					  &len) == 0 &&
+	    udp_send(&t->udp, &s->addr, m->out, len) != 0)
+		log_debug("%s: cannot send to rendezvous server", t->cfg.name);
+	if (!s->has_chan) {
+		/* Until a CHANNEL comes (an old server never sends one), ask
+		 * again with back-off; RELAY messages carry the data meanwhile. */
+		s->chan_ask_ms = now_ms + s->chan_retry_ms;
+		s->chan_retry_ms = MIN(s->chan_retry_ms * 2, (uint64_t)MEET_CHANNEL_RETRY_MAX_MS);
+	}
+}
+
+/* Starts asking server i for a channel now (after an introduction: the
+ * peer may be new, and with it the pair's channel). */
+static void channel_want(struct tunnel *t, struct meet_server *s, uint64_t now_ms)
+{
+	s->chan_retry_ms = MEET_CHANNEL_RETRY_MIN_MS;
+	s->chan_ask_ms = now_ms;
+	channel_ask(t, s, now_ms);
+	if (s->has_chan)
+		s->chan_ask_ms = 0;
+}
+
 static void poll_servers(struct loop_timer *timer, uint64_t now_ms)
 {
 	struct tunnel *t = container_of(timer, struct tunnel, meet.timer);
@@ -85,6 +119,10 @@ static void poll_servers(struct loop_timer *timer, uint64_t now_ms)
 		    udp_send(&t->udp, &s->addr, m->out, len) != 0)
 			log_debug("%s: cannot send to rendezvous server", t->cfg.name);
 		next = MIN(next, rdv_client_next_ms(&s->client));
+		if (!s->has_chan && s->chan_ask_ms && now_ms >= s->chan_ask_ms)
+			channel_ask(t, s, now_ms);
+		if (!s->has_chan && s->chan_ask_ms)
+			next = MIN(next, s->chan_ask_ms);
 		any_answered |= s->answered;
 	}
 	if (!any_answered && now_ms - m->started_ms >= MEET_UNREACHABLE_MS) {
@@ -401,6 +439,8 @@ void meet_destroy(struct tunnel *t)
 	for (size_t i = 0; i < m->n_servers; i++)
 		rdv_client_wipe(&m->servers[i].client);
 	m->n_servers = 0;
+	free(m->chan_buf);
+	m->chan_buf = NULL;
 }
 
 static void on_registered(struct tunnel *t, size_t index, const struct rdv_registered *reg)
@@ -413,6 +453,15 @@ static void on_registered(struct tunnel *t, size_t index, const struct rdv_regis
 		log_info("%s: registered with rendezvous %s, which sees us as %s", t->cfg.name,
 			 rdv_endpoint_str(&s->addr, srv, sizeof(srv)),
 			 rdv_endpoint_str(&reg->reflexive, ep, sizeof(ep)));
+	if (s->has_chan && !rdv_endpoint_equal(&s->reflexive, &reg->reflexive)) {
+		/* The server ended the channel with our old address. */
+		s->has_chan = false;
+		channel_want(t, s, now(t));
+	} else if (s->has_chan) {
+		/* Check it still lives (the server may have expired us, or the
+		 * peer): the answer is the pair's channel, maybe a new one. */
+		channel_ask(t, s, now(t));
+	}
 	s->answered = true;
 	s->reflexive = reg->reflexive;
 	if (!m->has_reflexive || index == 0) {
@@ -446,6 +495,22 @@ static void on_introduced(struct tunnel *t, size_t index, const struct rdv_intro
 	 * candidates; the path in use stays until a better one answers. */
 	n_lan = peer_lan_candidates(t, in->lan, MIN(in->n_lan, (size_t)RDV_LAN_MAX), lan);
 	punch_introduced(peer, lan, n_lan, &in->reflexive);
+	channel_want(t, &m->servers[index], now(t));
+}
+
+static void on_channel(struct tunnel *t, size_t index, const struct rdv_channel *ch)
+{
+	struct meet_server *s = &t->meet.servers[index];
+
+	if (sodium_memcmp(ch->peer, t->cfg.peer_public_key, RDV_KEY_LEN) != 0) {
+		tunnel_drop(t, DROP_UNAUTHENTICATED, "channel to a peer we did not ask for");
+		return;
+	}
+	if (!s->has_chan || memcmp(s->chan, ch->chan, RDV_CHANNEL_ID_LEN) != 0)
+		log_info("%s: relay channel to the peer open", t->cfg.name);
+	memcpy(s->chan, ch->chan, RDV_CHANNEL_ID_LEN);
+	s->has_chan = true;
+	s->chan_ask_ms = 0;
 }
 
 void meet_receive(struct tunnel *t, struct udp_datagram *d)
@@ -453,6 +518,8 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	struct meet *m = &t->meet;
 	struct rdv_event ev;
 	enum rdv_status st;
+	uint32_t down_epoch;
+	uint64_t due;
 	size_t i;
 
 	for (i = 0; i < m->n_servers; i++) {
@@ -463,7 +530,10 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		tunnel_drop(t, DROP_UNAUTHENTICATED, "rendezvous message from no server of ours");
 		return;
 	}
+	down_epoch = m->servers[i].client.down.epoch;
 	st = rdv_client_consume(&m->servers[i].client, d->data, d->len, now(t), &ev);
+	if (st == RDV_OK && down_epoch != m->servers[i].client.down.epoch)
+		m->servers[i].has_chan = false; /* a restarted server knows no channel */
 	if (st != RDV_OK) {
 		tunnel_drop(t, st == RDV_E_REPLAY || st == RDV_E_STALE ? DROP_REPLAYED
 				: st == RDV_E_BAD_MAC || st == RDV_E_WRONG_KEY ? DROP_UNAUTHENTICATED
@@ -498,13 +568,39 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		log_debug("%s: rendezvous server refused a request (code %u)", t->cfg.name,
 			  (unsigned)ev.msg.error.code);
 		break;
+	case RDV_EVENT_CHANNEL:
+		on_channel(t, i, &ev.msg.channel);
+		break;
 	case RDV_EVENT_CHALLENGE:
 	case RDV_EVENT_NONE:
 		break;
 	}
-	/* A reply may have made a REGISTER due sooner (e.g. lease changes). */
-	if (rdv_client_next_ms(&m->servers[i].client) < m->timer.deadline_ms)
-		loop_timer_arm(&t->loop, &m->timer, rdv_client_next_ms(&m->servers[i].client));
+	/* A reply may have made a REGISTER (e.g. lease changes) or a
+	 * CHANNEL_OPEN (after an introduction) due sooner. */
+	due = rdv_client_next_ms(&m->servers[i].client);
+	if (!m->servers[i].has_chan && m->servers[i].chan_ask_ms)
+		due = MIN(due, m->servers[i].chan_ask_ms);
+	if (due < m->timer.deadline_ms)
+		loop_timer_arm(&t->loop, &m->timer, due);
+}
+
+/* [0xf3, 0, 0, 0, channel id, message] into out. */
+static size_t channel_frame(const struct meet_server *s, const uint8_t *data, size_t len,
+			    uint8_t *out)
+{
+	out[0] = DEMUX_TYPE_CHANNEL;
+	out[1] = out[2] = out[3] = 0;
+	memcpy(out + 4, s->chan, RDV_CHANNEL_ID_LEN);
+	memcpy(out + RDV_CHANNEL_HEADER_LEN, data, len);
+	return RDV_CHANNEL_HEADER_LEN + len;
+}
+
+/* Only WireGuard messages go through a channel (the server checks their
+ * header); path probes keep travelling in RELAY messages. */
+static bool channel_fits(const struct meet_server *s, const uint8_t *data, size_t len)
+{
+	return s->has_chan && len <= RDV_RELAY_DATA_MAX &&
+	       message_validate_header(data, len) != MESSAGE_INVALID;
 }
 
 void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len)
@@ -517,8 +613,71 @@ void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len)
 		tunnel_drop(t, DROP_NO_ROUTE, "datagram too large for the relay");
 		return;
 	}
+	if (channel_fits(s, data, len)) {
+		out_len = channel_frame(s, data, len, m->out);
+		if (udp_send(&t->udp, &s->addr, m->out, out_len) == 0)
+			t->peer.tx_bytes += len;
+		return;
+	}
 	if (rdv_client_build_relay(&s->client, t->cfg.peer_public_key, data, len, now(t), m->out,
 				   sizeof(m->out), &out_len) == 0 &&
 	    udp_send(&t->udp, &s->addr, m->out, out_len) == 0)
 		t->peer.tx_bytes += len;
+}
+
+void meet_send_relay_batch(struct tunnel *t, const struct udp_datagram *msgs, size_t n)
+{
+	enum { SLOT = RDV_CHANNEL_HEADER_LEN + RDV_RELAY_DATA_MAX };
+	struct meet *m = &t->meet;
+	struct meet_server *s = &m->servers[m->relay_server];
+	struct udp_datagram out[MEET_CHANNEL_BATCH];
+
+	if (m->has_relay && s->has_chan && !m->chan_buf)
+		m->chan_buf = malloc((size_t)MEET_CHANNEL_BATCH * SLOT);
+	for (size_t i = 0; i < n;) {
+		size_t k = 0, bytes = 0;
+		int sent;
+
+		/* Equal-sized framed datagrams to one server: GSO sends them
+		 * as one (udp_send_batch). */
+		while (m->has_relay && m->chan_buf && i < n && k < MEET_CHANNEL_BATCH &&
+		       channel_fits(s, msgs[i].data, msgs[i].len)) {
+			out[k] = (struct udp_datagram){ .data = m->chan_buf + k * SLOT,
+							.from = s->addr };
+			out[k].len = channel_frame(s, msgs[i].data, msgs[i].len, out[k].data);
+			k++;
+			i++;
+		}
+		if (k == 0) {
+			meet_send_relay(t, msgs[i].data, msgs[i].len);
+			i++;
+			continue;
+		}
+		sent = udp_send_batch(&t->udp, out, k, &bytes);
+		if (sent > 0) /* the peer's bytes: without our headers */
+			t->peer.tx_bytes += bytes - (size_t)sent * RDV_CHANNEL_HEADER_LEN;
+	}
+}
+
+void meet_receive_channel(struct tunnel *t, struct udp_datagram *d)
+{
+	struct meet *m = &t->meet;
+
+	for (size_t i = 0; i < m->n_servers; i++) {
+		struct meet_server *s = &m->servers[i];
+		struct udp_datagram inner;
+
+		if (!s->has_chan || !rdv_endpoint_equal(&s->addr, &d->from) ||
+		    d->len < RDV_CHANNEL_HEADER_LEN ||
+		    memcmp(d->data + 4, s->chan, RDV_CHANNEL_ID_LEN) != 0)
+			continue;
+		/* From the peer through our server: its source for the cookie
+		 * MACs is the server's address, as for a RELAY. */
+		inner = (struct udp_datagram){ .data = d->data + RDV_CHANNEL_HEADER_LEN,
+					       .len = d->len - RDV_CHANNEL_HEADER_LEN,
+					       .from = s->addr };
+		receive_wireguard_channel(t, &inner);
+		return;
+	}
+	tunnel_drop(t, DROP_UNAUTHENTICATED, "channel datagram with a wrong id or from no relay server");
 }

@@ -24,6 +24,9 @@ struct udp_datagram;
 enum meet_timing {
 	MEET_UNREACHABLE_MS = 3000, /* no answer this long: say so in status */
 	MEET_NATCHECK_MS = 3000,    /* the mapping test at start ends by then */
+	MEET_CHANNEL_RETRY_MIN_MS = 5000,  /* CHANNEL_OPEN unanswered: ask again, */
+	MEET_CHANNEL_RETRY_MAX_MS = 60000, /* doubling up to this (an old server never answers) */
+	MEET_CHANNEL_BATCH = 64,           /* channel datagrams framed per send */
 };
 
 struct meet_server {
@@ -31,6 +34,12 @@ struct meet_server {
 	struct rdv_endpoint addr;
 	bool answered;           /* a REGISTERED came back at least once */
 	struct rdv_endpoint reflexive; /* ours, as this server saw it last */
+	/* The relay channel to the peer through this server (PROTOCOL.md 3.7):
+	 * WireGuard messages relayed with a 12-byte header instead of a RELAY. */
+	bool has_chan;
+	uint8_t chan[RDV_CHANNEL_ID_LEN];
+	uint64_t chan_ask_ms;   /* next CHANNEL_OPEN while none is held; 0: not asking */
+	uint64_t chan_retry_ms; /* the back-off after it */
 };
 
 /* What the servers' views of us say about our NAT (status "nat"). */
@@ -50,6 +59,7 @@ struct meet {
 	bool has_relay;
 	size_t relay_server;            /* the server that introduced us */
 	uint8_t out[RDV_DATAGRAM_MAX];
+	uint8_t *chan_buf;              /* MEET_CHANNEL_BATCH framed datagrams, on first use */
 	struct portmap portmap;         /* the router's mapping of our port, if any */
 	struct loop_timer portmap_timer; /* renews it at half its lifetime */
 	/* The mapping test (netcheck.h) at start, on its own sockets: STUN to
@@ -97,5 +107,14 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d);
  * sends it through the server that introduced us. The server sees only
  * WireGuard ciphertext: the link stays end-to-end encrypted. */
 void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len);
+
+/* The same for a batch of WireGuard messages: through the channel in
+ * batched sends when there is one, else one RELAY each. */
+void meet_send_relay_batch(struct tunnel *t, const struct udp_datagram *msgs, size_t n);
+
+/* Handles a DEMUX_CHANNEL datagram: the inner WireGuard message counts as
+ * relayed only if it comes from our relay server with the channel id it
+ * gave us for the peer; anything else is dropped and counted. */
+void meet_receive_channel(struct tunnel *t, struct udp_datagram *d);
 
 #endif

@@ -265,8 +265,8 @@ static void flush_tun(struct tunnel *t)
 	t->n_tun_out = 0;
 }
 
-/* Checks a decrypted packet and writes it to the TUN: at once for relayed
- * data (its buffer is short-lived), or queued for flush_tun. */
+/* Checks a decrypted packet and writes it to the TUN: at once for data
+ * whose buffer is short-lived (a RELAY's), or queued for flush_tun. */
 static void deliver_to_tun(struct tunnel *t, uint8_t *plain, size_t len, bool queue)
 {
 	struct inner_packet ip;
@@ -317,7 +317,7 @@ static void deliver_frame(struct tunnel *t, uint8_t *frame, size_t len, bool que
 	write_result(t, tun_device_write(&t->tun, 0, frame, len));
 }
 
-static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay)
+static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay, bool queue)
 {
 	struct peer *peer = &t->peer;
 	uint8_t *plain;
@@ -360,12 +360,13 @@ static void handle_data(struct tunnel *t, struct udp_datagram *d, bool via_relay
 		return; /* a keepalive */
 	timers_data_received(peer);
 	if (t->bridge)
-		deliver_frame(t, plain, plain_len, !via_relay);
+		deliver_frame(t, plain, plain_len, queue);
 	else
-		deliver_to_tun(t, plain, plain_len, !via_relay);
+		deliver_to_tun(t, plain, plain_len, queue);
 }
 
-void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
+/* queue: d->data lives in the receive batch (until flush_tun). */
+static void receive_wg(struct tunnel *t, struct udp_datagram *d, bool via_relay, bool queue)
 {
 	switch (message_validate_header(d->data, d->len)) {
 	case MESSAGE_HANDSHAKE_INITIATION:
@@ -378,12 +379,22 @@ void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
 		handle_cookie(t, d);
 		break;
 	case MESSAGE_DATA:
-		handle_data(t, d, via_relay);
+		handle_data(t, d, via_relay, queue);
 		break;
 	case MESSAGE_INVALID:
 		tunnel_drop(t, DROP_MALFORMED, "WireGuard message of the wrong length");
 		break;
 	}
+}
+
+void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay)
+{
+	receive_wg(t, d, via_relay, !via_relay);
+}
+
+void receive_wireguard_channel(struct tunnel *t, struct udp_datagram *d)
+{
+	receive_wg(t, d, true, true);
 }
 
 static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
@@ -397,6 +408,9 @@ static void handle_datagram(struct tunnel *t, struct udp_datagram *d)
 		break;
 	case DEMUX_PROBE:
 		punch_receive(&t->peer, d, false);
+		break;
+	case DEMUX_CHANNEL:
+		meet_receive_channel(t, d);
 		break;
 	case DEMUX_STUN:
 	case DEMUX_STUN_LEGACY:

@@ -17,4 +17,9 @@ void receive_from_udp(struct tunnel *t);
  * from a rendezvous RELAY; decrypts in place. */
 void receive_wireguard(struct tunnel *t, struct udp_datagram *d, bool via_relay);
 
+/* The same for a WireGuard message unwrapped from a relay channel datagram
+ * (docs/PROTOCOL.md 3.7): relayed, but still in the receive batch's buffer,
+ * so its data joins the batch's TUN writes (and their coalescing). */
+void receive_wireguard_channel(struct tunnel *t, struct udp_datagram *d);
+
 #endif

@@ -185,8 +185,7 @@ static void flush_batch(struct tunnel *t, size_t n)
 	if (n == 0)
 		return;
 	if (peer->path == PATH_RELAY) {
-		for (size_t i = 0; i < n; i++)
-			meet_send_relay(t, t->tx[i].data, t->tx[i].len);
+		meet_send_relay_batch(t, t->tx, n);
 	} else {
 		size_t bytes = 0;
 		int r = udp_send_batch(&t->udp, t->tx, n, &bytes);

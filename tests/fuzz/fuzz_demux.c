@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if ((c == DEMUX_STUN || c == DEMUX_STUN_LEGACY) && (size < 20 || (data[0] & 0xc0)))
 		abort();
-	if ((c == DEMUX_RENDEZVOUS || c == DEMUX_PROBE) && (data[0] & 0xc0) != 0xc0)
+	if ((c == DEMUX_RENDEZVOUS || c == DEMUX_PROBE || c == DEMUX_CHANNEL) &&
+	    (data[0] & 0xc0) != 0xc0)
 		abort();
 	free(copy);
 	return 0;

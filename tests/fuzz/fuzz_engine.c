@@ -198,6 +198,9 @@ static bool is_cookie_reply(const uint8_t *data, size_t len)
 
 	if (len == MESSAGE_COOKIE_LEN && data[0] == MESSAGE_HANDSHAKE_COOKIE)
 		return true;
+	if (len == RDV_CHANNEL_HEADER_LEN + MESSAGE_COOKIE_LEN && data[0] == DEMUX_TYPE_CHANNEL &&
+	    data[RDV_CHANNEL_HEADER_LEN] == MESSAGE_HANDSHAKE_COOKIE)
+		return true; /* through the relay channel */
 	return __real_demux_classify(data, len) == DEMUX_RENDEZVOUS &&
 	       rdv_open(&server_sess, RDV_DIR_UP, data, len, &msg, &counter) == RDV_OK &&
 	       msg.type == RDV_MSG_RELAY && msg.relay.len == MESSAGE_COOKIE_LEN &&
@@ -216,6 +219,13 @@ static void note_send(const struct rdv_endpoint *to, const uint8_t *data, size_t
 		break;
 	case DEMUX_RENDEZVOUS:
 		CHECK(len <= RDV_DATAGRAM_MAX);
+		break;
+	case DEMUX_CHANNEL:
+		/* a WireGuard message in a channel frame, to the server */
+		CHECK(len <= RDV_CHANNEL_HEADER_LEN + RDV_RELAY_DATA_MAX &&
+		      message_validate_header(data + RDV_CHANNEL_HEADER_LEN,
+					      len - RDV_CHANNEL_HEADER_LEN) != MESSAGE_INVALID &&
+		      rdv_endpoint_equal(to, &sources[1]));
 		break;
 	case DEMUX_PROBE:
 		/* a response is never padded; a request may be, up to a

@@ -18,6 +18,7 @@
 
 #include "common/bytes.h"
 #include "crypto/keys.h"
+#include "rendezvous/demux.h"
 #include "rendezvous/stun.h"
 #include "tests/fuzz/fixture.h"
 #include "tun/coalesce.h"
@@ -91,11 +92,11 @@ static struct rdv_endpoint endpoint(const char *s)
 static void rendezvous_seeds(void)
 {
 	static const uint8_t random[RDV_NONCE_RANDOM_LEN] = { 0xa5, 0x5a };
-	static struct rdv_msg msgs[6];
-	static const char *const names[6] = { "register", "registered", "introduce", "relay",
-					      "error", "challenge" };
+	static struct rdv_msg msgs[8];
+	static const char *const names[8] = { "register", "registered", "introduce", "relay",
+					      "error", "challenge", "channel-open", "channel" };
 	/* The directions each message travels in (bit 0 up, bit 1 down). */
-	static const unsigned dirs[6] = { 1, 2, 2, 3, 2, 2 };
+	static const unsigned dirs[8] = { 1, 2, 2, 3, 2, 2, 1, 2 };
 	struct rdv_session s;
 	uint8_t peer_pk[RDV_KEY_LEN], server_pk[RDV_KEY_LEN];
 	uint8_t buf[RDV_DATAGRAM_MAX];
@@ -131,8 +132,13 @@ static void rendezvous_seeds(void)
 	msgs[5].type = RDV_MSG_CHALLENGE;
 	msgs[5].challenge.echo = FIXTURE_RDV_ECHO;
 	memset(msgs[5].challenge.cookie, 0xc1, RDV_COOKIE_LEN);
+	msgs[6].type = RDV_MSG_CHANNEL_OPEN;
+	memcpy(msgs[6].channel.peer, server_pk, RDV_KEY_LEN);
+	msgs[7].type = RDV_MSG_CHANNEL;
+	memcpy(msgs[7].channel.peer, peer_pk, RDV_KEY_LEN);
+	memset(msgs[7].channel.chan, 0xc4, RDV_CHANNEL_ID_LEN);
 
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		fixture_check(rdv_body_encode(&msgs[i], buf, sizeof(buf), &len) == 0, "encode");
 		snprintf(name, sizeof(name), "body-%s", names[i]);
 		put("fuzz_rendezvous", name, buf, len);
@@ -149,6 +155,13 @@ static void rendezvous_seeds(void)
 		}
 	}
 	rdv_session_wipe(&s);
+	/* A relay channel datagram (section 3.7): a WireGuard message behind
+	 * the 12-byte header. */
+	memset(buf, 0, RDV_CHANNEL_HEADER_LEN + 64);
+	buf[0] = DEMUX_TYPE_CHANNEL;
+	memset(buf + 4, 0xc4, RDV_CHANNEL_ID_LEN);
+	buf[RDV_CHANNEL_HEADER_LEN] = 4;
+	put("fuzz_demux", "channel-data", buf, RDV_CHANNEL_HEADER_LEN + 64);
 }
 
 static void stun_seeds(void)
@@ -560,6 +573,22 @@ static void engine_seeds(void)
 	rec(SRC_SERVER | K_RELAY_DATA, pkt, len);
 	rec(SRC_SERVER | K_RELAY_RAW, f.initiation, sizeof(f.initiation));
 	rec(SRC_SERVER | K_RELAY_RAW, f.cookie_reply, sizeof(f.cookie_reply));
+	/* The relay channel (PROTOCOL.md 3.7): the server gives its id, then
+	 * data arrives through it, then with a wrong id. */
+	memset(&m, 0, sizeof(m));
+	m.type = RDV_MSG_CHANNEL;
+	memcpy(m.channel.peer, f.peer.public_key, RDV_KEY_LEN);
+	memset(m.channel.chan, 0xc4, RDV_CHANNEL_ID_LEN);
+	rec_rdv(&m);
+	memset(pkt, 0, RDV_CHANNEL_HEADER_LEN);
+	pkt[0] = DEMUX_TYPE_CHANNEL;
+	memset(pkt + 4, 0xc4, RDV_CHANNEL_ID_LEN);
+	memcpy(pkt + RDV_CHANNEL_HEADER_LEN, f.data[0], f.data_len[0]);
+	rec(SRC_SERVER | K_RAW, pkt, RDV_CHANNEL_HEADER_LEN + f.data_len[0]);
+	pkt[4] ^= 1;
+	memcpy(pkt + RDV_CHANNEL_HEADER_LEN, f.data[1], f.data_len[1]);
+	rec(SRC_SERVER | K_RAW, pkt, RDV_CHANNEL_HEADER_LEN + f.data_len[1]);
+	rec(SRC_SERVER | K_RELAY_RAW, f.initiation, sizeof(f.initiation));
 	memset(&m, 0, sizeof(m));
 	m.type = RDV_MSG_ERROR;
 	m.error.code = RDV_ERROR_NOT_INTRODUCED;

@@ -143,6 +143,10 @@ static void handle_event(struct probe *p, const struct rdv_event *ev, uint64_t n
 		json_object_set_new(o, "code", json_string(rdv_error_code_name(m->error.code)));
 		json_object_set_new(o, "peer", key_json(m->error.peer));
 		break;
+	case RDV_EVENT_CHANNEL:
+		json_object_set_new(o, "event", json_string("channel"));
+		json_object_set_new(o, "peer", key_json(m->channel.peer));
+		break;
 	case RDV_EVENT_CHALLENGE:
 	case RDV_EVENT_NONE:
 		json_decref(o);

@@ -662,6 +662,7 @@ struct world_opts {
 	bool no_keepalive;    /* PersistentKeepalive = 0 (default 25) */
 	bool static_endpoint_a; /* only A knows B's address */
 	bool punch_off;       /* Punch = off */
+	bool no_channels;     /* the server answers no CHANNEL_OPEN (an old server) */
 };
 
 /* A link as tunnel_create builds it, minus interface, sockets and epoll. */
@@ -732,6 +733,7 @@ static void world_start(const struct world_opts *opts)
 		endpoint(&w.addr[h], host_addr[h]);
 	rdv_server_config_defaults(&scfg);
 	randombytes_buf(scfg.private_key, sizeof(scfg.private_key));
+	scfg.no_channels = opts->no_channels;
 	w.srv = rdv_server_new(&scfg);
 	assert_non_null(w.srv);
 	sodium_memzero(scfg.private_key, sizeof(scfg.private_key));
@@ -980,6 +982,83 @@ static void probes_unanswered_fall_back_to_relay(void **state)
 		check(in_state(i, "relayed", "relay"));
 	}
 	check(rdv_server_stats(w.srv)->relay_packets - relayed_before >= 2 * 15);
+	/* in relay channels (PROTOCOL.md 3.7), not RELAY envelopes */
+	check(rdv_server_stats(w.srv)->channel_packets >= 2 * 15);
+	check(w.link[LINK_A]->meet.servers[0].has_chan && w.link[LINK_B]->meet.servers[0].has_chan);
+	world_check();
+}
+
+/* A channel datagram counts only from our relay server with the id it gave
+ * us: a wrong id, or the right one from anywhere else, is dropped (and
+ * counted) before WireGuard sees it. */
+static void channel_datagrams_only_from_the_server_with_our_id(void **state)
+{
+	const struct rdv_endpoint *a = &w.addr[LINK_A];
+	uint8_t dg[RDV_CHANNEL_HEADER_LEN + 64];
+	uint64_t unauth, no_session;
+
+	(void)state;
+	establish_relayed();
+	run_for(1000);
+	check(w.link[LINK_A]->meet.servers[0].has_chan);
+	/* Junk transport data (an index A never gave) in a channel frame. */
+	randombytes_buf(dg, sizeof(dg));
+	dg[0] = DEMUX_TYPE_CHANNEL;
+	dg[1] = dg[2] = dg[3] = 0;
+	memcpy(dg + 4, w.link[LINK_A]->meet.servers[0].chan, RDV_CHANNEL_ID_LEN);
+	memcpy(dg + RDV_CHANNEL_HEADER_LEN, "\x04\x00\x00\x00", 4);
+	unauth = w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED];
+	no_session = w.link[LINK_A]->dropped[DROP_NO_SESSION];
+	/* The right id from the server: WireGuard sees it (no session). */
+	put_on_wire(SERVER, a, dg, sizeof(dg));
+	run_for(2 * LATENCY_MS);
+	check(w.link[LINK_A]->dropped[DROP_NO_SESSION] == no_session + 1);
+	check(w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED] == unauth);
+	/* The right id from another address: dropped first. */
+	put_on_wire(ATTACKER, a, dg, sizeof(dg));
+	/* A wrong id from the server: dropped first. */
+	dg[4] ^= 0x80;
+	put_on_wire(SERVER, a, dg, sizeof(dg));
+	run_for(2 * LATENCY_MS);
+	check(w.link[LINK_A]->dropped[DROP_UNAUTHENTICATED] == unauth + 2);
+	check(w.link[LINK_A]->dropped[DROP_NO_SESSION] == no_session + 1);
+	world_check();
+}
+
+/* A server without relay channels (an old one): the links relay in RELAY
+ * messages, and ask for a channel with back-off (5 s doubling to 60 s). */
+static void relay_without_channels_uses_relay_messages(void **state)
+{
+	static const struct world_opts old_server = { .rendezvous = true, .no_channels = true };
+	const struct rdv_server_stats *st;
+	uint64_t relayed_before, asked_before, since;
+	size_t sent;
+
+	(void)state;
+	world_start(&old_server);
+	st = rdv_server_stats(w.srv);
+	w.block_direct = true;
+	check(run_until(LINK_A, "relayed", "relay",
+			PUNCH_WINDOW_MS + 2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) +
+				SLACK_MS));
+	check(run_until(LINK_B, "relayed", "relay", SLACK_MS));
+	relayed_before = st->relay_packets;
+	asked_before = st->unexpected_type; /* CHANNEL_OPENs, unanswered */
+	since = w.now;
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	run_for(40000);
+	for (int i = 0; i < LINKS; i++) {
+		check(arrived_since(i, since, &sent) == sent && sent >= 300);
+		check(in_state(i, "relayed", "relay"));
+		check(!w.link[i]->meet.servers[0].has_chan);
+	}
+	check(st->relay_packets - relayed_before >= 2 * 300);
+	check(st->channel_packets == 0 && st->channels_opened == 0);
+	/* Each link asked at most at 5, 15, 35 s after the last: a handful
+	 * (every 5 s would be 8). */
+	check(st->unexpected_type - asked_before >= 2 * 2);
+	check(st->unexpected_type - asked_before <= 2 * 4);
 	world_check();
 }
 
@@ -1659,6 +1738,7 @@ static void unauthenticated_input_is_never_amplified(void **state)
 		{ MESSAGE_DATA, 128, "junk data message" },
 		{ DEMUX_TYPE_RENDEZVOUS, 120, "junk rendezvous message" },
 		{ DEMUX_TYPE_PROBE, PROBE_LEN, "junk probe" },
+		{ DEMUX_TYPE_CHANNEL, 76, "junk channel datagram" },
 		{ 0x00, 20, "STUN Binding request" },
 		{ 0xff, 64, "unknown datagram" },
 	};
@@ -1876,6 +1956,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(answered_probes_establish_a_direct_path, world_free),
 		cmocka_unit_test_teardown(probes_unanswered_fall_back_to_relay, world_free),
 		cmocka_unit_test_teardown(punch_off_goes_straight_to_the_relay, world_free),
+		cmocka_unit_test_teardown(channel_datagrams_only_from_the_server_with_our_id,
+					  world_free),
+		cmocka_unit_test_teardown(relay_without_channels_uses_relay_messages, world_free),
 		cmocka_unit_test_teardown(no_relay_reports_punching_failed, world_free),
 		cmocka_unit_test_teardown(relay_upgrades_to_direct_path, world_free),
 		cmocka_unit_test_teardown(silent_direct_path_falls_back_to_relay, world_free),

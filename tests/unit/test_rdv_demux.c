@@ -58,7 +58,9 @@ static const struct demux_case cases[] = {
 	{ "f1", 1, DEMUX_RENDEZVOUS, "rendezvous (parser checks the rest)" },
 	{ "f101000000", 200, DEMUX_RENDEZVOUS, "rendezvous" },
 	{ "f2", 64, DEMUX_PROBE, "probe" },
-	{ "f3", 64, DEMUX_UNKNOWN, "unassigned own type" },
+	{ "f3", 1, DEMUX_CHANNEL, "channel (the server checks the rest)" },
+	{ "f300000001020304050607080400000000", 76, DEMUX_CHANNEL, "channel, keepalive inside" },
+	{ "f4", 64, DEMUX_UNKNOWN, "unassigned own type" },
 	{ "ff", 64, DEMUX_UNKNOWN, "0xff" },
 	{ "", 0, DEMUX_UNKNOWN, "empty" },
 };

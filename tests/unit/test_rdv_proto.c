@@ -119,6 +119,17 @@ static void build_cases(struct golden_case *c, size_t *n)
 	c[i].msg.challenge.echo = (UINT64_C(0xabcdef) << RDV_SEQ_BITS) | 42;
 	memset(c[i].msg.challenge.cookie, 0xc1, RDV_COOKIE_LEN);
 	i++;
+	c[i].name = "rdv_channel_open";
+	c[i].dir = RDV_DIR_UP;
+	c[i].msg.type = RDV_MSG_CHANNEL_OPEN;
+	fixed_key(c[i].msg.channel.peer, 0xa2);
+	i++;
+	c[i].name = "rdv_channel";
+	c[i].dir = RDV_DIR_DOWN;
+	c[i].msg.type = RDV_MSG_CHANNEL;
+	fixed_key(c[i].msg.channel.peer, 0xa1);
+	memcpy(c[i].msg.channel.chan, "\x01\x23\x45\x67\x89\xab\xcd\xef", RDV_CHANNEL_ID_LEN);
+	i++;
 	*n = i;
 }
 
@@ -191,13 +202,18 @@ static void assert_msg_equal(const struct rdv_msg *a, const struct rdv_msg *b)
 		assert_int_equal(a->error.code, b->error.code);
 		assert_memory_equal(a->error.peer, b->error.peer, RDV_KEY_LEN);
 		break;
+	case RDV_MSG_CHANNEL_OPEN:
+	case RDV_MSG_CHANNEL:
+		assert_memory_equal(a->channel.peer, b->channel.peer, RDV_KEY_LEN);
+		assert_memory_equal(a->channel.chan, b->channel.chan, RDV_CHANNEL_ID_LEN);
+		break;
 	}
 }
 
 /* Golden file: "body <hex>\ndatagram <hex>\n". */
 static void test_golden(void **state)
 {
-	struct golden_case cases[7];
+	struct golden_case cases[9];
 	struct fixture f;
 	const char *src = getenv("TUNNEL_SOURCE_DIR");
 	bool update = getenv("TUNNEL_GOLDEN_UPDATE") != NULL;
@@ -243,7 +259,7 @@ static void test_golden(void **state)
 
 static void test_round_trip(void **state)
 {
-	struct golden_case cases[7];
+	struct golden_case cases[9];
 	struct fixture f;
 	size_t n;
 
@@ -270,7 +286,7 @@ static void test_round_trip(void **state)
 /* Every proper prefix of a valid body is an incomplete msgpack object. */
 static void test_truncate_every_byte(void **state)
 {
-	struct golden_case cases[7];
+	struct golden_case cases[9];
 	size_t n;
 
 	(void)state;
@@ -289,7 +305,7 @@ static void test_truncate_every_byte(void **state)
 /* The sealed datagram cut at every byte, and with every byte flipped. */
 static void test_datagram_tamper(void **state)
 {
-	struct golden_case cases[7];
+	struct golden_case cases[9];
 	struct fixture f;
 	size_t n;
 
@@ -328,7 +344,7 @@ static void test_datagram_tamper(void **state)
 /* A different server key: the MAC fails (the peer pinned the wrong key). */
 static void test_wrong_server_key(void **state)
 {
-	struct golden_case cases[7];
+	struct golden_case cases[9];
 	struct fixture f;
 	struct rdv_session other;
 	uint8_t other_sk[RDV_KEY_LEN], other_pk[RDV_KEY_LEN], dg[RDV_DATAGRAM_MAX];
@@ -371,7 +387,8 @@ static const struct bad_body bad_bodies[] = {
 	{ "01", RDV_E_NOT_MAP, "integer at top" },
 	{ "90", RDV_E_NOT_MAP, "array at top" },
 	{ "80", RDV_E_MISSING_FIELD, "empty map" },
-	{ "81a17407", RDV_E_UNKNOWN_TYPE, "type 7" },
+	{ "81a17409", RDV_E_UNKNOWN_TYPE, "type 9" },
+	{ "81a17407", RDV_E_MISSING_FIELD, "channel-open without its fields" },
 	{ "81a17406", RDV_E_MISSING_FIELD, "challenge without fields" },
 	{ "83a17406a46563686f01a6636f6f6b6965c40f" "000000000000000000000000000000",
 	  RDV_E_BAD_VALUE, "cookie 15 bytes" },

@@ -9,7 +9,7 @@
  *   - input that fails authentication (bad MAC, replay, a key not allowed,
  *     junk) gets anything back at all,
  *   - a spoofed input makes the server send anything to a third party
- *     (an INTRODUCE to a registered peer, relayed data).
+ *     (an INTRODUCE to a registered peer, relayed data, a channel datagram).
  * docs/PROTOCOL.md section 3.6 holds the table this prints. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,6 +148,9 @@ enum kind {
 	K_REG_MUTUAL,     /* attacker key registered at its own address, REGISTER from the victim */
 	K_RELAY_UNREG,    /* RELAY of an unregistered key */
 	K_RELAY_SPOOF,    /* RELAY of an attacker key registered elsewhere, to its mutual peer */
+	K_CHAN_OPEN_SPOOF, /* CHANNEL_OPEN of an attacker key registered elsewhere */
+	K_CHAN_SPOOF,     /* channel datagram with A and B's live channel id, from the victim */
+	K_CHAN_UNKNOWN,   /* channel datagram with an id nobody was given */
 	K_NOT_ALLOWED,    /* REGISTER of a key not in --allowed-keys (separate server) */
 	K_COUNT
 };
@@ -173,6 +176,9 @@ static const struct {
 	[K_REG_MUTUAL] = { "REGISTER, key registered elsewhere", false, 1.0 },
 	[K_RELAY_UNREG] = { "RELAY, unregistered key", false, 1.0 },
 	[K_RELAY_SPOOF] = { "RELAY, key registered elsewhere", false, 1.0 },
+	[K_CHAN_OPEN_SPOOF] = { "CHANNEL_OPEN, key registered elsewhere", false, 1.0 },
+	[K_CHAN_SPOOF] = { "channel datagram, live id", true, 0 },
+	[K_CHAN_UNKNOWN] = { "channel datagram, unknown id", true, 0 },
 	[K_NOT_ALLOWED] = { "REGISTER, key not allowed", true, 0 },
 };
 
@@ -183,6 +189,8 @@ static void test_amplification_table(void **state)
 	struct node *all[] = { &a, &b, &x, &y, &x2, &z, &m };
 	uint8_t buf[RDV_DATAGRAM_MAX], keys[RDV_WANT_MAX][RDV_KEY_LEN];
 	uint8_t captured_reg[RDV_DATAGRAM_MAX], captured_relay[RDV_DATAGRAM_MAX];
+	uint8_t chan[RDV_CHANNEL_ID_LEN] = { 0 };
+	static const uint8_t no_chan[RDV_CHANNEL_ID_LEN];
 	size_t len, reg_len, relay_len;
 	struct tally t[K_COUNT];
 	struct rdv_server *main_srv;
@@ -240,6 +248,26 @@ static void test_amplification_table(void **state)
 						&relay_len), 0);
 	from(&a.addr, captured_relay, relay_len, NULL);
 	flush(all, ARRAY_SIZE(all), NULL);
+	/* A and B open the relay channel; an eavesdropper learns its id from
+	 * the channel datagrams that follow. */
+	assert_int_equal(rdv_client_build_channel_open(&b.c, a.c.public_key, no_chan, buf, sizeof(buf),
+						       &len), 0);
+	from(&b.addr, buf, len, NULL);
+	flush(all, ARRAY_SIZE(all), NULL);
+	assert_int_equal(rdv_client_build_channel_open(&a.c, b.c.public_key, no_chan, buf, sizeof(buf),
+						       &len), 0);
+	from(&a.addr, buf, len, NULL);
+	for (size_t i = 0; i < out.n; i++) {
+		struct rdv_event ev;
+
+		if (same_addr(&out.d[i], &a.addr) &&
+		    rdv_client_consume(&a.c, out.d[i].buf, out.d[i].len, now, &ev) == RDV_OK &&
+		    ev.type == RDV_EVENT_CHANNEL)
+			memcpy(chan, ev.msg.channel.chan, sizeof(chan));
+	}
+	flush(all, ARRAY_SIZE(all), NULL);
+	assert_int_equal(rdv_server_stats(srv)->channels, 1);
+	assert_true(chan[0] | chan[1] | chan[2] | chan[3] | chan[4] | chan[5] | chan[6] | chan[7]);
 
 	for (int k = 0; k < K_COUNT; k++) {
 		if (k == K_NOT_ALLOWED) {
@@ -327,6 +355,21 @@ static void test_amplification_table(void **state)
 				assert_int_equal(rdv_client_build_relay(&x.c, y.c.public_key, buf, 1, now,
 									buf, sizeof(buf), &len), 0);
 				break;
+			case K_CHAN_OPEN_SPOOF:
+				assert_int_equal(rdv_client_build_channel_open(&x.c, y.c.public_key, no_chan,
+									       buf, sizeof(buf), &len),
+						 0);
+				break;
+			case K_CHAN_SPOOF:
+			case K_CHAN_UNKNOWN:
+				/* an initiation-shaped WireGuard message inside */
+				len = RDV_CHANNEL_HEADER_LEN + 148;
+				randombytes_buf(buf, len);
+				buf[0] = DEMUX_TYPE_CHANNEL, buf[1] = buf[2] = buf[3] = 0;
+				if (k == K_CHAN_SPOOF)
+					memcpy(buf + 4, chan, sizeof(chan));
+				buf[12] = 1, buf[13] = buf[14] = buf[15] = 0;
+				break;
 			case K_NOT_ALLOWED:
 				len = next_register(&z, buf);
 				break;
@@ -387,6 +430,8 @@ static void test_amplification_table(void **state)
 	/* Nothing spoofed moved a registration or reached a peer. */
 	assert_int_equal(rdv_server_stats(srv)->peers, 4);
 	assert_int_equal(rdv_server_stats(srv)->relay_packets, 1); /* A's own, at capture */
+	assert_int_equal(rdv_server_stats(srv)->channel_dropped_source, N);
+	assert_int_equal(rdv_server_stats(srv)->channel_dropped_unknown, N);
 	assert_int_equal(failures, 0);
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 		rdv_client_wipe(&all[i]->c);

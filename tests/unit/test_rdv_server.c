@@ -32,8 +32,8 @@ struct peer {
 	bool v6;
 	uint8_t pk[RDV_KEY_LEN];
 	/* events received, latest of each kind */
-	int n_registered, n_introduced, n_relay, n_error, n_challenge;
-	struct rdv_msg last_intro, last_relay, last_error, last_registered;
+	int n_registered, n_introduced, n_relay, n_error, n_challenge, n_channel;
+	struct rdv_msg last_intro, last_relay, last_error, last_registered, last_channel;
 	uint8_t intro_from[4][RDV_KEY_LEN];
 };
 
@@ -155,6 +155,10 @@ static size_t deliver(struct world *w)
 			case RDV_EVENT_CHALLENGE:
 				p->n_challenge++;
 				n--;
+				break;
+			case RDV_EVENT_CHANNEL:
+				p->n_channel++;
+				p->last_channel = ev.msg;
 				break;
 			case RDV_EVENT_NONE:
 				break;
@@ -925,6 +929,258 @@ static void test_stun_and_garbage(void **state)
 	world_free(&w);
 }
 
+/* Sends a CHANNEL_OPEN from p for q (holding nothing) from p's address;
+ * returns its length. */
+static size_t channel_open(struct world *w, struct peer *p, const struct peer *q)
+{
+	static const uint8_t none[RDV_CHANNEL_ID_LEN];
+	uint8_t buf[RDV_DATAGRAM_MAX];
+	size_t len;
+
+	assert_int_equal(rdv_client_build_channel_open(&p->c, q->pk, none, buf, sizeof(buf), &len),
+			 0);
+	send_raw(w, p, buf, len);
+	return len;
+}
+
+/* A channel datagram with id `chan` around a WireGuard message of `len`
+ * bytes (type 4: transport data, 32 or more). */
+static size_t channel_datagram(uint8_t *out, const uint8_t chan[RDV_CHANNEL_ID_LEN], size_t len,
+			       uint8_t fill)
+{
+	out[0] = DEMUX_TYPE_CHANNEL;
+	out[1] = out[2] = out[3] = 0;
+	memcpy(out + 4, chan, RDV_CHANNEL_ID_LEN);
+	memset(out + RDV_CHANNEL_HEADER_LEN, fill, len);
+	memcpy(out + RDV_CHANNEL_HEADER_LEN, "\x04\x00\x00\x00", 4);
+	return RDV_CHANNEL_HEADER_LEN + len;
+}
+
+static void send_from(struct world *w, const char *ip, uint16_t port, const uint8_t *buf,
+		      size_t len)
+{
+	struct sockaddr_in sa;
+
+	addr_of(&sa, ip, port);
+	rdv_server_handle(w->srv, 3, (struct sockaddr *)&sa, buf, len, w->now, &w->out);
+}
+
+/* The one datagram in the outbox went to p, unchanged. */
+static void assert_forwarded(struct world *w, const struct peer *p, const uint8_t *dg, size_t len)
+{
+	const struct sockaddr_in *to = (const struct sockaddr_in *)&w->out.d[0].to;
+
+	assert_int_equal(w->out.n, 1);
+	assert_int_equal(to->sin_port, p->addr.sin_port);
+	assert_int_equal(to->sin_addr.s_addr, p->addr.sin_addr.s_addr);
+	assert_int_equal(w->out.d[0].len, len);
+	assert_memory_equal(w->out.d[0].buf, dg, len);
+	w->out.n = 0;
+}
+
+/* Relay channels (PROTOCOL.md 3.7): opened under RELAY's rules only,
+ * forwarded both ways unchanged and only from the ends' verified
+ * addresses, within the relay budgets, never answered when refused, and
+ * dead with either registration. */
+static void test_channels(void **state)
+{
+	struct world w;
+	struct peer *a, *b, *c;
+	uint8_t dg[RDV_DATAGRAM_MAX], id[RDV_CHANNEL_ID_LEN], sk[RDV_KEY_LEN];
+	const struct rdv_server_stats *st;
+	size_t len, req;
+	int passed;
+
+	(void)state;
+	world_init(&w, 100, 100000);
+	st = rdv_server_stats(w.srv);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	c = peer_new(&w, "192.0.2.3", 40003, NULL);
+
+	/* Unregistered: a CHALLENGE, smaller than the request; no channel. */
+	req = channel_open(&w, a, b);
+	assert_int_equal(w.out.n, 1);
+	assert_true(w.out.d[0].len < req);
+	deliver(&w);
+	assert_int_equal(a->n_challenge, 1);
+	assert_int_equal(st->channels, 0);
+
+	/* A wants B, B does not want A: not-introduced, nothing for B. */
+	want(&w, a, b);
+	step(&w, a, NULL, NULL);
+	channel_open(&w, a, b);
+	deliver(&w);
+	assert_int_equal(a->n_error, 1);
+	assert_int_equal(a->last_error.error.code, RDV_ERROR_NOT_INTRODUCED);
+	assert_int_equal(a->n_channel + b->n_channel, 0);
+	assert_int_equal(st->channels, 0);
+
+	/* Mutual intent, but from an address A did not verify: a CHALLENGE
+	 * to that address only. */
+	want(&w, b, a);
+	step(&w, b, NULL, NULL);
+	want(&w, c, a);
+	step(&w, c, NULL, NULL);
+	{
+		static const uint8_t none[RDV_CHANNEL_ID_LEN];
+
+		assert_int_equal(rdv_client_build_channel_open(&a->c, b->pk, none, dg, sizeof(dg),
+							       &len), 0);
+		send_from(&w, "198.51.100.1", 40999, dg, len);
+		assert_int_equal(w.out.n, 1);
+		assert_true(w.out.d[0].len < len);
+		assert_int_equal(((struct sockaddr_in *)&w.out.d[0].to)->sin_port, htons(40999));
+		w.out.n = 0;
+		assert_int_equal(st->channels, 0);
+	}
+
+	/* From the verified address, but B has never asked for a channel (an
+	 * old client would not understand one): nobody is told an id yet. */
+	channel_open(&w, a, b);
+	assert_int_equal(w.out.n, 0);
+	assert_int_equal(a->n_channel + b->n_channel, 0);
+	/* B asks too: both ends get the same id, each named with the other's
+	 * key; no answer is larger than the request. */
+	req = channel_open(&w, b, a);
+	assert_int_equal(w.out.n, 2);
+	for (size_t i = 0; i < w.out.n; i++)
+		assert_true(w.out.d[i].len <= req);
+	assert_int_equal(deliver(&w), 2);
+	assert_int_equal(a->n_channel, 1);
+	assert_int_equal(b->n_channel, 1);
+	assert_memory_equal(a->last_channel.channel.peer, b->pk, RDV_KEY_LEN);
+	assert_memory_equal(b->last_channel.channel.peer, a->pk, RDV_KEY_LEN);
+	assert_memory_equal(a->last_channel.channel.chan, b->last_channel.channel.chan,
+			    RDV_CHANNEL_ID_LEN);
+	memcpy(id, a->last_channel.channel.chan, sizeof(id));
+	assert_int_equal(st->channels, 1);
+	/* A asks again (its refresh): the pair's one channel, told to A only. */
+	channel_open(&w, a, b);
+	assert_int_equal(deliver(&w), 1);
+	assert_int_equal(a->n_channel, 2);
+	assert_memory_equal(a->last_channel.channel.chan, id, RDV_CHANNEL_ID_LEN);
+	assert_int_equal(st->channels, 1);
+	/* C wants A but A does not want C: no channel. */
+	channel_open(&w, c, a);
+	deliver(&w);
+	assert_int_equal(c->n_channel, 0);
+	assert_int_equal(st->channels, 1);
+
+	/* Forwarded unchanged, both ways, and counted as relayed. */
+	len = channel_datagram(dg, id, 1452, 0x11);
+	send_raw(&w, a, dg, len);
+	assert_forwarded(&w, b, dg, len);
+	len = channel_datagram(dg, id, 32, 0x22);
+	send_raw(&w, b, dg, len);
+	assert_forwarded(&w, a, dg, len);
+	assert_int_equal(st->channel_packets, 2);
+	assert_int_equal(st->channel_bytes, 1452 + 32);
+	assert_int_equal(st->relay_packets, 2);
+	assert_int_equal(st->relay_bytes, 1452 + 32);
+
+	/* Refused, silently: an unknown id, a spoofed source (another port of
+	 * A's address, or a third peer), a malformed inner message. */
+	id[0] ^= 1;
+	len = channel_datagram(dg, id, 64, 0x33);
+	send_raw(&w, a, dg, len);
+	assert_int_equal(w.out.n, 0);
+	assert_int_equal(st->channel_dropped_unknown, 1);
+	id[0] ^= 1;
+	len = channel_datagram(dg, id, 64, 0x33);
+	send_from(&w, "198.51.100.1", 40999, dg, len);
+	send_raw(&w, c, dg, len);
+	assert_int_equal(w.out.n, 0);
+	assert_int_equal(st->channel_dropped_source, 2);
+	len = channel_datagram(dg, id, 64, 0x33);
+	dg[RDV_CHANNEL_HEADER_LEN] = 5; /* no WireGuard type */
+	send_raw(&w, a, dg, len);
+	len = channel_datagram(dg, id, 31, 0x33); /* below WireGuard's minimum */
+	send_raw(&w, a, dg, len);
+	len = channel_datagram(dg, id, RDV_RELAY_DATA_MAX + 1, 0x33);
+	send_raw(&w, a, dg, len);
+	len = channel_datagram(dg, id, 64, 0x33);
+	dg[2] = 1; /* reserved byte */
+	send_raw(&w, a, dg, len);
+	assert_int_equal(w.out.n, 0);
+	assert_int_equal(st->channel_dropped_malformed, 4);
+	assert_int_equal(st->channel_packets, 2);
+
+	/* The relay budget applies: 100 kB/s, burst 64 KiB. */
+	passed = 0;
+	for (int i = 0; i < 200; i++) {
+		len = channel_datagram(dg, id, 1452, 0x44);
+		send_raw(&w, a, dg, len);
+		passed += (int)w.out.n;
+		w.out.n = 0;
+	}
+	assert_true(passed >= 65536 / 1452 - 1 && passed <= 65536 / 1452 + 1);
+	assert_true(st->relay_rate_limited > 0);
+	w.now += 1000;
+
+	/* A moves (new NAT mapping): it registers again, and the channel
+	 * died with its old address. A new one is drawn for both. */
+	addr_of(&a->addr, "198.51.100.1", 41000);
+	a->c.next_ms = w.now;
+	step(&w, a, NULL, NULL);
+	assert_int_equal(st->channels, 0);
+	len = channel_datagram(dg, id, 64, 0x55);
+	send_raw(&w, a, dg, len);
+	send_raw(&w, b, dg, len);
+	assert_int_equal(w.out.n, 0);
+	channel_open(&w, a, b);
+	assert_int_equal(deliver(&w), 2);
+	assert_memory_not_equal(a->last_channel.channel.chan, id, RDV_CHANNEL_ID_LEN);
+	memcpy(id, a->last_channel.channel.chan, sizeof(id));
+	len = channel_datagram(dg, id, 64, 0x55);
+	send_raw(&w, b, dg, len);
+	assert_forwarded(&w, a, dg, len);
+
+	/* B restarts (same key, new session): the channel dies with B's old
+	 * session once B registers again, and the new B must ask before it is
+	 * told an id (it might be an old client now). When it asks, A, which
+	 * asked in its session, is told the new id at once. */
+	memcpy(sk, b->c.private_key, sizeof(sk));
+	rdv_client_wipe(&b->c);
+	assert_int_equal(rdv_client_init(&b->c, sk, w.server_pk, w.now), 0);
+	want(&w, b, a);
+	step(&w, b, NULL, NULL);
+	assert_int_equal(st->channels, 0);
+	send_raw(&w, a, dg, len);
+	assert_int_equal(w.out.n, 0);
+	channel_open(&w, a, b);
+	assert_int_equal(w.out.n, 0);
+	channel_open(&w, b, a);
+	assert_int_equal(deliver(&w), 2);
+	assert_memory_equal(a->last_channel.channel.chan, b->last_channel.channel.chan,
+			    RDV_CHANNEL_ID_LEN);
+
+	/* A channel dies when either end stops wanting the other. */
+	assert_int_equal(st->channels, 1);
+	assert_int_equal(rdv_client_set_wants(&a->c, NULL, 0, w.now), 0);
+	step(&w, a, NULL, NULL);
+	assert_int_equal(st->channels, 0);
+	want(&w, a, b);
+	step(&w, a, NULL, NULL);
+	channel_open(&w, a, b);
+	assert_int_equal(deliver(&w), 2);
+	memcpy(id, a->last_channel.channel.chan, sizeof(id));
+	assert_int_equal(st->channels, 1);
+
+	/* Expiry: B stops refreshing; past its lease the id is unknown at
+	 * once, and the sweep frees the channel. */
+	w.now += (uint64_t)w.cfg.lease_s * 1000;
+	a->c.next_ms = w.now;
+	step(&w, a, NULL, NULL);
+	len = channel_datagram(dg, id, 64, 0x66);
+	send_raw(&w, a, dg, len);
+	assert_int_equal(w.out.n, 0);
+	rdv_server_expire(w.srv, w.now);
+	assert_int_equal(st->channels, 0);
+	assert_int_equal(st->peers, 1); /* A, which refreshed */
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -939,6 +1195,7 @@ int main(void)
 		cmocka_unit_test(test_lease_and_capacity),
 		cmocka_unit_test(test_client_timers),
 		cmocka_unit_test(test_stun_and_garbage),
+		cmocka_unit_test(test_channels),
 	};
 
 	log_open("test_rdv_server", false, LOG_LEVEL_WARN);
