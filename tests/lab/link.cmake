@@ -6,7 +6,8 @@ tunnel_script_test(NAME lab_link_sites COMMAND tests/lab/test_link_sites LABELS 
 tunnel_script_test(NAME lab_link_mss_clamp COMMAND tests/lab/test_link_mss_clamp LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_lan COMMAND tests/lab/test_link_lan LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_matrix COMMAND tests/lab/test_link_matrix LABELS lab TIMEOUT 360 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
-tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# lab_link_keepalive idles 45 s against 12 s NAT timeouts (IDLE: beside the others).
+tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous IDLE)
 tunnel_script_test(NAME lab_link_wggo COMMAND tests/lab/test_link_wggo LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_ctl COMMAND tests/lab/test_link_ctl LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_rdv_multi COMMAND tests/lab/test_link_rdv_multi LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
@@ -26,4 +27,5 @@ tunnel_script_test(NAME lab_link_natmap COMMAND tests/lab/test_link_natmap LABEL
 tunnel_script_test(NAME lab_link_reload COMMAND tests/lab/test_link_reload LABELS lab TIMEOUT 180 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # issue 15 item 7: names in Endpoint and Rendezvous resolved by the daemon
 # (dnsmasq in the lab): up exits 1 and retries; the link follows a move.
-tunnel_script_test(NAME lab_link_resolve COMMAND tests/lab/test_link_resolve LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Mostly waits for the daemon's retry and re-resolve timers: IDLE.
+tunnel_script_test(NAME lab_link_resolve COMMAND tests/lab/test_link_resolve LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous IDLE)
