@@ -25,6 +25,9 @@ tunnel_script_test(NAME lab_link_natmap COMMAND tests/lab/test_link_natmap LABEL
 # issue 15 items 5-6: Type=notify messages (READY, STATUS, RELOADING, STOPPING)
 # against a socket the test holds, and reload while a ping runs.
 tunnel_script_test(NAME lab_link_reload COMMAND tests/lab/test_link_reload LABELS lab TIMEOUT 180 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# issue 15 item 6: reload moves the Rendezvous servers and the Endpoint
+# without a handshake; new keys re-establish.
+tunnel_script_test(NAME lab_link_reload_peer COMMAND tests/lab/test_link_reload_peer LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # issue 15 item 7: names in Endpoint and Rendezvous resolved by the daemon
 # (dnsmasq in the lab): up exits 1 and retries; the link follows a move.
 # Mostly waits for the daemon's retry and re-resolve timers: IDLE.
