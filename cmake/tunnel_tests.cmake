@@ -7,9 +7,11 @@
 #     a script; exit 77 means skipped (no root, no namespaces). Tests labelled
 #     "lab", "interop" or "fuzz" are timing-sensitive or CPU-bound: they take
 #     one lock ("machine") and so run one at a time, with only short unit
-#     tests beside them. IDLE marks a lab test that mostly waits (minutes of
-#     idle link by design): it takes no lock and runs beside the others, so
-#     its waiting does not add to the suite's wall time. Namespaces are named
+#     tests beside them. IDLE marks a lab test that mostly waits (an idle
+#     link, NAT or key timers, a ping and a slow stream) and whose bounds
+#     hold on a busy machine: it takes no lock and runs beside the others
+#     (tests/run gives ctest one job more than cores), so its waiting does
+#     not add to the suite's wall time. Namespaces are named
 #     per test run (tests/lab/lab.sh), so lab tests never share one.
 #     DEPENDS_TARGETS names the programs the script runs: ctest reports the
 #     test as not run (instead of failing obscurely) when one of them was not

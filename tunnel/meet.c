@@ -141,12 +141,20 @@ static void poll_servers(struct loop_timer *timer, uint64_t now_ms)
 int meet_init(struct tunnel *t)
 {
 	struct meet *m = &t->meet;
+	/* The router's mapping is the link's port's, not the servers': a new
+	 * set of clients (a reload, new keys, a name that resolved) keeps it,
+	 * and its renewal timer stays armed as it is (same address, same
+	 * bytes, so the loop's list of armed timers stays right). */
+	struct portmap portmap = m->portmap;
+	struct loop_timer portmap_timer = m->portmap_timer;
 	uint8_t want[1][RDV_KEY_LEN];
 	struct rdv_endpoint lan[RDV_LAN_MAX];
 	size_t n_lan;
 	int r;
 
 	memset(m, 0, sizeof(*m));
+	m->portmap = portmap;
+	m->portmap_timer = portmap_timer;
 	m->timer.expired = poll_servers;
 	if (t->cfg.n_rendezvous == 0)
 		return 0;
@@ -433,8 +441,9 @@ void meet_destroy(struct tunnel *t)
 {
 	struct meet *m = &t->meet;
 
+	/* Not the router's mapping (meet_init keeps it): meet_portmap_stop
+	 * ends that, at `down`. */
 	loop_timer_cancel(&t->loop, &m->timer);
-	loop_timer_cancel(&t->loop, &m->portmap_timer);
 	natcheck_end(t);
 	for (size_t i = 0; i < m->n_servers; i++)
 		rdv_client_wipe(&m->servers[i].client);

@@ -70,7 +70,9 @@ struct meet {
 	bool natcheck_running, natcheck_done;
 };
 
-/* Sets up one client per configured server (none: nothing to do). */
+/* Sets up one client per configured server (none: nothing to do). Called
+ * again after meet_destroy (a reload, new keys, a name that resolved), it
+ * keeps the router's port mapping and its renewal. */
 must_check int meet_init(struct tunnel *t);
 
 /* Sends the first registrations and starts the refresh timer. */
@@ -97,7 +99,8 @@ void meet_natcheck_start(struct tunnel *t);
  * if it found out, else whether two different servers see us alike. */
 enum meet_nat_mapping meet_nat_mapping(const struct tunnel *t);
 
-/* Wipes the clients' keys. */
+/* Wipes the clients' keys; the router's port mapping stays (see
+ * meet_portmap_stop). */
 void meet_destroy(struct tunnel *t);
 
 /* Handles a DEMUX_RENDEZVOUS datagram. */

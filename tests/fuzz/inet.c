@@ -27,6 +27,11 @@ uint32_t inet_pseudo_sum(const uint8_t *ip, uint8_t proto, size_t l4_len)
 	return s;
 }
 
+bool inet_l4_checksum_ok(const uint8_t *ip, size_t l4_off, size_t len, uint8_t proto)
+{
+	return inet_sum(ip + l4_off, len - l4_off, inet_pseudo_sum(ip, proto, len - l4_off)) == 0xffff;
+}
+
 size_t inet_l4_offset(const uint8_t *pkt, size_t len, uint8_t proto, size_t min_l4)
 {
 	size_t off;

@@ -64,6 +64,9 @@
 #                                   records its exit status in LAB_EXIT[PID] (see below)
 #   lab_gone PID                    the process exited (a zombie counts: it has)
 #   lab_wait_until SECS CMD...      poll CMD every 0.1 s until it succeeds
+#   lab_sshd NODE [CONNECT_TIMEOUT] Debian's sshd in NODE (port 22 on every address, its own
+#                                   keys, a private /run); sets LAB_SSH (ssh/scp options,
+#                                   ConnectTimeout default 10), LAB_SSHD_PID, LAB_SSHD_LOG
 #   lab_addr NODE / lab_addr6 NODE  print the node's main IPv4 / IPv6 address
 #   lab_ns NODE                     print the real namespace name
 #   lab_show                        table of nodes, namespaces, addresses, NAT types
@@ -999,6 +1002,42 @@ lab_wait_until() {
   done
   _lab_die "timed out after ${secs}s waiting for: $*"
   return 1
+}
+
+# lab_sshd NODE [CONNECT_TIMEOUT]: sshd for the copy tests, everything in
+# LAB_DIR/sshd-NODE. Debian's sshd wants /run/sshd: a tmpfs in a private
+# mount namespace gives it one. It listens on the whole namespace (a tunnel
+# address comes and goes with the links); the client trusts its key under
+# any host name.
+lab_sshd() {
+  local node=$1 timeout=${2:-10} s=$LAB_DIR/sshd-$1
+  mkdir -m 0700 "$s"
+  ssh-keygen -q -t ed25519 -N '' -C tnl-host -f "$s/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C tnl-client -f "$s/client_ed25519"
+  cp "$s/client_ed25519.pub" "$s/authorized_keys"
+  cat >"$s/sshd_config" <<EOF
+ListenAddress 0.0.0.0:22
+HostKey $s/host_ed25519
+AuthorizedKeysFile $s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+  # shellcheck disable=SC2016 # $1 is expanded by that inner sh
+  lab_spawn "$node" unshare -m --propagation private sh -c \
+    'mount -t tmpfs -o mode=0755 tnlsshd /run && mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$1"' \
+    sh "$s/sshd_config"
+  # shellcheck disable=SC2034 # for the tests
+  LAB_SSHD_PID=$LAB_PID LAB_SSHD_LOG=$LAB_LOG
+  lab_wait_until 10 grep -q 'Server listening on 0.0.0.0' "$LAB_SSHD_LOG" || { cat "$LAB_SSHD_LOG" >&2; return 1; }
+  echo "* $(cut -d' ' -f1-2 "$s/host_ed25519.pub")" >"$s/known_hosts"
+  # shellcheck disable=SC2034 # for the tests
+  LAB_SSH=(-F /dev/null -i "$s/client_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=yes
+    -o UserKnownHostsFile="$s/known_hosts" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout="$timeout")
 }
 
 # Deleting a namespace's name does not stop the processes inside it: they

@@ -8,7 +8,8 @@ tunnel_script_test(NAME lab_link_bridge COMMAND tests/lab/test_link_bridge LABEL
 tunnel_script_test(NAME lab_link_mss_clamp COMMAND tests/lab/test_link_mss_clamp LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_lan COMMAND tests/lab/test_link_lan LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 tunnel_script_test(NAME lab_link_matrix COMMAND tests/lab/test_link_matrix LABELS lab TIMEOUT 360 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
-tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# lab_link_keepalive idles 45 s against 12 s NAT timeouts (IDLE: beside the others).
+tunnel_script_test(NAME lab_link_keepalive COMMAND tests/lab/test_link_keepalive LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous IDLE)
 tunnel_script_test(NAME lab_link_wggo COMMAND tests/lab/test_link_wggo LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # Issue 16 items 6-7: tunnelctl show against wg show; tunnelctl ping relay -> direct, RTTs.
 tunnel_script_test(NAME lab_link_show COMMAND tests/lab/test_link_show LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
@@ -32,9 +33,13 @@ tunnel_script_test(NAME lab_link_natmap COMMAND tests/lab/test_link_natmap LABEL
 # issue 15 items 5-6: Type=notify messages (READY, STATUS, RELOADING, STOPPING)
 # against a socket the test holds, and reload while a ping runs.
 tunnel_script_test(NAME lab_link_reload COMMAND tests/lab/test_link_reload LABELS lab TIMEOUT 180 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# issue 15 item 6: reload moves the Rendezvous servers and the Endpoint
+# without a handshake; new keys re-establish.
+tunnel_script_test(NAME lab_link_reload_peer COMMAND tests/lab/test_link_reload_peer LABELS lab TIMEOUT 120 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
 # issue 15 item 7: names in Endpoint and Rendezvous resolved by the daemon
 # (dnsmasq in the lab): up exits 1 and retries; the link follows a move.
-tunnel_script_test(NAME lab_link_resolve COMMAND tests/lab/test_link_resolve LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)
+# Mostly waits for the daemon's retry and re-resolve timers: IDLE.
+tunnel_script_test(NAME lab_link_resolve COMMAND tests/lab/test_link_resolve LABELS lab TIMEOUT 300 DEPENDS_TARGETS tunnelctl tunnel-rendezvous IDLE)
 # issue 16 items 1-4: a full tunnel (wg-quick's policy routing), DNS
 # (resolvconf stand-in) and hooks; kill -9 leftovers removed by the next up.
 tunnel_script_test(NAME lab_link_full_tunnel COMMAND tests/lab/test_link_full_tunnel LABELS lab TIMEOUT 60 DEPENDS_TARGETS tunnelctl tunnel-rendezvous)

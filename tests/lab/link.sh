@@ -25,6 +25,9 @@
 #                                   JSON null prints "null"
 #   link_wait_state NODE LINK SECS STATE...   until the state is one of STATE
 #   link_daemon_pid NODE LINK       pid from the run dir's pid file
+#   link_count_handshakes NODE      nftables counters in NODE of the WireGuard handshake
+#                                   messages it sends (initiation, response; any link)
+#   link_handshakes NODE            prints how many it sent since link_count_handshakes
 #   link_cleanup                    down every link, stop daemons, lab_cleanup (which
 #                                   prints the sanitizer reports of the run)
 #   link_assert_clean               lab_assert_clean + no daemon, no run-dir file left,
@@ -234,6 +237,26 @@ _link_state_in() {
 link_wait_state() {
   local node=$1 name=$2 secs=$3; shift 3
   lab_wait_until "$secs" _link_state_in "$node" "$name" "$@"
+}
+
+# Initiation: type 1, 148 bytes; response: type 2, 92 bytes (UDP length
+# +8); the first word of the payload is the type and three zero bytes. A
+# handshake between two nodes makes each of them send one of the two.
+link_count_handshakes() {
+  lab_exec "$1" nft -f - <<'EOF'
+table inet tnlcount {
+  chain out {
+    type filter hook output priority 0;
+    udp length 156 @th,64,32 0x01000000 counter
+    udp length 100 @th,64,32 0x02000000 counter
+  }
+}
+EOF
+}
+
+link_handshakes() {
+  lab_exec "$1" nft list table inet tnlcount |
+    awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
 }
 
 # link_pair NODE1 LINK1 NODE2 LINK2: the configs of one link between two

@@ -4,8 +4,6 @@
 #
 # API:
 #   mtu_check DESCRIPTION CMD...     prints ok/FAIL, remembers a failure in MTU_FAIL
-#   mtu_sshd NODE                    Debian's sshd in NODE (port 22, its own keys, a
-#                                    private /run); sets MTU_SSH (ssh/scp options)
 #   mtu_watch DST TOTAL SECS PID [AT CMD...]
 #                                    polls the size of file DST every 0.1 s while the
 #                                    copy process PID (lab_spawn'd) runs, SECS at most;
@@ -20,7 +18,6 @@
 # Results for the tests that source this file:
 # shellcheck disable=SC2034
 MTU_FAIL=0
-MTU_SSH=()
 MTU_MS=0 MTU_FIRST_MIB_MS=-1 MTU_STALL_MS=0 MTU_RC=""
 
 mtu_check() {
@@ -29,37 +26,6 @@ mtu_check() {
 }
 
 mtu_now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-mtu_sshd() {
-  local node=$1 s=$LAB_DIR/sshd-$1 log
-  mkdir -m 0700 "$s"
-  ssh-keygen -q -t ed25519 -N '' -C tnl-host -f "$s/host_ed25519"
-  ssh-keygen -q -t ed25519 -N '' -C tnl-client -f "$s/client_ed25519"
-  cp "$s/client_ed25519.pub" "$s/authorized_keys"
-  # The whole namespace: the tunnel address comes and goes with the links.
-  cat >"$s/sshd_config" <<EOF
-ListenAddress 0.0.0.0:22
-HostKey $s/host_ed25519
-AuthorizedKeysFile $s/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-Subsystem sftp /usr/lib/openssh/sftp-server
-EOF
-  # shellcheck disable=SC2016 # $1 is expanded by that inner sh
-  lab_spawn "$node" unshare -m --propagation private sh -c \
-    'mount -t tmpfs -o mode=0755 tnlsshd /run && mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$1"' \
-    sh "$s/sshd_config"
-  log=$LAB_LOG
-  lab_wait_until 10 grep -q 'Server listening on 0.0.0.0' "$log" || { cat "$log" >&2; return 1; }
-  echo "* $(cut -d' ' -f1-2 "$s/host_ed25519.pub")" >"$s/known_hosts"
-  # shellcheck disable=SC2034 # for the tests
-  MTU_SSH=(-F /dev/null -i "$s/client_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=yes
-    -o UserKnownHostsFile="$s/known_hosts" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10)
-}
 
 mtu_watch() {
   local dst=$1 total=$2 secs=$3 pid=$4 at=${5:-0}; shift 5 || shift $#

@@ -14,20 +14,10 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "tests/fuzz/inet.h" /* the oracle: RFC 1071 sums written plainly */
 #include "tun/fragment.h"
 
 enum { PKT_MAX = 9000, FRAG_MAX = 40, OUT_SIZE = 1500 };
-
-static uint16_t naive_sum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
 
 /* options: a copied one (type 0x94 router alert, 4 bytes) and a not copied
  * one (type 0x07 record route, 7 bytes), NOP, END: 12 bytes -> ihl 32 */
@@ -73,7 +63,7 @@ static size_t build(const struct frag_case *c, uint8_t *pkt)
 	if (c->with_options)
 		memcpy(pkt + 20, options, sizeof(options));
 	store_be16(pkt + 10, 0);
-	store_be16(pkt + 10, (uint16_t)~naive_sum(pkt, ihl));
+	store_be16(pkt + 10, (uint16_t)~inet_sum(pkt, ihl, 0));
 	return c->len;
 }
 
@@ -109,7 +99,7 @@ static void test_table(void **state)
 			assert_int_equal(load_be16(f + 2), flen);
 			assert_int_equal(load_be16(f + 4), 0xbeef);
 			assert_int_equal(f[0] >> 4, 4);
-			assert_int_equal(naive_sum(f, fihl), 0xffff);
+			assert_int_equal(inet_sum(f, fihl, 0), 0xffff);
 			assert_memory_equal(f + 8, pkt + 8, 2);            /* TTL, protocol */
 			assert_memory_equal(f + 12, pkt + 12, 8);          /* addresses */
 			assert_int_equal(ff & 0x4000, 0);

@@ -14,20 +14,10 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "tests/fuzz/inet.h" /* the oracle: RFC 1071 sums written plainly */
 #include "tun/icmp_too_big.h"
 
 enum { PKT_MAX = 1500 };
-
-static uint16_t naive_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
 
 struct orig {
 	bool v6, no_df, later_fragment;
@@ -59,7 +49,7 @@ static size_t build(const struct orig *o, uint8_t *pkt)
 		pkt[9] = o->proto;
 		memcpy(pkt + 12, o->src, 4);
 		memcpy(pkt + 16, o->dst, 4);
-		store_be16(pkt + 10, (uint16_t)~naive_sum(pkt, 20, 0));
+		store_be16(pkt + 10, (uint16_t)~inet_sum(pkt, 20, 0));
 	}
 	if (o->proto == 1 || o->proto == 58) {
 		pkt[h] = o->icmp_type;
@@ -106,14 +96,14 @@ static void check_reply4(const uint8_t *r, int rlen, const uint8_t *pkt, size_t 
 	assert_int_equal(load_be16(r + 2), rlen);
 	assert_int_equal(r[9], 1);
 	assert_true(r[8] > 0);
-	assert_int_equal(naive_sum(r, 20, 0), 0xffff);            /* IP header checksum */
+	assert_int_equal(inet_sum(r, 20, 0), 0xffff);            /* IP header checksum */
 	assert_memory_equal(r + 12, pkt + 16, 4);                  /* from the destination */
 	assert_memory_equal(r + 16, pkt + 12, 4);                  /* to the sender */
 	assert_int_equal(r[20], 3);
 	assert_int_equal(r[21], 4);
 	assert_int_equal(load_be16(r + 24), 0);                    /* unused */
 	assert_int_equal(load_be16(r + 26), mtu);                  /* next-hop MTU */
-	assert_int_equal(naive_sum(r + 20, (size_t)rlen - 20, 0), 0xffff);
+	assert_int_equal(inet_sum(r + 20, (size_t)rlen - 20, 0), 0xffff);
 	assert_true(quote >= 20 + 8);                              /* RFC 792's minimum */
 	assert_true(quote == len || rlen == 576);
 	assert_memory_equal(r + 28, pkt, quote);
@@ -122,7 +112,7 @@ static void check_reply4(const uint8_t *r, int rlen, const uint8_t *pkt, size_t 
 static void check_reply6(const uint8_t *r, int rlen, const uint8_t *pkt, size_t len, unsigned mtu)
 {
 	size_t quote = (size_t)rlen - 48;
-	uint32_t ps = naive_sum(r + 8, 32, 0) + (uint32_t)(rlen - 40) + 58;
+	uint32_t ps = inet_sum(r + 8, 32, 0) + (uint32_t)(rlen - 40) + 58;
 
 	assert_int_equal(r[0] >> 4, 6);
 	assert_int_equal(load_be16(r + 4), rlen - 40);
@@ -133,7 +123,7 @@ static void check_reply6(const uint8_t *r, int rlen, const uint8_t *pkt, size_t 
 	assert_int_equal(r[40], 2);
 	assert_int_equal(r[41], 0);
 	assert_int_equal(load_be32(r + 44), mtu);
-	assert_int_equal(naive_sum(r + 40, (size_t)rlen - 40, ps), 0xffff);
+	assert_int_equal(inet_sum(r + 40, (size_t)rlen - 40, ps), 0xffff);
 	assert_true(quote == len || rlen == 1280);
 	assert_memory_equal(r + 48, pkt, quote);
 }

@@ -14,33 +14,10 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "tests/fuzz/inet.h" /* the oracle: RFC 1071 sums written plainly */
 #include "tun/mss.h"
 
 enum { PKT_MAX = 256 };
-
-/* The RFC 1071 sum one 16-bit word at a time, unfolded carries folded. */
-static uint16_t naive_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint32_t pseudo(const uint8_t *pkt, size_t ip_hlen, size_t len, bool v6)
-{
-	uint32_t s = v6 ? naive_sum(pkt + 8, 32, 0) : naive_sum(pkt + 12, 8, 0);
-
-	return s + (uint32_t)(len - ip_hlen) + 6;
-}
-
-static bool tcp_ok(const uint8_t *pkt, size_t ip_hlen, size_t len, bool v6)
-{
-	return naive_sum(pkt + ip_hlen, len - ip_hlen, pseudo(pkt, ip_hlen, len, v6)) == 0xffff;
-}
 
 struct syn {
 	bool v6, hopopts, odd, ack, syn, no_mss, later_fragment;
@@ -90,7 +67,7 @@ static size_t build(const struct syn *c, uint8_t *pkt, size_t *mss_at)
 		pkt[8] = 64;
 		pkt[9] = 6;
 		memcpy(pkt + 12, "\x0a\x01\x00\x0a\x0a\x02\x00\x0a", 8);
-		store_be16(pkt + 10, (uint16_t)~naive_sum(pkt, 20, 0));
+		store_be16(pkt + 10, (uint16_t)~inet_sum(pkt, 20, 0));
 	}
 	store_be16(th, 48612);
 	store_be16(th + 2, 22);
@@ -100,9 +77,9 @@ static size_t build(const struct syn *c, uint8_t *pkt, size_t *mss_at)
 	th[13] = (uint8_t)((c->syn ? 0x02 : 0) | (c->ack ? 0x10 : 0));
 	store_be16(th + 14, 64240);
 	memcpy(th + 20, opts, n);
-	store_be16(th + 16, (uint16_t)~naive_sum(th, len - ip_hlen, pseudo(pkt, ip_hlen, len, c->v6)));
+	store_be16(th + 16, (uint16_t)~inet_sum(th, len - ip_hlen, inet_pseudo_sum(pkt, 6, len - ip_hlen)));
 	o = ip_hlen;
-	assert_true(tcp_ok(pkt, o, len, c->v6));
+	assert_true(inet_l4_checksum_ok(pkt, o, len, 6));
 	return len;
 }
 
@@ -147,7 +124,7 @@ static void test_clamp_table(void **state)
 		}
 		assert_true(changed);
 		assert_int_equal(load_be16(pkt + mss_at), c->want);
-		assert_true(tcp_ok(pkt, ip_hlen, len, c->syn.v6));
+		assert_true(inet_l4_checksum_ok(pkt, ip_hlen, len, 6));
 		/* nothing else moved: only the MSS value and the checksum */
 		for (size_t b = 0; b < len; b++)
 			if (b != mss_at && b != mss_at + 1 && b != ip_hlen + 16 && b != ip_hlen + 17)

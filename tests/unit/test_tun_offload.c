@@ -14,30 +14,11 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "tests/fuzz/inet.h" /* the oracle: RFC 1071 sums written plainly */
 #include "tun/coalesce.h"
 #include "tun/offload.h"
 
 enum { PAYLOAD = 5000, MSS = 1388, OUT_SIZE = 1500, MAX_SEG = 8 };
-
-/* The RFC 1071 sum, one 16-bit word at a time: the oracle. */
-static uint16_t naive_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static bool tcp_checksum_ok(const uint8_t *seg, size_t ip_hlen, size_t len, bool v6)
-{
-	uint32_t pseudo = v6 ? naive_sum(seg + 8, 32, 0) : naive_sum(seg + 12, 8, 0);
-
-	pseudo += (uint32_t)(len - ip_hlen) + 6;
-	return naive_sum(seg + ip_hlen, len - ip_hlen, pseudo) == 0xffff;
-}
 
 /* Builds IP + 32-byte TCP header (with options) + PAYLOAD random bytes. */
 static size_t build_super(uint8_t *pkt, bool v6, uint8_t *payload)
@@ -102,14 +83,14 @@ static void check_split(bool v6)
 		} else {
 			assert_int_equal(load_be16(seg + 2), out_len[i]);
 			assert_int_equal(load_be16(seg + 4), 0x1234 + i);
-			assert_int_equal(naive_sum(seg, 20, 0), 0xffff);
+			assert_int_equal(inet_sum(seg, 20, 0), 0xffff);
 		}
 		assert_true(load_be32(th + 4) == (uint32_t)(0xfffff000u + (uint32_t)i * MSS));
 		assert_int_equal(flags & 0x10, 0x10);                       /* ACK everywhere */
 		assert_int_equal(flags & 0x80, i == 0 ? 0x80 : 0);           /* CWR first only */
 		assert_int_equal(flags & 0x09, i + 1 == n ? 0x09 : 0);       /* FIN, PSH last only */
 		assert_memory_equal(th + 20, "\x01\x01\x08\x0a", 4);          /* options kept */
-		assert_true(tcp_checksum_ok(seg, ip_hlen, out_len[i], v6));
+		assert_true(inet_l4_checksum_ok(seg, ip_hlen, out_len[i], 6));
 		memcpy(joined + got, seg + hlen, chunk);
 		got += chunk;
 	}
@@ -148,7 +129,7 @@ static void test_split_small_mss(void **state)
 	n = tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, 120);
 	assert_int_equal(n, (PAYLOAD + 47) / 48);
 	for (int i = 0; i < n; i++) {
-		assert_true(tcp_checksum_ok(out[i], 20, out_len[i], false));
+		assert_true(inet_l4_checksum_ok(out[i], 20, out_len[i], 6));
 		memcpy(joined + got, out[i] + 52, out_len[i] - 52);
 		got += out_len[i] - 52;
 	}
@@ -178,15 +159,15 @@ static void test_finish_checksum(void **state)
 	pkt[23] = 99;
 	pkt[25] = sizeof(pkt) - 20;
 	memcpy(pkt + 28, "hello, world!", 13);
-	pseudo = naive_sum(pkt + 12, 8, 0) + 17 + (sizeof(pkt) - 20);
-	pkt[26] = (uint8_t)(naive_sum(NULL, 0, pseudo) >> 8);
-	pkt[27] = (uint8_t)naive_sum(NULL, 0, pseudo);
+	pseudo = inet_sum(pkt + 12, 8, 0) + 17 + (sizeof(pkt) - 20);
+	pkt[26] = (uint8_t)(inet_sum(NULL, 0, pseudo) >> 8);
+	pkt[27] = (uint8_t)inet_sum(NULL, 0, pseudo);
 
 	assert_int_equal(tun_offload_split(&h, pkt, sizeof(pkt), out, sizeof(buf), out_len, 1), 1);
 	assert_int_equal(out_len[0], sizeof(pkt));
 	pkt[26] = pkt[27] = 0;
-	assert_int_equal(naive_sum(buf + 20, sizeof(pkt) - 20,
-				   naive_sum(pkt + 12, 8, 0) + 17 + (uint32_t)(sizeof(pkt) - 20)),
+	assert_int_equal(inet_sum(buf + 20, sizeof(pkt) - 20,
+				   inet_sum(pkt + 12, 8, 0) + 17 + (uint32_t)(sizeof(pkt) - 20)),
 			 0xffff);
 	/* A packet without offload flags passes through untouched. */
 	h.flags = 0;
@@ -263,7 +244,7 @@ static void check_round_trip(bool v6)
 	if (v6)
 		assert_int_equal(load_be16(merged + 4), len - 40);
 	else
-		assert_int_equal(naive_sum(merged, 20, 0), 0xffff);
+		assert_int_equal(inet_sum(merged, 20, 0), 0xffff);
 	tun_vnet_hdr_parse(&got, hdr);
 	assert_int_equal(got.gso_type, v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4);
 	assert_int_equal(got.gso_size, MSS);
@@ -277,7 +258,7 @@ static void check_round_trip(bool v6)
 
 		merged[ip_hlen + 16] = (uint8_t)(c >> 8);
 		merged[ip_hlen + 17] = (uint8_t)c;
-		assert_true(tcp_checksum_ok(merged, ip_hlen, (size_t)mlen, v6));
+		assert_true(inet_l4_checksum_ok(merged, ip_hlen, (size_t)mlen, 6));
 	}
 }
 
@@ -302,12 +283,12 @@ static void refresh(uint8_t *seg, size_t len)
 	uint16_t c;
 
 	seg[10] = seg[11] = 0;
-	c = (uint16_t)~naive_sum(seg, 20, 0);
+	c = (uint16_t)~inet_sum(seg, 20, 0);
 	seg[10] = (uint8_t)(c >> 8);
 	seg[11] = (uint8_t)c;
 	seg[36] = seg[37] = 0;
-	pseudo = naive_sum(seg + 12, 8, 0) + (uint32_t)(len - 20) + 6;
-	c = (uint16_t)~naive_sum(seg + 20, len - 20, pseudo);
+	pseudo = inet_sum(seg + 12, 8, 0) + (uint32_t)(len - 20) + 6;
+	c = (uint16_t)~inet_sum(seg + 20, len - 20, pseudo);
 	seg[36] = (uint8_t)(c >> 8);
 	seg[37] = (uint8_t)c;
 }
@@ -439,7 +420,7 @@ static void test_fit_path_mtu(void **state)
 			for (int i = 0; i < n; i++) {
 				assert_true(out_len[i] <= mtu);
 				assert_int_equal(out_len[i], i + 1 < n ? mtu : out_len[i]);
-				assert_true(tcp_checksum_ok(out[i], ip_hlen, out_len[i], v6));
+				assert_true(inet_l4_checksum_ok(out[i], ip_hlen, out_len[i], 6));
 				memcpy(joined + got, out[i] + hlen, out_len[i] - hlen);
 				got += out_len[i] - hlen;
 			}

@@ -8,10 +8,10 @@ tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
 tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
 tunnel_unit_test(NAME test_pmtu SOURCES tests/unit/test_pmtu.c LIBS engine)
 tunnel_unit_test(NAME test_mactable SOURCES tests/unit/test_mactable.c LIBS engine)
-tunnel_unit_test(NAME test_tun_offload SOURCES tests/unit/test_tun_offload.c LIBS tun)
-tunnel_unit_test(NAME test_tun_mss SOURCES tests/unit/test_tun_mss.c LIBS tun)
-tunnel_unit_test(NAME test_tun_icmp SOURCES tests/unit/test_tun_icmp.c LIBS tun)
-tunnel_unit_test(NAME test_tun_fragment SOURCES tests/unit/test_tun_fragment.c LIBS tun)
+tunnel_unit_test(NAME test_tun_offload SOURCES tests/unit/test_tun_offload.c tests/fuzz/inet.c LIBS tun)
+tunnel_unit_test(NAME test_tun_mss SOURCES tests/unit/test_tun_mss.c tests/fuzz/inet.c LIBS tun)
+tunnel_unit_test(NAME test_tun_icmp SOURCES tests/unit/test_tun_icmp.c tests/fuzz/inet.c LIBS tun)
+tunnel_unit_test(NAME test_tun_fragment SOURCES tests/unit/test_tun_fragment.c tests/fuzz/inet.c LIBS tun)
 # The path state machine in memory (test_peer.c): two links and the
 # rendezvous server on a fake network; what would touch a socket, the TUN,
 # the host's addresses or the clocks is answered by the test itself.

@@ -105,15 +105,8 @@ int cmd_down(int argc, char **argv)
 	r = control_query(run_dir, name, "get=1\n\n", buf, sizeof(buf));
 	if (r == 0)
 		r = control_parse_status(buf, strlen(buf), &st);
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		control_daemon_alive(run_dir, name); /* clears a stale socket */
-		fprintf(stderr, "tunnelctl: link %s is not up\n", name);
+	if (control_unreachable(run_dir, name, r))
 		return 1;
-	}
-	if (r == -EACCES || r == -EPERM) {
-		control_denied(run_dir, name);
-		return 1;
-	}
 	if (r == 0)
 		r = control_query(run_dir, name, "down=1\n\n", buf, sizeof(buf));
 	if (r) {

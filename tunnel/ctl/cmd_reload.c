@@ -47,15 +47,8 @@ int cmd_reload(int argc, char **argv)
 	}
 	name = argv[optind];
 	r = control_query(run_dir, name, "reload=1\n\n", buf, sizeof(buf));
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		control_daemon_alive(run_dir, name); /* clears a stale socket */
-		fprintf(stderr, "tunnelctl: link %s is not up\n", name);
+	if (control_unreachable(run_dir, name, r))
 		return 1;
-	}
-	if (r == -EACCES || r == -EPERM) {
-		control_denied(run_dir, name);
-		return 1;
-	}
 	if (r == 0)
 		r = control_parse_reply(buf, strlen(buf), error);
 	if (r == 0) {

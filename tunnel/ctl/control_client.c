@@ -72,3 +72,17 @@ void control_denied(const char *run_dir, const char *name)
 		fprintf(stderr, "tunnelctl: %s: permission denied (the links are root's: "
 				"run tunnelctl as root)\n", run_dir);
 }
+
+bool control_unreachable(const char *run_dir, const char *name, int r)
+{
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		control_daemon_alive(run_dir, name); /* clears a stale socket */
+		fprintf(stderr, "tunnelctl: link %s is not up\n", name);
+		return true;
+	}
+	if (r == -EACCES || r == -EPERM) {
+		control_denied(run_dir, name);
+		return true;
+	}
+	return false;
+}

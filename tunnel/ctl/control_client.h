@@ -4,6 +4,7 @@
 #ifndef TUNNEL_CTL_CONTROL_CLIENT_H
 #define TUNNEL_CTL_CONTROL_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/compiler.h"
@@ -28,5 +29,12 @@ must_check int control_query(const char *run_dir, const char *name, const char *
  * NULL) refused this user: "tunnelctl: /run/tunnel/home.sock: permission
  * denied (the links are root's: run tunnelctl as root)". */
 void control_denied(const char *run_dir, const char *name);
+
+/* What a command that needs NAME's daemon says when control_query()
+ * returned r: for no daemon (-ENOENT, -ECONNREFUSED) it clears a stale
+ * socket and prints "tunnelctl: link NAME is not up", for -EACCES/-EPERM
+ * control_denied()'s line; either way it returns true (the command exits
+ * 1). Any other r, 0 included, prints nothing and returns false. */
+bool control_unreachable(const char *run_dir, const char *name, int r);
 
 #endif
