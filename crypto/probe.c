@@ -112,3 +112,13 @@ int probe_verify(const uint8_t *msg, size_t len, const uint8_t key[static NOISE_
 	probe_mac(mac, msg, len - PROBE_MAC_LEN, key, sender_public);
 	return sodium_memcmp(mac, msg + len - PROBE_MAC_LEN, PROBE_MAC_LEN) == 0 ? 0 : -EBADMSG;
 }
+
+uint64_t probe_new_token(void)
+{
+	uint64_t token;
+
+	do
+		randombytes_buf(&token, sizeof(token));
+	while (token == 0);
+	return token;
+}

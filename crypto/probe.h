@@ -91,6 +91,9 @@ must_check int probe_build(uint8_t *out, size_t cap, const struct probe *p,
 must_check int probe_parse(const uint8_t *msg, size_t len, struct probe *p);
 
 /* Checks the MAC made by `sender_public` with `key`: 0, or -EBADMSG. */
+/* A fresh random token, never 0 (0 means "no request outstanding"). */
+uint64_t probe_new_token(void);
+
 must_check int probe_verify(const uint8_t *msg, size_t len,
 			    const uint8_t key[static NOISE_SYMMETRIC_KEY_LEN],
 			    const uint8_t sender_public[static NOISE_PUBLIC_KEY_LEN]);

@@ -82,16 +82,6 @@ static uint64_t now(const struct peer *peer)
 	return peer->tunnel->loop.now_ms;
 }
 
-static uint64_t new_token(void)
-{
-	uint64_t token;
-
-	do
-		randombytes_buf(&token, sizeof(token));
-	while (token == 0);
-	return token;
-}
-
 /* An extra socket, as udp.c sends on it. */
 static struct udp_socket as_udp(const struct peer *peer, int fd)
 {
@@ -161,7 +151,7 @@ static void socket_request(struct peer *peer, struct birthday_socket *s)
 	struct udp_socket u = as_udp(peer, s->watch.fd);
 	uint8_t msg[PROBE_LEN];
 
-	s->token = new_token();
+	s->token = probe_new_token();
 	s->sent_ms = now(peer);
 	if (punch_request_build(peer, s->token, PROBE_LEN, msg, sizeof(msg)) == 0 &&
 	    udp_send(&u, &b->target, msg, sizeof(msg)) == 0) {
@@ -370,7 +360,7 @@ void birthday_maybe_start(struct peer *peer)
 			return;
 		}
 	} else {
-		b->token = new_token();
+		b->token = probe_new_token();
 		birthday_ports_reset(&b->ports);
 		log_info("%s: birthday probing (easy side): up to %d probes at %d/s to random ports "
 			 "of %s", t->cfg.name, BIRTHDAY_PROBES, BIRTHDAY_RATE,

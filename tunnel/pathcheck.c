@@ -2,7 +2,6 @@
 #include "tunnel/pathcheck.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -16,16 +15,6 @@
 static uint64_t now(const struct peer *peer)
 {
 	return peer->tunnel->loop.now_ms;
-}
-
-static uint64_t new_token(void)
-{
-	uint64_t token;
-
-	do
-		randombytes_buf(&token, sizeof(token));
-	while (token == 0);
-	return token;
 }
 
 /* The inner MTU a path can carry at most: the interface's, or what fits a
@@ -84,7 +73,7 @@ static void pmtu_step(struct peer *peer)
 	for (int tries = 0; size && tries < 16; tries++) {
 		log_debug("%s: path MTU probe of %u (%s)", peer->tunnel->cfg.name, size,
 			  pmtu_state_name(c->pmtu.state));
-		c->pmtu_token = new_token();
+		c->pmtu_token = probe_new_token();
 		c->pmtu_size = size;
 		if (send_probe(peer, c->relay, &c->ep, c->pmtu_token, size) != -EMSGSIZE)
 			break;
@@ -176,7 +165,7 @@ static void hello_due(struct peer *peer)
 	    !peer->has_endpoint || !peer->keypairs.current.valid)
 		return;
 	c->hellos++;
-	c->hello_token = new_token();
+	c->hello_token = probe_new_token();
 	(void)send_probe(peer, false, &peer->endpoint, c->hello_token, 0);
 	timers_pmtu_due(peer, now(peer) + PATHCHECK_HELLO_MS);
 }
@@ -247,8 +236,8 @@ bool pathcheck_liveness(struct peer *peer)
 	c->rounds = 1;
 	c->ep = peer->endpoint;
 	c->small_answered = c->big_answered = false;
-	c->small_token = new_token();
-	c->big_token = new_token();
+	c->small_token = probe_new_token();
+	c->big_token = probe_new_token();
 	c->big_size = peer->tunnel->path_mtu;
 	(void)send_probe(peer, false, &c->ep, c->small_token, 0);
 	if (send_probe(peer, false, &c->ep, c->big_token, c->big_size) == -EMSGSIZE)

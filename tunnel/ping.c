@@ -2,7 +2,6 @@
 #include "tunnel/ping.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -72,9 +71,7 @@ int ping_start(struct tunnel *t, struct control_client *c, char error[static CON
 			 peer_state_name(peer->state), peer->reason[0] ? ": " : "", peer->reason);
 		return -ENOTCONN;
 	}
-	do
-		randombytes_buf(&token, sizeof(token));
-	while (token == 0);
+	token = probe_new_token();
 	s->sent_us = now_us();
 	r = pathcheck_send_probe(peer, s->relay, &s->to, token, 0);
 	if (r) {

@@ -28,16 +28,6 @@ static uint64_t now(const struct peer *peer)
 	return peer->tunnel->loop.now_ms;
 }
 
-static uint64_t new_token(void)
-{
-	uint64_t token;
-
-	do
-		randombytes_buf(&token, sizeof(token));
-	while (token == 0);
-	return token;
-}
-
 /* With a session, requests are made with its key, so they die with it;
  * before one exists, with the pair's static key. */
 int punch_request_build(struct peer *peer, uint64_t token, size_t len, uint8_t *msg, size_t cap)
@@ -65,7 +55,7 @@ static void send_request(struct peer *peer, struct candidate *c)
 	uint8_t msg[PROBE_LEN];
 
 	if (!c->token)
-		c->token = new_token();
+		c->token = probe_new_token();
 	c->sent_ms = now(peer);
 	if (punch_request_build(peer, c->token, PROBE_LEN, msg, sizeof(msg)) == 0 &&
 	    udp_send(&peer->tunnel->udp, &c->ep, msg, sizeof(msg)) == 0)
