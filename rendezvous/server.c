@@ -851,6 +851,37 @@ static bool relay_budget(struct rdv_server *srv, struct reg *from, struct reg *t
 	return true;
 }
 
+/* The rules of RELAY and CHANNEL_OPEN: only from the verified address of a
+ * live session (anything else, unregistered, restarted client, new NAT
+ * mapping or a spoofed source, gets a CHALLENGE, which makes a real client
+ * register again), and only to a registered peer with mutual intent (else
+ * not-introduced). Returns that peer, or NULL once the refusal is sent. */
+static struct reg *relay_destination(struct rdv_server *srv, struct reg *from,
+				     const struct rdv_session *sess, int sock,
+				     const struct rdv_endpoint *src, const uint8_t *peer_key,
+				     uint64_t counter, size_t req_len, uint64_t now_ms,
+				     struct rdv_outbox *out)
+{
+	struct reg *to;
+
+	if (!from || from->replay.epoch != rdv_counter_epoch(counter) ||
+	    !rdv_endpoint_equal(&from->reflexive, src)) {
+		srv->stats.relay_not_registered++;
+		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+		return NULL;
+	}
+	rdv_replay_update(&from->replay, counter);
+	to = reg_find(srv, peer_key, now_ms);
+	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
+	    !want_find(to, from->sess.peer_pk)) {
+		srv->stats.relay_not_introduced++;
+		send_error(srv, &from->sess, from->sock, &from->reflexive, RDV_ERROR_NOT_INTRODUCED,
+			   peer_key, now_ms, out);
+		return NULL;
+	}
+	return to;
+}
+
 static void handle_relay(struct rdv_server *srv, struct reg *from, const struct rdv_session *sess,
 			 int sock, const struct rdv_endpoint *src, const struct rdv_msg *msg,
 			 uint64_t counter, size_t req_len, uint64_t now_ms, struct rdv_outbox *out)
@@ -858,24 +889,10 @@ static void handle_relay(struct rdv_server *srv, struct reg *from, const struct 
 	struct reg *to;
 	struct rdv_msg fwd = { .type = RDV_MSG_RELAY };
 
-	/* Relay only from the verified address of a live session: anything
-	 * else (unregistered, restarted client, new NAT mapping, or a spoofed
-	 * source) gets a CHALLENGE, which makes a real client register again. */
-	if (!from || from->replay.epoch != rdv_counter_epoch(counter) ||
-	    !rdv_endpoint_equal(&from->reflexive, src)) {
-		srv->stats.relay_not_registered++;
-		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+	to = relay_destination(srv, from, sess, sock, src, msg->relay.peer, counter, req_len,
+			       now_ms, out);
+	if (!to)
 		return;
-	}
-	rdv_replay_update(&from->replay, counter);
-	to = reg_find(srv, msg->relay.peer, now_ms);
-	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
-	    !want_find(to, from->sess.peer_pk)) {
-		srv->stats.relay_not_introduced++;
-		send_error(srv, &from->sess, from->sock, &from->reflexive, RDV_ERROR_NOT_INTRODUCED,
-			   msg->relay.peer, now_ms, out);
-		return;
-	}
 	if (!relay_budget(srv, from, to, msg->relay.len, now_ms)) {
 		/* No reply: an error per dropped packet would double a flood. */
 		srv->stats.relay_rate_limited++;
@@ -914,21 +931,11 @@ static void handle_channel_open(struct rdv_server *srv, struct reg *from,
 	struct reg *to;
 	struct chan *c;
 
-	if (!from || from->replay.epoch != rdv_counter_epoch(counter) ||
-	    !rdv_endpoint_equal(&from->reflexive, src)) {
-		srv->stats.relay_not_registered++;
-		send_challenge(srv, sess, sock, src, counter, req_len, now_ms, out);
+	/* Under exactly RELAY's rules. */
+	to = relay_destination(srv, from, sess, sock, src, msg->channel.peer, counter, req_len,
+			       now_ms, out);
+	if (!to)
 		return;
-	}
-	rdv_replay_update(&from->replay, counter);
-	to = reg_find(srv, msg->channel.peer, now_ms);
-	if (!to || to == from || !want_find(from, to->sess.peer_pk) ||
-	    !want_find(to, from->sess.peer_pk)) {
-		srv->stats.relay_not_introduced++;
-		send_error(srv, &from->sess, from->sock, &from->reflexive, RDV_ERROR_NOT_INTRODUCED,
-			   msg->channel.peer, now_ms, out);
-		return;
-	}
 	from->chan_capable = true;
 	c = chan_between(from, to);
 	if (!c) {
