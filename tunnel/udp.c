@@ -2,6 +2,7 @@
 #include "tunnel/udp.h"
 
 #include "common/sockbuf.h"
+#include "common/udp_gro.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,58 +14,67 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 
-int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
+/* A non-blocking UDP socket bound to `port` (0: any) of every address:
+ * dual-stack when ipv6 (so IPv4 peers reach it too), else IPv4 only. Its
+ * port goes to *bound_port. Returns the descriptor, or -errno. */
+static int open_bound(bool ipv6, uint16_t port, uint16_t *bound_port)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sslen;
-	int fd, off = 0, on = 1, r;
+	int fd, off = 0, r;
 
-	*s = (struct udp_socket){ .fd = -1, .datagram_max = datagram_max };
-	if (datagram_max > UDP_RX_SLOT_SIZE)
-		return -EINVAL;
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
+	fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ipv6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0)
+			goto fail;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_addr = in6addr_any;
 		sin6->sin6_port = htons(port);
 		sslen = sizeof(*sin6);
-		s->ipv6 = true;
-	} else if (errno == EAFNOSUPPORT) {
+	} else {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
 		sin->sin_family = AF_INET;
 		sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		sin->sin_port = htons(port);
 		sslen = sizeof(*sin);
-	} else {
-		return -errno;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
-		r = -errno;
-		close(fd);
-		return r;
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0)
+		goto fail;
+	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						     : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
+{
+	int fd, on = 1;
+
+	*s = (struct udp_socket){ .fd = -1, .datagram_max = datagram_max };
+	if (datagram_max > UDP_RX_SLOT_SIZE)
+		return -EINVAL;
+	s->ipv6 = true;
+	fd = open_bound(true, port, &s->port);
+	if (fd == -EAFNOSUPPORT) {
+		s->ipv6 = false;
+		fd = open_bound(false, port, &s->port);
 	}
+	if (fd < 0)
+		return fd;
 	sockbuf_grow(fd, SOCKBUF_DEFAULT);
 	/* Offloads are an optimisation: without them everything still works. */
 	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));
 	s->gso = true;
-	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
 	s->rx_storage = malloc((size_t)UDP_RX_SLOTS * UDP_RX_SLOT_SIZE);
 	if (!s->rx_storage) {
 		close(fd);
@@ -76,39 +86,11 @@ int udp_open(struct udp_socket *s, uint16_t port, size_t datagram_max)
 
 int udp_open_extra(const struct udp_socket *like, int *fd_out)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sslen;
-	int fd, off = 0, r;
+	uint16_t port;
+	int fd = open_bound(like->ipv6, 0, &port);
 
-	if (like->ipv6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_any;
-		sslen = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		sslen = sizeof(*sin);
-	}
-	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
+	if (fd < 0)
+		return fd;
 	*fd_out = fd;
 	return 0;
 }
@@ -150,21 +132,6 @@ void udp_close(struct udp_socket *s)
 	*s = (struct udp_socket){ .fd = -1 };
 }
 
-/* The segment size of a coalesced receive, 0 when it is one datagram. */
-static size_t gro_segment_size(struct msghdr *mh)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			int size;
-
-			memcpy(&size, CMSG_DATA(c), sizeof(size));
-			return size > 0 ? (size_t)size : 0;
-		}
-	}
-	return 0;
-}
-
 int udp_receive_batch(struct udp_socket *s, unsigned *oversized)
 {
 	struct mmsghdr msgs[UDP_RX_SLOTS];
@@ -187,7 +154,7 @@ int udp_receive_batch(struct udp_socket *s, unsigned *oversized)
 	for (int i = 0; i < n; i++) {
 		uint8_t *buf = iov[i].iov_base;
 		size_t len = msgs[i].msg_len;
-		size_t seg = gro_segment_size(&msgs[i].msg_hdr);
+		size_t seg = udp_gro_segment_size(&msgs[i].msg_hdr);
 		struct rdv_endpoint ep;
 
 		if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
