@@ -23,12 +23,10 @@
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/sockbuf.h"
+#include "common/udp_gro.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103 /* linux/udp.h */
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
 #endif
 
 enum {
@@ -208,21 +206,6 @@ static void send_all(struct rdv_outbox *out, struct io *io)
 	out->n = 0;
 }
 
-/* The segment size of a coalesced receive (UDP_GRO), or 0. */
-static size_t gro_segment(struct msghdr *mh)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			int size;
-
-			memcpy(&size, CMSG_DATA(c), sizeof(size));
-			return size > 0 ? (size_t)size : 0;
-		}
-	}
-	return 0;
-}
-
 static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, struct io *io)
 {
 	for (int round = 0; round < RECV_ROUNDS; round++) {
@@ -242,7 +225,7 @@ static void drain(struct rdv_server *srv, int fd, struct rdv_outbox *out, struct
 			return; /* EAGAIN, or an ICMP error reported on the socket */
 		now_ms = clock_now_ms();
 		for (int i = 0; i < n; i++) {
-			size_t len = io->rx[i].msg_len, seg = gro_segment(&io->rx[i].msg_hdr);
+			size_t len = io->rx[i].msg_len, seg = udp_gro_segment_size(&io->rx[i].msg_hdr);
 
 			/* One datagram, or (UDP_GRO) a run of datagrams of seg
 			 * bytes, the last maybe shorter, from one source. A
