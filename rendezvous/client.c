@@ -42,6 +42,7 @@ int rdv_client_set_wants(struct rdv_client *c, const uint8_t (*keys)[RDV_KEY_LEN
 		memcpy(c->reg.want, keys, n * RDV_KEY_LEN);
 	c->reg.n_want = n;
 	c->intro_missing = (uint32_t)((1ull << n) - 1);
+	c->intro_retry_ms = 0;
 	c->next_ms = now_ms;
 	return 0;
 }
@@ -65,6 +66,7 @@ uint64_t rdv_client_next_ms(const struct rdv_client *c)
 void rdv_client_request_introductions(struct rdv_client *c, uint64_t now_ms)
 {
 	c->intro_missing = (uint32_t)((1ull << c->reg.n_want) - 1);
+	c->intro_retry_ms = 0;
 	c->next_ms = now_ms;
 }
 
@@ -107,6 +109,35 @@ static uint64_t refresh_interval(const struct rdv_client *c)
 	return jitter(ms);
 }
 
+/* Time to the next re-ask for a missing introduction: the INTRODUCE may
+ * have been lost (nothing else resends it before the next refresh, up to
+ * lease / 3 away), or the peer is not there yet. Backs off. */
+static uint64_t intro_retry_interval(struct rdv_client *c)
+{
+	uint64_t ms = c->intro_retry_ms ? c->intro_retry_ms : RDV_CLIENT_INTRO_RETRY_MIN_MS;
+
+	c->intro_retry_ms = MIN(ms * 2, (uint64_t)RDV_CLIENT_INTRO_RETRY_MAX_MS);
+	return jitter(ms);
+}
+
+/* Refresh three times per lease, or at the cap; sooner while a wanted peer
+ * has not been introduced. */
+static void schedule_refresh(struct rdv_client *c, uint64_t now_ms)
+{
+	uint64_t ms = refresh_interval(c);
+
+	c->reask_ms = 0;
+	if (c->intro_missing) {
+		uint64_t retry = intro_retry_interval(c); /* once: MIN evaluates twice */
+
+		if (retry < ms) {
+			ms = retry;
+			c->reask_ms = now_ms + ms;
+		}
+	}
+	c->next_ms = now_ms + ms;
+}
+
 void rdv_client_set_refresh_max(struct rdv_client *c, uint64_t ms)
 {
 	c->refresh_max_ms = ms;
@@ -138,8 +169,7 @@ int rdv_client_poll(struct rdv_client *c, uint64_t now_ms, uint8_t *out, size_t 
 		c->next_ms = now_ms + jitter(c->retry_ms);
 		c->retry_ms = MIN(c->retry_ms * 2, (uint64_t)RDV_CLIENT_RETRY_MAX_MS);
 	} else {
-		/* Refresh three times per lease, or at the cap. */
-		c->next_ms = now_ms + refresh_interval(c);
+		schedule_refresh(c, now_ms);
 	}
 	c->last_sent_ms = now_ms;
 	return 1;
@@ -158,6 +188,10 @@ static void on_introduce(struct rdv_client *c, const struct rdv_introduce *in)
 	for (size_t i = 0; i < c->reg.n_want; i++)
 		if (sodium_memcmp(c->reg.want[i], in->peer, RDV_KEY_LEN) == 0)
 			c->intro_missing &= ~(UINT32_C(1) << i);
+	/* Nothing left to ask for: an early re-ask that is still what comes
+	 * next becomes the plain refresh. */
+	if (!c->intro_missing && c->reask_ms && c->next_ms == c->reask_ms)
+		c->next_ms = c->last_sent_ms + refresh_interval(c);
 }
 
 enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, size_t len,
@@ -183,6 +217,7 @@ enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, siz
 			 * registration of us is new, so are its introductions. */
 			rdv_replay_reset(&c->down, rdv_counter_epoch(counter));
 			c->intro_missing = (uint32_t)((1ull << c->reg.n_want) - 1);
+			c->intro_retry_ms = 0;
 		}
 		if (rdv_replay_check(&c->down, counter) != RDV_OK)
 			return RDV_E_REPLAY;
@@ -197,7 +232,7 @@ enum rdv_status rdv_client_consume(struct rdv_client *c, const uint8_t *pkt, siz
 		c->lease_s = ev->msg.registered.lease_s;
 		c->last_reply_ms = now_ms;
 		if (c->state == RDV_CLIENT_REGISTERING)
-			c->next_ms = now_ms + refresh_interval(c);
+			schedule_refresh(c, now_ms);
 		c->retry_ms = RDV_CLIENT_RETRY_MIN_MS;
 		c->state = RDV_CLIENT_REGISTERED;
 		ev->type = RDV_EVENT_REGISTERED;

@@ -42,6 +42,10 @@
 enum rdv_client_timers {
 	RDV_CLIENT_RETRY_MIN_MS = 1000,
 	RDV_CLIENT_RETRY_MAX_MS = 16000,
+	/* A wanted peer not introduced yet: REGISTER (again = 1) after 2 s,
+	 * doubling to 32 s, while the refresh is longer. */
+	RDV_CLIENT_INTRO_RETRY_MIN_MS = 2000,
+	RDV_CLIENT_INTRO_RETRY_MAX_MS = 32000,
 };
 
 enum rdv_client_state {
@@ -82,6 +86,8 @@ struct rdv_client {
 	uint32_t lease_s;
 	uint64_t next_ms;        /* when poll has something to send */
 	uint64_t retry_ms;       /* current retry interval while registering */
+	uint64_t intro_retry_ms; /* next re-ask while intro_missing; 0: the minimum */
+	uint64_t reask_ms;       /* next_ms when it was set for a re-ask, else 0 */
 	uint64_t last_reply_ms;  /* last REGISTERED */
 	uint64_t last_sent_ms;   /* last REGISTER */
 	uint64_t refresh_max_ms; /* 0: refresh at lease / 3 */

@@ -208,6 +208,43 @@ static void want(struct world *w, struct peer *p, const struct peer *q)
 			 0);
 }
 
+/* An INTRODUCE lost on the way (A was registered first, then B asked):
+ * A asks again within seconds, not at its next refresh a third of a lease
+ * away, and then backs off while nothing is missing. */
+static void test_lost_introduction_is_asked_again_within_seconds(void **state)
+{
+	struct world w;
+	struct peer *a, *b;
+	in_port_t a_port;
+
+	(void)state;
+	world_init(&w, 100, 1 << 20);
+	a = peer_new(&w, "198.51.100.1", 40001, NULL);
+	b = peer_new(&w, "203.0.113.2", 40002, NULL);
+	want(&w, a, b);
+	assert_int_equal(step(&w, a, NULL, NULL), 1);
+	assert_int_equal(a->n_introduced, 0);
+
+	/* B asks for A; the INTRODUCE to A is lost (nobody at A's address). */
+	a_port = a->addr.sin_port;
+	a->addr.sin_port = htons(1);
+	want(&w, b, a);
+	step(&w, b, NULL, NULL);
+	a->addr.sin_port = a_port;
+	assert_int_equal(b->n_introduced, 1);
+	assert_int_equal(a->n_introduced, 0);
+
+	/* 2.2 s later (2 s and its jitter) A's REGISTER asks again. */
+	w.now += 2200;
+	assert_int_equal(step(&w, a, NULL, NULL), 2);
+	assert_int_equal(a->n_introduced, 1);
+	assert_memory_equal(a->last_intro.introduce.peer, b->pk, RDV_KEY_LEN);
+	/* Introduced: the next REGISTER is the refresh, a third of the lease. */
+	w.now += 30000;
+	assert_int_equal(step(&w, a, NULL, NULL), 0);
+	world_free(&w);
+}
+
 static void test_mutual_introduction(void **state)
 {
 	struct world w;
@@ -1185,6 +1222,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutual_introduction),
+		cmocka_unit_test(test_lost_introduction_is_asked_again_within_seconds),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_restarts),
 		cmocka_unit_test(test_relay_reordered),
