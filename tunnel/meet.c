@@ -17,9 +17,12 @@
 #include "crypto/messages.h"
 #include "rendezvous/demux.h"
 #include "tunnel/local_addrs.h"
+#include "tunnel/pmtu.h"
 #include "tunnel/punch.h"
 #include "tunnel/receive.h"
 #include "tunnel/tunnel.h"
+
+enum { IPV6_MIN_MTU = 1280 };
 
 static uint64_t now(const struct tunnel *t)
 {
@@ -529,6 +532,7 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	enum rdv_status st;
 	uint32_t down_epoch;
 	uint64_t due;
+	bool was_open;
 	size_t i;
 
 	for (i = 0; i < m->n_servers; i++) {
@@ -539,6 +543,7 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		tunnel_drop(t, DROP_UNAUTHENTICATED, "rendezvous message from no server of ours");
 		return;
 	}
+	was_open = meet_channel_open(t);
 	down_epoch = m->servers[i].client.down.epoch;
 	st = rdv_client_consume(&m->servers[i].client, d->data, d->len, now(t), &ev);
 	if (st == RDV_OK && down_epoch != m->servers[i].client.down.epoch)
@@ -584,6 +589,9 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	case RDV_EVENT_NONE:
 		break;
 	}
+	/* The relay's data changes envelope: its path MTU follows. */
+	if (was_open != meet_channel_open(t))
+		pathcheck_path_changed(&t->peer);
 	/* A reply may have made a REGISTER (e.g. lease changes) or a
 	 * CHANNEL_OPEN (after an introduction) due sooner. */
 	due = rdv_client_next_ms(&m->servers[i].client);
@@ -628,6 +636,16 @@ void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len)
 			t->peer.tx_bytes += len;
 		return;
 	}
+	/* Data sealed for a larger path than RELAY messages carry (for a
+	 * channel that closed since) never goes in one: the RELAY would be
+	 * lost on the way or fragmented. IPv6 packets up to 1280 go on whole,
+	 * as on any path (send.c). */
+	if (t->peer.path == PATH_RELAY && message_validate_header(data, len) == MESSAGE_DATA &&
+	    len > pmtu_data_outer_len(MAX(t->path_mtu, (unsigned)IPV6_MIN_MTU),
+				      MAX(t->path_mtu, (unsigned)IPV6_MIN_MTU))) {
+		tunnel_drop(t, DROP_TOO_BIG, "data sealed for a relay channel that closed");
+		return;
+	}
 	if (rdv_client_build_relay(&s->client, t->cfg.peer_public_key, data, len, now(t), m->out,
 				   sizeof(m->out), &out_len) == 0 &&
 	    udp_send(&t->udp, &s->addr, m->out, out_len) == 0)
@@ -666,6 +684,36 @@ void meet_send_relay_batch(struct tunnel *t, const struct udp_datagram *msgs, si
 		if (sent > 0) /* the peer's bytes: without our headers */
 			t->peer.tx_bytes += bytes - (size_t)sent * RDV_CHANNEL_HEADER_LEN;
 	}
+}
+
+bool meet_channel_open(const struct tunnel *t)
+{
+	const struct meet *m = &t->meet;
+
+	return m->has_relay && m->servers[m->relay_server].has_chan;
+}
+
+const char *meet_channel_state(const struct tunnel *t)
+{
+	const struct meet *m = &t->meet;
+
+	if (!m->has_relay)
+		return "none";
+	if (m->servers[m->relay_server].has_chan)
+		return "open";
+	return m->servers[m->relay_server].chan_ask_ms ? "asking" : "none";
+}
+
+size_t meet_relay_len(size_t n)
+{
+	static struct rdv_msg msg = { .type = RDV_MSG_RELAY };
+	static uint8_t body[RDV_BODY_MAX];
+	size_t len;
+
+	msg.relay.len = MIN(MAX(n, (size_t)1), (size_t)RDV_RELAY_DATA_MAX);
+	if (rdv_body_encode(&msg, body, sizeof(body), &len) != 0)
+		return RDV_DATAGRAM_MAX; /* cannot happen: the largest RELAY fits */
+	return RDV_OVERHEAD + len;
 }
 
 void meet_receive_channel(struct tunnel *t, struct udp_datagram *d)

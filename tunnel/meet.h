@@ -115,6 +115,20 @@ void meet_send_relay(struct tunnel *t, const uint8_t *data, size_t len);
  * batched sends when there is one, else one RELAY each. */
 void meet_send_relay_batch(struct tunnel *t, const struct udp_datagram *msgs, size_t n);
 
+/* True while relayed WireGuard messages go through a relay channel: the
+ * server that introduced us gave us the pair's channel id. */
+bool meet_channel_open(const struct tunnel *t);
+
+/* The relay channel as status shows it (`relay_channel`): "open" (relayed
+ * WireGuard messages use it), "asking" (CHANNEL_OPEN sent, no channel yet:
+ * RELAY messages carry them; a server without channels never answers), or
+ * "none" (no server introduced us yet, or none is configured). */
+const char *meet_channel_state(const struct tunnel *t);
+
+/* The UDP payload of a RELAY message carrying n bytes (1..RDV_RELAY_DATA_MAX),
+ * as rdv_client_build_relay makes it. */
+size_t meet_relay_len(size_t n);
+
 /* Handles a DEMUX_CHANNEL datagram: the inner WireGuard message counts as
  * relayed only if it comes from our relay server with the channel id it
  * gave us for the peer; anything else is dropped and counted. */

@@ -18,7 +18,7 @@ static uint64_t now(const struct peer *peer)
 }
 
 /* The inner MTU a path can carry at most: the interface's, or what fits a
- * RELAY envelope. */
+ * RELAY's data (a channel datagram's message has the same limit). */
 static unsigned path_max(const struct peer *peer, bool relay)
 {
 	unsigned mtu = peer->tunnel->cfg.mtu;
@@ -28,14 +28,65 @@ static unsigned path_max(const struct peer *peer, bool relay)
 	return mtu;
 }
 
+/* The safe start of a path (pmtu.h): what a 1280-byte path carries inside
+ * our headers, less a relay channel's header or the RELAY envelope (at most
+ * the difference between the largest rendezvous datagram and the relay's
+ * payload). */
+static unsigned path_base(bool relay, bool chan)
+{
+	if (!relay)
+		return PMTU_BASE_MTU;
+	return PMTU_BASE_MTU - (chan ? RDV_CHANNEL_HEADER_LEN : RDV_DATAGRAM_MAX - RDV_RELAY_DATA_MAX);
+}
+
+/* UDP payload of the relayed datagram carrying a full-size data message of
+ * `inner` bytes: in a channel, or in a RELAY. */
+static size_t relay_wire_len(bool chan, unsigned inner)
+{
+	size_t msg = pmtu_data_outer_len(inner, inner);
+
+	return chan ? RDV_CHANNEL_HEADER_LEN + msg : meet_relay_len(msg);
+}
+
+/* The largest inner size whose relayed datagram (relay_wire_len) is at most
+ * `wire` bytes. */
+static unsigned relay_inner_for_wire(bool chan, size_t wire)
+{
+	/* The envelope's overhead for a message of some hundred bytes: every
+	 * full-size message is that long (PMTU_MIN_MTU and more). */
+	size_t over = chan ? RDV_CHANNEL_HEADER_LEN : meet_relay_len(PMTU_MIN_MTU) - PMTU_MIN_MTU;
+
+	return wire > over ? (unsigned)pmtu_inner_for_outer(wire - over) : 0;
+}
+
+/* The length of the probe request that tests `inner` bytes on a path. Path
+ * probes are not WireGuard messages, so the relay's go in RELAY messages
+ * even while a channel carries the data (the server forwards only
+ * WireGuard messages in a channel): for a channel, the probe is a RELAY
+ * whose datagram is as large as the channel datagram it stands for; the
+ * server forwards a RELAY as large as it came, a channel datagram as it
+ * is, on the same paths. */
+static size_t probe_len(bool relay, bool chan, unsigned inner)
+{
+	size_t msg = pmtu_data_outer_len(inner, inner), wire, len;
+
+	if (!relay || !chan)
+		return msg;
+	wire = relay_wire_len(true, inner);
+	len = wire - MIN(wire, meet_relay_len(msg) - msg);
+	while (len < RDV_RELAY_DATA_MAX && meet_relay_len(len) < wire) /* a shorter length field */
+		len++;
+	return MAX(len, (size_t)PROBE_LEN);
+}
+
 /* Sends a probe request of `inner` bytes (0: the smallest) along the path
- * in use, or to `to`. Returns 0, or a negative errno (-EMSGSIZE: larger
- * than the local interface allows). */
-static int send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *to,
-		      uint64_t token, unsigned inner)
+ * in use, or to `to`; a path MTU probe is `len` bytes (probe_len). Returns
+ * 0, or a negative errno (-EMSGSIZE: larger than the local interface
+ * allows). */
+static int send_probe_len(struct peer *peer, bool relay, const struct rdv_endpoint *to,
+			  uint64_t token, size_t len)
 {
 	static uint8_t msg[PROBE_MAX_LEN];
-	size_t len = inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN;
 	int r = punch_request_build(peer, token, len, msg, sizeof(msg));
 
 	if (r)
@@ -47,6 +98,13 @@ static int send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *
 		return 0;
 	}
 	return udp_send(&peer->tunnel->udp, to, msg, len);
+}
+
+static int send_probe(struct peer *peer, bool relay, const struct rdv_endpoint *to,
+		      uint64_t token, unsigned inner)
+{
+	return send_probe_len(peer, relay, to, token,
+			      inner ? pmtu_data_outer_len(inner, inner) : PROBE_LEN);
 }
 
 static void set_path_mtu(struct peer *peer, unsigned mtu)
@@ -75,7 +133,8 @@ static void pmtu_step(struct peer *peer)
 			  pmtu_state_name(c->pmtu.state));
 		c->pmtu_token = probe_new_token();
 		c->pmtu_size = size;
-		if (send_probe(peer, c->relay, &c->ep, c->pmtu_token, size) != -EMSGSIZE)
+		c->pmtu_len = probe_len(c->relay, c->chan, size);
+		if (send_probe_len(peer, c->relay, &c->ep, c->pmtu_token, c->pmtu_len) != -EMSGSIZE)
 			break;
 		pmtu_probe_lost(&c->pmtu, size, now(peer));
 		next = pmtu_next_probe(&c->pmtu, now(peer), &size);
@@ -190,6 +249,8 @@ void pathcheck_path_changed(struct peer *peer)
 {
 	struct pathcheck *c = &peer->pathcheck;
 	bool relay = peer->path == PATH_RELAY;
+	bool chan = relay && meet_channel_open(peer->tunnel);
+	unsigned base;
 
 	if (!peer->keypairs.current.valid || (peer->path == PATH_DIRECT && !peer->has_endpoint) ||
 	    peer->path == PATH_NONE)
@@ -205,20 +266,31 @@ void pathcheck_path_changed(struct peer *peer)
 		udp_probe_mtu(&peer->tunnel->udp);
 	}
 	if (c->measuring && c->relay == relay &&
-	    (relay || rdv_endpoint_equal(&c->ep, &peer->endpoint)))
+	    (relay ? c->chan == chan : rdv_endpoint_equal(&c->ep, &peer->endpoint)))
 		return;
+	base = path_base(relay, chan);
+	/* The relay switched between a channel and RELAY messages: the
+	 * datagram size its search confirmed passes whatever it carries, so
+	 * the other starts from what that size carries (at once smaller for
+	 * the envelope: nothing sealed for the channel goes in a RELAY it
+	 * does not fit) and confirms it with its first probe. */
+	if (c->measuring && c->relay && relay &&
+	    (c->pmtu.state == PMTU_SEARCH || c->pmtu.state == PMTU_SEARCH_COMPLETE))
+		base = MAX(base, relay_inner_for_wire(chan, relay_wire_len(c->chan, pmtu_current(&c->pmtu))));
+	if (c->measuring && c->relay && relay)
+		log_info("%s: relayed data now %s; path MTU search from %u", peer->tunnel->cfg.name,
+			 chan ? "in a relay channel" : "in RELAY messages",
+			 MIN(base, path_max(peer, relay)));
 	c->measuring = true;
 	c->relay = relay;
+	c->chan = chan;
 	if (!relay)
 		c->ep = peer->endpoint;
 	c->pmtu_token = 0;
 	c->parked = false;
-	/* A relayed datagram travels inside a RELAY message: what fits a
-	 * 1280-byte path is smaller by the envelope (at most the difference
-	 * between the largest rendezvous datagram and the relay's payload). */
-	pmtu_init_base(&c->pmtu, path_max(peer, relay),
-		       relay ? PMTU_BASE_MTU - (RDV_DATAGRAM_MAX - RDV_RELAY_DATA_MAX)
-			     : PMTU_BASE_MTU);
+	/* A relayed datagram travels inside a channel datagram or a RELAY
+	 * message: what fits a 1280-byte path is smaller by its header. */
+	pmtu_init_base(&c->pmtu, path_max(peer, relay), base);
 	pmtu_step(peer);
 }
 
@@ -267,8 +339,7 @@ bool pathcheck_answered(struct peer *peer, const struct rdv_endpoint *from, bool
 		return true;
 	}
 	if (c->measuring && c->pmtu_token && token == c->pmtu_token &&
-	    (c->relay ? via_relay : direct_ok) &&
-	    acked_len >= pmtu_data_outer_len(c->pmtu_size, c->pmtu_size)) {
+	    (c->relay ? via_relay : direct_ok) && acked_len >= c->pmtu_len) {
 		c->pmtu_token = 0;
 		pmtu_probe_acked(&c->pmtu, c->pmtu_size, now(peer));
 		pmtu_step(peer);

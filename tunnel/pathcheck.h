@@ -14,6 +14,7 @@
 #define TUNNEL_PATHCHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rendezvous/endpoint.h"
@@ -40,10 +41,12 @@ struct pathcheck {
 	/* PLPMTUD for the path in use */
 	bool measuring;
 	bool relay;                  /* measuring the relay, else `ep` */
+	bool chan;                   /* ...for a relay channel, else RELAY messages */
 	struct rdv_endpoint ep;
 	struct pmtu pmtu;
 	uint64_t pmtu_token;         /* of the probe in flight, 0: none */
 	unsigned pmtu_size;
+	size_t pmtu_len;             /* its length: what the answer must acknowledge */
 	struct loop_timer pmtu_timer;
 	bool parked;                 /* settled and the link idle: no probes */
 
@@ -63,7 +66,11 @@ struct pathcheck {
 void pathcheck_init(struct peer *peer);
 
 /* Should be called by peer.c after the path or endpoint changed, or a
- * session appeared: starts measuring the path in use if it is new. */
+ * session appeared, and by meet.c when the relay channel opened or closed:
+ * starts measuring the path in use if it is new. The relay is measured for
+ * what carries its data: a channel (a 12-byte header) or RELAY messages (the
+ * envelope); a switch between them starts from what the datagram size
+ * already known to pass carries in the other. */
 void pathcheck_path_changed(struct peer *peer);
 
 /* Should be called when data went out and nothing authenticated came back
