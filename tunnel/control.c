@@ -73,6 +73,7 @@ static const struct field fields[] = {
 	STRING_FIELD(portmap_reason),
 	STRING_FIELD(path_origin),
 	STRING_FIELD(path_origin_reason),
+	STRING_FIELD(relay_channel),
 };
 
 int control_parse_request(const char *buf, size_t len, enum control_request *req)

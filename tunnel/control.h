@@ -126,6 +126,7 @@ struct control_status {
 	char portmap_reason[CONTROL_REASON_MAX];
 	char path_origin[16];
 	char path_origin_reason[CONTROL_REASON_MAX];
+	char relay_channel[8];        /* "open", "asking" or "none" (meet_channel_state) */
 };
 
 /* The "show" response: what `wg show` prints beyond the status. */

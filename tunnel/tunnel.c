@@ -469,6 +469,7 @@ void tunnel_status(struct tunnel *t, struct control_status *st)
 	nat_status(t, st);
 	snprintf(st->path_origin, sizeof(st->path_origin), "%s",
 		 punch_path_origin(peer, st->path_origin_reason, sizeof(st->path_origin_reason)));
+	snprintf(st->relay_channel, sizeof(st->relay_channel), "%s", meet_channel_state(t));
 }
 
 void tunnel_show(struct tunnel *t, struct control_show *sh)

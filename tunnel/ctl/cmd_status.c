@@ -82,6 +82,7 @@ static json_t *status_json(const struct control_status *st)
 	json_object_set_new(o, "nat", nat_json(st));
 	json_object_set_new(o, "path_origin", string_or_null(st->path_origin));
 	json_object_set_new(o, "path_origin_reason", string_or_null(st->path_origin_reason));
+	json_object_set_new(o, "relay_channel", json_string(st->relay_channel));
 	return o;
 }
 
@@ -109,6 +110,8 @@ static void print_human(const struct control_status *st, bool colour)
 		printf("  path found by: %s%s%s%s\n", st->path_origin,
 		       st->path_origin_reason[0] ? " (" : "", st->path_origin_reason,
 		       st->path_origin_reason[0] ? ")" : "");
+	if (strcmp(st->relay_channel, "none") != 0)
+		printf("  relay channel: %s\n", st->relay_channel);
 	if (st->reflexive_endpoint[0])
 		printf("  our public endpoint: %s\n", st->reflexive_endpoint);
 	if (st->nat_mapping[0])
