@@ -142,6 +142,8 @@ static struct world {
 	/* rules */
 	bool block_direct, block_probes, block_server;
 	size_t direct_len_max;           /* A<->B datagrams above this vanish (0: none) */
+	size_t relay_len_max;            /* datagrams to or from the server above this vanish */
+	size_t channel_too_long;         /* ...of which channel datagrams (WireGuard data) */
 	unsigned direct_loss_pct;        /* A<->B datagrams lost at random */
 	bool capture_other;              /* keep odd TUN writes (path MTU test) */
 	/* the attacker: records the probes A and B exchange (a sniffer on
@@ -434,8 +436,12 @@ static void put_on_wire(int from, const struct rdv_endpoint *to, const uint8_t *
 		assert_non_null(c->data);
 		memcpy(c->data, data, len);
 	}
+	if (w.relay_len_max && len > w.relay_len_max && (from == SERVER || dest == SERVER) &&
+	    kind == DEMUX_CHANNEL)
+		w.channel_too_long++;
 	if (rule_drops(from, dest, kind) ||
-	    (w.direct_len_max && len > w.direct_len_max && from < LINKS && dest < LINKS)) {
+	    (w.direct_len_max && len > w.direct_len_max && from < LINKS && dest < LINKS) ||
+	    (w.relay_len_max && len > w.relay_len_max && (from == SERVER || dest == SERVER))) {
 		w.dropped_by_rule++;
 		return;
 	}
@@ -1653,6 +1659,94 @@ static void relayed_path_mtu_fits_the_relay(void **state)
 	world_check();
 }
 
+/* Issue 18: the relay's MTU follows what carries its data. Through a relay
+ * path of 1400-byte datagrams, a relay channel (12-byte header) carries an
+ * inner MTU of 1356, RELAY messages (the envelope) about 110 less. The relay
+ * probes travel in RELAY messages either way, sized as the datagram they
+ * stand for, so no channel datagram is ever too long for the path. When A's
+ * channel closes, A's path MTU drops at once to what the envelope carries,
+ * and data sealed for the channel is dropped, never sent in a RELAY the
+ * path would lose; A gets a channel again by itself (meet.c asks again) and
+ * is back at the channel's MTU. */
+enum { RELAY_LEN = 1400 };
+
+static void establish_relayed_through(const struct world_opts *opts, size_t relay_len)
+{
+	world_start(opts);
+	w.block_direct = true;
+	w.relay_len_max = relay_len;
+	check(run_until(LINK_A, "relayed", "relay",
+			PUNCH_WINDOW_MS + 2 * (REKEY_TIMEOUT_MS + REKEY_TIMEOUT_JITTER_MAX_MS) +
+				SLACK_MS));
+	check(run_until(LINK_B, "relayed", "relay", SLACK_MS));
+	traffic(LINK_A, 100);
+	traffic(LINK_B, 100);
+	/* Each size too large is lost 3 times (1 s each) before the search
+	 * halves: four or five of them. */
+	run_for(20000);
+}
+
+static unsigned relay_env_mtu(size_t relay_len)
+{
+	return (unsigned)pmtu_inner_for_outer(relay_len - (meet_relay_len(600) - 600));
+}
+
+static void relayed_path_mtu_follows_the_channel(void **state)
+{
+	unsigned chan_mtu = (unsigned)pmtu_inner_for_outer(RELAY_LEN - RDV_CHANNEL_HEADER_LEN);
+	unsigned env_mtu = relay_env_mtu(RELAY_LEN);
+	struct tunnel *a;
+	uint8_t msg[RDV_RELAY_DATA_MAX] = { MESSAGE_DATA };
+	uint64_t too_big;
+	size_t to_server;
+
+	(void)state;
+	establish_relayed_through(&via_rendezvous, RELAY_LEN);
+	a = w.link[LINK_A];
+	printf("relay path of %d bytes: path MTU %llu / %llu in a channel (fits %u), "
+	       "the envelope fits %u\n", RELAY_LEN, (unsigned long long)PATH_MTU(LINK_A),
+	       (unsigned long long)PATH_MTU(LINK_B), chan_mtu, env_mtu);
+	check(env_mtu + 100 < chan_mtu && chan_mtu < MTU);
+	for (int i = 0; i < LINKS; i++) {
+		check(meet_channel_open(w.link[i]));
+		check(!strcmp(w.obs[i].now.relay_channel, "open"));
+		check(PATH_MTU(i) <= chan_mtu && PATH_MTU(i) + PMTU_RESOLUTION >= chan_mtu);
+	}
+	/* A's channel closes: RELAY messages carry A's data from now on. */
+	a->meet.servers[0].has_chan = false;
+	pathcheck_path_changed(&a->peer);
+	check(a->path_mtu <= env_mtu);
+	too_big = a->dropped[DROP_TOO_BIG];
+	to_server = w.sent[LINK_A][SERVER];
+	meet_send_relay(a, msg, pmtu_data_outer_len(chan_mtu, chan_mtu));
+	check(a->dropped[DROP_TOO_BIG] == too_big + 1);
+	check(w.sent[LINK_A][SERVER] == to_server);
+	run_for(8000);
+	check(!strcmp(w.obs[LINK_A].now.relay_channel, "open"));
+	check(PATH_MTU(LINK_A) <= chan_mtu && PATH_MTU(LINK_A) + PMTU_RESOLUTION >= chan_mtu);
+	check(in_state(LINK_A, "relayed", "relay"));
+	check(w.channel_too_long == 0);
+	world_check();
+}
+
+/* The same relay path with a server without channels: the envelope's MTU. */
+static void relayed_path_mtu_without_channels(void **state)
+{
+	static const struct world_opts old_server = { .rendezvous = true, .no_channels = true };
+	unsigned env_mtu = relay_env_mtu(RELAY_LEN);
+
+	(void)state;
+	establish_relayed_through(&old_server, RELAY_LEN);
+	printf("without channels: path MTU %llu / %llu (the envelope fits %u)\n",
+	       (unsigned long long)PATH_MTU(LINK_A), (unsigned long long)PATH_MTU(LINK_B), env_mtu);
+	for (int i = 0; i < LINKS; i++) {
+		check(!meet_channel_open(w.link[i]));
+		check(!strcmp(w.obs[i].now.relay_channel, "asking"));
+		check(PATH_MTU(i) <= env_mtu && PATH_MTU(i) + PMTU_RESOLUTION >= env_mtu);
+	}
+	world_check();
+}
+
 /* After a failover to the relay, the direct path that answers again takes
  * the link back within 5 s. */
 static void direct_path_returns_within_5s(void **state)
@@ -1977,6 +2071,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(unauthenticated_input_is_never_amplified, world_free),
 		cmocka_unit_test_teardown(path_mtu_follows_the_path, world_free),
 		cmocka_unit_test_teardown(relayed_path_mtu_fits_the_relay, world_free),
+		cmocka_unit_test_teardown(relayed_path_mtu_follows_the_channel, world_free),
+		cmocka_unit_test_teardown(relayed_path_mtu_without_channels, world_free),
 		cmocka_unit_test_teardown(direct_path_returns_within_5s, world_free),
 		cmocka_unit_test_teardown(random_loss_does_not_flap, world_free),
 	};
