@@ -91,7 +91,8 @@ enum control_drop {
 	DROP_RATE_LIMITED,  /* handshake flood, under load */
 	DROP_TUN_FULL,      /* the TUN device would block */
 	DROP_NO_ROUTE,      /* TUN packet to an address outside AllowedIPs */
-	DROP_TOO_BIG,       /* TUN packet above the path MTU, answered with ICMP */
+	DROP_TOO_BIG,       /* TUN packet above the path MTU, answered with ICMP; or data
+			     * sealed for a relay channel that closed (meet.c) */
 	DROP_LOOPED,        /* bridge: local frame from a MAC learned behind the peer */
 	DROP_KIND_COUNT,
 };
