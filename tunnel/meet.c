@@ -532,7 +532,6 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	enum rdv_status st;
 	uint32_t down_epoch;
 	uint64_t due;
-	bool was_open;
 	size_t i;
 
 	for (i = 0; i < m->n_servers; i++) {
@@ -543,7 +542,6 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 		tunnel_drop(t, DROP_UNAUTHENTICATED, "rendezvous message from no server of ours");
 		return;
 	}
-	was_open = meet_channel_open(t);
 	down_epoch = m->servers[i].client.down.epoch;
 	st = rdv_client_consume(&m->servers[i].client, d->data, d->len, now(t), &ev);
 	if (st == RDV_OK && down_epoch != m->servers[i].client.down.epoch)
@@ -589,8 +587,10 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	case RDV_EVENT_NONE:
 		break;
 	}
-	/* The relay's data changes envelope: its path MTU follows. */
-	if (was_open != meet_channel_open(t))
+	/* The relay's data changed envelope (a channel opened or closed, or a
+	 * reload forgot it): the relay's path MTU follows. */
+	if (t->peer.path == PATH_RELAY && t->peer.pathcheck.measuring && t->peer.pathcheck.relay &&
+	    t->peer.pathcheck.chan != meet_channel_open(t))
 		pathcheck_path_changed(&t->peer);
 	/* A reply may have made a REGISTER (e.g. lease changes) or a
 	 * CHANNEL_OPEN (after an introduction) due sooner. */

@@ -36,7 +36,8 @@ static unsigned path_base(bool relay, bool chan)
 {
 	if (!relay)
 		return PMTU_BASE_MTU;
-	return PMTU_BASE_MTU - (chan ? RDV_CHANNEL_HEADER_LEN : RDV_DATAGRAM_MAX - RDV_RELAY_DATA_MAX);
+	return PMTU_BASE_MTU -
+	       (chan ? RDV_CHANNEL_HEADER_LEN : RDV_DATAGRAM_MAX - RDV_RELAY_DATA_MAX);
 }
 
 /* UDP payload of the relayed datagram carrying a full-size data message of
@@ -276,7 +277,8 @@ void pathcheck_path_changed(struct peer *peer)
 	 * does not fit) and confirms it with its first probe. */
 	if (c->measuring && c->relay && relay &&
 	    (c->pmtu.state == PMTU_SEARCH || c->pmtu.state == PMTU_SEARCH_COMPLETE))
-		base = MAX(base, relay_inner_for_wire(chan, relay_wire_len(c->chan, pmtu_current(&c->pmtu))));
+		base = MAX(base, relay_inner_for_wire(chan, relay_wire_len(c->chan,
+									  pmtu_current(&c->pmtu))));
 	if (c->measuring && c->relay && relay)
 		log_info("%s: relayed data now %s; path MTU search from %u", peer->tunnel->cfg.name,
 			 chan ? "in a relay channel" : "in RELAY messages",

@@ -1667,7 +1667,7 @@ static void relayed_path_mtu_fits_the_relay(void **state)
  * channel closes, A's path MTU drops at once to what the envelope carries,
  * and data sealed for the channel is dropped, never sent in a RELAY the
  * path would lose; A gets a channel again by itself (meet.c asks again) and
- * is back at the channel's MTU. */
+ * is back at the channel's MTU the moment it has it. */
 enum { RELAY_LEN = 1400 };
 
 static void establish_relayed_through(const struct world_opts *opts, size_t relay_len)
@@ -1721,6 +1721,13 @@ static void relayed_path_mtu_follows_the_channel(void **state)
 	meet_send_relay(a, msg, pmtu_data_outer_len(chan_mtu, chan_mtu));
 	check(a->dropped[DROP_TOO_BIG] == too_big + 1);
 	check(w.sent[LINK_A][SERVER] == to_server);
+	check(a->path_mtu + PMTU_RESOLUTION >= env_mtu);
+	/* A gets the channel back within a second (meet.c asks again); the
+	 * moment it has it, its path MTU is the channel's again. */
+	for (uint64_t end = w.now + 10000; w.now < end && !meet_channel_open(a);)
+		step();
+	check(meet_channel_open(a));
+	check(a->path_mtu <= chan_mtu && a->path_mtu + PMTU_RESOLUTION >= chan_mtu);
 	run_for(8000);
 	check(!strcmp(w.obs[LINK_A].now.relay_channel, "open"));
 	check(PATH_MTU(LINK_A) <= chan_mtu && PATH_MTU(LINK_A) + PMTU_RESOLUTION >= chan_mtu);
