@@ -76,6 +76,7 @@ static struct control_status sample(void)
 		.nat_portmap = "pcp",
 		.nat_public = "198.51.100.2:51820",
 		.portmap_reason = "",
+		.relay_channel = "asking",
 	};
 
 	st.dropped[DROP_REPLAYED] = 7;
@@ -100,6 +101,8 @@ static void test_status_round_trip(void **state)
 	assert_int_equal(out.rtt_ms, -1);
 	assert_true(out.rx_bytes == UINT64_MAX);
 	assert_int_equal(out.dropped[DROP_REPLAYED], 7);
+	assert_string_equal(out.relay_channel, "asking");
+	assert_non_null(strstr(buf, "\nrelay_channel=asking\n"));
 	assert_int_equal(control_format_status(&out, again, sizeof(again)), len);
 	assert_string_equal(again, buf);
 	assert_non_null(strstr(buf, "dropped_replayed=7\n"));
