@@ -208,12 +208,29 @@ static void test_bad_headers(void **state)
 	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
 }
 
+/* What the kernel reads from a writev of iov[0..n): the bytes one after
+ * the other. Returns their length. */
+static size_t gather(const struct iovec *iov, size_t n, uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		assert_true(iov[i].iov_len <= cap - len);
+		memcpy(out + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	return len;
+}
+
 /* Splits a super-packet, then merges the segments back: the result must be
- * the original stream, with a partial checksum the kernel can finish. */
+ * the original stream, with a partial checksum the kernel can finish,
+ * described without a copy (the payloads stay where they are, untouched). */
 static void check_round_trip(bool v6)
 {
 	static uint8_t pkt[65536], payload[PAYLOAD], merged[65536];
 	uint8_t bufs[MAX_SEG][OUT_SIZE], *out[MAX_SEG], hdr[TUN_VNET_HDR_LEN];
+	uint8_t headers[TUN_COALESCE_HEADERS_MAX], before[MAX_SEG][OUT_SIZE];
+	struct iovec iov[TUN_COALESCE_IOV_MAX];
 	size_t out_len[MAX_SEG], ip_hlen = v6 ? 40 : 20, hlen = ip_hlen + 32;
 	size_t len = build_super(pkt, v6, payload);
 	struct tun_vnet_hdr h = {
@@ -234,11 +251,22 @@ static void check_round_trip(bool v6)
 	assert_int_equal(n, 4);
 	for (int i = 0; i < n; i++) {
 		memcpy(fin_free[i], out[i], out_len[i]);
+		memcpy(before[i], out[i], out_len[i]);
 		segs[i] = (struct tun_packet){ fin_free[i], out_len[i] };
 	}
 	assert_int_equal(tun_coalesce_run(segs, (size_t)n), (size_t)n);
-	mlen = tun_coalesce_build(segs, (size_t)n, merged, sizeof(merged), hdr);
+	memset(iov, 0, sizeof(iov));
+	mlen = tun_coalesce_build(segs, (size_t)n, headers, iov, hdr);
 	assert_int_equal(mlen, len);
+	assert_ptr_equal(iov[0].iov_base, headers);
+	assert_int_equal(iov[0].iov_len, hlen);
+	for (int i = 0; i < n; i++) {
+		assert_ptr_equal(iov[1 + i].iov_base, fin_free[i] + hlen); /* no copy */
+		assert_int_equal(iov[1 + i].iov_len, out_len[i] - hlen);
+		assert_memory_equal(fin_free[i], before[i], out_len[i]); /* nor a write */
+	}
+	assert_null(iov[n + 1].iov_base); /* nothing past count + 1 */
+	assert_int_equal(gather(iov, (size_t)n + 1, merged, sizeof(merged)), len);
 	assert_memory_equal(merged + hlen, payload, PAYLOAD);
 	assert_int_equal(merged[ip_hlen + 13], 0x18); /* PSH came from the last */
 	if (v6)
