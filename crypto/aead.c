@@ -34,12 +34,28 @@ static void evp_free(void)
 	seal_keyed = open_keyed = false;
 }
 
+/* Do two keys differ? Constant time, like sodium_memcmp, but inline: it
+ * runs on every packet, where the library call cost 2.5 % of a transfer.
+ * memcpy loads: any alignment. */
+static bool keys_differ(const uint8_t a[static AEAD_KEY_LEN], const uint8_t b[static AEAD_KEY_LEN])
+{
+	uint64_t x, y, diff = 0;
+
+	_Static_assert(AEAD_KEY_LEN % sizeof(uint64_t) == 0, "whole words");
+	for (size_t i = 0; i < AEAD_KEY_LEN; i += sizeof(uint64_t)) {
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		diff |= x ^ y;
+	}
+	return diff != 0;
+}
+
 /* The key argument for EVP_*Init_ex: NULL when ctx already holds `key`.
  * A failed init leaves the context unkeyed, so the next call re-keys. */
 static const uint8_t *key_to_load(uint8_t held[static AEAD_KEY_LEN], bool *keyed,
 				  const uint8_t *key)
 {
-	if (*keyed && sodium_memcmp(held, key, AEAD_KEY_LEN) == 0)
+	if (*keyed && !keys_differ(held, key))
 		return NULL;
 	*keyed = false;
 	memcpy(held, key, AEAD_KEY_LEN);

@@ -141,7 +141,9 @@ size_t tun_coalesce_run(const struct tun_packet *pkts, size_t n)
 	return count;
 }
 
-int tun_coalesce_build(const struct tun_packet *pkts, size_t count, uint8_t *out, size_t cap,
+int tun_coalesce_build(const struct tun_packet *pkts, size_t count,
+		       uint8_t headers[static TUN_COALESCE_HEADERS_MAX],
+		       struct iovec iov[static TUN_COALESCE_IOV_MAX],
 		       uint8_t hdr[static TUN_VNET_HDR_LEN])
 {
 	struct segment first, last;
@@ -150,34 +152,37 @@ int tun_coalesce_build(const struct tun_packet *pkts, size_t count, uint8_t *out
 	uint16_t v;
 
 	/* tun_coalesce_run verified every segment of the run already. */
-	if (count < 2 || !parse_fields(&pkts[0], &first) || !parse_fields(&pkts[count - 1], &last))
+	if (count < 2 || count > TUN_COALESCE_MAX_SEGMENTS || !parse_fields(&pkts[0], &first) ||
+	    !parse_fields(&pkts[count - 1], &last) || first.hlen > TUN_COALESCE_HEADERS_MAX)
 		return -EINVAL;
 	len = first.hlen;
-	for (size_t i = 0; i < count; i++)
-		len += pkts[i].len - first.hlen;
-	if (len > cap || len > TUN_COALESCE_MAX_BYTES)
-		return -ENOSPC;
-	memcpy(out, pkts[0].data, first.hlen);
-	len = first.hlen;
 	for (size_t i = 0; i < count; i++) {
-		memcpy(out + len, pkts[i].data + first.hlen, pkts[i].len - first.hlen);
+		if (pkts[i].len <= first.hlen)
+			return -EINVAL;
 		len += pkts[i].len - first.hlen;
 	}
-	out[first.ip_hlen + 13] |= last.flags & TCP_PSH;
+	if (len > TUN_COALESCE_MAX_BYTES)
+		return -ENOSPC;
+	memcpy(headers, pkts[0].data, first.hlen);
+	iov[0] = (struct iovec){ .iov_base = headers, .iov_len = first.hlen };
+	for (size_t i = 0; i < count; i++)
+		iov[1 + i] = (struct iovec){ .iov_base = (void *)(pkts[i].data + first.hlen),
+					     .iov_len = pkts[i].len - first.hlen };
+	headers[first.ip_hlen + 13] |= last.flags & TCP_PSH;
 	tcp_len = len - first.ip_hlen;
 	if (first.v6) {
-		store_be16(out + 4, (uint16_t)tcp_len);
-		pseudo = (uint32_t)~tun_checksum(out + 8, 32, 0) & 0xffff;
+		store_be16(headers + 4, (uint16_t)tcp_len);
+		pseudo = (uint32_t)~tun_checksum(headers + 8, 32, 0) & 0xffff;
 	} else {
-		store_be16(out + 2, (uint16_t)len);
-		store_be16(out + 10, 0);
-		store_be16(out + 10, tun_checksum(out, IPV4_HEADER, 0));
-		pseudo = (uint32_t)~tun_checksum(out + 12, 8, 0) & 0xffff;
+		store_be16(headers + 2, (uint16_t)len);
+		store_be16(headers + 10, 0);
+		store_be16(headers + 10, tun_checksum(headers, IPV4_HEADER, 0));
+		pseudo = (uint32_t)~tun_checksum(headers + 12, 8, 0) & 0xffff;
 	}
 	/* The kernel finishes the TCP checksum from the pseudo-header sum
 	 * (CHECKSUM_PARTIAL), as it does for its own GRO packets. */
 	pseudo += (uint32_t)tcp_len + PROTO_TCP;
-	store_be16(out + first.ip_hlen + 16, (uint16_t)~tun_checksum(NULL, 0, pseudo));
+	store_be16(headers + first.ip_hlen + 16, (uint16_t)~tun_checksum(NULL, 0, pseudo));
 
 	memset(hdr, 0, TUN_VNET_HDR_LEN);
 	hdr[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;

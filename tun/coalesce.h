@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "common/compiler.h"
 #include "tun/offload.h"
@@ -22,6 +23,11 @@
 enum tun_coalesce_limits {
 	TUN_COALESCE_MAX_SEGMENTS = 64,
 	TUN_COALESCE_MAX_BYTES = 65535,
+	/* The longest headers a merge starts with: IPv6, TCP with 40 bytes
+	 * of options. */
+	TUN_COALESCE_HEADERS_MAX = 40 + 60,
+	/* The iovecs of one merge: the headers, then a payload per segment. */
+	TUN_COALESCE_IOV_MAX = 1 + TUN_COALESCE_MAX_SEGMENTS,
 };
 
 struct tun_packet {
@@ -33,10 +39,19 @@ struct tun_packet {
  * least 1). */
 size_t tun_coalesce_run(const struct tun_packet *pkts, size_t n);
 
-/* Merges pkts[0..count) (a run from tun_coalesce_run, count >= 2) into
- * `out` and fills the virtio-net header to write before it. Returns the
- * super-packet's length, or -ENOSPC when `cap` is too small. */
-must_check int tun_coalesce_build(const struct tun_packet *pkts, size_t count, uint8_t *out,
-				  size_t cap, uint8_t hdr[static TUN_VNET_HDR_LEN]);
+/* Describes the merge of pkts[0..count) (a run from tun_coalesce_run,
+ * 2 <= count <= TUN_COALESCE_MAX_SEGMENTS) without copying a payload: the
+ * first segment's headers, patched for the super-packet (lengths, IPv4
+ * header checksum, the TCP pseudo-header sum, PSH of the last segment),
+ * go to `headers`; iov[0] points at them and iov[1..count] at each
+ * segment's payload where it lies, so the iovecs live as long as pkts'
+ * buffers. Fills the virtio-net header to write before it. Returns the
+ * super-packet's length (that of the count + 1 iovecs together), or
+ * -EINVAL for a run that does not merge, -ENOSPC past
+ * TUN_COALESCE_MAX_BYTES. */
+must_check int tun_coalesce_build(const struct tun_packet *pkts, size_t count,
+				  uint8_t headers[static TUN_COALESCE_HEADERS_MAX],
+				  struct iovec iov[static TUN_COALESCE_IOV_MAX],
+				  uint8_t hdr[static TUN_VNET_HDR_LEN]);
 
 #endif

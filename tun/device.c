@@ -165,20 +165,29 @@ ssize_t tun_device_read(struct tun_device *dev, unsigned queue, void *buf,
 	return n;
 }
 
-/* One write of `hdr` (NULL: none) and the packet. */
+/* One writev of `hdr` (NULL: none) and the packet gathered from iov. */
 static int write_packet(struct tun_device *dev, unsigned queue, const uint8_t *hdr,
-			const void *buf, size_t len)
+			const struct iovec *iov, size_t iovcnt)
 {
 	int fd = tun_device_fd(dev, queue);
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)hdr, .iov_len = hdr ? TUN_VNET_HDR_LEN : 0 },
-		{ .iov_base = (void *)buf, .iov_len = len },
-	};
+	struct iovec all[1 + TUN_WRITE_IOV_MAX];
+	const uint8_t *start = NULL;
+	size_t len = 0, n_all = 0;
 	unsigned version;
 	ssize_t n;
 
 	if (fd < 0)
 		return -EBADF;
+	if (iovcnt > TUN_WRITE_IOV_MAX)
+		return -EINVAL;
+	if (hdr)
+		all[n_all++] = (struct iovec){ .iov_base = (void *)hdr, .iov_len = TUN_VNET_HDR_LEN };
+	for (size_t i = 0; i < iovcnt; i++) {
+		if (!start && iov[i].iov_len)
+			start = iov[i].iov_base;
+		len += iov[i].iov_len;
+		all[n_all++] = iov[i];
+	}
 	if (dev->flags & TUN_DEVICE_TAP) {
 		if (len < TUN_ETH_MIN_LEN || len > TUN_FRAME_MAX)
 			return -EINVAL;
@@ -188,16 +197,16 @@ static int write_packet(struct tun_device *dev, unsigned queue, const uint8_t *h
 		/* Without packet info the kernel takes the protocol from the
 		 * version nibble; refuse anything else here rather than in the
 		 * kernel. */
-		version = ((const uint8_t *)buf)[0] >> 4;
+		version = start[0] >> 4;
 		if (version != 4 && version != 6)
 			return -EINVAL;
 	}
 	do {
-		n = hdr ? writev(fd, iov, 2) : write(fd, buf, len);
+		n = writev(fd, all, (int)n_all);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if ((size_t)n != len + iov[0].iov_len)
+	if ((size_t)n != len + (hdr ? TUN_VNET_HDR_LEN : 0))
 		return -EIO;
 	return 0;
 }
@@ -205,15 +214,17 @@ static int write_packet(struct tun_device *dev, unsigned queue, const uint8_t *h
 int tun_device_write(struct tun_device *dev, unsigned queue, const void *buf, size_t len)
 {
 	static const uint8_t no_offload[TUN_VNET_HDR_LEN];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	return write_packet(dev, queue, (dev->flags & TUN_DEVICE_OFFLOAD) ? no_offload : NULL,
-			    buf, len);
+			    &iov, 1);
 }
 
 int tun_device_write_gso(struct tun_device *dev, unsigned queue,
-			 const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf, size_t len)
+			 const uint8_t hdr[static TUN_VNET_HDR_LEN], const struct iovec *iov,
+			 size_t iovcnt)
 {
 	if (!(dev->flags & TUN_DEVICE_OFFLOAD))
 		return -EINVAL;
-	return write_packet(dev, queue, hdr, buf, len);
+	return write_packet(dev, queue, hdr, iov, iovcnt);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "common/compiler.h"
 #include "tun/error.h"
@@ -29,6 +30,9 @@ enum tun_device_limits {
 	 * under a single TCP stream while the daemon waited for a CPU; 2000 was
 	 * loss-free in the lab. */
 	TUN_TX_QUEUE_LEN = 2000,
+	/* iovecs in one tun_device_write_gso: an Ethernet header, a
+	 * super-packet's headers and 64 payloads, with room to spare. */
+	TUN_WRITE_IOV_MAX = 72,
 };
 
 enum tun_device_flags {
@@ -83,10 +87,13 @@ must_check ssize_t tun_device_read(struct tun_device *dev, unsigned queue,
 must_check int tun_device_write(struct tun_device *dev, unsigned queue,
 				const void *buf, size_t len);
 
-/* Writes a packet behind the given virtio-net header (a GSO super-packet
- * from tun/coalesce.h). Needs TUN_DEVICE_OFFLOAD (-EINVAL otherwise); the
- * returns are those of tun_device_write. */
+/* Writes a packet, gathered from iov[0..iovcnt) in one writev, behind the
+ * given virtio-net header (a GSO super-packet from tun/coalesce.h, on a TAP
+ * with its Ethernet header in front). Needs TUN_DEVICE_OFFLOAD, and at most
+ * TUN_WRITE_IOV_MAX iovecs (-EINVAL otherwise); the whole packet is checked
+ * and the returns are those of tun_device_write. */
 must_check int tun_device_write_gso(struct tun_device *dev, unsigned queue,
-				    const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf, size_t len);
+				    const uint8_t hdr[static TUN_VNET_HDR_LEN],
+				    const struct iovec *iov, size_t iovcnt);
 
 #endif

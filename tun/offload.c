@@ -31,24 +31,6 @@ void tun_vnet_hdr_parse(struct tun_vnet_hdr *h, const uint8_t raw[static TUN_VNE
 	memcpy(&h->csum_offset, raw + 8, 2);
 }
 
-/* Sum of big-endian 16-bit words, not yet folded. */
-static uint64_t sum_words(const uint8_t *buf, size_t len, uint64_t sum)
-{
-	while (len >= 4) {
-		sum += (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
-		buf += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		sum += (uint32_t)buf[0] << 8 | buf[1];
-		buf += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)buf[0] << 8;
-	return sum;
-}
-
 static uint16_t fold(uint64_t sum)
 {
 	while (sum >> 16)
@@ -56,9 +38,61 @@ static uint16_t fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* a + b in ones' complement (end-around carry): never overflows, since a
+ * sum that wrapped is below b. */
+static inline uint64_t add_carry(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+/* Ones' complement sum of big-endian 16-bit words (an odd last byte padded
+ * with zero), folded. RFC 1071 section 2(B): the sum is byte-order
+ * independent, so it is taken over native 64-bit loads (any alignment,
+ * four independent accumulators) and byte-swapped once at the end on a
+ * little-endian host; a position in the buffer, not its address, decides
+ * which byte of a word a byte is. */
+static uint16_t sum16(const uint8_t *buf, size_t len)
+{
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	uint8_t tail[8] = { 0 };
+	uint16_t s;
+
+	while (len >= 32) {
+		a = add_carry(a, load64(buf));
+		b = add_carry(b, load64(buf + 8));
+		c = add_carry(c, load64(buf + 16));
+		d = add_carry(d, load64(buf + 24));
+		buf += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		a = add_carry(a, load64(buf));
+		buf += 8;
+		len -= 8;
+	}
+	if (len) /* 0..7 bytes, zero-padded: an odd one is a high byte */
+		memcpy(tail, buf, len);
+	b = add_carry(b, load64(tail));
+	a = add_carry(add_carry(a, b), add_carry(c, d));
+	s = fold((a & 0xffffffff) + (a >> 32));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (uint16_t)(s >> 8 | s << 8);
+#endif
+	return s;
+}
+
 uint16_t tun_checksum(const uint8_t *buf, size_t len, uint32_t sum)
 {
-	return (uint16_t)~fold(sum_words(buf, len, sum));
+	return (uint16_t)~fold((uint64_t)sum16(buf, len) + sum);
 }
 
 /* The kernel left the pseudo-header sum in the checksum field; summing from
@@ -85,9 +119,9 @@ static void tcp_checksum(uint8_t *seg, size_t ip_hlen, size_t seg_len, bool v6)
 
 	store_be16(th + 16, 0);
 	if (v6)
-		sum = sum_words(seg + 8, 32, 0) + tcp_len + IPPROTO_TCP_NUMBER;
+		sum = (uint64_t)sum16(seg + 8, 32) + tcp_len + IPPROTO_TCP_NUMBER;
 	else
-		sum = sum_words(seg + 12, 8, 0) + tcp_len + IPPROTO_TCP_NUMBER;
+		sum = (uint64_t)sum16(seg + 12, 8) + tcp_len + IPPROTO_TCP_NUMBER;
 	store_be16(th + 16, tun_checksum(th, tcp_len, fold(sum)));
 }
 

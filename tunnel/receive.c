@@ -24,6 +24,9 @@
 
 enum { RECEIVE_ROUNDS = 4 }; /* batches per wake-up, so the TUN gets a turn */
 
+_Static_assert(1 + TUN_COALESCE_IOV_MAX <= TUN_WRITE_IOV_MAX,
+	       "a merged frame fits one tun_device_write_gso");
+
 /* The cookie MACs bind a reply to the sender's address: IP then port. */
 static size_t encode_source(const struct rdv_endpoint *ep, uint8_t out[COOKIE_MAX_SOURCE_LEN])
 {
@@ -222,29 +225,32 @@ static void vnet_hdr_shift(uint8_t hdr[static TUN_VNET_HDR_LEN], uint16_t by)
 }
 
 /* Writes the queued packets (frames in bridge mode), merging runs of one
- * TCP stream. */
+ * TCP stream. A merged run goes out in one writev straight from the
+ * receive buffers: the Ethernet header in bridge mode, the patched
+ * headers (a scratch copy), then every payload where it was decrypted. */
 static void flush_tun(struct tunnel *t)
 {
-	size_t n = t->n_tun_out, l2 = t->bridge ? TUN_ETH_HEADER_LEN : 0;
+	size_t n = t->n_tun_out, l2 = t->bridge ? TUN_ETH_HEADER_LEN : 0, il2 = l2 ? 1 : 0;
 
 	for (size_t i = 0; i < n;) {
 		size_t run = t->coalesce_off ? 1 : tun_coalesce_run(&t->tun_out[i], n - i);
-		uint8_t hdr[TUN_VNET_HDR_LEN];
+		uint8_t hdr[TUN_VNET_HDR_LEN], headers[TUN_COALESCE_HEADERS_MAX];
+		struct iovec iov[1 + TUN_COALESCE_IOV_MAX];
 		int len = -1;
 
 		if (l2 && run > 1)
 			run = same_l2_run(t, i, run);
 		if (run > 1)
-			len = tun_coalesce_build(&t->tun_out[i], run, t->coalesce_buf + l2,
-						 TUN_COALESCE_MAX_BYTES - l2, hdr);
+			len = tun_coalesce_build(&t->tun_out[i], run, headers, iov + il2, hdr);
 		if (len > 0) {
 			int r;
 
 			if (l2) {
-				memcpy(t->coalesce_buf, t->tun_out[i].data - l2, l2);
+				iov[0] = (struct iovec){ .iov_base = (void *)(t->tun_out[i].data - l2),
+							 .iov_len = l2 };
 				vnet_hdr_shift(hdr, (uint16_t)l2);
 			}
-			r = tun_device_write_gso(&t->tun, 0, hdr, t->coalesce_buf, (size_t)len + l2);
+			r = tun_device_write_gso(&t->tun, 0, hdr, iov, il2 + 1 + run);
 
 			if (r == 0 || r == -EAGAIN) {
 				for (size_t k = 0; k < run; k++)

@@ -230,8 +230,7 @@ int tunnel_create(struct tunnel **out, const struct config *cfg, const char *run
 	}
 	t->tx_storage = malloc(TUNNEL_TX_BATCH * t->packet_max);
 	t->tun_read_buf = malloc(TUNNEL_TUN_READ_SIZE);
-	t->coalesce_buf = malloc(TUN_COALESCE_MAX_BYTES);
-	if (!t->tx_storage || !t->tun_read_buf || !t->coalesce_buf) {
+	if (!t->tx_storage || !t->tun_read_buf) {
 		r = -ENOMEM;
 		config_error(err, "out of memory");
 		goto fail;
@@ -360,9 +359,6 @@ int tunnel_destroy(struct tunnel *t)
 	if (t->tun_read_buf)
 		sodium_memzero(t->tun_read_buf, TUNNEL_TUN_READ_SIZE);
 	free(t->tun_read_buf);
-	if (t->coalesce_buf)
-		sodium_memzero(t->coalesce_buf, TUN_COALESCE_MAX_BYTES);
-	free(t->coalesce_buf);
 	noise_local_clear(&t->local);
 	cookie_checker_clear(&t->cookie_checker);
 	config_clear(&t->cfg);

@@ -75,7 +75,6 @@ struct tunnel {
 	 * they can be (tun/coalesce.h); they point into the receive buffers */
 	struct tun_packet tun_out[UDP_RX_MAX];
 	size_t n_tun_out;
-	uint8_t *coalesce_buf;               /* TUN_COALESCE_MAX_BYTES */
 	bool coalesce_off;                   /* the kernel refused a super-packet */
 	uint8_t *tx_storage;                 /* TUNNEL_TX_BATCH * packet_max */
 	struct udp_datagram tx[TUNNEL_TX_BATCH];

@@ -14,8 +14,9 @@
  * Every packet is an exact-size heap block (ASan sees any read past it).
  * Oracles:
  *  - a run is 1..TUN_COALESCE_MAX_SEGMENTS packets, within the queue;
- *  - a run builds (the engine's buffer is TUN_COALESCE_MAX_BYTES) into
- *    exactly the headers plus every payload, the virtio-net header says
+ *  - a run builds into iovecs: patched headers in the scratch buffer, then
+ *    every payload where it lies, in order; what a writev of them gives the
+ *    kernel is exactly the headers plus every payload, the virtio-net header says
  *    TCP GSO of the first segment's payload size from the IP header's end,
  *    the IPv4 header checksum verifies, and the TCP checksum field holds
  *    the pseudo-header sum that makes the kernel's finished checksum right;
@@ -66,15 +67,26 @@ static uint8_t *next_segment(const uint8_t *prev, size_t prev_len, size_t new_le
 
 static void check_run(const struct tun_packet *pkts, size_t run, uint8_t *out)
 {
-	uint8_t hdr[TUN_VNET_HDR_LEN];
+	uint8_t hdr[TUN_VNET_HDR_LEN], headers[TUN_COALESCE_HEADERS_MAX];
+	struct iovec iov[TUN_COALESCE_IOV_MAX];
 	struct tun_vnet_hdr h;
-	size_t ip_hlen, hlen, total, max_len = 0, *seg_len;
+	size_t ip_hlen, hlen, total, max_len = 0, *seg_len, gathered = 0;
 	uint8_t **segs;
 	bool v6 = pkts[0].data[0] >> 4 == 6;
 	int len, n;
 
-	len = tun_coalesce_build(pkts, run, out, TUN_COALESCE_MAX_BYTES, hdr);
+	len = tun_coalesce_build(pkts, run, headers, iov, hdr);
 	CHECK(len > 0 && len <= TUN_COALESCE_MAX_BYTES);
+	/* What the kernel reads from the writev, into `out` (made with
+	 * TUN_COALESCE_MAX_BYTES: ASan sees its end). */
+	for (size_t i = 0; i <= run; i++) {
+		CHECK(iov[i].iov_len <= (size_t)len - gathered);
+		CHECK(i == 0 ? iov[0].iov_base == headers
+			     : iov[i].iov_base == pkts[i - 1].data + iov[0].iov_len);
+		memcpy(out + gathered, iov[i].iov_base, iov[i].iov_len);
+		gathered += iov[i].iov_len;
+	}
+	CHECK(gathered == (size_t)len);
 	tun_vnet_hdr_parse(&h, hdr);
 	ip_hlen = v6 ? 40 : 20;
 	CHECK(h.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && h.csum_start == ip_hlen &&
@@ -191,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(copies[i]);
 		memcpy(copies[i], pkts[i].data, pkts[i].len);
 	}
-	/* The engine's buffer size; made once (ASan still sees its end). */
+	/* Where the writev's bytes are gathered; made once (ASan still sees its end). */
 	if (!out)
 		out = malloc(TUN_COALESCE_MAX_BYTES);
 	CHECK(out);

@@ -140,8 +140,8 @@ int __wrap_udp_send_batch(struct udp_socket *s, const struct udp_datagram *msgs,
 			  size_t *bytes_sent);
 int __wrap_tun_device_write(struct tun_device *dev, unsigned queue, const void *buf, size_t len);
 int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
-				const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf,
-				size_t len);
+				const uint8_t hdr[static TUN_VNET_HDR_LEN], const struct iovec *iov,
+				size_t iovcnt);
 int __wrap_getifaddrs(struct ifaddrs **ifap);
 void __wrap_freeifaddrs(struct ifaddrs *ifa);
 void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN]);
@@ -332,13 +332,21 @@ int __wrap_tun_device_write(struct tun_device *dev, unsigned queue, const void *
 }
 
 int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
-				const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf,
-				size_t len)
+				const uint8_t hdr[static TUN_VNET_HDR_LEN], const struct iovec *iov,
+				size_t iovcnt)
 {
+	/* What the kernel would read: the iovecs one after the other. */
+	static uint8_t buf[TUN_COALESCE_MAX_BYTES];
 	struct tun_vnet_hdr h;
+	size_t len = 0;
 
 	CHECK(dev == &t->tun && queue == 0);
-	CHECK(len <= TUN_COALESCE_MAX_BYTES);
+	CHECK(iovcnt >= 3 && iovcnt <= TUN_WRITE_IOV_MAX);
+	for (size_t i = 0; i < iovcnt; i++) {
+		CHECK(iov[i].iov_len > 0 && iov[i].iov_len <= sizeof(buf) - len);
+		memcpy(buf + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
 	check_tun_packet(buf, len);
 	tun_vnet_hdr_parse(&h, hdr);
 	CHECK(h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 || h.gso_type == VIRTIO_NET_HDR_GSO_TCPV6);
@@ -470,8 +478,7 @@ static void build_link(void)
 	fixture_check(noise_local_init(&tmpl->local, cfg->private_key) == 0, "noise_local_init");
 	cookie_checker_init(&tmpl->cookie_checker, tmpl->local.public_key);
 	tmpl->tx_storage = malloc(TUNNEL_TX_BATCH * tmpl->packet_max);
-	tmpl->coalesce_buf = malloc(TUN_COALESCE_MAX_BYTES);
-	fixture_check(tmpl->tx_storage && tmpl->coalesce_buf, "malloc");
+	fixture_check(tmpl->tx_storage != NULL, "malloc");
 	for (size_t i = 0; i < TUNNEL_TX_BATCH; i++)
 		tmpl->tx[i].data = tmpl->tx_storage + i * tmpl->packet_max;
 	fixture_check(peer_init(&tmpl->peer, tmpl) == 0, "peer_init");

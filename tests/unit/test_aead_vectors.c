@@ -3,7 +3,8 @@
  * ciphertext || tag, decrypt back (also in place), and fail on any flipped
  * ciphertext, tag or aad bit. Vectors whose
  * nonce is 32 zero bits then a 64-bit counter (WireGuard's nonce shape) also
- * go through crypto/'s own noise_cipher_encrypt/decrypt. */
+ * go through crypto/'s own noise_cipher_encrypt/decrypt. The OpenSSL
+ * backend follows key changes in any byte. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -158,11 +159,44 @@ static void test_short_inputs(void **state)
 	assert_int_not_equal(noise_cipher_decrypt(key, 8, NULL, 0, buf, 16, out), 0);
 }
 
+/* The OpenSSL backend keeps its key across packets and reloads it only
+ * when the caller's differs: a key that differs from the held one in any
+ * single byte (or not at all) must seal and open exactly as libsodium does
+ * with that key, in either direction, alternating. */
+static void test_key_switch(void **state)
+{
+	uint8_t base[AEAD_KEY_LEN], key[AEAD_KEY_LEN], nonce[AEAD_NONCE_LEN] = { 0 };
+	uint8_t pt[64], want[sizeof(pt) + AEAD_TAG_LEN], got[sizeof(pt) + AEAD_TAG_LEN];
+
+	(void)state;
+	randombytes_buf(base, sizeof(base));
+	randombytes_buf(pt, sizeof(pt));
+	for (size_t i = 0; i <= 2 * AEAD_KEY_LEN; i++) {
+		memcpy(key, base, sizeof(key));
+		if (i % 2)	/* odd rounds: back to the base key */
+			key[i / 2] ^= (uint8_t)(1u << (i % 8));
+		nonce[4] = (uint8_t)i;
+		aead_seal(AEAD_LIBSODIUM, key, nonce, NULL, 0, pt, sizeof(pt), want);
+		aead_seal(AEAD_OPENSSL, key, nonce, NULL, 0, pt, sizeof(pt), got);
+		assert_memory_equal(got, want, sizeof(want));
+		assert_int_equal(aead_open(AEAD_OPENSSL, key, nonce, NULL, 0, want, sizeof(want),
+					   got), 0);
+		assert_memory_equal(got, pt, sizeof(pt));
+	}
+	/* A key one bit off never opens what the other sealed. */
+	memcpy(key, base, sizeof(key));
+	aead_seal(AEAD_OPENSSL, key, nonce, NULL, 0, pt, sizeof(pt), want);
+	key[AEAD_KEY_LEN - 1] ^= 0x80;
+	assert_int_equal(aead_open(AEAD_OPENSSL, key, nonce, NULL, 0, want, sizeof(want), got),
+			 -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc8439),
 		cmocka_unit_test(test_short_inputs),
+		cmocka_unit_test(test_key_switch),
 	};
 	int r;
 

@@ -538,8 +538,8 @@ int __wrap_udp_send_batch(struct udp_socket *s, const struct udp_datagram *msgs,
 ssize_t __wrap_tun_device_read(struct tun_device *dev, unsigned queue, void *buf, size_t len);
 int __wrap_tun_device_write(struct tun_device *dev, unsigned queue, const void *buf, size_t len);
 int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
-				const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf,
-				size_t len);
+				const uint8_t hdr[static TUN_VNET_HDR_LEN], const struct iovec *iov,
+				size_t iovcnt);
 int __wrap_getifaddrs(struct ifaddrs **ifap);
 void __wrap_freeifaddrs(struct ifaddrs *ifa);
 void __wrap_clock_tai64n(uint8_t out[static TAI64N_LEN]);
@@ -602,12 +602,12 @@ int __wrap_tun_device_write(struct tun_device *dev, unsigned queue, const void *
 
 /* Only TCP is coalesced: our UDP packets never come this way. */
 int __wrap_tun_device_write_gso(struct tun_device *dev, unsigned queue,
-				const uint8_t hdr[static TUN_VNET_HDR_LEN], const void *buf,
-				size_t len)
+				const uint8_t hdr[static TUN_VNET_HDR_LEN], const struct iovec *iov,
+				size_t iovcnt)
 {
 	(void)hdr;
-	(void)buf;
-	(void)len;
+	(void)iov;
+	(void)iovcnt;
 	assert_int_equal(queue, 0);
 	w.obs[link_of_tun(dev)].bad_tun_writes++;
 	return 0;
@@ -718,8 +718,7 @@ static struct tunnel *build_link(int i, const uint8_t sk[2][KEY_LEN], const uint
 	cookie_checker_init(&t->cookie_checker, t->local.public_key);
 	t->tx_storage = malloc(TUNNEL_TX_BATCH * t->packet_max);
 	t->tun_read_buf = malloc(TUNNEL_TUN_READ_SIZE);
-	t->coalesce_buf = malloc(TUN_COALESCE_MAX_BYTES);
-	assert_true(t->tx_storage && t->tun_read_buf && t->coalesce_buf);
+	assert_true(t->tx_storage && t->tun_read_buf);
 	for (size_t k = 0; k < TUNNEL_TX_BATCH; k++)
 		t->tx[k].data = t->tx_storage + k * t->packet_max;
 	assert_int_equal(peer_init(&t->peer, t), 0);

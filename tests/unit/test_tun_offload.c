@@ -1,4 +1,4 @@
-/* TUN offloads: a TCP super-packet split into segments that a naive oracle
+/* TUN offloads: the fast checksum against a plain one, a TCP super-packet split into segments that a naive oracle
  * checks field by field (lengths, IDs, sequence numbers, flags, both
  * checksums, the payload put back together), a partial checksum finished,
  * and headers that do not fit their packet refused. */
@@ -208,12 +208,29 @@ static void test_bad_headers(void **state)
 	assert_int_equal(tun_offload_split(&h, pkt, len, out, OUT_SIZE, out_len, MAX_SEG), -EINVAL);
 }
 
+/* What the kernel reads from a writev of iov[0..n): the bytes one after
+ * the other. Returns their length. */
+static size_t gather(const struct iovec *iov, size_t n, uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		assert_true(iov[i].iov_len <= cap - len);
+		memcpy(out + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	return len;
+}
+
 /* Splits a super-packet, then merges the segments back: the result must be
- * the original stream, with a partial checksum the kernel can finish. */
+ * the original stream, with a partial checksum the kernel can finish,
+ * described without a copy (the payloads stay where they are, untouched). */
 static void check_round_trip(bool v6)
 {
 	static uint8_t pkt[65536], payload[PAYLOAD], merged[65536];
 	uint8_t bufs[MAX_SEG][OUT_SIZE], *out[MAX_SEG], hdr[TUN_VNET_HDR_LEN];
+	uint8_t headers[TUN_COALESCE_HEADERS_MAX], before[MAX_SEG][OUT_SIZE];
+	struct iovec iov[TUN_COALESCE_IOV_MAX];
 	size_t out_len[MAX_SEG], ip_hlen = v6 ? 40 : 20, hlen = ip_hlen + 32;
 	size_t len = build_super(pkt, v6, payload);
 	struct tun_vnet_hdr h = {
@@ -234,11 +251,22 @@ static void check_round_trip(bool v6)
 	assert_int_equal(n, 4);
 	for (int i = 0; i < n; i++) {
 		memcpy(fin_free[i], out[i], out_len[i]);
+		memcpy(before[i], out[i], out_len[i]);
 		segs[i] = (struct tun_packet){ fin_free[i], out_len[i] };
 	}
 	assert_int_equal(tun_coalesce_run(segs, (size_t)n), (size_t)n);
-	mlen = tun_coalesce_build(segs, (size_t)n, merged, sizeof(merged), hdr);
+	memset(iov, 0, sizeof(iov));
+	mlen = tun_coalesce_build(segs, (size_t)n, headers, iov, hdr);
 	assert_int_equal(mlen, len);
+	assert_ptr_equal(iov[0].iov_base, headers);
+	assert_int_equal(iov[0].iov_len, hlen);
+	for (int i = 0; i < n; i++) {
+		assert_ptr_equal(iov[1 + i].iov_base, fin_free[i] + hlen); /* no copy */
+		assert_int_equal(iov[1 + i].iov_len, out_len[i] - hlen);
+		assert_memory_equal(fin_free[i], before[i], out_len[i]); /* nor a write */
+	}
+	assert_null(iov[n + 1].iov_base); /* nothing past count + 1 */
+	assert_int_equal(gather(iov, (size_t)n + 1, merged, sizeof(merged)), len);
 	assert_memory_equal(merged + hlen, payload, PAYLOAD);
 	assert_int_equal(merged[ip_hlen + 13], 0x18); /* PSH came from the last */
 	if (v6)
@@ -387,6 +415,64 @@ static void test_coalesce_boundaries(void **state)
 	assert_int_equal(tun_coalesce_run(segs, 4), 4);
 }
 
+/* The checksum, written the plain RFC 1071 way: big-endian 16-bit words
+ * (an odd last byte padded), 64-bit accumulation, folded, complemented. */
+static uint16_t reference_checksum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	uint64_t s = sum;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* tun_checksum sums native 64-bit words: it must equal the plain sum for
+ * every length (odd ones too), start offset (alignment) and starting sum,
+ * on random, all-zero and all-ones bytes, and give RFC 1071's example. */
+static void test_checksum_reference(void **state)
+{
+	static const uint8_t rfc1071[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	static uint8_t buf[64 + 65536];
+	unsigned seed = 1071;
+
+	(void)state;
+	/* section 3: the sum is ddf2, so the checksum is its complement */
+	assert_int_equal(tun_checksum(rfc1071, sizeof(rfc1071), 0), 0x220d);
+	memcpy(buf + 3, rfc1071, sizeof(rfc1071));
+	assert_int_equal(tun_checksum(buf + 3, sizeof(rfc1071), 0), 0x220d);
+	/* odd: 0001 + f203 + f400 = 1e604, end-around carry e605 */
+	assert_int_equal(tun_checksum(rfc1071, 5, 0), 0x19fa);
+	assert_int_equal(tun_checksum(NULL, 0, 0), 0xffff);
+	assert_int_equal(tun_checksum(NULL, 0, 0x1fffe), 0x0000);
+
+	for (int i = 0; i < 6000; i++) {
+		size_t off = (size_t)rand_r(&seed) % 64, len = (size_t)rand_r(&seed) % 9001;
+		uint32_t sum = (uint32_t)rand_r(&seed) << 16 ^ (uint32_t)rand_r(&seed);
+		int fill = i % 10;
+
+		if (i % 3 == 0)
+			sum &= 0xffff; /* callers mostly pass a folded sum */
+		if (i % 5 == 0)
+			sum = 0;
+		for (size_t k = 0; k < len; k++)
+			buf[off + k] = fill == 0 ? 0 : fill == 1 ? 0xff : (uint8_t)rand_r(&seed);
+		assert_int_equal(tun_checksum(buf + off, len, sum),
+				 reference_checksum(buf + off, len, sum));
+	}
+	/* the largest packets */
+	for (size_t k = 0; k < sizeof(buf); k++)
+		buf[k] = (uint8_t)rand_r(&seed);
+	for (size_t len = 65520; len <= 65536; len++)
+		assert_int_equal(tun_checksum(buf + 7, len, 0), reference_checksum(buf + 7, len, 0));
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(tun_checksum(buf + 1, 65535, 0xffffffff),
+			 reference_checksum(buf + 1, 65535, 0xffffffff));
+}
+
 /* A path MTU below the interface's: tun_offload_fit lowers the kernel's
  * segment size so every segment fits the path (IPv4 and IPv6, headers with
  * options), and the split stays exact; a fitting size is left alone. */
@@ -437,6 +523,7 @@ static void test_fit_path_mtu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checksum_reference),
 		cmocka_unit_test(test_split_ipv4),
 		cmocka_unit_test(test_split_ipv6),
 		cmocka_unit_test(test_split_small_mss),
