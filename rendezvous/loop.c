@@ -8,9 +8,12 @@
  * address: the kernel hashes a source to one socket, so one source's
  * datagrams stay in order), its own scratch and outbox. It receives a
  * batch without the lock, hands the batch to the server under the one
- * mutex (registrations, channels, budgets and counters are shared), and
- * sends without it. The server knows only thread 0's fds; a worker names
- * its socket by thread 0's fd for the same address, and sends on its own. */
+ * mutex (registrations, channels, budgets and counters are shared), sends
+ * the sealed messages among what that caused before releasing it (so they
+ * leave in the order they were sealed: flush_unlock) and the forwarded
+ * channel datagrams after. The server knows only thread 0's fds; a worker
+ * names its socket by thread 0's fd for the same address, and sends on its
+ * own. */
 #include "rendezvous/loop.h"
 
 #include <errno.h>
@@ -35,6 +38,7 @@
 #include "common/notify.h"
 #include "common/sockbuf.h"
 #include "common/udp_gro.h"
+#include "rendezvous/demux.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103 /* linux/udp.h */
@@ -227,8 +231,14 @@ static void stats_dump(const struct rdv_server *srv, const struct worker *w, siz
 		log_warn("cannot write %s: %s", path, strerror(errno));
 }
 
+/* A sealed rendezvous message (not a forwarded channel datagram, not STUN). */
+static bool is_envelope(const struct rdv_datagram *d)
+{
+	return d->len > 0 && d->buf[0] == DEMUX_TYPE_RENDEZVOUS;
+}
+
 /* How many datagrams from out->d[k] on can leave as one UDP GSO send: the
- * same socket and destination, all as long as the first but the last. */
+ * same socket, destination and kind, all as long as the first but the last. */
 static size_t gso_run(const struct rdv_outbox *out, size_t k)
 {
 	const struct rdv_datagram *d = &out->d[k];
@@ -237,7 +247,7 @@ static size_t gso_run(const struct rdv_outbox *out, size_t k)
 	while (k + run < out->n && run < GSO_SEGMENTS) {
 		const struct rdv_datagram *e = &out->d[k + run];
 
-		if (e->sock != d->sock || e->to_len != d->to_len ||
+		if (e->sock != d->sock || is_envelope(e) != is_envelope(d) || e->to_len != d->to_len ||
 		    memcmp(&e->to, &d->to, d->to_len) != 0 || e->len > d->len ||
 		    out->d[k + run - 1].len != d->len || bytes + e->len > GSO_BYTES)
 			break;
@@ -247,28 +257,41 @@ static size_t gso_run(const struct rdv_outbox *out, size_t k)
 	return run;
 }
 
-/* Sends the outbox: per socket one sendmmsg, in which each run of
- * datagrams to one destination (relayed traffic, mostly) is one UDP GSO
- * message. A datagram the kernel refuses (a full socket buffer) is dropped,
- * like the network would; the rest still go. */
-static void send_all(struct worker *w)
+/* Sends the sealed rendezvous messages of the outbox (`envelopes`) or the
+ * rest: per socket one sendmmsg, in which each run of datagrams to one
+ * destination (relayed traffic, mostly) is one UDP GSO message. A datagram
+ * the kernel refuses (a full socket buffer) is dropped, like the network
+ * would; the rest still go. */
+static void send_part(struct worker *w, bool envelopes)
 {
 	struct rdv_outbox *out = &w->out;
 	struct io *io = w->io;
 	size_t i = 0;
 
 	while (i < out->n) {
-		int key = out->d[i].sock, sock = key;
+		int key, sock;
 		size_t m = 0, j = 0;
+
+		while (i < out->n && is_envelope(&out->d[i]) != envelopes)
+			i++;
+		if (i == out->n)
+			break;
+		key = sock = out->d[i].sock;
 
 		/* The server names thread 0's socket; ours has the same address. */
 		for (size_t l = 0; l < w->n_listen; l++)
 			if (w->canon[l] == key)
 				sock = w->own[l];
 
-		while (i < out->n && out->d[i].sock == key) {
-			size_t run = io->gso_off ? 1 : gso_run(out, i);
+		while (i < out->n && (is_envelope(&out->d[i]) != envelopes || out->d[i].sock == key)) {
+			size_t run;
 			struct msghdr *mh = &io->tx[m].msg_hdr;
+
+			if (is_envelope(&out->d[i]) != envelopes) {
+				i++; /* the other part's */
+				continue;
+			}
+			run = io->gso_off ? 1 : gso_run(out, i);
 
 			for (size_t k = 0; k < run; k++)
 				io->tx_iov[i + k] = (struct iovec){ .iov_base = out->d[i + k].buf,
@@ -309,11 +332,25 @@ static void send_all(struct worker *w)
 			j++;
 		}
 	}
-	out->n = 0;
+}
+
+/* Sends the outbox and releases the lock, which the caller holds. The
+ * sealed rendezvous messages leave before the lock is released, so they
+ * leave in the order the server sealed them whichever thread did: a peer's
+ * REGISTERED, which starts the server's session for it, is never overtaken
+ * by an INTRODUCE or CHANNEL that another thread sealed later (the peer
+ * would drop it as from an unknown session). Forwarded channel datagrams
+ * (the bulk) and STUN answers go after, without the lock. */
+static void flush_unlock(struct worker *w)
+{
+	send_part(w, true);
+	pthread_mutex_unlock(&w->sh->lock);
+	send_part(w, false);
+	w->out.n = 0;
 }
 
 /* Receives on listen address `li` without the lock, hands each batch to
- * the server under it, sends without it. */
+ * the server under it, sends (flush_unlock). */
 static void drain(struct worker *w, size_t li)
 {
 	int fd = w->own[li], sock = w->canon[li];
@@ -350,8 +387,7 @@ static void drain(struct worker *w, size_t li)
 				seg = len = MIN(len, (size_t)RECV_BUF + 1);
 			for (size_t off = 0; off < len; off += seg) {
 				if (out->cap - out->n < RDV_SERVER_OUTBOX) {
-					pthread_mutex_unlock(&sh->lock);
-					send_all(w);
+					flush_unlock(w);
 					pthread_mutex_lock(&sh->lock);
 				}
 				rdv_server_handle(sh->srv, sock, (struct sockaddr *)&io->src[i],
@@ -361,8 +397,7 @@ static void drain(struct worker *w, size_t li)
 				w->datagrams++;
 			}
 		}
-		pthread_mutex_unlock(&sh->lock);
-		send_all(w);
+		flush_unlock(w);
 		if (n < RECV_BATCH)
 			return;
 	}
