@@ -10,9 +10,10 @@
  * With --relay-pairs P it measures relaying instead: P pairs of clients
  * (one socket each, so the kernel spreads them over the server's threads)
  * register, are introduced and open relay channels, then every client sends
- * channel datagrams of RELAY_DGRAM bytes to its partner as fast as it can
- * for --relay-seconds S (UDP GSO sends of RELAY_BURST datagrams, received
- * with UDP_GRO, so the generator costs little), and it prints the
+ * channel datagrams of RELAY_DGRAM bytes to its partner for --relay-seconds
+ * S, keeping RELAY_WINDOW of them in flight (UDP GSO sends of RELAY_BURST
+ * datagrams, received with UDP_GRO; waiting in poll when every window is
+ * full, so the generator leaves the CPU to the server), and it prints the
  * datagrams and bits per second that came out of the server and, with
  * --server-pid, the server's CPU use (utime + stime).
  */
@@ -38,7 +39,13 @@
 #include "tests/tools/server_args.h"
 
 enum { SOCKETS_MAX = 1024, RETRY_MS = 500, TIME_LIMIT_MS = 600000 };
-enum { RELAY_DGRAM = 1280, RELAY_BURST = 32, RELAY_SETUP_MS = 30000 };
+enum {
+	RELAY_DGRAM = 1280,
+	RELAY_BURST = 32,
+	RELAY_WINDOW = 8 * RELAY_BURST, /* datagrams in flight per client */
+	RELAY_LOST_MS = 20, /* a full window that long: what is in flight was dropped */
+	RELAY_SETUP_MS = 30000,
+};
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103 /* linux/udp.h */
@@ -162,6 +169,8 @@ struct rclient {
 	uint64_t open_ms;
 	uint8_t chan[RDV_CHANNEL_ID_LEN];
 	uint64_t rx_dgrams;
+	uint64_t tx_dgrams, lost; /* sent to the partner; written off as dropped */
+	uint64_t stall_ms;         /* since when the window is full, or 0 */
 };
 
 /* utime + stime of pid in clock ticks, or -1. */
@@ -335,9 +344,32 @@ static int relay_main(const struct rdv_endpoint *server, const uint8_t server_pk
 	t0 = clock_now_ms();
 	t_end = t0 + seconds * 1000;
 	while (clock_now_ms() < t_end) {
+		uint64_t now_ms = clock_now_ms();
+		bool any = false;
+
 		for (size_t i = 0; i < n; i++) {
-			sent += relay_send(&rc[i], &seq);
+			struct rclient *r = &rc[i];
+			uint64_t flight = r->tx_dgrams - rc[i ^ 1].rx_dgrams - r->lost;
+
+			if (flight + RELAY_BURST <= RELAY_WINDOW) {
+				uint64_t k = relay_send(r, &seq);
+
+				r->tx_dgrams += k;
+				sent += k;
+				any = true;
+				r->stall_ms = 0;
+			} else if (!r->stall_ms) {
+				r->stall_ms = now_ms;
+			} else if (now_ms - r->stall_ms >= RELAY_LOST_MS) {
+				r->lost += flight; /* dropped on the way: start again */
+				r->stall_ms = 0;
+			}
 			relay_receive(rc, i, n, bufs);
+		}
+		if (!any) {
+			for (size_t i = 0; i < n; i++)
+				pfd[i] = (struct pollfd){ .fd = rc[i].fd, .events = POLLIN };
+			(void)poll(pfd, n, 1);
 		}
 	}
 	secs = (double)(clock_now_ms() - t0) / 1000.0;
