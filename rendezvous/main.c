@@ -26,7 +26,7 @@ static const char usage[] =
 	"                         [--max-peers N] [--lease S] [--relay-rate BYTES_PER_S]\n"
 	"                         [--stun-rate N] [--source-rate N] [--max-per-source N]\n"
 	"                         [--allowed-keys FILE] [--stats FILE] [--alt-port PORT]\n"
-	"                         [--no-channels] [--verbose]\n"
+	"                         [--no-channels] [--threads N] [--verbose]\n"
 	"  --key FILE        base64 private key (mode 0600), as `tunnelctl genkey` prints\n"
 	"  --listen A:P      UDP address to serve (repeatable; default 0.0.0.0:3478 and [::]:3478)\n"
 	"  --foreground      stay in the foreground and log to stderr\n"
@@ -41,6 +41,8 @@ static const char usage[] =
 	"  --allowed-keys FILE  only these public keys (one base64 key per line, # comments)\n"
 	"                    may register; others get no reply; reloaded on SIGHUP\n"
 	"  --stats FILE      write counters to FILE on SIGUSR1 and at exit\n"
+	"  --threads N       worker threads, each with its own sockets (SO_REUSEPORT);\n"
+	"                    default: the CPUs it may use, at most 4\n"
 	"  --alt-port PORT   also serve every listen address on PORT (off by default);\n"
 	"                    STUN answers name the other port (RFC 5780 OTHER-ADDRESS), so\n"
 	"                    clients (tunnelctl netcheck) learn whether their NAT maps per\n"
@@ -63,17 +65,18 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 'S' },
 		{ "alt-port", required_argument, NULL, 'a' },
 		{ "no-channels", no_argument, NULL, 'N' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rdv_loop_config lc = { .daemonize = true };
+	struct rdv_loop_config lc = { .daemonize = true, .threads = rdv_loop_threads_auto() };
 	struct rdv_server_config cfg;
 	struct rdv_server *srv;
 	const char *key_path = NULL;
 	char pub[KEY_BASE64_SIZE];
-	int fds[RDV_LOOP_LISTEN_MAX];
+	int fds[RDV_LOOP_LISTEN_MAX * RDV_LOOP_THREADS_MAX];
 	bool verbose = false, default_listen = false;
 	uint16_t alt_port = 0;
 	size_t n_primary;
@@ -82,7 +85,7 @@ int main(int argc, char **argv)
 	int opt, r;
 
 	rdv_server_config_defaults(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:NvhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:l:fm:L:r:s:c:P:A:S:a:Nt:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
@@ -140,6 +143,14 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			cfg.no_channels = true;
+			break;
+		case 't':
+			if (number_parse_uint(optarg, RDV_LOOP_THREADS_MAX, &v) < 0 || v == 0) {
+				fprintf(stderr, "tunnel-rendezvous: bad --threads '%s' (1 to %d)\n",
+					optarg, RDV_LOOP_THREADS_MAX);
+				return 2;
+			}
+			lc.threads = (unsigned)v;
 			break;
 		case 'v':
 			verbose = true;
@@ -232,8 +243,7 @@ int main(int argc, char **argv)
 		if (r == 0)
 			r = rdv_server_set_other_address(srv, fds[n_primary + i], &lc.listen[i]);
 		if (r)
-			for (size_t j = 0; j < lc.n_listen; j++)
-				close(fds[j]);
+			rdv_loop_close(&lc, fds);
 	}
 	if (r < 0) {
 		rdv_server_free(srv);
@@ -247,6 +257,7 @@ int main(int argc, char **argv)
 
 		log_info("listening on %s", rdv_endpoint_str(&lc.listen[i], s, sizeof(s)));
 	}
+	log_info("%u worker thread%s", lc.threads, lc.threads == 1 ? "" : "s");
 	if (lc.daemonize) {
 		if (daemon(0, 0) < 0) {
 			fprintf(stderr, "tunnel-rendezvous: cannot daemonize: %s\n", strerror(errno));
@@ -258,8 +269,7 @@ int main(int argc, char **argv)
 	/* Type=notify: the sockets are bound, peers can register. */
 	notify_ready("serving");
 	r = rdv_loop_run(srv, &lc, fds);
-	for (size_t i = 0; i < lc.n_listen; i++)
-		close(fds[i]);
+	rdv_loop_close(&lc, fds);
 	rdv_server_free(srv);
 	return r < 0 ? 1 : 0;
 }

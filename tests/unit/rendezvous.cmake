@@ -14,3 +14,9 @@ tunnel_unit_test(NAME test_rdv_clock SOURCES tests/unit/test_rdv_clock.c LIBS re
 target_link_options(test_rdv_clock PRIVATE -Wl,--wrap=clock_gettime)
 # The amplification table: every spoofed or unauthenticated input, in memory.
 tunnel_unit_test(NAME test_rdv_reflect SOURCES tests/unit/test_rdv_reflect.c LIBS rendezvous)
+# 24 clients relaying through the real server with two worker threads
+# (SO_REUSEPORT), on loopback.
+tunnel_unit_test(NAME test_rdv_threads SOURCES tests/unit/test_rdv_threads.c LIBS rendezvous)
+add_dependencies(test_rdv_threads tunnel-rendezvous)
+set_property(TEST test_rdv_threads APPEND PROPERTY LABELS rendezvous)
+set_property(TEST test_rdv_threads PROPERTY TIMEOUT 120)
