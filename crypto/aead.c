@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -94,10 +95,16 @@ static bool evp_seal(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad
 			       nonce) != 1)
 		return false;
 	seal_keyed = true;
+	/* The tag straight from the provider: EVP_CIPHER_CTX_ctrl builds
+	 * the same OSSL_PARAM on every packet, then makes this call, about
+	 * 110 instructions more (3 % of a 64-byte seal). */
+	OSSL_PARAM tag[] = { OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + len,
+						     AEAD_TAG_LEN),
+			     OSSL_PARAM_END };
 	return (!ad_len || EVP_EncryptUpdate(seal_ctx, NULL, &n, ad, (int)ad_len) == 1) &&
 	       (!len || EVP_EncryptUpdate(seal_ctx, out, &n, plain, (int)len) == 1) &&
 	       EVP_EncryptFinal_ex(seal_ctx, out + len, &fin) == 1 &&
-	       EVP_CIPHER_CTX_ctrl(seal_ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_LEN, out + len) == 1;
+	       EVP_CIPHER_CTX_get_params(seal_ctx, tag) == 1;
 }
 
 /* 1: verified, 0: forged, -1: OpenSSL could not run (use libsodium). */
@@ -113,11 +120,17 @@ static int evp_open(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
 	/* Copied first: in place, the plaintext overwrites the ciphertext
 	 * but never reaches the tag; copied anyway for clarity of aliasing. */
 	memcpy(tag, cipher + plain_len, sizeof(tag));
+	/* Set straight in the provider, as evp_seal reads it: about 120
+	 * instructions fewer than EVP_CIPHER_CTX_ctrl. Passing it to
+	 * EVP_DecryptInit_ex2 instead saved only 20. */
+	OSSL_PARAM tag_param[] = { OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag,
+							   sizeof(tag)),
+				   OSSL_PARAM_END };
 	if (EVP_DecryptInit_ex(open_ctx, NULL, NULL, key_to_load(open_key, &open_keyed, key),
 			       nonce) != 1)
 		return -1;
 	open_keyed = true;
-	if (EVP_CIPHER_CTX_ctrl(open_ctx, EVP_CTRL_AEAD_SET_TAG, AEAD_TAG_LEN, tag) != 1 ||
+	if (EVP_CIPHER_CTX_set_params(open_ctx, tag_param) != 1 ||
 	    (ad_len && EVP_DecryptUpdate(open_ctx, NULL, &n, ad, (int)ad_len) != 1) ||
 	    (plain_len && EVP_DecryptUpdate(open_ctx, out, &n, cipher, (int)plain_len) != 1))
 		return -1;
