@@ -475,12 +475,12 @@ void send_from_tun(struct tunnel *t)
 			flush_batch(t, n);
 			n = 0;
 		}
-		room = TUNNEL_TX_BATCH - n;
+		room = MIN(TUNNEL_TX_BATCH - n, MIN(tun_offload_segments(&h, (size_t)len),
+						    (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
 		for (size_t i = 0; i < room; i++)
 			out[i] = t->tx[n + i].data + MESSAGE_DATA_HEADER_LEN;
 		segs = tun_offload_split(&h, t->tun_read_buf + TUN_VNET_HDR_LEN,
-					 (size_t)len - TUN_VNET_HDR_LEN, out, mtu, out_len,
-					 MIN(room, (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
+					 (size_t)len - TUN_VNET_HDR_LEN, out, mtu, out_len, room);
 		if (segs < 0) {
 			tunnel_drop(t, DROP_MALFORMED, "TUN packet with an unusable offload header");
 			continue;

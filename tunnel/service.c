@@ -26,12 +26,42 @@ static void format_status(const struct tunnel *t, char *buf, size_t size)
 			 peer->reason[0] ? peer->reason : "-");
 }
 
+/* Everything format_status reads, in a form that compares equal when the
+ * text would be the same. */
+static void status_inputs(const struct tunnel *t, struct service_inputs *in)
+{
+	const struct peer *peer = &t->peer;
+
+	in->state = peer->state;
+	in->path = peer->path;
+	in->has_endpoint = peer->has_endpoint;
+	in->relayed = peer->state == LINK_RELAYED && t->meet.has_relay;
+	in->endpoint = in->relayed ? t->meet.servers[t->meet.relay_server].addr : peer->endpoint;
+}
+
+static bool inputs_equal(const struct service_inputs *a, const struct service_inputs *b,
+			 const char *reason)
+{
+	return a->state == b->state && a->path == b->path && a->has_endpoint == b->has_endpoint &&
+	       a->relayed == b->relayed && rdv_endpoint_equal(&a->endpoint, &b->endpoint) &&
+	       !strcmp(b->reason, reason);
+}
+
 void service_settled(struct tunnel *t)
 {
 	struct service *s = &t->service;
+	struct service_inputs in;
 	char status[SERVICE_STATUS_MAX];
 	bool up = t->peer.state == LINK_ESTABLISHED || t->peer.state == LINK_RELAYED;
 
+	/* Nothing the text shows changed since it was written, and no READY=1
+	 * is due: done. */
+	status_inputs(t, &in);
+	if (s->has_inputs && (s->ready || !up) && inputs_equal(&in, &s->inputs, t->peer.reason))
+		return;
+	snprintf(in.reason, sizeof(in.reason), "%s", t->peer.reason);
+	s->inputs = in;
+	s->has_inputs = true;
 	format_status(t, status, sizeof(status));
 	if (s->ready && !strcmp(status, s->status))
 		return;
@@ -56,6 +86,7 @@ void service_reloaded(struct tunnel *t)
 {
 	struct service *s = &t->service;
 
+	s->has_inputs = false;
 	format_status(t, s->status, sizeof(s->status));
 	if (s->ready)
 		notify_ready(s->status);

@@ -12,7 +12,9 @@
 
 #include <stdbool.h>
 
+#include "rendezvous/endpoint.h"
 #include "tunnel/control.h"
+#include "tunnel/peer.h"
 
 struct tunnel;
 
@@ -20,8 +22,22 @@ enum service_limits {
 	SERVICE_STATUS_MAX = CONTROL_REASON_MAX + 96,
 };
 
+/* What the status text is made of, as it was when it was last written:
+ * comparing these costs far less than formatting the text on every
+ * wake-up (an address printed, at each packet of an idle link). */
+struct service_inputs {
+	enum link_state state;
+	enum link_path path;
+	bool has_endpoint;
+	bool relayed;                        /* state relayed and a relay known */
+	struct rdv_endpoint endpoint;        /* the peer's, or the relay server's */
+	char reason[CONTROL_REASON_MAX];
+};
+
 struct service {
 	bool ready;                          /* READY=1 was sent */
+	bool has_inputs;                     /* `inputs` holds the last status's */
+	struct service_inputs inputs;
 	char status[SERVICE_STATUS_MAX];     /* the last STATUS= sent */
 };
 

@@ -5,6 +5,8 @@ tunnel_unit_test(NAME test_control SOURCES tests/unit/test_control.c LIBS engine
 tunnel_unit_test(NAME test_show_format SOURCES tests/unit/test_show_format.c
                  tunnel/ctl/show_format.c)
 tunnel_unit_test(NAME test_loop SOURCES tests/unit/test_loop.c LIBS engine)
+# systemd STATUS= lines: one per change of what they show, none per wake-up.
+tunnel_unit_test(NAME test_service SOURCES tests/unit/test_service.c LIBS engine)
 tunnel_unit_test(NAME test_probe SOURCES tests/unit/test_probe.c LIBS crypto)
 tunnel_unit_test(NAME test_pmtu SOURCES tests/unit/test_pmtu.c LIBS engine)
 tunnel_unit_test(NAME test_mactable SOURCES tests/unit/test_mactable.c LIBS engine)
