@@ -360,7 +360,10 @@ static void frame_into_batch(struct tunnel *t, size_t *n, size_t len, size_t pat
 		flush_batch(t, *n);
 		*n = 0;
 	}
-	room = MIN(TUNNEL_TX_BATCH - *n, (size_t)TUN_OFFLOAD_MAX_SEGMENTS);
+	/* Only the slots this frame can become (1 unless TSO): a small frame
+	 * must not touch the whole batch. */
+	room = MIN(TUNNEL_TX_BATCH - *n, MIN(tun_offload_segments(&h, flen),
+					    (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
 	for (size_t i = 0; i < room; i++)
 		out[i] = t->tx[*n + i].data + MESSAGE_DATA_HEADER_LEN + (gso ? l2 : 0);
 	if (gso)
