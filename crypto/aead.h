@@ -29,7 +29,7 @@ enum aead_backend {
 /* Messages from this many bytes on go to OpenSSL; shorter ones (keepalives,
  * TCP acknowledgements, handshakes) to libsodium, whose call costs less.
  * The crossover measured with tests/bench/aead on x86-64 (docs/BEHAVIOUR.md). */
-enum { AEAD_OPENSSL_MIN_LEN = 1024 };
+enum { AEAD_OPENSSL_MIN_LEN = 128 };
 
 /* The faster backend for a message of len bytes. A call to OpenSSL that
  * fails in OpenSSL itself (out of memory) is done by libsodium: never a

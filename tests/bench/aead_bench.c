@@ -74,7 +74,7 @@ static double median3(const double v[ROUNDS])
 
 int main(int argc, char **argv)
 {
-	static const size_t sizes[] = { 64, 512, 1420, 8192 };
+	static const size_t sizes[] = { 64, 128, 256, 512, 1420, 8192 };
 	double secs = argc > 1 ? atof(argv[1]) : 0.5;
 
 	if (sodium_init() < 0 || !(secs > 0 && secs <= 60)) {
