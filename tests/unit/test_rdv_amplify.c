@@ -31,6 +31,7 @@
 #include "rendezvous/demux.h"
 #include "rendezvous/envelope.h"
 #include "rendezvous/stun.h"
+#include "tests/unit/rdv_stats.h"
 
 enum { N_DATAGRAMS = 100000, N_SOCKETS = 64, FLOOD = 3000 };
 
@@ -38,45 +39,6 @@ static char server_bin[4096], dir[64], stats_path[4200];
 static pid_t server_pid;
 static struct sockaddr_in server_addr;
 
-static uint64_t stat_value(const char *text, const char *name)
-{
-	char key[128];
-	const char *p;
-
-	snprintf(key, sizeof(key), "\n%s ", name);
-	p = strstr(text, key);
-	if (!p && strncmp(text, key + 1, strlen(key + 1)) == 0)
-		p = text - 1;
-	assert_non_null(p);
-	return strtoull(p + strlen(key), NULL, 10);
-}
-
-/* Asks for the counters (SIGUSR1) and waits, bounded, for a new file. */
-static void read_stats(char *buf, size_t cap)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		FILE *f;
-		size_t n;
-
-		unlink(stats_path);
-		assert_int_equal(kill(server_pid, SIGUSR1), 0);
-		for (int i = 0; i < 50; i++) {
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-			f = fopen(stats_path, "r");
-			if (f)
-				break;
-			nanosleep(&ts, NULL);
-		}
-		if (!f)
-			continue;
-		n = fread(buf, 1, cap - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		return;
-	}
-	fail_msg("server wrote no stats");
-}
 
 static long rss_kb(void)
 {
@@ -249,7 +211,7 @@ static void test_amplification(void **state)
 		assert_int_equal(connect(fds[i], (struct sockaddr *)&server_addr, sizeof(server_addr)),
 				 0);
 	}
-	read_stats(stats, sizeof(stats));
+	rdv_read_stats(server_pid, stats_path, stats, sizeof(stats));
 	rss_before = rss_kb();
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -281,8 +243,8 @@ static void test_amplification(void **state)
 			uint64_t until = clock_now_ms() + 2000, seen = 0, rxp;
 
 			for (;;) {
-				read_stats(stats, sizeof(stats));
-				rxp = stat_value(stats, "rx_packets");
+				rdv_read_stats(server_pid, stats_path, stats, sizeof(stats));
+				rxp = rdv_stat_value(stats, "rx_packets");
 				if (rxp + 200 >= (uint64_t)i || rxp == seen || clock_now_ms() > until)
 					break;
 				seen = rxp;
@@ -295,40 +257,40 @@ static void test_amplification(void **state)
 	do {
 		uint64_t before;
 
-		read_stats(stats, sizeof(stats));
-		before = stat_value(stats, "rx_packets");
+		rdv_read_stats(server_pid, stats_path, stats, sizeof(stats));
+		before = rdv_stat_value(stats, "rx_packets");
 		usleep(300000);
-		read_stats(stats, sizeof(stats));
-		if (stat_value(stats, "rx_packets") == before)
+		rdv_read_stats(server_pid, stats_path, stats, sizeof(stats));
+		if (rdv_stat_value(stats, "rx_packets") == before)
 			break;
 	} while (clock_now_ms() < deadline);
 	got_bytes += drain(fds, N_SOCKETS, &got_packets);
-	rx = stat_value(stats, "rx_bytes");
-	tx = stat_value(stats, "tx_bytes");
+	rx = rdv_stat_value(stats, "rx_bytes");
+	tx = rdv_stat_value(stats, "tx_bytes");
 	rss_after = rss_kb();
 	printf("amplification: sent %d datagrams, %llu bytes; server rx %llu packets %llu bytes, "
 	       "tx %llu packets %llu bytes; our sockets received %llu packets %llu bytes\n",
 	       N_DATAGRAMS, (unsigned long long)sent_bytes,
-	       (unsigned long long)stat_value(stats, "rx_packets"), (unsigned long long)rx,
-	       (unsigned long long)stat_value(stats, "tx_packets"), (unsigned long long)tx,
+	       (unsigned long long)rdv_stat_value(stats, "rx_packets"), (unsigned long long)rx,
+	       (unsigned long long)rdv_stat_value(stats, "tx_packets"), (unsigned long long)tx,
 	       (unsigned long long)got_packets, (unsigned long long)got_bytes);
 	printf("amplification: stun malformed %llu, rendezvous bad MAC %llu, short %llu, stale %llu, "
 	       "crypto rate-limited %llu, unknown %llu, wireguard %llu\n",
-	       (unsigned long long)stat_value(stats, "stun_malformed"),
-	       (unsigned long long)stat_value(stats, "rdv_rejected_bad-mac"),
-	       (unsigned long long)stat_value(stats, "rdv_rejected_short"),
-	       (unsigned long long)stat_value(stats, "rdv_rejected_stale"),
-	       (unsigned long long)stat_value(stats, "crypto_rate_limited"),
-	       (unsigned long long)stat_value(stats, "drop_unknown"),
-	       (unsigned long long)stat_value(stats, "drop_wireguard"));
+	       (unsigned long long)rdv_stat_value(stats, "stun_malformed"),
+	       (unsigned long long)rdv_stat_value(stats, "rdv_rejected_bad-mac"),
+	       (unsigned long long)rdv_stat_value(stats, "rdv_rejected_short"),
+	       (unsigned long long)rdv_stat_value(stats, "rdv_rejected_stale"),
+	       (unsigned long long)rdv_stat_value(stats, "crypto_rate_limited"),
+	       (unsigned long long)rdv_stat_value(stats, "drop_unknown"),
+	       (unsigned long long)rdv_stat_value(stats, "drop_wireguard"));
 	printf("amplification: server RSS before %ld kB, after %ld kB\n", rss_before, rss_after);
 	/* Most of the flood must have reached the server for this to mean anything. */
-	assert_true(stat_value(stats, "rx_packets") >= N_DATAGRAMS * 9 / 10);
+	assert_true(rdv_stat_value(stats, "rx_packets") >= N_DATAGRAMS * 9 / 10);
 	assert_true(tx <= rx);
 	assert_true(got_bytes <= sent_bytes);
-	assert_int_equal(stat_value(stats, "tx_packets"), 0);
+	assert_int_equal(rdv_stat_value(stats, "tx_packets"), 0);
 	assert_int_equal(got_packets, 0);
-	assert_true(stat_value(stats, "crypto_rate_limited") > 0);
+	assert_true(rdv_stat_value(stats, "crypto_rate_limited") > 0);
 	assert_int_equal(kill(server_pid, 0), 0);
 	assert_true(rss_after - rss_before < 16 * 1024);
 
@@ -358,15 +320,15 @@ static void test_amplification(void **state)
 		elapsed_ms = clock_now_ms() - t0;
 		/* burst 20, then 10 per second */
 		allowed = 20 + 10 * (elapsed_ms + 999) / 1000;
-		read_stats(stats, sizeof(stats));
+		rdv_read_stats(server_pid, stats_path, stats, sizeof(stats));
 		printf("stun flood: %d well-formed Binding requests from one source in %llu ms, "
 		       "%llu answered (limit %llu), %llu rate-limited\n",
 		       FLOOD, (unsigned long long)elapsed_ms, (unsigned long long)replies,
 		       (unsigned long long)allowed,
-		       (unsigned long long)stat_value(stats, "stun_rate_limited"));
+		       (unsigned long long)rdv_stat_value(stats, "stun_rate_limited"));
 		assert_true(replies >= 1);
 		assert_true(replies <= allowed);
-		assert_true(stat_value(stats, "stun_rate_limited") >= FLOOD / 10);
+		assert_true(rdv_stat_value(stats, "stun_rate_limited") >= FLOOD / 10);
 	}
 
 	for (int i = 0; i < N_SOCKETS; i++)

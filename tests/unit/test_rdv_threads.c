@@ -36,6 +36,7 @@
 #include "rendezvous/client.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/stun.h"
+#include "tests/unit/rdv_stats.h"
 
 enum {
 	N_CLIENTS = 24,
@@ -74,44 +75,6 @@ static void bad_at(int line)
 		first_bad_line = line;
 }
 
-static uint64_t stat_value(const char *text, const char *name)
-{
-	char key[128];
-	const char *p;
-
-	snprintf(key, sizeof(key), "\n%s ", name);
-	p = strstr(text, key);
-	if (!p && strncmp(text, key + 1, strlen(key + 1)) == 0)
-		p = text - 1;
-	if (!p)
-		fail_msg("no %s in the stats", name);
-	return strtoull(p + strlen(key), NULL, 10);
-}
-
-static void read_stats(char *buf, size_t cap)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		FILE *f = NULL;
-		size_t n;
-
-		unlink(stats_path);
-		assert_int_equal(kill(server_pid, SIGUSR1), 0);
-		for (int i = 0; i < 50 && !f; i++) {
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-			f = fopen(stats_path, "r");
-			if (!f)
-				nanosleep(&ts, NULL);
-		}
-		if (!f)
-			continue;
-		n = fread(buf, 1, cap - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		return;
-	}
-	fail_msg("server wrote no stats");
-}
 
 static uint16_t free_port(void)
 {
@@ -502,16 +465,16 @@ static void test_threads(void **state)
 		fail_msg("%llu wrong datagrams, the first seen at line %d", (unsigned long long)bad,
 			 first_bad_line);
 
-	read_stats(stats, sizeof(stats));
+	rdv_read_stats(server_pid, stats_path, stats, sizeof(stats));
 	printf("threads: %u threads, sent %llu, received %llu\n", threads,
 	       (unsigned long long)sent, (unsigned long long)received);
-	assert_int_equal(stat_value(stats, "threads"), threads);
-	rx = stat_value(stats, "rx_packets");
+	assert_int_equal(rdv_stat_value(stats, "threads"), threads);
+	rx = rdv_stat_value(stats, "rx_packets");
 	for (unsigned t = 0; t < threads; t++) {
 		uint64_t v;
 
 		snprintf(name, sizeof(name), "thread%u_datagrams", t);
-		v = stat_value(stats, name);
+		v = rdv_stat_value(stats, name);
 		printf("threads: thread %u handled %llu datagrams\n", t, (unsigned long long)v);
 		/* 24 sources over 2 sockets: all on one has odds 2^-23. */
 		if (threads <= 2)
@@ -520,18 +483,18 @@ static void test_threads(void **state)
 	}
 	assert_int_equal(sum, rx);
 	assert_int_equal(rx, sent);
-	assert_int_equal(stat_value(stats, "tx_packets"), received);
-	assert_int_equal(stat_value(stats, "relay_packets"), 2 * N_CLIENTS * RELAY_N);
-	assert_int_equal(stat_value(stats, "channel_packets"), N_CLIENTS * RELAY_N);
-	assert_int_equal(stat_value(stats, "relay_bytes"),
+	assert_int_equal(rdv_stat_value(stats, "tx_packets"), received);
+	assert_int_equal(rdv_stat_value(stats, "relay_packets"), 2 * N_CLIENTS * RELAY_N);
+	assert_int_equal(rdv_stat_value(stats, "channel_packets"), N_CLIENTS * RELAY_N);
+	assert_int_equal(rdv_stat_value(stats, "relay_bytes"),
 			 (uint64_t)N_CLIENTS * RELAY_N * (8 + INNER_LEN));
-	assert_int_equal(stat_value(stats, "registrations"), N_CLIENTS);
-	assert_int_equal(stat_value(stats, "peers"), N_CLIENTS);
-	assert_int_equal(stat_value(stats, "channels_opened"), N_CLIENTS / 2);
-	assert_int_equal(stat_value(stats, "stun_replies"), 2 * N_CLIENTS);
-	assert_true(stat_value(stats, "introductions") >= N_CLIENTS);
-	assert_int_equal(stat_value(stats, "outbox_full"), 0);
-	assert_int_equal(stat_value(stats, "relay_rate_limited"), 0);
+	assert_int_equal(rdv_stat_value(stats, "registrations"), N_CLIENTS);
+	assert_int_equal(rdv_stat_value(stats, "peers"), N_CLIENTS);
+	assert_int_equal(rdv_stat_value(stats, "channels_opened"), N_CLIENTS / 2);
+	assert_int_equal(rdv_stat_value(stats, "stun_replies"), 2 * N_CLIENTS);
+	assert_true(rdv_stat_value(stats, "introductions") >= N_CLIENTS);
+	assert_int_equal(rdv_stat_value(stats, "outbox_full"), 0);
+	assert_int_equal(rdv_stat_value(stats, "relay_rate_limited"), 0);
 
 	for (int i = 0; i < N_CLIENTS; i++) {
 		close(peers[i].fd);
