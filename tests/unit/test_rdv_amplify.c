@@ -31,7 +31,7 @@
 #include "rendezvous/demux.h"
 #include "rendezvous/envelope.h"
 #include "rendezvous/stun.h"
-#include "tests/unit/rdv_stats.h"
+#include "tests/unit/rdv_child.h"
 
 enum { N_DATAGRAMS = 100000, N_SOCKETS = 64, FLOOD = 3000 };
 
@@ -333,16 +333,7 @@ static void test_amplification(void **state)
 
 	for (int i = 0; i < N_SOCKETS; i++)
 		close(fds[i]);
-	{
-		int status;
-
-		assert_int_equal(kill(server_pid, SIGTERM), 0);
-		assert_int_equal(waitpid(server_pid, &status, 0), server_pid);
-		server_pid = 0;
-		/* exit 0 also means LeakSanitizer found nothing */
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
-	}
+	rdv_stop_server(&server_pid);
 }
 
 static void cleanup(void)

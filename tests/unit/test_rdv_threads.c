@@ -36,7 +36,7 @@
 #include "rendezvous/client.h"
 #include "rendezvous/demux.h"
 #include "rendezvous/stun.h"
-#include "tests/unit/rdv_stats.h"
+#include "tests/unit/rdv_child.h"
 
 enum {
 	N_CLIENTS = 24,
@@ -396,7 +396,6 @@ static void test_threads(void **state)
 	char stats[16384], name[64];
 	uint64_t t0, sum = 0, rx;
 	uint8_t second_pk[RDV_KEY_LEN];
-	int status;
 
 	(void)state;
 	start_server();
@@ -500,12 +499,8 @@ static void test_threads(void **state)
 		close(peers[i].fd);
 		rdv_client_wipe(&peers[i].c);
 	}
-	assert_int_equal(kill(server_pid, SIGTERM), 0);
-	assert_int_equal(waitpid(server_pid, &status, 0), server_pid);
-	server_pid = 0;
-	/* exit 0 also means LeakSanitizer found nothing (the threads joined) */
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	/* exit 0 also means the threads joined and nothing leaked */
+	rdv_stop_server(&server_pid);
 }
 
 static void cleanup(void)

@@ -1,5 +1,5 @@
-/* See rdv_stats.h. */
-#include "tests/unit/rdv_stats.h"
+/* See rdv_child.h. */
+#include "tests/unit/rdv_child.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,4 +50,15 @@ void rdv_read_stats(pid_t pid, const char *path, char *buf, size_t cap)
 		return;
 	}
 	fail_msg("server wrote no stats");
+}
+
+void rdv_stop_server(pid_t *pid)
+{
+	int status;
+
+	assert_int_equal(kill(*pid, SIGTERM), 0);
+	assert_int_equal(waitpid(*pid, &status, 0), *pid);
+	*pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }

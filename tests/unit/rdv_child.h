@@ -1,7 +1,7 @@
-/* Reading the counters of a tunnel-rendezvous child process in the unit
- * tests that run the real server (--stats FILE, written on SIGUSR1). */
-#ifndef TESTS_UNIT_RDV_STATS_H
-#define TESTS_UNIT_RDV_STATS_H
+/* The unit tests that run the real tunnel-rendezvous as a child process:
+ * reading its counters (--stats FILE, written on SIGUSR1) and stopping it. */
+#ifndef TESTS_UNIT_RDV_CHILD_H
+#define TESTS_UNIT_RDV_CHILD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,5 +15,10 @@ uint64_t rdv_stat_value(const char *text, const char *name);
  * a fresh `path`; its text goes to buf (NUL-terminated). Fails the test
  * when no file comes. */
 void rdv_read_stats(pid_t pid, const char *path, char *buf, size_t cap);
+
+/* Stops the server *pid with SIGTERM and waits for it: it must exit 0,
+ * which under the sanitizers also means no leak was found. *pid becomes 0
+ * (nothing left for a cleanup to kill). */
+void rdv_stop_server(pid_t *pid);
 
 #endif
