@@ -13,6 +13,22 @@
 
 #include <cmocka.h>
 
+int rdv_server_binary(const char *test, char *out, size_t cap)
+{
+	const char *build = getenv("TUNNEL_BUILD_DIR");
+
+	if (!build) {
+		fprintf(stderr, "%s: TUNNEL_BUILD_DIR not set, skipping\n", test);
+		return 77;
+	}
+	snprintf(out, cap, "%s/rendezvous/tunnel-rendezvous", build);
+	if (access(out, X_OK) != 0) {
+		fprintf(stderr, "%s: %s not built, skipping\n", test, out);
+		return 77;
+	}
+	return 0;
+}
+
 uint64_t rdv_stat_value(const char *text, const char *name)
 {
 	char key[128];
@@ -61,4 +77,13 @@ void rdv_stop_server(pid_t *pid)
 	*pid = 0;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+void rdv_kill_server(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	waitpid(*pid, NULL, 0);
+	*pid = 0;
 }

@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Puts the path of the built server ($TUNNEL_BUILD_DIR/rendezvous/
+ * tunnel-rendezvous) in out. 0 when it is there; else 77 (ctest's "skipped"),
+ * after saying why on stderr under the name `test`. */
+int rdv_server_binary(const char *test, char *out, size_t cap);
+
 /* The value of counter `name` in a stats text ("name value" lines); fails
  * the test when the counter is missing. */
 uint64_t rdv_stat_value(const char *text, const char *name);
@@ -20,5 +25,8 @@ void rdv_read_stats(pid_t pid, const char *path, char *buf, size_t cap);
  * which under the sanitizers also means no leak was found. *pid becomes 0
  * (nothing left for a cleanup to kill). */
 void rdv_stop_server(pid_t *pid);
+
+/* A cleanup's end for a server still running (*pid > 0): SIGKILL, reaped. */
+void rdv_kill_server(pid_t *pid);
 
 #endif

@@ -340,10 +340,7 @@ static void cleanup(void)
 {
 	char p[4300];
 
-	if (server_pid > 0) {
-		kill(server_pid, SIGKILL);
-		waitpid(server_pid, NULL, 0);
-	}
+	rdv_kill_server(&server_pid);
 	snprintf(p, sizeof(p), "%s/key", dir);
 	unlink(p);
 	unlink(stats_path);
@@ -357,18 +354,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_amplification),
 	};
-	const char *build = getenv("TUNNEL_BUILD_DIR");
-	int r;
+	int r = rdv_server_binary("test_rdv_amplify", server_bin, sizeof(server_bin));
 
-	if (!build) {
-		fprintf(stderr, "test_rdv_amplify: TUNNEL_BUILD_DIR not set, skipping\n");
-		return 77;
-	}
-	snprintf(server_bin, sizeof(server_bin), "%s/rendezvous/tunnel-rendezvous", build);
-	if (access(server_bin, X_OK) != 0) {
-		fprintf(stderr, "test_rdv_amplify: %s not built, skipping\n", server_bin);
-		return 77;
-	}
+	if (r)
+		return r;
 	if (sodium_init() < 0)
 		return 1;
 	snprintf(dir, sizeof(dir), "/tmp/tnl-rdv-amp.XXXXXX");

@@ -507,14 +507,8 @@ static void cleanup(void)
 {
 	char p[4300];
 
-	if (server_pid > 0) {
-		kill(server_pid, SIGKILL);
-		waitpid(server_pid, NULL, 0);
-	}
-	if (second_pid > 0) {
-		kill(second_pid, SIGKILL);
-		waitpid(second_pid, NULL, 0);
-	}
+	rdv_kill_server(&server_pid);
+	rdv_kill_server(&second_pid);
 	unlink(key_path);
 	unlink(stats_path);
 	snprintf(p, sizeof(p), "%s.tmp", stats_path);
@@ -527,24 +521,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads),
 	};
-	const char *build = getenv("TUNNEL_BUILD_DIR"), *t = getenv("TUNNEL_RDV_THREADS");
+	const char *t = getenv("TUNNEL_RDV_THREADS");
 	int r;
 
-	if (!build) {
-		fprintf(stderr, "test_rdv_threads: TUNNEL_BUILD_DIR not set, skipping\n");
-		return 77;
-	}
 	if (t && (atoi(t) < 1 || atoi(t) > 16)) {
 		fprintf(stderr, "test_rdv_threads: TUNNEL_RDV_THREADS must be 1 to 16\n");
 		return 1;
 	}
 	if (t)
 		threads = (unsigned)atoi(t);
-	snprintf(server_bin, sizeof(server_bin), "%s/rendezvous/tunnel-rendezvous", build);
-	if (access(server_bin, X_OK) != 0) {
-		fprintf(stderr, "test_rdv_threads: %s not built, skipping\n", server_bin);
-		return 77;
-	}
+	r = rdv_server_binary("test_rdv_threads", server_bin, sizeof(server_bin));
+	if (r)
+		return r;
 	if (sodium_init() < 0)
 		return 1;
 	snprintf(dir, sizeof(dir), "/tmp/tnl-rdv-threads.XXXXXX");
