@@ -37,12 +37,8 @@
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/sockbuf.h"
-#include "common/udp_gro.h"
+#include "common/udp_offload.h"
 #include "rendezvous/demux.h"
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103 /* linux/udp.h */
-#endif
 
 enum {
 	RECV_BATCH = 64,  /* datagrams per recvmmsg */
@@ -72,10 +68,7 @@ struct io {
 	struct iovec tx_iov[OUTBOX_CAP];
 	struct mmsghdr tx[OUTBOX_CAP];
 	size_t tx_count[OUTBOX_CAP]; /* datagrams in each message */
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} tx_control[OUTBOX_CAP];
+	union udp_gso_control tx_control[OUTBOX_CAP];
 	bool gso_off; /* the kernel refused a UDP_SEGMENT send */
 };
 
@@ -299,18 +292,9 @@ static void send_part(struct worker *w, bool envelopes)
 			*mh = (struct msghdr){ .msg_name = &out->d[i].to,
 					       .msg_namelen = out->d[i].to_len,
 					       .msg_iov = &io->tx_iov[i], .msg_iovlen = run };
-			if (run > 1) {
-				uint16_t seg = (uint16_t)out->d[i].len;
-				struct cmsghdr *c;
-
-				mh->msg_control = io->tx_control[m].buf;
-				mh->msg_controllen = sizeof(io->tx_control[m].buf);
-				c = CMSG_FIRSTHDR(mh);
-				c->cmsg_level = IPPROTO_UDP;
-				c->cmsg_type = UDP_SEGMENT;
-				c->cmsg_len = CMSG_LEN(sizeof(seg));
-				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-			}
+			if (run > 1)
+				udp_gso_set_segment(mh, &io->tx_control[m],
+						    (uint16_t)out->d[i].len);
 			io->tx_count[m++] = run;
 			i += run;
 		}

@@ -2,7 +2,7 @@
 #include "tunnel/udp.h"
 
 #include "common/sockbuf.h"
-#include "common/udp_gro.h"
+#include "common/udp_offload.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,9 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
 
 /* A non-blocking UDP socket bound to `port` (0: any) of every address:
  * dual-stack when ipv6 (so IPv4 peers reach it too), else IPv4 only. Its
@@ -244,7 +241,7 @@ struct send_batch {
 	struct mmsghdr msgs[UDP_GSO_MAX_SEGMENTS];
 	struct iovec iov[UDP_GSO_MAX_SEGMENTS * 2];
 	struct sockaddr_storage to[UDP_GSO_MAX_SEGMENTS];
-	char control[UDP_GSO_MAX_SEGMENTS][CMSG_SPACE(sizeof(uint16_t))];
+	union udp_gso_control control[UDP_GSO_MAX_SEGMENTS];
 	size_t first[UDP_GSO_MAX_SEGMENTS];  /* index in d[] of each message's first datagram */
 	size_t count[UDP_GSO_MAX_SEGMENTS];  /* datagrams it carries */
 };
@@ -273,18 +270,8 @@ int udp_send_batch(struct udp_socket *s, const struct udp_datagram *d, size_t n,
 			*mh = (struct msghdr){ .msg_name = &b.to[m],
 					       .msg_namelen = to_sockaddr(s, &d[done].from, &b.to[m]),
 					       .msg_iov = &b.iov[used_iov], .msg_iovlen = run };
-			if (run > 1) {
-				uint16_t seg = (uint16_t)d[done].len;
-				struct cmsghdr *c;
-
-				mh->msg_control = b.control[m];
-				mh->msg_controllen = sizeof(b.control[m]);
-				c = CMSG_FIRSTHDR(mh);
-				c->cmsg_level = IPPROTO_UDP;
-				c->cmsg_type = UDP_SEGMENT;
-				c->cmsg_len = CMSG_LEN(sizeof(seg));
-				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-			}
+			if (run > 1)
+				udp_gso_set_segment(mh, &b.control[m], (uint16_t)d[done].len);
 			b.first[m] = done;
 			b.count[m] = run;
 			used_iov += run;

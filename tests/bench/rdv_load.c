@@ -31,7 +31,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
-#include "common/udp_gro.h"
+#include "common/udp_offload.h"
 #include "crypto/keys.h"
 #include "rendezvous/client.h"
 #include "rendezvous/demux.h"
@@ -46,10 +46,6 @@ enum {
 	RELAY_LOST_MS = 20, /* a full window that long: what is in flight was dropped */
 	RELAY_SETUP_MS = 30000,
 };
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103 /* linux/udp.h */
-#endif
 
 struct key {
 	struct rdv_session sess;
@@ -247,15 +243,9 @@ static void relay_receive(struct rclient *rc, size_t i, size_t n_clients, uint8_
 static uint64_t relay_send(struct rclient *r, uint64_t *seq)
 {
 	static uint8_t buf[RELAY_BURST][RELAY_DGRAM];
-	uint16_t segsz = RELAY_DGRAM;
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl;
+	union udp_gso_control ctl;
 	struct iovec iov[RELAY_BURST];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = RELAY_BURST, .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf) };
-	struct cmsghdr *c;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = RELAY_BURST };
 
 	for (int k = 0; k < RELAY_BURST; k++) {
 		uint8_t *inner = buf[k] + RDV_CHANNEL_HEADER_LEN;
@@ -266,11 +256,7 @@ static uint64_t relay_send(struct rclient *r, uint64_t *seq)
 		store_le64(inner + 8, (*seq)++);
 		iov[k] = (struct iovec){ .iov_base = buf[k], .iov_len = RELAY_DGRAM };
 	}
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = IPPROTO_UDP;
-	c->cmsg_type = UDP_SEGMENT;
-	c->cmsg_len = CMSG_LEN(sizeof(segsz));
-	memcpy(CMSG_DATA(c), &segsz, sizeof(segsz));
+	udp_gso_set_segment(&mh, &ctl, RELAY_DGRAM);
 	return sendmsg(r->fd, &mh, MSG_DONTWAIT) > 0 ? RELAY_BURST : 0;
 }
 
