@@ -84,7 +84,6 @@ struct worker {
 	const int *own;   /* this thread's, in the same order */
 	size_t n_listen;
 	int ep;           /* epoll: own sockets (thread 0 also signals and timer) */
-	int stop_fd;      /* eventfd, readable once the workers are to stop */
 	struct io *io;
 	struct rdv_outbox out;
 	uint64_t datagrams; /* handed to the server by this thread (under the lock) */
@@ -440,7 +439,7 @@ static int worker_init(struct worker *w, struct shared *sh, const struct rdv_loo
 	struct epoll_event ev;
 
 	*w = (struct worker){ .sh = sh, .canon = fds, .own = fds + t * cfg->n_listen,
-			      .n_listen = cfg->n_listen, .ep = -1, .stop_fd = stop_fd };
+			      .n_listen = cfg->n_listen, .ep = -1 };
 	w->io = calloc(1, sizeof(*w->io));
 	w->out = (struct rdv_outbox){ .d = calloc(OUTBOX_CAP, sizeof(*w->out.d)), .cap = OUTBOX_CAP };
 	if (!w->io || !w->out.d)
