@@ -200,6 +200,19 @@ static void flush_batch(struct tunnel *t, size_t n)
 	keep_key_fresh(peer);
 }
 
+/* Room in the batch (t->tx from *n on) for a read that can become up to
+ * `segs` packets (tun_offload_segments): sends the batch first when they
+ * do not fit. Returns how many slots to prepare: only those, so a small
+ * packet never touches the whole batch. */
+static size_t batch_room(struct tunnel *t, size_t *n, size_t segs)
+{
+	if (TUNNEL_TX_BATCH - *n < segs) {
+		flush_batch(t, *n);
+		*n = 0;
+	}
+	return MIN(TUNNEL_TX_BATCH - *n, MIN(segs, (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
+}
+
 /* A packet above the path MTU (tunnel/pmtu.h) from a local sender: answer
  * with ICMP "fragmentation needed" / ICMPv6 "packet too big" through the
  * TUN, so the sender's kernel caches the path MTU, and drop it. True when
@@ -356,14 +369,7 @@ static void frame_into_batch(struct tunnel *t, size_t *n, size_t len, size_t pat
 		h.csum_start = (uint16_t)(h.csum_start - l2);
 		tun_offload_fit(&h, frame + l2, flen - l2, path_mtu - l2);
 	}
-	if (TUNNEL_TX_BATCH - *n < tun_offload_segments(&h, flen)) {
-		flush_batch(t, *n);
-		*n = 0;
-	}
-	/* Only the slots this frame can become (1 unless TSO): a small frame
-	 * must not touch the whole batch. */
-	room = MIN(TUNNEL_TX_BATCH - *n, MIN(tun_offload_segments(&h, flen),
-					    (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
+	room = batch_room(t, n, tun_offload_segments(&h, flen));
 	for (size_t i = 0; i < room; i++)
 		out[i] = t->tx[*n + i].data + MESSAGE_DATA_HEADER_LEN + (gso ? l2 : 0);
 	if (gso)
@@ -474,12 +480,7 @@ void send_from_tun(struct tunnel *t)
 		tun_offload_fit(&h, t->tun_read_buf + TUN_VNET_HDR_LEN,
 				(size_t)len - TUN_VNET_HDR_LEN, path_mtu);
 		/* Make room for the most segments this read can become. */
-		if (TUNNEL_TX_BATCH - n < tun_offload_segments(&h, (size_t)len)) {
-			flush_batch(t, n);
-			n = 0;
-		}
-		room = MIN(TUNNEL_TX_BATCH - n, MIN(tun_offload_segments(&h, (size_t)len),
-						    (size_t)TUN_OFFLOAD_MAX_SEGMENTS));
+		room = batch_room(t, &n, tun_offload_segments(&h, (size_t)len));
 		for (size_t i = 0; i < room; i++)
 			out[i] = t->tx[n + i].data + MESSAGE_DATA_HEADER_LEN;
 		segs = tun_offload_split(&h, t->tun_read_buf + TUN_VNET_HDR_LEN,
