@@ -587,11 +587,8 @@ void meet_receive(struct tunnel *t, struct udp_datagram *d)
 	case RDV_EVENT_NONE:
 		break;
 	}
-	/* The relay's data changed envelope (a channel opened or closed, or a
-	 * reload forgot it): the relay's path MTU follows. */
-	if (t->peer.path == PATH_RELAY && t->peer.pathcheck.measuring && t->peer.pathcheck.relay &&
-	    t->peer.pathcheck.chan != meet_channel_open(t))
-		pathcheck_path_changed(&t->peer);
+	/* A channel may have opened or closed (or a reload forgot it). */
+	pathcheck_relay_carrier_changed(&t->peer);
 	/* A reply may have made a REGISTER (e.g. lease changes) or a
 	 * CHANNEL_OPEN (after an introduction) due sooner. */
 	due = rdv_client_next_ms(&m->servers[i].client);

@@ -296,6 +296,15 @@ void pathcheck_path_changed(struct peer *peer)
 	pmtu_step(peer);
 }
 
+void pathcheck_relay_carrier_changed(struct peer *peer)
+{
+	const struct pathcheck *c = &peer->pathcheck;
+
+	if (peer->path == PATH_RELAY && c->measuring && c->relay &&
+	    c->chan != meet_channel_open(peer->tunnel))
+		pathcheck_path_changed(peer);
+}
+
 bool pathcheck_liveness(struct peer *peer)
 {
 	struct pathcheck *c = &peer->pathcheck;

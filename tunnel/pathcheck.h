@@ -73,6 +73,11 @@ void pathcheck_init(struct peer *peer);
  * already known to pass carries in the other. */
 void pathcheck_path_changed(struct peer *peer);
 
+/* Should be called by meet.c when the relay channel may have opened or
+ * closed: while the relay is measured for the other carrier (a channel or
+ * RELAY messages), its path MTU search follows (pathcheck_path_changed). */
+void pathcheck_relay_carrier_changed(struct peer *peer);
+
 /* Should be called when data went out and nothing authenticated came back
  * (timers.c): checks the direct path in use. False when no check can run
  * (no direct path, or a peer that does not answer probes). */
