@@ -180,6 +180,12 @@ static struct chan *chan_find(struct rdv_server *srv, uint64_t id)
 	return NULL;
 }
 
+/* Which end of c the registration r is (0 or 1). */
+static size_t chan_side(const struct chan *c, const struct reg *r)
+{
+	return c->end[0] == r ? 0 : 1;
+}
+
 /* The channel between r and k, or NULL. */
 static struct chan *chan_between(const struct reg *r, const struct reg *k)
 {
@@ -635,7 +641,7 @@ static int set_wants(struct rdv_server *srv, struct reg *r, const struct rdv_reg
 	r->n_want = n;
 	for (size_t i = 0; i < r->n_chans;) {
 		struct chan *c = r->chans[i];
-		const struct reg *k = c->end[0] == r ? c->end[1] : c->end[0];
+		const struct reg *k = c->end[1 - chan_side(c, r)];
 
 		if (want_find(r, k->sess.peer_pk)) {
 			i++;
@@ -931,7 +937,6 @@ static void handle_channel_open(struct rdv_server *srv, struct reg *from,
 	struct reg *to;
 	struct chan *c;
 
-	/* Under exactly RELAY's rules. */
 	to = relay_destination(srv, from, sess, sock, src, msg->channel.peer, counter, req_len,
 			       now_ms, out);
 	if (!to)
@@ -962,12 +967,12 @@ static void handle_channel_open(struct rdv_server *srv, struct reg *from,
 	}
 	if (!to->chan_capable)
 		return; /* until the other end asks too; the sender keeps RELAY */
-	if (!c->told[c->end[0] == to ? 0 : 1]) {
+	if (!c->told[chan_side(c, to)]) {
 		send_channel(srv, to, from, c, now_ms, out);
-		c->told[c->end[0] == to ? 0 : 1] = true;
+		c->told[chan_side(c, to)] = true;
 	}
 	send_channel(srv, from, to, c, now_ms, out);
-	c->told[c->end[0] == from ? 0 : 1] = true;
+	c->told[chan_side(c, from)] = true;
 }
 
 /* A channel datagram: [0xf3, 0, 0, 0, id (8), WireGuard message]. Forwarded
