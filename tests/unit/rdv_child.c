@@ -87,3 +87,12 @@ void rdv_kill_server(pid_t *pid)
 	waitpid(*pid, NULL, 0);
 	*pid = 0;
 }
+
+void rdv_remove_stats(const char *path)
+{
+	char tmp[4300];
+
+	unlink(path);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) < (int)sizeof(tmp))
+		unlink(tmp);
+}

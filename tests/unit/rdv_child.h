@@ -26,6 +26,10 @@ void rdv_read_stats(pid_t pid, const char *path, char *buf, size_t cap);
  * (nothing left for a cleanup to kill). */
 void rdv_stop_server(pid_t *pid);
 
+/* Removes the stats file at `path` and the FILE.tmp the server writes it
+ * through (then renames), whichever exists. */
+void rdv_remove_stats(const char *path);
+
 /* A cleanup's end for a server still running (*pid > 0): SIGKILL, reaped. */
 void rdv_kill_server(pid_t *pid);
 

@@ -343,9 +343,7 @@ static void cleanup(void)
 	rdv_kill_server(&server_pid);
 	snprintf(p, sizeof(p), "%s/key", dir);
 	unlink(p);
-	unlink(stats_path);
-	snprintf(p, sizeof(p), "%s.tmp", stats_path);
-	unlink(p);
+	rdv_remove_stats(stats_path);
 	rmdir(dir);
 }
 

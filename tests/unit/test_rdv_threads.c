@@ -505,14 +505,10 @@ static void test_threads(void **state)
 
 static void cleanup(void)
 {
-	char p[4300];
-
 	rdv_kill_server(&server_pid);
 	rdv_kill_server(&second_pid);
 	unlink(key_path);
-	unlink(stats_path);
-	snprintf(p, sizeof(p), "%s.tmp", stats_path);
-	unlink(p);
+	rdv_remove_stats(stats_path);
 	rmdir(dir);
 }
 
